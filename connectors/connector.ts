@@ -1,0 +1,85 @@
+// Contracts only: what Sensei needs from a source database and from a target database.
+import type { Batch, IrValue } from '../core/batch.js';
+import type { Catalog, TableDef } from '../core/catalog.js';
+
+/** What a source can do; the engine asks these flags and never the database kind. */
+export interface SourceCapabilities {
+  /** Reads can resume after a key (keyset pagination). Default true for tables with a primary key. */
+  readonly supportsKeysetPagination: boolean;
+  /** Tables without a primary key still have a stable physical order (SQLite rowid). Default false. */
+  readonly hasStableRowOrder: boolean;
+}
+
+export interface ReadOptions {
+  /** Rows per batch. Default 10,000. */
+  batchSize?: number;
+  /** Resume strictly after this primary-key tuple (key order). Default: from the start. */
+  afterKey?: IrValue[] | null;
+  /** Skip this many rows first (tables without a key). Default 0. */
+  offset?: number;
+}
+
+/**
+ * The read side of a database. It cannot write: the schema analyst and the executor get this and nothing more.
+ * Values are normalised to the IR's canonical forms (see `core/batch.ts`).
+ */
+export interface SourceConnector {
+  /** `postgres`, `mysql`, `sqlite`, `pglite`: for display and certificates only. */
+  readonly dialect: string;
+  /** Database (or file) name for display; never contains a credential. */
+  readonly database: string;
+  readonly capabilities: SourceCapabilities;
+  /** Tables, columns, keys and constraints. Row counts are filled when `withCounts` is true. */
+  catalog(options?: { withCounts?: boolean }): Promise<Catalog>;
+  /** Exact row count of one table. */
+  countRows(table: TableDef): Promise<number>;
+  /**
+   * Stream the table in primary-key order (or a stable order without a key), `batchSize` rows at a time, without
+   * holding more than one batch in memory. Generated columns are not read.
+   */
+  readBatches(table: TableDef, options?: ReadOptions): AsyncIterable<Batch>;
+  close(): Promise<void>;
+}
+
+/** The subset of a query result Sensei uses. */
+export interface QueryResult<R = Record<string, unknown>> {
+  rows: R[];
+  rowCount: number;
+}
+
+/** A connection (inside a transaction when given to `transaction`'s callback). */
+export interface TargetSession {
+  /** Run one statement with `$1…` parameters. Text-typed results: every value arrives as PostgreSQL prints it. */
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+  /**
+   * Bulk-load rows into `table` (already quoted, possibly schema-qualified) with `COPY … FROM STDIN` semantics.
+   * `data` is PostgreSQL COPY text format (tab-separated, `\N` for NULL, one line per row). Returns rows loaded.
+   */
+  copyFrom(table: string, columns: string[], data: string): Promise<number>;
+}
+
+/** What a target can do. */
+export interface TargetCapabilities {
+  /** How bulk writes travel: `copy-stream` (pg-copy-streams over the wire) or `blob-copy` (PGlite in-process). */
+  readonly bulkWrite: 'copy-stream' | 'blob-copy';
+  /** DDL runs inside transactions and rolls back with them. True for the PostgreSQL family. */
+  readonly supportsTransactionalDdl: boolean;
+  /** Several sessions can work at once (false for embedded PGlite: one session at a time). */
+  readonly supportsConcurrentSessions: boolean;
+}
+
+/** The write side. The PostgreSQL family first: PostgreSQL servers and embedded PGlite. */
+export interface TargetConnector {
+  readonly dialect: string;
+  readonly database: string;
+  readonly capabilities: TargetCapabilities;
+  /** Tables of the target schema (default `public`) with their FKs (including `definition`). */
+  catalog(options?: { withCounts?: boolean }): Promise<Catalog>;
+  /** The schema tables are created in and read from. Default `public`. */
+  readonly schema: string;
+  /** A statement outside any explicit transaction. */
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+  /** Run `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (session: TargetSession) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

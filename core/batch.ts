@@ -1,0 +1,33 @@
+// The intermediate representation of rows in flight: columnar batches with per-column metadata.
+import type { LogicalType } from './catalog.js';
+
+/**
+ * A canonical value. Exact decimals and 64-bit integers beyond 2^53 arrive as strings or bigints, never as lossy
+ * numbers; dates and timestamps as ISO-like strings; bytes as Buffers; JSON as its text.
+ */
+export type IrValue = string | number | bigint | boolean | Buffer | null;
+
+export interface BatchColumn {
+  name: string;
+  declaredType: string;
+  logicalType: LogicalType;
+  /** Character encoding the values were decoded from (`utf8` unless the source says otherwise). */
+  encoding: string;
+}
+
+/** One batch of rows from one table, columnar: `values[c][r]` is column c of row r. */
+export interface Batch {
+  table: string;
+  columns: BatchColumn[];
+  values: IrValue[][];
+  rowCount: number;
+  /** Primary-key values of the last row (key order), for keyset pagination and checkpoints; null without a key. */
+  lastKey: IrValue[] | null;
+  /** Rows of this table read before this batch (offset of its first row). */
+  offset: number;
+}
+
+/** Row r of a batch as an array in column order. */
+export function batchRow(batch: Batch, r: number): IrValue[] {
+  return batch.values.map((col) => col[r] ?? null);
+}

@@ -1,0 +1,98 @@
+// The structural catalog: tables, columns, keys and constraints of one database, in a backend-neutral form.
+import { z } from 'zod';
+
+/**
+ * Sensei's logical column types. Every connector maps its declared types onto these; the planner maps them onto
+ * PostgreSQL types. Parameters travel beside the kind (`length`, `precision`, `scale`).
+ */
+export const LogicalKind = z.enum([
+  'boolean',
+  'int16',
+  'int32',
+  'int64',
+  'decimal',
+  'float32',
+  'float64',
+  'char',
+  'varchar',
+  'text',
+  'date',
+  'time',
+  'timestamp',
+  'timestamptz',
+  'interval',
+  'bytes',
+  'json',
+  'uuid',
+  'unknown',
+]);
+export type LogicalKind = z.infer<typeof LogicalKind>;
+
+export const LogicalType = z.object({
+  kind: LogicalKind,
+  /** Character length for char/varchar. */
+  length: z.number().int().positive().optional(),
+  /** Total digits for decimal. */
+  precision: z.number().int().positive().optional(),
+  /** Digits after the point for decimal. */
+  scale: z.number().int().nonnegative().optional(),
+});
+export type LogicalType = z.infer<typeof LogicalType>;
+
+export const ColumnDef = z.object({
+  name: z.string(),
+  /** The type as the source database declares it, verbatim (e.g. `int(10) unsigned`, `character varying(40)`). */
+  declaredType: z.string(),
+  logicalType: LogicalType,
+  nullable: z.boolean(),
+  /** The default as the database reports it, verbatim; informational. */
+  defaultValue: z.string().nullable().default(null),
+  /** 1-based position in the table. */
+  ordinal: z.number().int().positive(),
+  /** Computed by the database (generated column); never copied as data. */
+  isGenerated: z.boolean().default(false),
+});
+export type ColumnDef = z.infer<typeof ColumnDef>;
+
+export const ForeignKey = z.object({
+  name: z.string(),
+  columns: z.array(z.string()).min(1),
+  refTable: z.string(),
+  refColumns: z.array(z.string()).min(1),
+  /** The constraint as the database would re-create it (PostgreSQL `pg_get_constraintdef`), when known. */
+  definition: z.string().optional(),
+});
+export type ForeignKey = z.infer<typeof ForeignKey>;
+
+export const UniqueConstraint = z.object({
+  name: z.string(),
+  columns: z.array(z.string()).min(1),
+});
+export type UniqueConstraint = z.infer<typeof UniqueConstraint>;
+
+export const TableDef = z.object({
+  /** Schema (PostgreSQL) or database (MySQL); `main` for SQLite. */
+  schema: z.string(),
+  name: z.string(),
+  columns: z.array(ColumnDef),
+  /** Primary key column names in key order; empty when the table has none. */
+  primaryKey: z.array(z.string()),
+  foreignKeys: z.array(ForeignKey),
+  uniques: z.array(UniqueConstraint),
+  /** Exact row count when the catalog was read with counts, else null. */
+  rowCount: z.number().int().nonnegative().nullable(),
+});
+export type TableDef = z.infer<typeof TableDef>;
+
+export const Catalog = z.object({
+  /** Short name of the backend that produced it (`postgres`, `mysql`, `sqlite`, `pglite`), for display only. */
+  dialect: z.string(),
+  /** Database/schema the catalog describes. */
+  database: z.string(),
+  tables: z.array(TableDef),
+});
+export type Catalog = z.infer<typeof Catalog>;
+
+export function findTable(catalog: Catalog, name: string): TableDef | undefined {
+  return catalog.tables.find((t) => t.name === name);
+}

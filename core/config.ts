@@ -1,0 +1,50 @@
+// The sensei.yaml configuration: where to read, where to write, and how.
+import { z } from 'zod';
+
+/**
+ * A database endpoint. Either `url` (which may itself be a credential reference such as `env://SOURCE_URL`), or
+ * `type/host/port/database` with `credentials` as a reference (`env://NAME`, `file:///path`, `vault://path#key`).
+ * Inline passwords are refused: Sensei never stores a secret.
+ */
+export const EndpointConfig = z
+  .object({
+    url: z.string().min(1).optional(),
+    type: z.enum(['postgres', 'postgresql', 'mysql', 'mariadb', 'sqlite', 'pglite']).optional(),
+    host: z.string().optional(),
+    port: z.number().int().positive().optional(),
+    database: z.string().optional(),
+    user: z.string().optional(),
+    /** Reference to the password: `env://NAME`, `file:///path` or `vault://path#key`. */
+    credentials: z.string().optional(),
+    ssl: z.union([z.boolean(), z.enum(['require', 'verify-full', 'disable'])]).optional(),
+    /** Source only: PostgreSQL schema to read (default `public`). */
+    schema: z.string().optional(),
+  })
+  .strict();
+export type EndpointConfig = z.infer<typeof EndpointConfig>;
+
+export const StrategyConfig = z
+  .object({
+    /** Rows per read batch. Default 10,000. */
+    batch_size: z.number().int().positive().max(1_000_000).default(10_000),
+    /** Rows between checkpoints. Default 100,000. */
+    checkpoint_every: z.number().int().positive().default(100_000),
+    /** Mappings with confidence strictly above this are approved automatically. Default 0.95. */
+    auto_approve_above: z.number().min(0).max(1).default(0.95),
+    /** Mappings at or above this are flagged for review, below need explicit approval. Default 0.80. */
+    review_above: z.number().min(0).max(1).default(0.8),
+  })
+  .strict();
+export type StrategyConfig = z.infer<typeof StrategyConfig>;
+
+export const SenseiConfig = z
+  .object({
+    source: EndpointConfig,
+    target: EndpointConfig.extend({
+      /** Path to a PostgreSQL DDL file for the target schema (relative to the config file). */
+      schema: z.string().optional(),
+    }).strict(),
+    strategy: StrategyConfig.default(StrategyConfig.parse({})),
+  })
+  .strict();
+export type SenseiConfig = z.infer<typeof SenseiConfig>;

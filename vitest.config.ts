@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Integration tests share two real servers and spawn CLI processes: two workers fit a 2-core machine.
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+});
