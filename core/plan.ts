@@ -7,6 +7,17 @@ export type Band = z.infer<typeof Band>;
 export const MappingOrigin = z.enum(['pattern', 'heuristic', 'llm', 'user', 'generated']);
 export type MappingOrigin = z.infer<typeof MappingOrigin>;
 
+/** A predicate over the staged source row `src` that must hold before a row is written; failing rows are queued. */
+export const ValidationRule = z.object({
+  /** Stable rule name, e.g. `not_null`, `integer_format`, `max_length`. */
+  rule: z.string(),
+  /** PostgreSQL boolean expression over `src` (NULL-safe: true when the value is NULL unless the rule is `not_null`). */
+  predicate: z.string(),
+  /** What is wrong when it fails and what to do, for the error queue. */
+  message: z.string(),
+});
+export type ValidationRule = z.infer<typeof ValidationRule>;
+
 /** One source column → one target column. */
 export const ColumnMapping = z.object({
   sourceTable: z.string(),
@@ -21,6 +32,7 @@ export const ColumnMapping = z.object({
   band: Band,
   origin: MappingOrigin,
   rationale: z.string(),
+  validationRules: z.array(ValidationRule),
 });
 export type ColumnMapping = z.infer<typeof ColumnMapping>;
 

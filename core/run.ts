@@ -28,3 +28,39 @@ export const ApprovalDecision = z.object({
   at: z.string(),
 });
 export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
+
+/**
+ * One row that could not be written, for the error queue. `key`, `row` and `reason` may contain source values: they
+ * are only ever stored encrypted.
+ */
+export interface ErrorQueueEntry {
+  /** Source table the row was read from. */
+  table: string;
+  /** The column at fault when known. */
+  column: string | null;
+  /** Rule or error class: `not_null`, `integer_range`, `write_rejected`, `fk_orphan`, `nul_byte`, … */
+  rule: string;
+  /** Where it was caught: `stage`, `validate`, `write`, `constraints`. */
+  stage: string;
+  /** Primary-key values of the row (source key names), or `{ _row: n }` without a key. */
+  key: Record<string, unknown>;
+  /** The row's values as staged (text form). */
+  row: Record<string, unknown>;
+  /** What was wrong and what to do. */
+  reason: string;
+}
+
+/** Where rejected rows go (the store's encrypted error queue). */
+export interface ErrorSink {
+  add(runId: string, entries: ErrorQueueEntry[]): Promise<void>;
+}
+
+/** Progress of one table during execution. */
+export interface TableProgress {
+  table: string;
+  rowsRead: number;
+  rowsTotal: number;
+  rowsWritten: number;
+  rowsErrored: number;
+  done: boolean;
+}

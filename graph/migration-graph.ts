@@ -1,0 +1,144 @@
+// The LangGraph state machine: analyze → plan → approve → execute → verify → certify.
+import { resolve } from 'node:path';
+import { END, interrupt, START, StateGraph, type BaseCheckpointSaver } from '@langchain/langgraph';
+import { PlanError } from '../core/errors.js';
+import type { ErrorSink, TableProgress } from '../core/run.js';
+import type { Amani } from '../agents/amani.js';
+import type { Mapper } from '../agents/mapper.js';
+import type { SchemaAnalyst } from '../agents/schema-analyst.js';
+import type { Verifier } from '../agents/verifier.js';
+import { issueCertificate } from '../tools/certification/issue-certificate.js';
+import { executePlan } from '../tools/execution/execute-plan.js';
+import type { Connections } from '../tools/ingest/connections.js';
+import { NODE } from './node-names.js';
+import { MigrationState, type MigrationStateT, type MigrationUpdate } from './state.js';
+
+export interface MigrationGraphDeps {
+  checkpointer: BaseCheckpointSaver;
+  analyst: SchemaAnalyst;
+  mapper: Mapper;
+  amani: Amani;
+  verifier: Verifier;
+  errors: ErrorSink;
+  /** Opens (once per run and process) the run's source and target. */
+  connections(state: MigrationStateT): Promise<Connections>;
+  /** Where the certificate of a run is written. */
+  certificatePath(runId: string): string;
+  home: string;
+  onStage?: (runId: string, stage: MigrationStateT['stage']) => Promise<void> | void;
+  onProgress?: (runId: string, p: TableProgress) => void;
+  onApproval?: (runId: string, decision: NonNullable<MigrationStateT['approval']>) => Promise<void> | void;
+}
+
+const need = <T>(value: T | null | undefined, what: string): T => {
+  if (value === null || value === undefined) throw new PlanError(`internal: ${what} is missing from the run state`);
+  return value;
+};
+
+export function createMigrationGraph(deps: MigrationGraphDeps) {
+  const stage = async (state: MigrationStateT, s: MigrationStateT['stage']): Promise<void> => {
+    await deps.onStage?.(state.runId, s);
+  };
+
+  const analyze = async (state: MigrationStateT): Promise<MigrationUpdate> => {
+    await stage(state, 'analyze');
+    const { source } = await deps.connections(state);
+    return { sourceCatalog: await deps.analyst.analyze(source), stage: 'analyze' };
+  };
+
+  const plan = async (state: MigrationStateT): Promise<MigrationUpdate> => {
+    await stage(state, 'plan');
+    const { target } = await deps.connections(state);
+    const strategy = state.config.strategy;
+    const ddlPath = state.config.target.schema ? resolve(state.baseDir, state.config.target.schema) : undefined;
+    const result = await deps.mapper.plan({
+      source: need(state.sourceCatalog, 'source catalog'),
+      target,
+      ...(ddlPath ? { ddlPath } : {}),
+      thresholds: { autoApproveAbove: strategy.auto_approve_above, reviewAbove: strategy.review_above },
+    });
+    return { mappingPlan: result.plan, plannedTarget: result.plannedTarget, stage: 'plan' };
+  };
+
+  // Only asks and records: on resume LangGraph re-runs this node from the top, so no side effect happens before
+  // interrupt() returns.
+  const approve = async (state: MigrationStateT): Promise<MigrationUpdate> => {
+    const request = deps.amani.request(state.runId, need(state.mappingPlan, 'plan'), { preApproved: state.preApproved });
+    const decision = request === null ? deps.amani.autoDecision({ preApproved: state.preApproved }) : deps.amani.decide(interrupt(request));
+    await deps.onApproval?.(state.runId, decision);
+    return { approval: decision, stage: 'approve', status: decision.decision === 'approve' ? 'running' : 'rejected' };
+  };
+
+  const execute = async (state: MigrationStateT): Promise<MigrationUpdate> => {
+    await stage(state, 'execute');
+    const { source, target } = await deps.connections(state);
+    const outcomes = await executePlan(
+      {
+        runId: state.runId,
+        source,
+        target,
+        errors: deps.errors,
+        batchSize: state.config.strategy.batch_size,
+        onProgress: (p) => deps.onProgress?.(state.runId, p),
+      },
+      need(state.mappingPlan, 'plan'),
+      need(state.sourceCatalog, 'source catalog'),
+    );
+    return { outcomes, stage: 'execute' };
+  };
+
+  const verify = async (state: MigrationStateT): Promise<MigrationUpdate> => {
+    await stage(state, 'verify');
+    const { target } = await deps.connections(state);
+    const report = await deps.verifier.verify(target, {
+      plan: need(state.mappingPlan, 'plan'),
+      plannedTarget: need(state.plannedTarget, 'planned target'),
+      outcomes: state.outcomes,
+    });
+    return { verification: report, stage: 'verify', status: report.passed ? 'running' : 'failed' };
+  };
+
+  const certify = async (state: MigrationStateT): Promise<MigrationUpdate> => {
+    await stage(state, 'certify');
+    const { source, target } = await deps.connections(state);
+    const issued = await issueCertificate({
+      runId: state.runId,
+      home: deps.home,
+      path: deps.certificatePath(state.runId),
+      source: { dialect: source.dialect, database: source.database },
+      target,
+      plan: need(state.mappingPlan, 'plan'),
+      plannedTarget: need(state.plannedTarget, 'planned target'),
+      outcomes: state.outcomes,
+      approval: need(state.approval, 'approval'),
+      verification: need(state.verification, 'verification'),
+    });
+    return { certificatePath: issued.path, stage: 'done', status: 'completed' };
+  };
+
+  return new StateGraph(MigrationState)
+    .addNode(NODE.analyze, analyze)
+    .addNode(NODE.plan, plan)
+    .addNode(NODE.approve, approve)
+    .addNode(NODE.execute, execute)
+    .addNode(NODE.verify, verify)
+    .addNode(NODE.certify, certify)
+    .addEdge(START, NODE.analyze)
+    .addEdge(NODE.analyze, NODE.plan)
+    .addEdge(NODE.plan, NODE.approve)
+    .addConditionalEdges(NODE.approve, routeAfterApproval, [NODE.execute, END])
+    .addEdge(NODE.execute, NODE.verify)
+    .addConditionalEdges(NODE.verify, routeAfterVerification, [NODE.certify, END])
+    .addEdge(NODE.certify, END)
+    .compile({ checkpointer: deps.checkpointer });
+}
+
+export function routeAfterApproval(state: MigrationStateT): typeof NODE.execute | typeof END {
+  return state.approval?.decision === 'approve' ? NODE.execute : END;
+}
+
+export function routeAfterVerification(state: MigrationStateT): typeof NODE.certify | typeof END {
+  return state.verification?.passed ? NODE.certify : END;
+}
+
+export type MigrationGraph = ReturnType<typeof createMigrationGraph>;

@@ -1,0 +1,10 @@
+// The graph's node names: one `as const` map, the only place they are spelled.
+export const NODE = {
+  analyze: 'analyze',
+  plan: 'plan',
+  approve: 'approve',
+  execute: 'execute',
+  verify: 'verify',
+  certify: 'certify',
+} as const;
+export type NodeName = (typeof NODE)[keyof typeof NODE];

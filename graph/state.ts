@@ -1,0 +1,28 @@
+// The migration state, declared once: everything a run needs to survive a restart, and nothing secret.
+import { Annotation } from '@langchain/langgraph';
+import type { Catalog } from '../core/catalog.js';
+import type { SenseiConfig } from '../core/config.js';
+import type { VerificationReport } from '../core/findings.js';
+import type { Plan } from '../core/plan.js';
+import type { ApprovalDecision, RunStatus, Stage, TableOutcome } from '../core/run.js';
+
+export const MigrationState = Annotation.Root({
+  runId: Annotation<string>(),
+  /** The configuration with credential references only (inline secrets are refused when it is loaded). */
+  config: Annotation<SenseiConfig>(),
+  /** Directory relative paths of the configuration resolve against. */
+  baseDir: Annotation<string>(),
+  /** `--yes`: approve without asking even when mappings are below the threshold. */
+  preApproved: Annotation<boolean>(),
+  stage: Annotation<Stage>(),
+  status: Annotation<RunStatus>(),
+  sourceCatalog: Annotation<Catalog | null>(),
+  plannedTarget: Annotation<Catalog | null>(),
+  mappingPlan: Annotation<Plan | null>(),
+  approval: Annotation<ApprovalDecision | null>(),
+  outcomes: Annotation<TableOutcome[]>(),
+  verification: Annotation<VerificationReport | null>(),
+  certificatePath: Annotation<string | null>(),
+});
+export type MigrationStateT = typeof MigrationState.State;
+export type MigrationUpdate = typeof MigrationState.Update;

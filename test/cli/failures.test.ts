@@ -1,0 +1,81 @@
+// What the CLI does with wrong input: clear messages naming what and where, meaningful exit codes, nothing written.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../fixtures/cli.js';
+import { createPgDatabase, pgExec, pgQuery, tempDir, type TempDatabase } from '../fixtures/databases.js';
+import { loadLibrarySqlite } from '../fixtures/library-source.js';
+
+describe('CLI failure paths', () => {
+  const dir = tempDir('sensei-fail-');
+  const home = join(dir.path, 'home');
+  let target: TempDatabase;
+
+  beforeAll(async () => {
+    loadLibrarySqlite(join(dir.path, 'library.db'));
+    target = await createPgDatabase();
+  });
+  afterAll(async () => {
+    await target?.drop();
+    dir.remove();
+  });
+
+  it('has --help for every command, and exit code 2 for an unknown one', async () => {
+    for (const cmd of ['demo', 'migrate', 'approve', 'status', 'errors', 'certificate']) {
+      const r = await runCli([cmd, '--help'], { home });
+      expect(r.code, cmd).toBe(0);
+      expect(r.stdout, cmd).toContain(`Usage: sensei ${cmd}`);
+    }
+    const main = await runCli(['--help'], { home });
+    expect(main.stdout).toMatch(/Exit codes/);
+    const unknown = await runCli(['frobnicate'], { home });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/);
+  });
+
+  it('exit code 2 for a missing or invalid configuration, naming the field', async () => {
+    const noConfig = await runCli(['migrate'], { home });
+    expect(noConfig.code).toBe(2);
+    expect(noConfig.stderr).toMatch(/-c sensei\.yaml/);
+    writeFileSync(join(dir.path, 'bad.yaml'), 'source:\n  url: sqlite:library.db\ntarget:\n  url: pglite://memory\nstrategy:\n  batch_size: lots\n');
+    const bad = await runCli(['migrate', '-c', join(dir.path, 'bad.yaml')], { home });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/strategy\.batch_size/);
+  });
+
+  it('refuses an inline password without printing it', async () => {
+    writeFileSync(join(dir.path, 'secret.yaml'), `source:\n  url: sqlite:library.db\ntarget:\n  url: postgres://postgres:Sup3rSecret@127.0.0.1:5432/x\n`);
+    const r = await runCli(['migrate', '-c', join(dir.path, 'secret.yaml'), '--json'], { home });
+    expect(r.code).toBe(2);
+    expect(r.json.error.message).toMatch(/target\.url contains an inline password/);
+    expect(r.stdout + r.stderr).not.toContain('Sup3rSecret');
+  });
+
+  it('an unreachable source fails with exit code 1 naming the host, and the run is recorded as failed', async () => {
+    writeFileSync(join(dir.path, 'down.yaml'), `source:\n  url: postgres://postgres@127.0.0.1:1/nowhere\ntarget:\n  url: ${target.url}\n`);
+    const r = await runCli(['migrate', '-c', join(dir.path, 'down.yaml'), '--json'], { home });
+    expect(r.code).toBe(1);
+    expect(r.json.status).toBe('failed');
+    expect(r.json.error.message).toMatch(/127\.0\.0\.1:1/);
+    const status = await runCli(['status', r.json.run_id, '--json'], { home });
+    expect(status.json.status).toBe('failed');
+  });
+
+  it('refuses to load into a target table that already holds rows, and leaves it as it was', async () => {
+    await pgExec(target.url, 'CREATE TABLE authors (id bigint PRIMARY KEY, name varchar(80) NOT NULL, country varchar(2), born date); INSERT INTO authors VALUES (1, \'already here\', NULL, NULL);');
+    writeFileSync(join(dir.path, 'full.yaml'), `source:\n  url: sqlite:library.db\ntarget:\n  url: ${target.url}\n`);
+    const r = await runCli(['migrate', '-c', join(dir.path, 'full.yaml'), '--yes', '--json'], { home });
+    expect(r.code).toBe(1);
+    expect(r.json.error.message).toMatch(/target table authors already holds rows/);
+    expect(await pgQuery(target.url, 'SELECT id::int AS id, name FROM authors')).toEqual([{ id: 1, name: 'already here' }]);
+  });
+
+  it('a certificate file that is not a certificate is reported, not thrown', async () => {
+    writeFileSync(join(dir.path, 'not-a-cert.json'), '{"hello":1}\n');
+    const r = await runCli(['certificate', 'verify', join(dir.path, 'not-a-cert.json')], { home });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/INVALID/);
+    const missing = await runCli(['certificate', 'verify', join(dir.path, 'nope.json')], { home });
+    expect(missing.code).toBe(2);
+  });
+});

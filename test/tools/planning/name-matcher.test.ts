@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { nameTokens, snakeCase, quoteIdent } from '../../../tools/planning/identifiers.js';
+import { nameScore } from '../../../tools/planning/name-matcher.js';
+
+describe('identifiers', () => {
+  it('splits every naming convention into the same words', () => {
+    expect(nameTokens('AlbumId')).toEqual(['album', 'id']);
+    expect(nameTokens('album_id')).toEqual(['album', 'id']);
+    expect(nameTokens('TBL_CUST')).toEqual(['tbl', 'cust']);
+    expect(nameTokens('HTTPStatusCode')).toEqual(['http', 'status', 'code']);
+    expect(snakeCase('InvoiceLine')).toBe('invoice_line');
+  });
+  it('quotes identifiers with embedded quotes doubled', () => {
+    expect(quoteIdent('we"ird')).toBe('"we""ird"');
+  });
+});
+
+describe('nameScore', () => {
+  it('ranks identical > case-insensitive > convention > plural > partial > unrelated', () => {
+    const scores = [
+      nameScore('album_id', 'album_id'),
+      nameScore('ALBUM_ID', 'album_id'),
+      nameScore('AlbumId', 'album_id'),
+      nameScore('customers', 'customer'),
+      nameScore('cust_name', 'customer_name'),
+      nameScore('zip', 'email'),
+    ].map((s) => s.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    expect(scores[0]).toBe(1);
+    expect(scores[5]).toBe(0);
+  });
+  it('keeps partial matches below the auto-approval threshold', () => {
+    expect(nameScore('cust_name', 'customer_name').score).toBeLessThan(0.8);
+    expect(nameScore('first_name', 'name').score).toBeLessThan(0.8);
+  });
+});

@@ -1,0 +1,100 @@
+// Transformation expressions and validation rules for one column: staged text in, a typed target value out.
+import type { LogicalType } from '../../core/catalog.js';
+import type { ValidationRule } from '../../core/plan.js';
+import { quoteIdent } from './identifiers.js';
+import { pgTypeInfo } from './pg-types.js';
+
+/**
+ * Staged values are text (COPY text format), so every transformation is a cast from text to the target type, and
+ * every rule guards a cast that would otherwise fail the whole batch or, worse, change the value silently
+ * (varchar(n) truncation, numeric rounding).
+ */
+export interface ColumnTransform {
+  transformation: string;
+  validationRules: ValidationRule[];
+}
+
+const INT_RE = '^\\s*[-+]?[0-9]+\\s*$';
+const NUM_RE = '^\\s*[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*$';
+const FLOAT_RE = '^\\s*([-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?|NaN|[-+]?Infinity)\\s*$';
+const DATE_RE = '^\\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\\s*$';
+const TS_RE = '^\\s*[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)?\\s*([-+][0-9]{2}(:?[0-9]{2})?|Z)?\\s*$';
+const BOOL_WORDS = "('t','f','true','false','1','0','y','n','yes','no','on','off')";
+
+export function columnTransform(options: {
+  sourceColumn: string;
+  sourceType: LogicalType;
+  targetColumn: string;
+  targetType: string;
+  targetNullable: boolean;
+}): ColumnTransform {
+  const v = `src.${quoteIdent(options.sourceColumn)}`;
+  const info = pgTypeInfo(options.targetType);
+  const rules: ValidationRule[] = [];
+  const where = `${options.sourceColumn} → ${options.targetColumn} (${options.targetType})`;
+  if (!options.targetNullable) {
+    rules.push({
+      rule: 'not_null',
+      predicate: `${v} IS NOT NULL`,
+      message: `NULL in ${where}, which is NOT NULL: fix the source row or map a default`,
+    });
+  }
+  const guard = (rule: string, test: string, message: string): void => {
+    rules.push({ rule, predicate: `(${v} IS NULL OR (${test}))`, message: `${message} in ${where}` });
+  };
+  let transformation = `CAST(${v} AS ${options.targetType})`;
+
+  switch (info.family) {
+    case 'int':
+      if (options.sourceType.kind === 'boolean') {
+        transformation = `CAST(CAST(${v} AS boolean) AS ${options.targetType})`;
+        guard('boolean_format', `lower(${v}) IN ${BOOL_WORDS}`, 'not a boolean');
+        break;
+      }
+      // CASE fixes the evaluation order: the range cast runs only on values that passed the format check.
+      guard(
+        'integer_range',
+        `CASE WHEN ${v} ~ '${INT_RE}' THEN CAST(${v} AS numeric) BETWEEN ${info.min} AND ${info.max} ELSE false END`,
+        `not an integer within ${options.targetType} range`,
+      );
+      break;
+    case 'numeric':
+      if (info.precision !== undefined) {
+        const scale = info.scale ?? 0;
+        guard(
+          'numeric_range',
+          `CASE WHEN ${v} ~ '${NUM_RE}' THEN abs(CAST(${v} AS numeric)) < 1e${info.precision - scale} AND CAST(${v} AS numeric) = round(CAST(${v} AS numeric), ${scale}) ELSE false END`,
+          `not a number that fits ${options.targetType} without rounding`,
+        );
+      } else {
+        guard('numeric_format', `${v} ~ '${NUM_RE}' OR ${v} IN ('NaN')`, 'not a number');
+      }
+      break;
+    case 'float':
+      guard('float_format', `${v} ~ '${FLOAT_RE}'`, 'not a floating-point number');
+      break;
+    case 'bool':
+      if (['int16', 'int32', 'int64', 'decimal'].includes(options.sourceType.kind)) {
+        transformation = `(CAST(${v} AS numeric) <> 0)`;
+        guard('boolean_format', `${v} ~ '${NUM_RE}'`, 'not a 0/1 flag');
+      } else {
+        guard('boolean_format', `lower(${v}) IN ${BOOL_WORDS}`, 'not a boolean');
+      }
+      break;
+    case 'text':
+      transformation = info.length !== undefined ? `CAST(${v} AS ${options.targetType})` : v;
+      if (info.length !== undefined) {
+        guard('max_length', `char_length(${v}) <= ${info.length}`, `longer than ${info.length} characters (would be truncated)`);
+      }
+      break;
+    case 'date':
+      guard('date_format', `${v} ~ '${DATE_RE}'`, 'not a date in YYYY-MM-DD form');
+      break;
+    case 'timestamp':
+      guard('timestamp_format', `${v} ~ '${TS_RE}'`, 'not a timestamp in ISO form');
+      break;
+    default:
+      break;
+  }
+  return { transformation, validationRules: rules };
+}
