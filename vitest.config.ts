@@ -7,6 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests share two real servers and spawn CLI processes: two workers fit a 2-core machine.
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', './test/fixtures/summary-reporter.ts'],
   },
 });

@@ -15,7 +15,7 @@ export interface ReadOptions {
   batchSize?: number;
   /** Resume strictly after this primary-key tuple (key order). Default: from the start. */
   afterKey?: IrValue[] | null;
-  /** Skip this many rows first (tables without a key). Default 0. */
+  /** Position of the resume point in read order. Without afterKey, skip this many rows first; with afterKey nothing is skipped and batch offsets start here. Default 0. */
   offset?: number;
 }
 

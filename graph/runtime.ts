@@ -94,7 +94,8 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
   });
 
   const drive = async (runId: string, input: unknown): Promise<RunResult> => {
-    const cfg = { configurable: { thread_id: runId } };
+    // sync: each step's checkpoint is stored before the next step starts, so a crash never loses a finished stage.
+    const cfg = { configurable: { thread_id: runId }, durability: 'sync' as const };
     let error: Error | null = null;
     try {
       await graph.invoke(input as never, cfg);

@@ -41,7 +41,7 @@ describe('approval across processes', () => {
     expect(first.json.status).toBe('awaiting_approval');
     const pending = first.json.approval_request.pending.map((m: { sourceColumn: string; targetColumn: string; band: string }) => `${m.sourceColumn}→${m.targetColumn}:${m.band}`);
     expect(pending).toEqual(['name→full_name:explicit', 'country→country_code:explicit']);
-    expect(first.json.approval_request.counts).toEqual({ auto: 13, review: 0, explicit: 2 });
+    expect(first.json.approval_request.counts).toEqual({ auto: 12, review: 0, explicit: 2 });
     // Nothing touched the target before approval: the DDL is applied only at execution.
     expect(await pgQuery(approveTarget.url, "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'")).toEqual([{ n: 0 }]);
 

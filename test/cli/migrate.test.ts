@@ -88,7 +88,7 @@ describe.each(cases)('sensei migrate from $name into a fresh PostgreSQL database
       { conrelid: 'books', def: 'FOREIGN KEY (author_id) REFERENCES authors(id)' },
       { conrelid: 'reviews', def: 'FOREIGN KEY (book_id) REFERENCES books(id)' },
     ]);
-    const pks = await pgQuery<{ t: string; def: string }>(target.url, "SELECT conrelid::regclass::text AS t, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE contype IN ('p','u') ORDER BY 1, 2");
+    const pks = await pgQuery<{ t: string; def: string }>(target.url, "SELECT conrelid::regclass::text AS t, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE contype IN ('p','u') AND connamespace = 'public'::regnamespace ORDER BY 1, 2");
     expect(pks).toEqual([
       { t: 'authors', def: 'PRIMARY KEY (id)' },
       { t: 'books', def: 'PRIMARY KEY (id)' },

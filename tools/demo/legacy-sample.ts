@@ -31,6 +31,8 @@ function prng(seed: number): () => number {
 export function createLegacySample(path: string): LegacySampleFacts {
   rmSync(path, { force: true });
   const db = new Database(path);
+  // Like many legacy SQLite databases, this one never enforced its foreign keys: that is how the orphan got in.
+  db.pragma('foreign_keys = OFF');
   const rnd = prng(20261126);
   const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   db.exec(`

@@ -58,7 +58,8 @@ export async function executePlan(deps: ExecutePlanDeps, plan: Plan, sourceCatal
     // A failed load must not leave the target without its foreign keys when they can be put back.
     if (!restored) await reinstateForeignKeysUnvalidated(deps.target, lifted).catch(() => undefined);
   }
-  const result = plan.tables.map((t) => outcomes.get(t.target)).filter((o): o is TableOutcome => o !== undefined);
+  // Load order: the order the tables were written in, parents first.
+  const result = [...outcomes.values()];
   for (const o of result) {
     if (o.rows_read !== o.rows_written + o.rows_errored) {
       throw new AccountingError(

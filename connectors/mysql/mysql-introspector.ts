@@ -1,0 +1,144 @@
+// Reads the catalog of one MySQL/MariaDB database from information_schema: tables, columns, keys, uniques, counts.
+import type { Catalog, ColumnDef, ForeignKey, TableDef, UniqueConstraint } from '../../core/catalog.js';
+import { mysqlLogicalType } from './mysql-types.js';
+
+/** Runs one statement and returns its rows as objects; the caller maps driver errors to Sensei errors. */
+export type MysqlQuery = <R>(sql: string, params?: unknown[]) => Promise<R[]>;
+
+/** Quote a MySQL identifier with backticks, doubling embedded backticks. */
+export function quoteMysql(name: string): string {
+  return `\`${name.replace(/`/g, '``')}\``;
+}
+
+interface ColumnRow {
+  t: string;
+  c: string;
+  pos: number | string;
+  ct: string;
+  n: string;
+  d: string | null;
+  x: string;
+}
+
+interface ConstraintRow {
+  t: string;
+  name: string;
+  type: 'PRIMARY KEY' | 'UNIQUE' | 'FOREIGN KEY';
+  col: string;
+  rs: string | null;
+  rt: string | null;
+  rc: string | null;
+}
+
+/** The catalog of the database the connection points at. Only BASE TABLEs; views are not data to migrate. */
+export class MysqlIntrospector {
+  constructor(
+    private readonly query: MysqlQuery,
+    private readonly database: string,
+  ) {}
+
+  async catalog(options: { withCounts?: boolean } = {}): Promise<Catalog> {
+    const db = this.database;
+    const tableRows = await this.query<{ t: string }>(
+      `SELECT TABLE_NAME AS t FROM information_schema.TABLES
+        WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`,
+      [db],
+    );
+    const columnRows = await this.query<ColumnRow>(
+      `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, ORDINAL_POSITION AS pos, COLUMN_TYPE AS ct, IS_NULLABLE AS n,
+              COLUMN_DEFAULT AS d, EXTRA AS x
+         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+      [db],
+    );
+    const constraintRows = await this.query<ConstraintRow>(
+      `SELECT tc.TABLE_NAME AS t, tc.CONSTRAINT_NAME AS name, tc.CONSTRAINT_TYPE AS type, k.COLUMN_NAME AS col,
+              k.REFERENCED_TABLE_SCHEMA AS rs, k.REFERENCED_TABLE_NAME AS rt, k.REFERENCED_COLUMN_NAME AS rc
+         FROM information_schema.TABLE_CONSTRAINTS tc
+         JOIN information_schema.KEY_COLUMN_USAGE k
+           ON k.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA AND k.CONSTRAINT_NAME = tc.CONSTRAINT_NAME
+          AND k.TABLE_SCHEMA = tc.TABLE_SCHEMA AND k.TABLE_NAME = tc.TABLE_NAME
+        WHERE tc.TABLE_SCHEMA = ? AND tc.CONSTRAINT_TYPE IN ('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY')
+        ORDER BY tc.TABLE_NAME, tc.CONSTRAINT_NAME, k.ORDINAL_POSITION`,
+      [db],
+    );
+    const jsonColumns = await this.jsonCheckedColumns();
+
+    const tables: TableDef[] = [];
+    for (const { t } of tableRows) {
+      const columns: ColumnDef[] = columnRows
+        .filter((r) => r.t === t)
+        .map((r) => ({
+          name: r.c,
+          declaredType: r.ct,
+          logicalType: mysqlLogicalType(r.ct, { isJson: jsonColumns.has(`${t}\u0000${r.c}`) }),
+          nullable: r.n === 'YES',
+          // MariaDB prints the default as an SQL expression, so an unquoted NULL means "no default".
+          defaultValue: r.d === 'NULL' ? null : r.d,
+          ordinal: Number(r.pos),
+          isGenerated: /GENERATED|VIRTUAL|STORED|PERSISTENT/i.test(r.x),
+        }));
+      const mine = constraintRows.filter((r) => r.t === t);
+      tables.push({
+        schema: db,
+        name: t,
+        columns,
+        primaryKey: mine.filter((r) => r.type === 'PRIMARY KEY').map((r) => r.col),
+        foreignKeys: groupForeignKeys(mine.filter((r) => r.type === 'FOREIGN KEY' && r.rs === db)),
+        uniques: groupUniques(mine.filter((r) => r.type === 'UNIQUE')),
+        rowCount: options.withCounts ? await this.countRows(t) : null,
+      });
+    }
+    return { dialect: 'mysql', database: db, tables };
+  }
+
+  /** Exact `COUNT(*)` of one table. */
+  async countRows(table: string): Promise<number> {
+    const rows = await this.query<{ n: number | string }>(
+      `SELECT COUNT(*) AS n FROM ${quoteMysql(this.database)}.${quoteMysql(table)}`,
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /**
+   * Columns MariaDB declares as JSON: it stores them as LONGTEXT with a `json_valid(col)` check. MySQL has a real
+   * JSON type and no TABLE_NAME in CHECK_CONSTRAINTS, so the lookup is skipped there.
+   */
+  private async jsonCheckedColumns(): Promise<Set<string>> {
+    const hasTableName = await this.query<{ c: string }>(
+      `SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS
+        WHERE TABLE_SCHEMA = 'information_schema' AND TABLE_NAME = 'CHECK_CONSTRAINTS' AND COLUMN_NAME = 'TABLE_NAME'`,
+    );
+    const out = new Set<string>();
+    if (hasTableName.length === 0) return out;
+    const checks = await this.query<{ t: string; clause: string }>(
+      `SELECT TABLE_NAME AS t, CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?`,
+      [this.database],
+    );
+    for (const { t, clause } of checks) {
+      const m = /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(clause.trim());
+      if (m?.[1] !== undefined) out.add(`${t}\u0000${m[1].replace(/``/g, '`')}`);
+    }
+    return out;
+  }
+}
+
+function groupForeignKeys(rows: ConstraintRow[]): ForeignKey[] {
+  const byName = new Map<string, ForeignKey>();
+  for (const r of rows) {
+    const fk = byName.get(r.name) ?? { name: r.name, columns: [], refTable: r.rt ?? '', refColumns: [] };
+    fk.columns.push(r.col);
+    fk.refColumns.push(r.rc ?? '');
+    byName.set(r.name, fk);
+  }
+  return [...byName.values()];
+}
+
+function groupUniques(rows: ConstraintRow[]): UniqueConstraint[] {
+  const byName = new Map<string, UniqueConstraint>();
+  for (const r of rows) {
+    const u = byName.get(r.name) ?? { name: r.name, columns: [] };
+    u.columns.push(r.col);
+    byName.set(r.name, u);
+  }
+  return [...byName.values()];
+}

@@ -1,0 +1,320 @@
+// The read side of a MySQL/MariaDB database: catalog, counts and batched key-ordered reads with canonical values.
+import mysql from 'mysql2/promise';
+import type { Batch, BatchColumn, IrValue } from '../../core/batch.js';
+import type { Catalog, ColumnDef, LogicalKind, TableDef } from '../../core/catalog.js';
+import { ConfigError, ConnectionError } from '../../core/errors.js';
+import type { ReadOptions, SourceCapabilities, SourceConnector } from '../connector.js';
+import { redactUrl } from '../endpoint.js';
+import { MysqlIntrospector, quoteMysql } from './mysql-introspector.js';
+import { enumMembers } from './mysql-types.js';
+
+const DEFAULT_BATCH_SIZE = 10_000;
+const CONNECT_HINT = 'check the URL (host, port, user, database), that the server runs and accepts connections, and the credentials';
+
+interface MysqlTarget {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  ssl: mysql.PoolOptions['ssl'];
+}
+
+/**
+ * A MySQL/MariaDB source from a `mysql://` or `mariadb://` URL (`user:password@host:port/database`, port default
+ * 3306; `?ssl-mode=REQUIRED|VERIFY_IDENTITY|DISABLED`, default no TLS). Call `connect()` before anything else.
+ *
+ * Reads: tables with a primary key by keyset pagination in key order; tables without one ordered by all columns with
+ * LIMIT/OFFSET. `ReadOptions.offset` is the position of the resume point in that order: without `afterKey` that many
+ * rows are skipped; with `afterKey` the key locates the resume point and `offset` only numbers the batches.
+ * Session `time_zone` is `+00:00`, so TIMESTAMP values are UTC and carry `+00:00`.
+ */
+export class MysqlSource implements SourceConnector {
+  readonly dialect = 'mysql';
+  readonly database: string;
+  readonly capabilities: SourceCapabilities = { supportsKeysetPagination: true, hasStableRowOrder: false };
+  private readonly target: MysqlTarget;
+  private readonly where: string;
+  private pool: mysql.Pool | undefined;
+  private readonly introspector: MysqlIntrospector;
+
+  constructor(url: string) {
+    this.target = parseMysqlUrl(url);
+    this.database = this.target.database;
+    this.where = `${this.target.host}:${this.target.port}, database ${this.target.database}`;
+    this.introspector = new MysqlIntrospector((sql, params) => this.rows(sql, params, 'read the catalog'), this.database);
+  }
+
+  /** Open the pool and check that the server answers and the credentials are accepted. */
+  async connect(): Promise<void> {
+    if (this.pool) return;
+    const { host, port, user, password, database, ssl } = this.target;
+    const pool = mysql.createPool({
+      host,
+      port,
+      user,
+      password,
+      database,
+      ssl,
+      charset: 'utf8mb4',
+      dateStrings: true,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      decimalNumbers: false,
+      jsonStrings: true,
+      connectTimeout: 10_000,
+      connectionLimit: 4,
+      // Geometry would be parsed into point objects; keep the bytes the server stores.
+      typeCast: (field, next) => (field.type === 'GEOMETRY' ? field.buffer() : next()),
+    });
+    // The core pool hands out callback connections (the promise typings of this event are wrong).
+    pool.pool.on('connection', (conn) => {
+      // Queued before any query on this connection, so every read sees TIMESTAMP in UTC.
+      conn.query("SET time_zone = '+00:00'", (err) => {
+        if (err) conn.destroy();
+      });
+    });
+    try {
+      await pool.query('SELECT 1');
+    } catch (e) {
+      await pool.end().catch(() => undefined);
+      throw new ConnectionError(`cannot connect to MySQL at ${this.where}: ${connectReason(e, user)}`, {
+        hint: CONNECT_HINT,
+        cause: e,
+      });
+    }
+    this.pool = pool;
+  }
+
+  async catalog(options: { withCounts?: boolean } = {}): Promise<Catalog> {
+    return this.introspector.catalog(options);
+  }
+
+  async countRows(table: TableDef): Promise<number> {
+    const rows = await this.rows<{ n: number | string }>(
+      `SELECT COUNT(*) AS n FROM ${this.qualified(table.name)}`,
+      [],
+      `count table ${table.name}`,
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async *readBatches(table: TableDef, options: ReadOptions = {}): AsyncIterable<Batch> {
+    const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    if (!Number.isInteger(batchSize) || batchSize <= 0) {
+      throw new ConfigError(`batch size for table ${table.name} must be a positive integer`, { hint: 'set strategy.batch_size to e.g. 10000' });
+    }
+    const cols = table.columns.filter((c) => !c.isGenerated);
+    const columns: BatchColumn[] = cols.map((c) => ({
+      name: c.name,
+      declaredType: c.declaredType,
+      logicalType: c.logicalType,
+      encoding: 'utf8',
+    }));
+    const convert = cols.map((c) => converterFor(c.logicalType.kind));
+    const keyIdx = table.primaryKey.map((k) => cols.findIndex((c) => c.name === k));
+    // A key over a generated column is not in the select list: read such a table like one without a key.
+    const keyed = keyIdx.length > 0 && keyIdx.every((i) => i >= 0);
+    const select = `SELECT ${cols.map((c) => quoteMysql(c.name)).join(', ')} FROM ${this.qualified(table.name)}`;
+    const orderBy = keyed ? table.primaryKey : cols.map((c) => c.name);
+    const order = ` ORDER BY ${orderBy.map(quoteMysql).join(', ')}`;
+
+    let after = options.afterKey ?? null;
+    if (after !== null && !keyed) {
+      throw new ConfigError(`afterKey given for table ${table.name}, which has no usable primary key`, {
+        hint: 'resume tables without a key with offset',
+      });
+    }
+    if (after !== null && after.length !== table.primaryKey.length) {
+      throw new ConfigError(
+        `afterKey for table ${table.name} has ${after.length} values but its primary key has ${table.primaryKey.length} columns`,
+        { hint: 'pass the lastKey of a batch of this table' },
+      );
+    }
+    let offset = options.offset ?? 0;
+    let skip = keyed && after !== null ? 0 : offset;
+
+    for (;;) {
+      let sql = select;
+      const params: unknown[] = [];
+      if (keyed && after !== null) sql += ` WHERE ${keysetPredicate(table.primaryKey, keyIdx.map((i) => cols[i]!), after, params)}`;
+      sql += `${order} LIMIT ${batchSize}`;
+      if (skip > 0) sql += ` OFFSET ${skip}`;
+      const rows = await this.arrays(sql, params, `read table ${table.name}`);
+      if (rows.length === 0) return;
+
+      const values: IrValue[][] = cols.map(() => new Array<IrValue>(rows.length));
+      for (let r = 0; r < rows.length; r++) {
+        const row = rows[r]!;
+        for (let c = 0; c < cols.length; c++) values[c]![r] = convert[c]!(row[c]);
+      }
+      const last = rows.length - 1;
+      const lastKey = keyed ? keyIdx.map((i) => values[i]![last]!) : null;
+      yield { table: table.name, columns, values, rowCount: rows.length, lastKey, offset };
+
+      offset += rows.length;
+      if (rows.length < batchSize) return;
+      if (keyed) {
+        after = lastKey;
+        skip = 0;
+      } else {
+        skip = offset;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.end();
+  }
+
+  private qualified(table: string): string {
+    return `${quoteMysql(this.database)}.${quoteMysql(table)}`;
+  }
+
+  private requirePool(): mysql.Pool {
+    if (!this.pool) {
+      throw new ConnectionError(`MySQL source ${this.where} is not connected`, { hint: 'call connect() (openSource does) before reading' });
+    }
+    return this.pool;
+  }
+
+  private async rows<R>(sql: string, params: unknown[] | undefined, what: string): Promise<R[]> {
+    try {
+      const [rows] = await this.requirePool().query(sql, params);
+      return rows as R[];
+    } catch (e) {
+      throw this.queryError(e, what);
+    }
+  }
+
+  private async arrays(sql: string, params: unknown[], what: string): Promise<unknown[][]> {
+    try {
+      const [rows] = await this.requirePool().query({ sql, values: params, rowsAsArray: true });
+      return rows as unknown[][];
+    } catch (e) {
+      throw this.queryError(e, what);
+    }
+  }
+
+  private queryError(e: unknown, what: string): Error {
+    if (e instanceof ConnectionError) return e;
+    const code = (e as { code?: string }).code ?? 'unknown error';
+    // Only the code: a server message can quote key values sent in the statement.
+    const reason = code === 'ER_NO_SUCH_TABLE' ? 'the table does not exist' : code;
+    return new ConnectionError(`MySQL could not ${what} at ${this.where}: ${reason}`, {
+      hint: code === 'ER_NO_SUCH_TABLE' ? 'read the catalog again: the table may have been dropped or renamed' : CONNECT_HINT,
+      cause: e,
+    });
+  }
+}
+
+function parseMysqlUrl(url: string): MysqlTarget {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch (e) {
+    throw new ConfigError(`MySQL URL ${redactUrl(url)} is not a valid URL`, { hint: 'write mysql://user@host:3306/database', cause: e });
+  }
+  if (u.protocol !== 'mysql:' && u.protocol !== 'mariadb:') {
+    throw new ConfigError(`MySQL URL ${redactUrl(url)} must start with mysql:// or mariadb://`, { hint: 'write mysql://user@host:3306/database' });
+  }
+  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  if (database === '' || database.includes('/')) {
+    throw new ConfigError(`MySQL URL ${redactUrl(url)} names no database`, { hint: 'add the database: mysql://user@host:3306/database' });
+  }
+  const mode = (u.searchParams.get('ssl-mode') ?? u.searchParams.get('sslmode') ?? '').toUpperCase();
+  const ssl =
+    mode === 'REQUIRED' || mode === 'REQUIRE'
+      ? { rejectUnauthorized: false }
+      : mode === 'VERIFY_IDENTITY' || mode === 'VERIFY_CA' || mode === 'VERIFY-FULL'
+        ? { rejectUnauthorized: true }
+        : undefined;
+  return {
+    host: u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
+    port: u.port ? Number(u.port) : 3306,
+    user: decodeURIComponent(u.username) || 'root',
+    password: decodeURIComponent(u.password),
+    database,
+    ssl,
+  };
+}
+
+function connectReason(e: unknown, user: string): string {
+  const code = (e as { code?: string }).code ?? '';
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'host not found';
+    case 'ETIMEDOUT':
+      return 'connection timed out';
+    case 'ER_ACCESS_DENIED_ERROR':
+    case 'ER_DBACCESS_DENIED_ERROR':
+      return `access denied for user ${user}`;
+    case 'ER_BAD_DB_ERROR':
+      return 'unknown database';
+    default:
+      return code || 'unknown error';
+  }
+}
+
+/**
+ * `k1 > ?` for one key column; `k1 >= ? AND (k1, k2) > (?, ?)` for several, because MariaDB does not use an index
+ * range for a bare row-value comparison (it scans from the start), while the leading `k1 >= ?` gives it one.
+ */
+function keysetPredicate(keys: string[], keyCols: ColumnDef[], after: IrValue[], params: unknown[]): string {
+  if (keys.length === 1) return `${quoteMysql(keys[0]!)} > ${keyLiteral(after[0]!, keyCols[0]!, params)}`;
+  const lead = keyLiteral(after[0]!, keyCols[0]!, params);
+  const row = after.map((v, i) => keyLiteral(v, keyCols[i]!, params));
+  return `${quoteMysql(keys[0]!)} >= ${lead} AND (${keys.map(quoteMysql).join(', ')}) > (${row.join(', ')})`;
+}
+
+/**
+ * A key value in SQL. Exact numbers go inline as literals: MySQL compares an integer column with a quoted string as
+ * doubles and would confuse 9007199254740993 with its neighbours. ENUM and SET sort by their internal number, not
+ * their text, so they are compared by that number. Everything else is a `?` parameter, escaped by the driver.
+ */
+function keyLiteral(v: IrValue, col: ColumnDef, params: unknown[]): string {
+  const kind = col.logicalType.kind;
+  const enumOrSet = /^(enum|set)\s*\(/i.exec(col.declaredType)?.[1]?.toLowerCase();
+  if (enumOrSet !== undefined && typeof v === 'string') {
+    const members = enumMembers(col.declaredType).map((m) => m.toLowerCase());
+    if (enumOrSet === 'enum') return String(members.indexOf(v.toLowerCase()) + 1);
+    let mask = 0n;
+    for (const part of v === '' ? [] : v.split(',')) mask |= 1n << BigInt(members.indexOf(part.toLowerCase()));
+    return mask.toString();
+  }
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  if (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) && ['int16', 'int32', 'int64', 'decimal'].includes(kind)) return v;
+  if (typeof v === 'boolean') return v ? '1' : '0';
+  params.push(kind === 'timestamptz' && typeof v === 'string' ? v.replace(/\+00:00$/, '') : v);
+  return '?';
+}
+
+type Converter = (v: unknown) => IrValue;
+
+const asIs: Converter = (v) => (v === undefined ? null : (v as IrValue));
+
+/** Driver value → canonical IR value for a logical kind (the driver already gives strings for dates and decimals). */
+function converterFor(kind: LogicalKind): Converter {
+  switch (kind) {
+    case 'int16':
+    case 'int32':
+    case 'float32':
+    case 'float64':
+      return (v) => (v === null || v === undefined ? null : typeof v === 'number' ? v : Number(v));
+    case 'int64':
+    case 'decimal':
+      return (v) => (v === null || v === undefined ? null : String(v));
+    case 'timestamptz':
+      return (v) => (v === null || v === undefined ? null : `${String(v)}+00:00`);
+    case 'bytes':
+      return (v) => (v === null || v === undefined ? null : Buffer.isBuffer(v) ? v : Buffer.from(String(v), 'utf8'));
+    default:
+      return asIs;
+  }
+}

@@ -1,0 +1,135 @@
+// The PostgreSQL server target: DDL and SQL over a pg.Pool, bulk loads with COPY FROM STDIN (pg-copy-streams).
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFromStdin } from 'pg-copy-streams';
+import type { Catalog } from '../../core/catalog.js';
+import { ConnectionError } from '../../core/errors.js';
+import type { QueryResult, TargetCapabilities, TargetConnector, TargetSession } from '../connector.js';
+import { introspectPostgres } from './postgres-introspector.js';
+import {
+  POSTGRES_SESSION_SQL,
+  RAW_TEXT_TYPES,
+  parsePostgresUrl,
+  postgresConnectionError,
+  type PostgresEndpoint,
+} from './postgres-source.js';
+
+/**
+ * Writes into one schema of a PostgreSQL database (`?schema=NAME`, default `public`). Call `connect()` before use.
+ * Query results are raw text: every value arrives as PostgreSQL prints it (sessions use TimeZone UTC, DateStyle ISO).
+ * Query errors are the driver's own (`message`, SQLSTATE `code`), not wrapped.
+ */
+export class PostgresTarget implements TargetConnector {
+  readonly dialect = 'postgres';
+  readonly database: string;
+  readonly schema: string;
+  readonly capabilities: TargetCapabilities = {
+    bulkWrite: 'copy-stream',
+    supportsTransactionalDdl: true,
+    supportsConcurrentSessions: true,
+  };
+  readonly #endpoint: PostgresEndpoint;
+  #pool: pg.Pool | null = null;
+
+  constructor(url: string) {
+    this.#endpoint = parsePostgresUrl(url, 'target');
+    this.database = this.#endpoint.database;
+    this.schema = this.#endpoint.schema;
+  }
+
+  /** Opens the pool (at most 8 connections) and checks the server answers. */
+  async connect(): Promise<void> {
+    if (this.#pool) return;
+    const pool = new pg.Pool({
+      connectionString: this.#endpoint.connectionString,
+      types: RAW_TEXT_TYPES,
+      max: 8,
+      connectionTimeoutMillis: 15_000,
+      onConnect: async (client) => {
+        await client.query(POSTGRES_SESSION_SQL);
+      },
+    });
+    // An idle client dropped by the server must not crash the process; the next query reconnects or reports it.
+    pool.on('error', () => {});
+    try {
+      await pool.query('SELECT 1');
+    } catch (e) {
+      await pool.end().catch(() => {});
+      throw postgresConnectionError(this.#endpoint, 'target', e);
+    }
+    this.#pool = pool;
+  }
+
+  async catalog(options: { withCounts?: boolean } = {}): Promise<Catalog> {
+    return introspectPostgres((sql, params) => this.query(sql, params), {
+      schema: this.schema,
+      dialect: this.dialect,
+      database: this.database,
+      withCounts: options.withCounts ?? false,
+    });
+  }
+
+  /** Without parameters the SQL may hold several statements; the result is the last statement's. */
+  async query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+    return runQuery<R>(this.#connected(), sql, params);
+  }
+
+  async transaction<T>(fn: (session: TargetSession) => Promise<T>): Promise<T> {
+    const client = await this.#connected().connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const session: TargetSession = {
+        query: (sql, params) => runQuery(client, sql, params),
+        copyFrom: (table, columns, data) => copyFrom(client, table, columns, data),
+      };
+      let result: T;
+      try {
+        result = await fn(session);
+      } catch (e) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackError) {
+          // The connection is unusable; it must not go back to the pool.
+          broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+        }
+        throw e;
+      }
+      await client.query('COMMIT');
+      return result;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    const pool = this.#pool;
+    this.#pool = null;
+    await pool?.end();
+  }
+
+  #connected(): pg.Pool {
+    if (!this.#pool) {
+      throw new ConnectionError(`PostgreSQL target ${this.#endpoint.label} is not connected`, {
+        hint: 'call connect() first (openTarget does), and do not use the target after close()',
+      });
+    }
+    return this.#pool;
+  }
+}
+
+async function runQuery<R>(on: pg.Pool | pg.PoolClient, sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+  const res = (await on.query(sql, params)) as pg.QueryResult | pg.QueryResult[];
+  // A multi-statement simple query answers with one result per statement.
+  const last = Array.isArray(res) ? res[res.length - 1] : res;
+  const rows = (last?.rows ?? []) as R[];
+  return { rows, rowCount: last?.rowCount ?? rows.length };
+}
+
+async function copyFrom(client: pg.PoolClient, table: string, columns: string[], data: string): Promise<number> {
+  const cols = columns.map((c) => `"${c.replaceAll('"', '""')}"`).join(', ');
+  const stream = client.query(copyFromStdin(`COPY ${table} (${cols}) FROM STDIN`));
+  await pipeline(Readable.from([Buffer.from(data, 'utf8')]), stream);
+  return stream.rowCount;
+}

@@ -1,0 +1,289 @@
+// The embedded store's server: one PGlite per data dir, served on a loopback port and shared through a lock file.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { StoreError } from '../../core/errors.js';
+
+/** Where to reach the embedded store, and whether this process serves it. */
+export interface EmbeddedStoreServer {
+  /**
+   * `server`: this process opened the data dir and serves it (it holds the lock).
+   * `client`: another open store (maybe another process) serves it; this one only connects.
+   */
+  readonly role: 'server' | 'client';
+  readonly host: '127.0.0.1';
+  readonly port: number;
+  /** `<home>/store`. */
+  readonly dataDir: string;
+  /** `<home>/store.lock`. */
+  readonly lockPath: string;
+  /** As server: stop serving, close PGlite, remove the lock. As client: nothing to release. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface EmbeddedStoreServerOptions {
+  /**
+   * How long to wait for a store that another live process is still starting (its lock has no port yet) or that
+   * does not answer yet, before giving up with a StoreError. Default 30,000 ms (first creation of a data dir takes
+   * several seconds).
+   */
+  waitMs?: number;
+  /** Most connections the socket server accepts at once, from all processes together. Default 16. */
+  maxConnections?: number;
+}
+
+/** Contents of `<home>/store.lock`. `port` is null while the owner is still starting PGlite. */
+interface StoreLock {
+  pid: number;
+  port: number | null;
+  startedAt: string;
+}
+
+const LOOPBACK = '127.0.0.1';
+
+// Data dirs this process is opening or serving: a lock naming our own pid is stale unless it is listed here
+// (in a container a restarted process often gets the same pid as the one that crashed).
+const ownedHere = new Map<string, { lock: StoreLock; lockPath: string }>();
+
+/**
+ * Serve the embedded store of `home`, or connect to the process that already serves it. Exactly one PGlite opens
+ * `<home>/store`: the first process creates `<home>/store.lock` (exclusive create) holding `{ pid, port }` and serves
+ * the dir on 127.0.0.1 (a free port); later openers that find a live pid and a reachable port become clients of that
+ * port. A lock whose pid is dead is stale and taken over. When the serving process closes, its clients lose the
+ * store: open it again to take over.
+ */
+export async function connectEmbeddedStoreServer(
+  home: string,
+  options: EmbeddedStoreServerOptions = {},
+): Promise<EmbeddedStoreServer> {
+  const dataDir = join(home, 'store');
+  const lockPath = join(home, 'store.lock');
+  const waitMs = options.waitMs ?? 30_000;
+  const deadline = Date.now() + waitMs;
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+
+  for (;;) {
+    const mine: StoreLock = { pid: process.pid, port: null, startedAt: `${new Date().toISOString()}#${randomBytes(4).toString('hex')}` };
+    if (tryCreateLock(lockPath, mine)) {
+      return serve(dataDir, lockPath, mine, options.maxConnections ?? 16);
+    }
+
+    const lock = readLock(lockPath);
+    if (lock === 'missing') continue;
+    if (lock === 'unreadable') {
+      // A lock is written in one call, so an unreadable one that stays so is debris from a crash.
+      if (ageMs(lockPath) > 5_000) await takeOver(lockPath, null);
+      else await sleep(100);
+      continue;
+    }
+    if (isStale(lock, dataDir)) {
+      await takeOver(lockPath, lock);
+      continue;
+    }
+    if (lock.port !== null && (await isListening(lock.port))) {
+      return client(dataDir, lockPath, lock.port);
+    }
+    if (Date.now() > deadline) {
+      const where = lock.port === null ? 'has not finished starting it' : `does not answer on ${LOOPBACK}:${lock.port}`;
+      throw new StoreError(`the embedded store at ${dataDir} is locked by process ${lock.pid}, which ${where}`, {
+        hint: `if process ${lock.pid} is not a Sensei process (its pid may have been reused after a crash), delete ${lockPath} and try again; or set SENSEI_STORE_URL`,
+      });
+    }
+    await sleep(200);
+  }
+}
+
+async function serve(dataDir: string, lockPath: string, lock: StoreLock, maxConnections: number): Promise<EmbeddedStoreServer> {
+  ownedHere.set(dataDir, { lock, lockPath });
+  let db: PGlite | undefined;
+  let server: PGLiteSocketServer | undefined;
+  try {
+    db = await PGlite.create({ dataDir, extensions: { vector } });
+    server = new PGLiteSocketServer({ db, host: LOOPBACK, port: 0, maxConnections });
+    await server.start();
+    lock.port = Number(server.getServerConn().split(':').pop());
+    writeFileSync(lockPath, JSON.stringify(lock), { mode: 0o600 });
+  } catch (e) {
+    await server?.stop().catch(() => undefined);
+    await db?.close().catch(() => undefined);
+    releaseLock(dataDir, lockPath);
+    throw new StoreError(`cannot open the embedded store at ${dataDir}: ${(e as Error).message}`, {
+      hint: 'check that the directory is writable and not damaged, or set SENSEI_STORE_URL to use a PostgreSQL server with pgvector',
+      cause: e,
+    });
+  }
+  watchSignals();
+  const port = lock.port;
+  let closing: Promise<void> | undefined;
+  return {
+    role: 'server',
+    host: LOOPBACK,
+    port,
+    dataDir,
+    lockPath,
+    close() {
+      closing ??= (async () => {
+        try {
+          await server.stop();
+          await db.close();
+        } finally {
+          releaseLock(dataDir, lockPath);
+          unwatchSignalsIfIdle();
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+function client(dataDir: string, lockPath: string, port: number): EmbeddedStoreServer {
+  return { role: 'client', host: LOOPBACK, port, dataDir, lockPath, close: async () => undefined };
+}
+
+function tryCreateLock(lockPath: string, lock: StoreLock): boolean {
+  try {
+    writeFileSync(lockPath, JSON.stringify(lock), { flag: 'wx', mode: 0o600 });
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new StoreError(`cannot create the store lock ${lockPath}: ${(e as Error).message}`, {
+      hint: 'make the Sensei home (SENSEI_HOME) writable',
+      cause: e,
+    });
+  }
+}
+
+function readLock(lockPath: string): StoreLock | 'missing' | 'unreadable' {
+  let text: string;
+  try {
+    text = readFileSync(lockPath, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    return 'unreadable';
+  }
+  try {
+    const v = JSON.parse(text) as Partial<StoreLock>;
+    if (Number.isInteger(v.pid) && (v.port === null || Number.isInteger(v.port)) && typeof v.startedAt === 'string') {
+      return { pid: v.pid as number, port: v.port as number | null, startedAt: v.startedAt };
+    }
+  } catch {
+    // fall through: not a lock we wrote
+  }
+  return 'unreadable';
+}
+
+function isStale(lock: StoreLock, dataDir: string): boolean {
+  if (lock.pid === process.pid) return ownedHere.get(dataDir)?.lock.startedAt !== lock.startedAt;
+  try {
+    process.kill(lock.pid, 0);
+    return false;
+  } catch (e) {
+    // EPERM: the process exists but belongs to someone else, so it is alive.
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * Remove a stale lock so the caller can create its own. A second lock file serialises takers-over, so two processes
+ * finding the same stale lock cannot both remove it and then both open the data dir.
+ */
+async function takeOver(lockPath: string, stale: StoreLock | null): Promise<void> {
+  const guard = `${lockPath}.takeover`;
+  try {
+    writeFileSync(guard, String(process.pid), { flag: 'wx', mode: 0o600 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new StoreError(`cannot take over the stale store lock ${lockPath}: ${(e as Error).message}`, {
+        hint: `make the Sensei home writable, or delete ${lockPath} by hand`,
+        cause: e,
+      });
+    }
+    // Someone else is taking over; a guard left by a crash expires.
+    if (ageMs(guard) > 10_000) rmQuiet(guard);
+    await sleep(50);
+    return;
+  }
+  try {
+    const now = readLock(lockPath);
+    const same =
+      stale === null ? now === 'unreadable' : typeof now === 'object' && now.pid === stale.pid && now.startedAt === stale.startedAt;
+    if (same) rmQuiet(lockPath);
+  } finally {
+    rmQuiet(guard);
+  }
+}
+
+function releaseLock(dataDir: string, lockPath: string): void {
+  const mine = ownedHere.get(dataDir)?.lock;
+  ownedHere.delete(dataDir);
+  const now = readLock(lockPath);
+  if (mine && typeof now === 'object' && now.pid === process.pid && now.startedAt === mine.startedAt) rmQuiet(lockPath);
+}
+
+function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: LOOPBACK, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+function ageMs(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function rmQuiet(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+// One set of process hooks for all stores served here, so that a signal removes every lock exactly once.
+let watching = false;
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+function releaseAllLocks(): void {
+  for (const [dataDir, { lockPath }] of [...ownedHere]) releaseLock(dataDir, lockPath);
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  releaseAllLocks();
+  // Listening to a signal cancels Node's default exit; restore it unless the application handles the signal itself.
+  if (process.listenerCount(signal) === 1) {
+    unwatchSignals();
+    process.kill(process.pid, signal);
+  }
+}
+
+function watchSignals(): void {
+  if (watching) return;
+  watching = true;
+  process.on('exit', releaseAllLocks);
+  for (const s of SIGNALS) process.on(s, onSignal);
+}
+
+function unwatchSignals(): void {
+  watching = false;
+  process.removeListener('exit', releaseAllLocks);
+  for (const s of SIGNALS) process.removeListener(s, onSignal);
+}
+
+function unwatchSignalsIfIdle(): void {
+  if (ownedHere.size === 0) unwatchSignals();
+}
