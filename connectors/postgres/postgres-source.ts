@@ -68,6 +68,24 @@ export const POSTGRES_SESSION_SQL =
   "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET extra_float_digits = 3; SET IntervalStyle = 'postgres'; SET bytea_output = 'hex'";
 
 /** Every value arrives as PostgreSQL prints it; conversion to canonical forms happens by logical type. */
+/**
+ * A pool with Sensei's session settings on every connection and raw-text results. An idle client dropped by the
+ * server must not crash the process: the pool swallows that event and the next query reconnects or reports it.
+ */
+export function createPostgresPool(endpoint: PostgresEndpoint, max: number): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: endpoint.connectionString,
+    types: RAW_TEXT_TYPES,
+    max,
+    connectionTimeoutMillis: 15_000,
+    onConnect: async (client) => {
+      await client.query(POSTGRES_SESSION_SQL);
+    },
+  });
+  pool.on('error', () => {});
+  return pool;
+}
+
 export const RAW_TEXT_TYPES = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
 
 /**
@@ -93,17 +111,7 @@ export class PostgresSource implements SourceConnector {
   /** Opens the pool and checks the server answers and the schema exists. */
   async connect(): Promise<void> {
     if (this.#pool) return;
-    const pool = new pg.Pool({
-      connectionString: this.#endpoint.connectionString,
-      types: RAW_TEXT_TYPES,
-      max: 4,
-      connectionTimeoutMillis: 15_000,
-      onConnect: async (client) => {
-        await client.query(POSTGRES_SESSION_SQL);
-      },
-    });
-    // An idle client dropped by the server must not crash the process; the next query reconnects or reports it.
-    pool.on('error', () => {});
+    const pool = createPostgresPool(this.#endpoint, 4);
     let exists: boolean;
     try {
       const res = await pool.query('SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1', [this.schema]);

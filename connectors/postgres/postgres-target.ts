@@ -8,8 +8,7 @@ import { ConnectionError } from '../../core/errors.js';
 import type { QueryResult, TargetCapabilities, TargetConnector, TargetSession } from '../connector.js';
 import { introspectPostgres } from './postgres-introspector.js';
 import {
-  POSTGRES_SESSION_SQL,
-  RAW_TEXT_TYPES,
+  createPostgresPool,
   parsePostgresUrl,
   postgresConnectionError,
   type PostgresEndpoint,
@@ -41,17 +40,7 @@ export class PostgresTarget implements TargetConnector {
   /** Opens the pool (at most 8 connections) and checks the server answers. */
   async connect(): Promise<void> {
     if (this.#pool) return;
-    const pool = new pg.Pool({
-      connectionString: this.#endpoint.connectionString,
-      types: RAW_TEXT_TYPES,
-      max: 8,
-      connectionTimeoutMillis: 15_000,
-      onConnect: async (client) => {
-        await client.query(POSTGRES_SESSION_SQL);
-      },
-    });
-    // An idle client dropped by the server must not crash the process; the next query reconnects or reports it.
-    pool.on('error', () => {});
+    const pool = createPostgresPool(this.#endpoint, 8);
     try {
       await pool.query('SELECT 1');
     } catch (e) {
