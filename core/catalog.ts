@@ -1,43 +1,9 @@
 // The structural catalog: tables, columns, keys and constraints of one database, in a backend-neutral form.
 import { z } from 'zod';
+import { LogicalType } from './logical-type.js';
+import { ColumnProfile, InferredRelationship } from './profile.js';
 
-/**
- * Sensei's logical column types. Every connector maps its declared types onto these; the planner maps them onto
- * PostgreSQL types. Parameters travel beside the kind (`length`, `precision`, `scale`).
- */
-export const LogicalKind = z.enum([
-  'boolean',
-  'int16',
-  'int32',
-  'int64',
-  'decimal',
-  'float32',
-  'float64',
-  'char',
-  'varchar',
-  'text',
-  'date',
-  'time',
-  'timestamp',
-  'timestamptz',
-  'interval',
-  'bytes',
-  'json',
-  'uuid',
-  'unknown',
-]);
-export type LogicalKind = z.infer<typeof LogicalKind>;
-
-export const LogicalType = z.object({
-  kind: LogicalKind,
-  /** Character length for char/varchar. */
-  length: z.number().int().positive().optional(),
-  /** Total digits for decimal. */
-  precision: z.number().int().positive().optional(),
-  /** Digits after the point for decimal. */
-  scale: z.number().int().nonnegative().optional(),
-});
-export type LogicalType = z.infer<typeof LogicalType>;
+export { LogicalKind, LogicalType } from './logical-type.js';
 
 export const ColumnDef = z.object({
   name: z.string(),
@@ -51,6 +17,8 @@ export const ColumnDef = z.object({
   ordinal: z.number().int().positive(),
   /** Computed by the database (generated column); never copied as data. */
   isGenerated: z.boolean().default(false),
+  /** Statistical and semantic profile, when the schema analyst has sampled the data. */
+  profile: ColumnProfile.optional(),
 });
 export type ColumnDef = z.infer<typeof ColumnDef>;
 
@@ -90,6 +58,8 @@ export const Catalog = z.object({
   /** Database/schema the catalog describes. */
   database: z.string(),
   tables: z.array(TableDef),
+  /** Relationships found by analysis (declared FKs and inferred ones with their evidence), when analysed. */
+  relationships: z.array(InferredRelationship).optional(),
 });
 export type Catalog = z.infer<typeof Catalog>;
 
