@@ -8,7 +8,7 @@ import { Annotation, Command, END, interrupt, START, StateGraph } from '@langcha
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunStateError, StoreError } from '../../core/errors.js';
 import { openStore, redactUrl, type SenseiStore } from '../../tools/store/sensei-store.js';
-import { applyStoreMigrations } from '../../tools/store/store-migrations.js';
+import { applyStoreMigrations, STORE_MIGRATIONS } from '../../tools/store/store-migrations.js';
 import { tempDir } from '../fixtures/databases.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -85,7 +85,7 @@ describe('embedded store', () => {
 
   it('applies every migration once, in order', async () => {
     const { rows } = await store.pool.query<{ version: number; name: string }>('SELECT version, name FROM sensei_migrations ORDER BY version');
-    expect(rows.map((r) => r.version)).toEqual([1, 2]);
+    expect(rows.map((r) => r.version)).toEqual(STORE_MIGRATIONS.map((m) => m.version));
     expect(await applyStoreMigrations(store.pool)).toEqual([]);
     const tables = await store.pool.query<{ tablename: string }>(
       "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'sensei_%' ORDER BY tablename",
