@@ -38,6 +38,12 @@ export interface SourceConnector {
    * holding more than one batch in memory. Generated columns are not read.
    */
   readBatches(table: TableDef, options?: ReadOptions): AsyncIterable<Batch>;
+  /**
+   * Optional: a uniform random sample of about `rows` rows, chosen by the database so that the cost follows the
+   * sample, not the table. One batch (`lastKey` null, `offset` 0), at most `rows` rows. Without it, analysis reads
+   * the table in order and samples as it goes.
+   */
+  sampleRows?(table: TableDef, rows: number): Promise<Batch>;
   close(): Promise<void>;
 }
 

@@ -81,6 +81,27 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
       CREATE INDEX sensei_patterns_fingerprint ON sensei_patterns USING hnsw (fingerprint vector_cosine_ops);
     `,
   },
+  {
+    version: 3,
+    name: 'pattern library: source and target columns, name vectors, semantic type, provenance',
+    sql: `
+      ALTER TABLE sensei_patterns
+        ADD COLUMN source_table text NOT NULL DEFAULT '',
+        ADD COLUMN source_column text NOT NULL DEFAULT '',
+        ADD COLUMN semantic_type text,
+        ADD COLUMN target_table text NOT NULL DEFAULT '',
+        ADD COLUMN target_column text NOT NULL DEFAULT '',
+        ADD COLUMN name_vector vector(64),
+        ADD COLUMN run_id text,
+        ADD COLUMN approved_by text,
+        ADD COLUMN times_recorded int NOT NULL DEFAULT 1,
+        ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now();
+      -- One row per learned mapping; recording it again refreshes it. Rows from before this version have no columns.
+      CREATE UNIQUE INDEX sensei_patterns_mapping ON sensei_patterns (source_table, source_column, target_table, target_column, transformation)
+        WHERE source_table <> '';
+      CREATE INDEX sensei_patterns_name ON sensei_patterns USING hnsw (name_vector vector_cosine_ops);
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same in every process that opens the store.

@@ -1,0 +1,70 @@
+// Fingerprints: documented layout, unit length, similarity across tables, and no recoverable values.
+import { describe, expect, it } from 'vitest';
+import { FINGERPRINT_DIMENSIONS } from '../../../core/profile.js';
+import { computeColumnStats, FINGERPRINT_LAYOUT, fingerprintSimilarity } from '../../../tools/analysis/fingerprint.js';
+
+const fp = (values: Array<string | number | null>) => computeColumnStats(values).fingerprint;
+const repeat = <T>(v: T, n: number) => Array.from({ length: n }, () => v);
+
+describe('fingerprint layout', () => {
+  it('names contiguous ranges that cover exactly the 128 dimensions', () => {
+    const ranges = Object.values(FINGERPRINT_LAYOUT).sort((a, b) => a[0] - b[0]);
+    let next = 0;
+    for (const [start, end] of ranges) {
+      expect(start).toBe(next);
+      expect(end).toBeGreaterThan(start);
+      next = end;
+    }
+    expect(next).toBe(FINGERPRINT_DIMENSIONS);
+  });
+
+  it('is unit length and non-negative; the null ratio sits in the cardinality range', () => {
+    const s = computeColumnStats(['a', null, 'b', null]);
+    expect(s.fingerprint).toHaveLength(128);
+    expect(Math.hypot(...s.fingerprint)).toBeCloseTo(1, 9);
+    expect(s.fingerprint.every((x) => x >= 0)).toBe(true);
+    expect(s).toMatchObject({ rows: 4, nulls: 2, nonNull: 2 });
+    const withoutNulls = computeColumnStats(['a', 'b']).fingerprint;
+    expect(s.fingerprint[0]).toBeGreaterThan(0);
+    expect(withoutNulls[0]).toBe(0);
+  });
+
+  it('is all zeros for a column without rows (and says so instead of dividing by zero)', () => {
+    expect(fp([]).every((x) => x === 0)).toBe(true);
+  });
+});
+
+describe('cosine similarity between columns of different tables and sizes', () => {
+  const emailsA = Array.from({ length: 500 }, (_, i) => `person${i}@example.com`);
+  const emailsB = Array.from({ length: 40 }, (_, i) => `c.${i}x@corp.org`);
+  const datesA = Array.from({ length: 300 }, (_, i) => `19${60 + (i % 39)}-0${1 + (i % 9)}-2${i % 8}`);
+  const amounts = Array.from({ length: 200 }, (_, i) => (i * 7.31) % 900);
+
+  it('ranks same-kind columns far above different kinds', () => {
+    const same = fingerprintSimilarity(fp(emailsA), fp(emailsB));
+    expect(same).toBeGreaterThan(0.7);
+    expect(fingerprintSimilarity(fp(emailsA), fp(datesA))).toBeLessThan(same - 0.3);
+    expect(fingerprintSimilarity(fp(amounts), fp(emailsA))).toBeLessThan(same - 0.3);
+  });
+});
+
+describe('no value can be recovered from a fingerprint', () => {
+  it('one distinct value: different values give the identical fingerprint, so a dictionary attack cannot choose', () => {
+    const secret = fp(repeat('alice@example.com', 100));
+    const candidates = ['alice@example.com', 'bruno@example.net', 'carol@example.org', 'zzzzz@qqqqqqq.xyz'];
+    const scores = candidates.map((c) => fingerprintSimilarity(secret, fp(repeat(c, 100))));
+    // The attacker's best guess is a four-way tie: the true value is indistinguishable from the others.
+    expect(scores.every((s) => Math.abs(s - 1) < 1e-12)).toBe(true);
+    // The same for a number: 42 and 57 cannot be told apart.
+    expect(fp(repeat(42, 50))).toEqual(fp(repeat(57, 50)));
+    // And no dimension holds the value or its length-independent encodings.
+    expect(secret.some((x) => x === 42)).toBe(false);
+  });
+
+  it('three values: other triples with the same shape yield the same vector', () => {
+    const colours = fp(['red', 'blue', 'green', 'red', 'blue', 'green']);
+    expect(fp(['tan', 'gray', 'olive', 'tan', 'gray', 'olive'])).toEqual(colours);
+    expect(fp([101, 202, 303, 101, 202, 303])).toEqual(fp([104, 205, 306, 104, 205, 306]));
+    expect(fp(['2001-02-03', '1999-12-31', '1985-06-07'])).toEqual(fp(['2002-03-04', '1998-11-30', '1986-07-08']));
+  });
+});

@@ -1,0 +1,164 @@
+// Relationships between tables: declared foreign keys, plus ones inferred from name evidence and inclusion measured on the data.
+import type { Catalog, TableDef } from '../../core/catalog.js';
+import type { InferredRelationship } from '../../core/profile.js';
+import { nameTokens } from '../planning/identifiers.js';
+import type { ColumnStats } from './fingerprint.js';
+import type { TableSample } from './sample-table.js';
+import { valueText } from './value-shapes.js';
+
+export interface RelationshipEvidence {
+  /** Column statistics by table, then column (their distinct-value maps are the measured sets). */
+  stats: Map<string, Map<string, ColumnStats>>;
+  /** Samples by table (for composite keys, whose tuples are measured row by row). */
+  samples: Map<string, TableSample>;
+}
+
+/** Inferred relationships below this confidence are not reported. Default 0.5. */
+export const MIN_RELATIONSHIP_CONFIDENCE = 0.5;
+/** Share of a column's distinct values that must be found in the key for inclusion. Default 0.95 (legacy data is dirty). */
+export const MIN_INCLUSION = 0.95;
+
+const ID_WORDS = new Set(['id', 'no', 'num', 'nbr', 'code', 'key', 'ref', 'cd']);
+const NON_KEY_SEMANTICS = new Set(['quantity', 'currency_amount', 'boolean_flag', 'date', 'timestamp', 'date_of_birth', 'free_text', 'time']);
+
+const singular = (w: string): string =>
+  w.endsWith('ies') && w.length > 4 ? `${w.slice(0, -3)}y` : w.endsWith('ses') ? w.slice(0, -2) : w.endsWith('s') && !w.endsWith('ss') ? w.slice(0, -1) : w;
+
+/** How strongly the names say that column `col` refers to key `key` of table `ref`: 0 (no evidence) to 1. */
+export function nameEvidence(col: string, ref: string, key: string): number {
+  const c = nameTokens(col).map(singular);
+  const k = nameTokens(key).map(singular);
+  const t = nameTokens(ref).map(singular);
+  const cj = c.join('_');
+  const kj = k.join('_');
+  const generic = k.length === 1 && ID_WORDS.has(k[0]!);
+  if (cj === kj && !generic) return 0.9;
+  if (cj === [...t, ...k].join('_')) return 0.9;
+  const tail = c.slice(-k.length).join('_') === kj;
+  const mentionsTable = t.every((w) => c.includes(w)) || (t.length === 1 && c.some((w) => w.length >= 3 && t[0]!.startsWith(w)));
+  if (tail && mentionsTable) return 0.8;
+  if (mentionsTable && ID_WORDS.has(c[c.length - 1] ?? '')) return 0.6;
+  if (tail && !generic && c.length > k.length) return 0.6;
+  return 0;
+}
+
+function kindClass(table: TableDef, column: string): string {
+  const col = table.columns.find((c) => c.name === column);
+  const kind = col?.profile?.inferredType.kind ?? col?.logicalType.kind ?? 'unknown';
+  if (kind === 'int16' || kind === 'int32' || kind === 'int64') return 'integer';
+  if (kind === 'char' || kind === 'varchar' || kind === 'text') return 'text';
+  return kind;
+}
+
+/**
+ * Declared foreign keys (confidence 1) and inferred ones. An inferred single-column relationship needs the column's
+ * values to be included in a key of another table (measured on the samples) and either name evidence or, without
+ * it, an identifier-like column; confidence = inclusion × (0.55 + 0.45 × name evidence). Composite keys are matched
+ * by column names and measured on row tuples. One best target per column.
+ */
+export function inferRelationships(catalog: Catalog, evidence: RelationshipEvidence): InferredRelationship[] {
+  const out: InferredRelationship[] = [];
+  const declared = new Set<string>();
+  for (const t of catalog.tables) {
+    for (const fk of t.foreignKeys) {
+      out.push({ table: t.name, columns: fk.columns, refTable: fk.refTable, refColumns: fk.refColumns, confidence: 1, evidence: 'declared' });
+      declared.add(`${t.name}\u0000${fk.columns.join(',')}`);
+    }
+  }
+
+  const keys: Array<{ table: TableDef; columns: string[] }> = [];
+  for (const t of catalog.tables) {
+    if (t.primaryKey.length > 0) keys.push({ table: t, columns: t.primaryKey });
+    for (const u of t.uniques) if (u.columns.join(',') !== t.primaryKey.join(',')) keys.push({ table: t, columns: u.columns });
+  }
+
+  for (const a of catalog.tables) {
+    const aStats = evidence.stats.get(a.name);
+    if (!aStats) continue;
+    // Single-column candidates.
+    for (const col of a.columns) {
+      if (declared.has(`${a.name}\u0000${col.name}`)) continue;
+      const s = aStats.get(col.name);
+      if (!s || s.distinct.size === 0) continue;
+      const semantic = col.profile?.semanticType ?? '';
+      if (NON_KEY_SEMANTICS.has(semantic)) continue;
+      let best: InferredRelationship | undefined;
+      for (const key of keys) {
+        if (key.columns.length !== 1) continue;
+        const b = key.table;
+        const k = key.columns[0]!;
+        if (b.name === a.name && k === col.name) continue;
+        if (a.primaryKey.length === 1 && a.primaryKey[0] === col.name && b.name !== a.name && nameEvidence(col.name, b.name, k) < 0.9) continue;
+        if (kindClass(a, col.name) !== kindClass(b, k)) continue;
+        const kStats = evidence.stats.get(b.name)?.get(k);
+        if (!kStats || kStats.distinct.size === 0) continue;
+        const name = nameEvidence(col.name, b.name, k);
+        const idLike = ID_WORDS.has(nameTokens(col.name).at(-1) ?? '') || semantic === 'identifier';
+        if (name === 0 && !(idLike && s.distinct.size >= 3)) continue;
+        let found = 0;
+        for (const v of s.distinct.keys()) if (kStats.distinct.has(v)) found++;
+        const inclusion = found / s.distinct.size;
+        const keyComplete = evidence.samples.get(b.name)?.complete ?? false;
+        // Against a sampled key, missing values may just be outside the sample: demand less, trust less.
+        const needed = keyComplete ? MIN_INCLUSION : 0.5;
+        if (inclusion < needed) continue;
+        const confidence = round2(Math.min(keyComplete ? 1 : 0.85, inclusion) * (0.55 + 0.45 * name));
+        if (confidence < MIN_RELATIONSHIP_CONFIDENCE) continue;
+        if (!best || confidence > best.confidence) {
+          best = {
+            table: a.name,
+            columns: [col.name],
+            refTable: b.name,
+            refColumns: [k],
+            confidence,
+            evidence: `${name > 0 ? `names (${name.toFixed(1)})` : 'identifier-like column'}; inclusion ${Math.round(inclusion * 100)}% of ${s.distinct.size} distinct values in ${b.name}.${k}${keyComplete ? '' : ' (key sampled)'}`,
+          };
+        }
+      }
+      if (best) out.push(best);
+    }
+    // Composite keys: every key column has a same-named column here.
+    for (const key of keys) {
+      if (key.columns.length < 2 || key.table.name === a.name) continue;
+      const cols = key.columns.map((k) => a.columns.find((c) => nameTokens(c.name).join('_') === nameTokens(k).join('_'))?.name);
+      if (cols.some((c) => c === undefined)) continue;
+      const aCols = cols as string[];
+      if (declared.has(`${a.name}\u0000${aCols.join(',')}`)) continue;
+      const inclusion = tupleInclusion(evidence.samples.get(a.name), aCols, evidence.samples.get(key.table.name), key.columns);
+      if (inclusion === null || inclusion < MIN_INCLUSION) continue;
+      out.push({
+        table: a.name,
+        columns: aCols,
+        refTable: key.table.name,
+        refColumns: key.columns,
+        confidence: round2(inclusion * (0.55 + 0.45 * 0.9)),
+        evidence: `names of all ${aCols.length} key columns; inclusion ${Math.round(inclusion * 100)}% of row tuples in ${key.table.name}(${key.columns.join(', ')})`,
+      });
+    }
+  }
+  return out;
+}
+
+function tupleKeys(sample: TableSample, columns: string[]): Set<string> | null {
+  const idx = columns.map((c) => sample.columns.indexOf(c));
+  if (idx.some((i) => i < 0)) return null;
+  const set = new Set<string>();
+  for (let r = 0; r < sample.rows; r++) {
+    const parts = idx.map((i) => valueText(sample.values[i]![r] ?? null));
+    if (parts.some((p) => p === null || p === undefined)) continue;
+    set.add(JSON.stringify(parts));
+  }
+  return set;
+}
+
+function tupleInclusion(a: TableSample | undefined, aCols: string[], b: TableSample | undefined, bCols: string[]): number | null {
+  if (!a || !b) return null;
+  const as = tupleKeys(a, aCols);
+  const bs = tupleKeys(b, bCols);
+  if (!as || !bs || as.size === 0) return null;
+  let found = 0;
+  for (const t of as) if (bs.has(t)) found++;
+  return found / as.size;
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;

@@ -1,0 +1,33 @@
+// A 64-dimension vector of a column's name (hashed word and character-trigram counts), for cosine name similarity.
+import { nameTokens } from '../planning/identifiers.js';
+
+export const NAME_VECTOR_DIMENSIONS = 64;
+
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * Unit vector of the column name's words (weight 1) and character trigrams of each word (weight 0.5), plus the
+ * table name's words (weight 0.25): naming conventions (`AlbumId`, `album_id`, `ALBUM_ID`) give the same vector.
+ * All zeros for a name without letters or digits.
+ */
+export function nameVector(tableName: string, columnName: string): number[] {
+  const v = new Array<number>(NAME_VECTOR_DIMENSIONS).fill(0);
+  const add = (feature: string, weight: number) => {
+    v[hash(feature) % NAME_VECTOR_DIMENSIONS]! += weight;
+  };
+  for (const w of nameTokens(columnName)) {
+    add(`w:${w}`, 1);
+    const padded = `^${w}$`;
+    for (let i = 0; i + 3 <= padded.length; i++) add(`t:${padded.slice(i, i + 3)}`, 0.5);
+  }
+  for (const w of nameTokens(tableName)) add(`w:${w}`, 0.25);
+  const norm = Math.sqrt(v.reduce((a, x) => a + x * x, 0));
+  return norm === 0 ? v : v.map((x) => x / norm);
+}
