@@ -55,7 +55,11 @@ export async function loadTable(deps: LoadTableDeps, mapping: TableMapping, sour
     const rejected: ErrorQueueEntry[] = [];
     const lines: string[] = [];
     // Values the source could not normalise (zero dates, invalid byte sequences): the row never reaches the target.
-    const readRejects = new Map((batch.rejects ?? []).map((x) => [x.row, x]));
+    const readRejects = new Map<number, { column: string; rule: string; reason: string }>();
+    for (const x of batch.rejects ?? []) {
+      const seen = readRejects.get(x.row);
+      readRejects.set(x.row, seen ? { ...seen, reason: `${seen.reason}; ${x.reason}`, rule: seen.rule === x.rule ? seen.rule : `${seen.rule},${x.rule}` } : x);
+    }
     for (let r = 0; r < batch.rowCount; r++) {
       const values = batch.values.map((col) => col[r] ?? null);
       const line = copyLine(values);
