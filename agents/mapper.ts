@@ -5,6 +5,8 @@ import type { TargetConnector } from '../connectors/connector.js';
 import { buildPlan } from '../tools/planning/build-plan.js';
 import { catalogFromDdl } from '../tools/planning/ddl-catalog.js';
 import { generateTargetSchema } from '../tools/planning/schema-generator.js';
+import type { CastOverrides } from '../tools/planning/cast-table.js';
+import { loadExpressionParser } from '../tools/planning/expression-guard.js';
 
 export interface MapperInput {
   source: Catalog;
@@ -12,6 +14,8 @@ export interface MapperInput {
   /** Absolute path of a DDL file for the target schema, when configured. */
   ddlPath?: string;
   thresholds: Thresholds;
+  /** Cast table overrides for a generated target (config `casts:`). Default none. */
+  casts?: CastOverrides;
 }
 
 export interface MapperResult {
@@ -26,7 +30,7 @@ export interface Mapper {
 
 export function createMapper(): Mapper {
   return {
-    async plan({ source, target, ddlPath, thresholds }) {
+    async plan({ source, target, ddlPath, thresholds, casts }) {
       if (ddlPath) {
         const { catalog, ddl } = await catalogFromDdl(ddlPath);
         return { plan: buildPlan({ source, target: catalog, targetSchemaSource: 'ddl-file', targetDdl: [ddl], thresholds }), plannedTarget: catalog };
@@ -35,9 +39,12 @@ export function createMapper(): Mapper {
       if (existing.tables.length > 0) {
         return { plan: buildPlan({ source, target: existing, targetSchemaSource: 'existing', thresholds }), plannedTarget: existing };
       }
-      const generated = generateTargetSchema(source, target.schema);
+      // Cast overrides are checked with the SQL parser.
+      await loadExpressionParser();
+      const generated = generateTargetSchema(source, target.schema, casts ? { casts } : {});
+      const plan = buildPlan({ source, target: generated.catalog, targetSchemaSource: 'generated', targetDdl: generated.ddl, thresholds });
       return {
-        plan: buildPlan({ source, target: generated.catalog, targetSchemaSource: 'generated', targetDdl: generated.ddl, thresholds }),
+        plan: { ...plan, postLoadDdl: generated.postLoadDdl, warnings: [...plan.warnings, ...generated.warnings] },
         plannedTarget: generated.catalog,
       };
     },

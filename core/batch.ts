@@ -25,6 +25,22 @@ export interface Batch {
   lastKey: IrValue[] | null;
   /** Rows of this table read before this batch (offset of its first row). */
   offset: number;
+  /**
+   * Values the source could read but not represent canonically (zero dates, invalid byte sequences…). Each names its
+   * row (index in this batch) and column; the row goes to the error queue instead of the target. Default none.
+   */
+  rejects?: BatchReject[];
+}
+
+/** One value a source refused to normalise; the row's value holds what was read (raw bytes for invalid text). */
+export interface BatchReject {
+  /** Row index within the batch. */
+  row: number;
+  column: string;
+  /** `zero_date`, `invalid_encoding`, … */
+  rule: string;
+  /** Says what was wrong and what to do; never quotes the value. */
+  reason: string;
 }
 
 /** Row r of a batch as an array in column order. */

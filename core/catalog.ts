@@ -17,6 +17,10 @@ export const ColumnDef = z.object({
   ordinal: z.number().int().positive(),
   /** Computed by the database (generated column); never copied as data. */
   isGenerated: z.boolean().default(false),
+  /** Character set of stored text when it is not UTF-8 (`cp1252` for MySQL latin1); values arrive decoded. */
+  encoding: z.string().optional(),
+  /** What the source connector noticed about the data (mixed storage classes, inferred type): shown as plan warnings. */
+  notes: z.array(z.string()).optional(),
   /** Statistical and semantic profile, when the schema analyst has sampled the data. */
   profile: ColumnProfile.optional(),
 });
@@ -38,6 +42,13 @@ export const UniqueConstraint = z.object({
 });
 export type UniqueConstraint = z.infer<typeof UniqueConstraint>;
 
+export const IndexDef = z.object({
+  name: z.string(),
+  columns: z.array(z.string()).min(1),
+  unique: z.boolean(),
+});
+export type IndexDef = z.infer<typeof IndexDef>;
+
 export const TableDef = z.object({
   /** Schema (PostgreSQL) or database (MySQL); `main` for SQLite. */
   schema: z.string(),
@@ -47,6 +58,8 @@ export const TableDef = z.object({
   primaryKey: z.array(z.string()),
   foreignKeys: z.array(ForeignKey),
   uniques: z.array(UniqueConstraint),
+  /** Indexes over plain columns that are not the primary key or a unique constraint; expression indexes are left out. */
+  indexes: z.array(IndexDef).optional(),
   /** Exact row count when the catalog was read with counts, else null. */
   rowCount: z.number().int().nonnegative().nullable(),
 });

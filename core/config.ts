@@ -45,6 +45,16 @@ export const SenseiConfig = z
       schema: z.string().optional(),
     }).strict(),
     strategy: StrategyConfig.default(StrategyConfig.parse({})),
+    /**
+     * What happens to a source date PostgreSQL cannot store (MySQL `0000-00-00`, `2020-00-15`): `error` (default)
+     * keeps the row out and queues it with rule `zero_date`; `null` loads the value as NULL.
+     */
+    zero_dates: z.enum(['error', 'null']).optional(),
+    /**
+     * Overrides of the cast table (tools/planning/cast-table.ts) for generated targets: keys are a source declared type
+     * (`tinyint(1)`, `time`, case-insensitive, parameters optional) or `table.column`; values a PostgreSQL type.
+     */
+    casts: z.record(z.string(), z.string().min(1)).optional(),
   })
   .strict();
 export type SenseiConfig = z.infer<typeof SenseiConfig>;

@@ -22,6 +22,7 @@ export const LogicalKind = z.enum([
   'timestamptz',
   'interval',
   'bytes',
+  'bits',
   'json',
   'uuid',
   'unknown',
@@ -30,11 +31,13 @@ export type LogicalKind = z.infer<typeof LogicalKind>;
 
 export const LogicalType = z.object({
   kind: LogicalKind,
-  /** Character length for char/varchar. */
+  /** Character length for char/varchar; bit count for bits. */
   length: z.number().int().positive().optional(),
   /** Total digits for decimal. */
   precision: z.number().int().positive().optional(),
   /** Digits after the point for decimal. */
   scale: z.number().int().nonnegative().optional(),
+  /** The only values allowed (MySQL ENUM, PostgreSQL enum types): the target gets a CHECK constraint. */
+  values: z.array(z.string()).optional(),
 });
 export type LogicalType = z.infer<typeof LogicalType>;

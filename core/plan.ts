@@ -65,6 +65,8 @@ export const Plan = z.object({
   cyclic: z.array(z.string()),
   /** DDL the plan will apply to the target before loading (generated schema), in order; empty if the target exists. */
   targetDdl: z.array(z.string()),
+  /** DDL applied after every table is loaded (indexes of a generated schema: cheaper to build once). Default none. */
+  postLoadDdl: z.array(z.string()).optional(),
   /** How the target schema was obtained. */
   targetSchemaSource: z.enum(['generated', 'ddl-file', 'existing']),
   thresholds: Thresholds,

@@ -56,6 +56,7 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
       target,
       ...(ddlPath ? { ddlPath } : {}),
       thresholds: { autoApproveAbove: strategy.auto_approve_above, reviewAbove: strategy.review_above },
+      ...(state.config.casts ? { casts: state.config.casts } : {}),
     });
     return { mappingPlan: result.plan, plannedTarget: result.plannedTarget, stage: 'plan' };
   };

@@ -1,5 +1,5 @@
 // Reads the catalog of one MySQL/MariaDB database from information_schema: tables, columns, keys, uniques, counts.
-import type { Catalog, ColumnDef, ForeignKey, TableDef, UniqueConstraint } from '../../core/catalog.js';
+import type { Catalog, ColumnDef, ForeignKey, IndexDef, TableDef, UniqueConstraint } from '../../core/catalog.js';
 import { mysqlLogicalType } from './mysql-types.js';
 
 /** Runs one statement and returns its rows as objects; the caller maps driver errors to Sensei errors. */
@@ -18,6 +18,14 @@ interface ColumnRow {
   n: string;
   d: string | null;
   x: string;
+  cs: string | null;
+}
+
+interface IndexRow {
+  t: string;
+  name: string;
+  col: string | null;
+  sub: number | string | null;
 }
 
 interface ConstraintRow {
@@ -46,7 +54,7 @@ export class MysqlIntrospector {
     );
     const columnRows = await this.query<ColumnRow>(
       `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, ORDINAL_POSITION AS pos, COLUMN_TYPE AS ct, IS_NULLABLE AS n,
-              COLUMN_DEFAULT AS d, EXTRA AS x
+              COLUMN_DEFAULT AS d, EXTRA AS x, CHARACTER_SET_NAME AS cs
          FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION`,
       [db],
     );
@@ -62,6 +70,11 @@ export class MysqlIntrospector {
       [db],
     );
     const jsonColumns = await this.jsonCheckedColumns();
+    const indexRows = await this.query<IndexRow>(
+      `SELECT TABLE_NAME AS t, INDEX_NAME AS name, COLUMN_NAME AS col, SUB_PART AS sub FROM information_schema.STATISTICS
+        WHERE TABLE_SCHEMA = ? AND NON_UNIQUE = 1 ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`,
+      [db],
+    );
 
     const tables: TableDef[] = [];
     for (const { t } of tableRows) {
@@ -76,7 +89,14 @@ export class MysqlIntrospector {
           defaultValue: r.d === 'NULL' ? null : r.d,
           ordinal: Number(r.pos),
           isGenerated: /GENERATED|VIRTUAL|STORED|PERSISTENT/i.test(r.x),
+          ...encodingOf(r.cs),
         }));
+      for (const c of columns) {
+        if (/^tinyint\(1\)/i.test(c.declaredType) && !c.isGenerated && (await this.onlyZeroOrOne(t, c.name))) {
+          c.logicalType = { kind: 'boolean' };
+          c.notes = [...(c.notes ?? []), 'TINYINT(1) holding only 0 and 1: migrated as boolean'];
+        }
+      }
       const mine = constraintRows.filter((r) => r.t === t);
       tables.push({
         schema: db,
@@ -85,6 +105,7 @@ export class MysqlIntrospector {
         primaryKey: mine.filter((r) => r.type === 'PRIMARY KEY').map((r) => r.col),
         foreignKeys: groupForeignKeys(mine.filter((r) => r.type === 'FOREIGN KEY' && r.rs === db)),
         uniques: groupUniques(mine.filter((r) => r.type === 'UNIQUE')),
+        indexes: groupIndexes(indexRows.filter((r) => r.t === t)),
         rowCount: options.withCounts ? await this.countRows(t) : null,
       });
     }
@@ -97,6 +118,15 @@ export class MysqlIntrospector {
       `SELECT COUNT(*) AS n FROM ${quoteMysql(this.database)}.${quoteMysql(table)}`,
     );
     return Number(rows[0]?.n ?? 0);
+  }
+
+  /** True when the column holds no value other than 0, 1 and NULL (an empty table counts). */
+  private async onlyZeroOrOne(table: string, column: string): Promise<boolean> {
+    const c = quoteMysql(column);
+    const rows = await this.query<{ bad: number | string }>(
+      `SELECT EXISTS (SELECT 1 FROM ${quoteMysql(this.database)}.${quoteMysql(table)} WHERE ${c} NOT IN (0, 1)) AS bad`,
+    );
+    return Number(rows[0]?.bad ?? 1) === 0;
   }
 
   /**
@@ -141,4 +171,22 @@ function groupUniques(rows: ConstraintRow[]): UniqueConstraint[] {
     byName.set(r.name, u);
   }
   return [...byName.values()];
+}
+
+/** MySQL's latin1 is Windows-1252 (0x80 is €), and the server converts it as such: say so in the batch metadata. */
+function encodingOf(charset: string | null): { encoding?: string } {
+  if (charset === null || /^utf8/i.test(charset) || charset === 'binary') return {};
+  return { encoding: charset.toLowerCase() === 'latin1' ? 'cp1252' : charset.toLowerCase() };
+}
+
+/** Non-unique indexes; one with a prefix part or an expression has no PostgreSQL equivalent and is left out. */
+function groupIndexes(rows: IndexRow[]): IndexDef[] {
+  const byName = new Map<string, { def: IndexDef; usable: boolean }>();
+  for (const r of rows) {
+    const e = byName.get(r.name) ?? { def: { name: r.name, columns: [], unique: false }, usable: true };
+    if (r.col === null || r.sub !== null) e.usable = false;
+    else e.def.columns.push(r.col);
+    byName.set(r.name, e);
+  }
+  return [...byName.values()].filter((e) => e.usable).map((e) => e.def);
 }

@@ -1,12 +1,13 @@
 // The read side of a MySQL/MariaDB database: catalog, counts and batched key-ordered reads with canonical values.
 import mysql from 'mysql2/promise';
-import type { Batch, BatchColumn, IrValue } from '../../core/batch.js';
-import type { Catalog, ColumnDef, LogicalKind, TableDef } from '../../core/catalog.js';
+import type { Batch, BatchColumn, BatchReject, IrValue } from '../../core/batch.js';
+import type { Catalog, ColumnDef, LogicalType, TableDef } from '../../core/catalog.js';
 import { ConfigError, ConnectionError } from '../../core/errors.js';
 import type { ReadOptions, SourceCapabilities, SourceConnector } from '../connector.js';
 import { redactUrl } from '../endpoint.js';
 import { MysqlIntrospector, quoteMysql } from './mysql-introspector.js';
-import { enumMembers } from './mysql-types.js';
+import { enumMembers, isSpatialType } from './mysql-types.js';
+import { applyDatePolicy, DATE_KINDS, type ZeroDatePolicy } from '../source-options.js';
 
 const DEFAULT_BATCH_SIZE = 10_000;
 const CONNECT_HINT = 'check the URL (host, port, user, database), that the server runs and accepts connections, and the credentials';
@@ -38,7 +39,11 @@ export class MysqlSource implements SourceConnector {
   private pool: mysql.Pool | undefined;
   private readonly introspector: MysqlIntrospector;
 
-  constructor(url: string) {
+  private readonly zeroDates: ZeroDatePolicy;
+
+  /** `options.zeroDates`: what a zero date (`0000-00-00`, `2020-00-15`) becomes; default `error` (see source-options.ts). */
+  constructor(url: string, options: { zeroDates?: ZeroDatePolicy } = {}) {
+    this.zeroDates = options.zeroDates ?? 'error';
     this.target = parseMysqlUrl(url);
     this.database = this.target.database;
     this.where = `${this.target.host}:${this.target.port}, database ${this.target.database}`;
@@ -109,13 +114,16 @@ export class MysqlSource implements SourceConnector {
       name: c.name,
       declaredType: c.declaredType,
       logicalType: c.logicalType,
-      encoding: 'utf8',
+      encoding: c.encoding ?? 'utf8',
     }));
-    const convert = cols.map((c) => converterFor(c.logicalType.kind));
+    const convert = cols.map((c) => converterFor(c.logicalType));
+    const dateLike = cols.map((c) => DATE_KINDS.has(c.logicalType.kind));
     const keyIdx = table.primaryKey.map((k) => cols.findIndex((c) => c.name === k));
     // A key over a generated column is not in the select list: read such a table like one without a key.
     const keyed = keyIdx.length > 0 && keyIdx.every((i) => i >= 0);
-    const select = `SELECT ${cols.map((c) => quoteMysql(c.name)).join(', ')} FROM ${this.qualified(table.name)}`;
+    const selectTerm = (c: ColumnDef): string =>
+      isSpatialType(c.declaredType) ? `ST_AsText(${quoteMysql(c.name)}) AS ${quoteMysql(c.name)}` : quoteMysql(c.name);
+    const select = `SELECT ${cols.map(selectTerm).join(', ')} FROM ${this.qualified(table.name)}`;
     const orderBy = keyed ? table.primaryKey : cols.map((c) => c.name);
     const order = ` ORDER BY ${orderBy.map(quoteMysql).join(', ')}`;
 
@@ -144,13 +152,24 @@ export class MysqlSource implements SourceConnector {
       if (rows.length === 0) return;
 
       const values: IrValue[][] = cols.map(() => new Array<IrValue>(rows.length));
+      const rejects: BatchReject[] = [];
       for (let r = 0; r < rows.length; r++) {
         const row = rows[r]!;
-        for (let c = 0; c < cols.length; c++) values[c]![r] = convert[c]!(row[c]);
+        for (let c = 0; c < cols.length; c++) {
+          const v = row[c];
+          if (dateLike[c] && typeof v === 'string') {
+            const kept = applyDatePolicy(v, this.zeroDates, { table: table.name, column: cols[c]!.name, row: r }, rejects);
+            if (kept !== v) {
+              values[c]![r] = kept;
+              continue;
+            }
+          }
+          values[c]![r] = convert[c]!(v);
+        }
       }
       const last = rows.length - 1;
       const lastKey = keyed ? keyIdx.map((i) => values[i]![last]!) : null;
-      yield { table: table.name, columns, values, rowCount: rows.length, lastKey, offset };
+      yield { table: table.name, columns, values, rowCount: rows.length, lastKey, offset, ...(rejects.length > 0 ? { rejects } : {}) };
 
       offset += rows.length;
       if (rows.length < batchSize) return;
@@ -300,13 +319,18 @@ type Converter = (v: unknown) => IrValue;
 const asIs: Converter = (v) => (v === undefined ? null : (v as IrValue));
 
 /** Driver value → canonical IR value for a logical kind (the driver already gives strings for dates and decimals). */
-function converterFor(kind: LogicalKind): Converter {
-  switch (kind) {
+function converterFor(type: LogicalType): Converter {
+  switch (type.kind) {
     case 'int16':
     case 'int32':
     case 'float32':
     case 'float64':
       return (v) => (v === null || v === undefined ? null : typeof v === 'number' ? v : Number(v));
+    case 'boolean':
+      // TINYINT(1) proven 0/1 at catalog time; anything else that appeared since stays a number and fails validation.
+      return (v) => (v === null || v === undefined ? null : v === 0 ? false : v === 1 ? true : (v as IrValue));
+    case 'bits':
+      return (v) => (v === null || v === undefined ? null : Buffer.isBuffer(v) ? bitString(v, type.length ?? 1) : String(v));
     case 'int64':
     case 'decimal':
       return (v) => (v === null || v === undefined ? null : String(v));
@@ -317,4 +341,11 @@ function converterFor(kind: LogicalKind): Converter {
     default:
       return asIs;
   }
+}
+
+/** BIT(n) bytes (big-endian, as MySQL sends them) as a string of n binary digits. */
+function bitString(b: Buffer, bits: number): string {
+  let out = '';
+  for (const byte of b) out += byte.toString(2).padStart(8, '0');
+  return out.length >= bits ? out.slice(out.length - bits) : out.padStart(bits, '0');
 }

@@ -9,7 +9,9 @@ export interface MysqlTypeOptions {
 /**
  * The logical type of a MySQL column from its declared `COLUMN_TYPE` (e.g. `int(10) unsigned`, `enum('a','b')`).
  * Unsigned types widen so every value fits (INT UNSIGNED → int64, BIGINT UNSIGNED → decimal(20,0)); TINYINT(1) stays
- * int16 (booleans are decided later from the data); ENUM/SET become varchar of their longest possible value.
+ * int16 here (the introspector makes it boolean when every stored value is 0 or 1); ENUM/SET become varchar of their
+ * longest possible value (ENUM with its members as `values`); TIME becomes interval (it spans -838:59:59 to
+ * 838:59:59); BIT(n) becomes bits(n); spatial types travel as WKT text (see `isSpatialType`).
  */
 export function mysqlLogicalType(columnType: string, options: MysqlTypeOptions = {}): LogicalType {
   const declared = columnType.trim().toLowerCase();
@@ -60,7 +62,7 @@ export function mysqlLogicalType(columnType: string, options: MysqlTypeOptions =
     case 'timestamp':
       return { kind: 'timestamptz' };
     case 'time':
-      return { kind: 'time' };
+      return { kind: 'interval' };
     case 'year':
       return { kind: 'int16' };
     case 'binary':
@@ -69,8 +71,9 @@ export function mysqlLogicalType(columnType: string, options: MysqlTypeOptions =
     case 'blob':
     case 'mediumblob':
     case 'longblob':
-    case 'bit':
       return { kind: 'bytes' };
+    case 'bit':
+      return { kind: 'bits', length: Math.max(1, nums[0] ?? 1) };
     case 'enum':
     case 'set': {
       const members = enumMembers(columnType);
@@ -78,7 +81,7 @@ export function mysqlLogicalType(columnType: string, options: MysqlTypeOptions =
         base === 'enum'
           ? Math.max(0, ...members.map(charLength))
           : members.reduce((sum, m) => sum + charLength(m), 0) + Math.max(0, members.length - 1);
-      return withLength('varchar', longest);
+      return base === 'enum' ? { ...withLength('varchar', longest), values: members } : withLength('varchar', longest);
     }
     case 'uuid':
       return { kind: 'uuid' };
@@ -87,8 +90,15 @@ export function mysqlLogicalType(columnType: string, options: MysqlTypeOptions =
     case 'inet6':
       return { kind: 'varchar', length: 45 };
     default:
-      return { kind: 'unknown' };
+      return isSpatialType(base) ? { kind: 'text' } : { kind: 'unknown' };
   }
+}
+
+const SPATIAL = new Set(['geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection']);
+
+/** Spatial columns are read as WKT (`ST_AsText`), which PostGIS and plain text targets both accept. */
+export function isSpatialType(columnType: string): boolean {
+  return SPATIAL.has(/^[a-z_]+/.exec(columnType.trim().toLowerCase())?.[0] ?? '');
 }
 
 function decimal(precision: number, scale: number): LogicalType {

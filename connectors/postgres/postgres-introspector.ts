@@ -1,5 +1,5 @@
 // Reads the catalog of one PostgreSQL schema from pg_catalog: shared by the PostgreSQL source and both targets.
-import type { Catalog, ColumnDef, ForeignKey, TableDef, UniqueConstraint } from '../../core/catalog.js';
+import type { Catalog, ColumnDef, ForeignKey, IndexDef, LogicalType, TableDef, UniqueConstraint } from '../../core/catalog.js';
 import { postgresLogicalType } from './postgres-types.js';
 
 /**
@@ -27,9 +27,13 @@ SELECT c.relname AS table_name,
             'type', format_type(a.atttypid, a.atttypmod),
             'notnull', a.attnotnull,
             'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
-            'generated', a.attgenerated <> ''
+            'generated', a.attgenerated <> '',
+            'base', CASE WHEN ty.typtype = 'd' THEN format_type(ty.typbasetype, ty.typtypmod) END,
+            'labels', CASE WHEN ty.typtype = 'e' THEN
+              (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_catalog.pg_enum e WHERE e.enumtypid = ty.oid) END
           ) ORDER BY a.attnum)
      FROM pg_catalog.pg_attribute a
+     JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid
      LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
     WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns
 FROM pg_catalog.pg_class c
@@ -53,12 +57,37 @@ LEFT JOIN pg_catalog.pg_class rcl ON rcl.oid = con.confrelid
 WHERE n.nspname = $1 AND con.contype IN ('p', 'f', 'u')
 ORDER BY cl.relname, con.conname`;
 
+// Plain, non-unique, non-partial indexes over columns (unique ones are constraints or stay out).
+const INDEXES_SQL = `
+SELECT cl.relname AS table_name, ic.relname AS name,
+  (SELECT json_agg(a.attname ORDER BY k.i) FROM unnest(ix.indkey) WITH ORDINALITY AS k(attnum, i)
+     JOIN pg_catalog.pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum) AS columns
+FROM pg_catalog.pg_index ix
+JOIN pg_catalog.pg_class cl ON cl.oid = ix.indrelid
+JOIN pg_catalog.pg_class ic ON ic.oid = ix.indexrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = cl.relnamespace
+WHERE n.nspname = $1 AND NOT ix.indisunique AND NOT ix.indisprimary AND ix.indpred IS NULL AND ix.indexprs IS NULL
+  AND NOT (0 = ANY (ix.indkey::int2[]))
+ORDER BY cl.relname, ic.relname`;
+
 interface RawColumn {
   name: string;
   type: string;
   notnull: boolean;
   default: string | null;
   generated: boolean;
+  /** Base type of a domain. */
+  base?: string | null;
+  /** Labels of an enum type, in sort order. */
+  labels?: string[] | null;
+}
+
+/** Domains take their base type's logical type; enum types become text limited to their labels; citext is text. */
+function logicalTypeOf(c: RawColumn): LogicalType {
+  if (c.base) return postgresLogicalType(c.base);
+  if (c.labels) return { kind: 'text', values: c.labels };
+  if (/^(public\.)?citext$/i.test(c.type)) return { kind: 'text' };
+  return postgresLogicalType(c.type);
 }
 
 /** The base tables of `options.schema` with columns (in table order), primary key, foreign keys and uniques. */
@@ -66,6 +95,7 @@ export async function introspectPostgres(query: PostgresQuery, options: Introspe
   const { schema } = options;
   const tableRows = (await query(TABLES_SQL, [schema])).rows;
   const constraintRows = (await query(CONSTRAINTS_SQL, [schema])).rows;
+  const indexRows = (await query(INDEXES_SQL, [schema])).rows;
 
   const tables = new Map<string, TableDef>();
   for (const row of tableRows) {
@@ -74,7 +104,7 @@ export async function introspectPostgres(query: PostgresQuery, options: Introspe
     const columns: ColumnDef[] = raw.map((c, i) => ({
       name: c.name,
       declaredType: c.type,
-      logicalType: postgresLogicalType(c.type),
+      logicalType: logicalTypeOf(c),
       nullable: !c.notnull,
       defaultValue: c.default ?? null,
       ordinal: i + 1,
@@ -105,6 +135,13 @@ export async function introspectPostgres(query: PostgresQuery, options: Introspe
         } satisfies ForeignKey);
         break;
     }
+  }
+
+  for (const row of indexRows) {
+    const table = tables.get(String(row.table_name));
+    if (!table) continue;
+    const index: IndexDef = { name: String(row.name), columns: (json(row.columns) ?? []) as string[], unique: false };
+    table.indexes = [...(table.indexes ?? []), index];
   }
 
   if (options.withCounts) {

@@ -5,6 +5,7 @@ import type { Catalog, ColumnDef, LogicalKind, TableDef } from '../../core/catal
 import { ConfigError, ConnectionError, PlanError } from '../../core/errors.js';
 import type { ReadOptions, SourceCapabilities, SourceConnector } from '../connector.js';
 import { introspectPostgres } from './postgres-introspector.js';
+import type { SourceOptions } from '../source-options.js';
 
 /** Where a `postgres://` URL points, with Sensei's own `?schema=` taken out. */
 export interface PostgresEndpoint {
@@ -102,7 +103,8 @@ export class PostgresSource implements SourceConnector {
   readonly #endpoint: PostgresEndpoint;
   #pool: pg.Pool | null = null;
 
-  constructor(url: string) {
+  /** `_options`: nothing to apply — PostgreSQL cannot hold a date it could not store. */
+  constructor(url: string, _options: SourceOptions = {}) {
     this.#endpoint = parsePostgresUrl(url, 'source');
     this.database = this.#endpoint.database;
     this.schema = this.#endpoint.schema;

@@ -1,6 +1,6 @@
 // Reads the catalog of a SQLite file from its pragmas: tables, columns (incl. generated), keys, uniques, counts.
 import type Database from 'better-sqlite3';
-import type { Catalog, ColumnDef, ForeignKey, TableDef, UniqueConstraint } from '../../core/catalog.js';
+import type { Catalog, ColumnDef, ForeignKey, IndexDef, LogicalType, TableDef, UniqueConstraint } from '../../core/catalog.js';
 import { sqliteLogicalType } from './sqlite-types.js';
 
 /** Quote a SQLite identifier with double quotes, doubling embedded double quotes. */
@@ -76,6 +76,7 @@ export class SqliteIntrospector {
       ordinal: i + 1,
       isGenerated: c.hidden === 2 || c.hidden === 3,
     }));
+    this.inferFromData(name, columns);
     return {
       schema: 'main',
       name,
@@ -83,8 +84,49 @@ export class SqliteIntrospector {
       primaryKey,
       foreignKeys: this.foreignKeys(name),
       uniques: this.uniques(name),
+      indexes: this.indexes(name),
       rowCount: withCounts ? this.countRows(name) : null,
     };
+  }
+
+  /**
+   * SQLite columns are dynamically typed: one scan counts the storage classes of every column. A column whose data
+   * disagrees with its declared affinity, or mixes classes, gets the type the data says (lossless for every value
+   * present) and a note that the plan shows as a warning.
+   */
+  private inferFromData(table: string, columns: ColumnDef[]): void {
+    const plain = columns.filter((c) => !c.isGenerated);
+    if (plain.length === 0) return;
+    const terms = plain.flatMap((c, i) =>
+      STORAGE_CLASSES.map((k) => `sum(typeof(${quoteSqlite(c.name)}) = '${k}') AS "c${i}_${k}"`),
+    );
+    const counts = this.db.prepare(`SELECT ${terms.join(', ')} FROM main.${quoteSqlite(table)}`).get() as Record<string, number | null>;
+    plain.forEach((c, i) => {
+      const present = STORAGE_CLASSES.filter((k) => (counts[`c${i}_${k}`] ?? 0) > 0);
+      const inferred = inferredType(c.logicalType, present);
+      if (inferred === null) return;
+      const held = present.map((k) => `${k} ×${counts[`c${i}_${k}`]}`).join(', ');
+      const mixed = present.length > 1 ? ' (mixed storage classes)' : '';
+      if (c.logicalType.kind === 'unknown') {
+        c.notes = [...(c.notes ?? []), `declared ${c.declaredType || 'without a type'}, holds ${held}${mixed}: migrated as ${inferred.kind}, the type the data says`];
+        c.logicalType = inferred;
+      } else {
+        // A declared type is a promise the schema makes: values that break it go to the error queue, not a wider type.
+        c.notes = [...(c.notes ?? []), `declared ${c.declaredType}, holds ${held}${mixed}: values that are not ${c.logicalType.kind} go to the error queue`];
+      }
+    });
+  }
+
+  private indexes(table: string): IndexDef[] {
+    const list = this.db.prepare(`SELECT * FROM pragma_index_list(?)`).all(table) as IndexRow[];
+    const out: IndexDef[] = [];
+    for (const ix of list) {
+      if (ix.unique === 1 || ix.partial === 1) continue;
+      const cols = this.db.prepare(`SELECT name FROM pragma_index_info(?) ORDER BY seqno`).all(ix.name) as { name: string | null }[];
+      if (cols.length === 0 || cols.some((c) => c.name === null)) continue;
+      out.push({ name: ix.name, columns: cols.map((c) => c.name as string), unique: false });
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
   private xinfo(table: string): XInfoRow[] {
@@ -131,4 +173,32 @@ export class SqliteIntrospector {
     }
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
+}
+
+const STORAGE_CLASSES = ['integer', 'real', 'text', 'blob'] as const;
+type StorageClass = (typeof STORAGE_CLASSES)[number];
+
+/** Which storage classes a logical type holds without loss; null for kinds that accept any text form. */
+const HOLDS: Partial<Record<LogicalType['kind'], StorageClass[]>> = {
+  int64: ['integer'],
+  boolean: ['integer'],
+  float64: ['integer', 'real'],
+  decimal: ['integer', 'real'],
+  bytes: ['blob'],
+};
+
+/**
+ * The type the stored classes call for when the declared one cannot hold them all (null when it can): the narrowest
+ * logical type that holds every stored value without loss. Text-like declared kinds (text, date, json…) take integers
+ * and reals as their text; a blob only fits bytes.
+ */
+export function inferredType(declared: LogicalType, present: readonly StorageClass[]): LogicalType | null {
+  if (present.length === 0) return null;
+  const holds = HOLDS[declared.kind];
+  const textual = holds === undefined && declared.kind !== 'unknown';
+  if (holds ? present.every((k) => holds.includes(k)) : textual ? !present.includes('blob') : false) return null;
+  if (present.includes('blob')) return { kind: 'bytes' };
+  if (present.includes('text')) return { kind: 'text' };
+  if (present.includes('real')) return present.includes('integer') ? { kind: 'decimal' } : { kind: 'float64' };
+  return { kind: 'int64' };
 }

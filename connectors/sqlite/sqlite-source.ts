@@ -2,11 +2,13 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Batch, BatchColumn, IrValue } from '../../core/batch.js';
+import type { Batch, BatchColumn, BatchReject, IrValue } from '../../core/batch.js';
 import type { Catalog, LogicalKind, LogicalType, TableDef } from '../../core/catalog.js';
 import { ConfigError, ConnectionError } from '../../core/errors.js';
 import type { ReadOptions, SourceCapabilities, SourceConnector } from '../connector.js';
 import { filePathOf } from '../endpoint.js';
+import { applyDatePolicy, DATE_KINDS, type SourceOptions, type ZeroDatePolicy } from '../source-options.js';
+import { invalidUtf8Offset } from '../text-encoding.js';
 import { SqliteIntrospector, quoteSqlite } from './sqlite-introspector.js';
 
 const DEFAULT_BATCH_SIZE = 10_000;
@@ -30,7 +32,10 @@ export class SqliteSource implements SourceConnector {
   private db: Database.Database | undefined;
   private introspector: SqliteIntrospector | undefined;
 
-  constructor(url: string) {
+  private readonly zeroDates: ZeroDatePolicy;
+
+  constructor(url: string, options: SourceOptions = {}) {
+    this.zeroDates = options.zeroDates ?? 'error';
     if (!/^sqlite:/i.test(url)) {
       throw new ConfigError(`SQLite URL must start with sqlite: (got scheme "${url.split(':')[0] ?? ''}:")`, {
         hint: 'write sqlite:///absolute/path.db or sqlite:relative/path.db',
@@ -95,6 +100,7 @@ export class SqliteSource implements SourceConnector {
       encoding: 'utf8',
     }));
     const convert = cols.map((c) => converterFor(c.logicalType));
+    const dateLike = cols.map((c) => DATE_KINDS.has(c.logicalType.kind));
     const keyIdx = table.primaryKey.map((k) => cols.findIndex((c) => c.name === k));
     const keyed = keyIdx.length > 0 && keyIdx.every((i) => i >= 0);
     const allNames = new Set(table.columns.map((c) => c.name.toLowerCase()));
@@ -140,13 +146,22 @@ export class SqliteSource implements SourceConnector {
       if (rows.length === 0) return;
 
       const values: IrValue[][] = cols.map(() => new Array<IrValue>(rows.length));
+      const rejects: BatchReject[] = [];
       for (let r = 0; r < rows.length; r++) {
         const row = rows[r]!;
-        for (let c = 0; c < cols.length; c++) values[c]![r] = convert[c]!(row[c + extra]);
+        for (let c = 0; c < cols.length; c++) {
+          let v = convert[c]!(row[c + extra]);
+          if (typeof v === 'string') {
+            // SQLite never checks encodings and the driver turns invalid UTF-8 into U+FFFD: look at the stored bytes.
+            if (v.includes('\uFFFD')) v = this.checkBytes(db, { from, orderCols, row, extra, keyIdx, keyed, col: cols[c]!.name, r, table: table.name }, v, rejects);
+            else if (dateLike[c]) v = applyDatePolicy(v, this.zeroDates, { table: table.name, column: cols[c]!.name, row: r }, rejects);
+          }
+          values[c]![r] = v;
+        }
       }
       const last = rows[rows.length - 1]!;
       const lastKey = keyed ? keyIdx.map((i) => values[i]![rows.length - 1]!) : null;
-      yield { table: table.name, columns, values, rowCount: rows.length, lastKey, offset };
+      yield { table: table.name, columns, values, rowCount: rows.length, lastKey, offset, ...(rejects.length > 0 ? { rejects } : {}) };
 
       offset += rows.length;
       if (rows.length < batchSize) return;
@@ -165,6 +180,33 @@ export class SqliteSource implements SourceConnector {
     this.db = undefined;
     this.introspector = undefined;
     db?.close();
+  }
+
+  /**
+   * A text value that decoded with U+FFFD: read its stored bytes by the row's order key. Valid UTF-8 (a real U+FFFD)
+   * is kept; otherwise the raw bytes are handed out for the error queue and the row is rejected with the byte offset.
+   */
+  private checkBytes(
+    db: Database.Database,
+    at: { from: string; orderCols: string[]; row: unknown[]; extra: number; keyIdx: number[]; keyed: boolean; col: string; r: number; table: string },
+    text: string,
+    rejects: BatchReject[],
+  ): IrValue {
+    if (!at.keyed && at.extra === 0) return text;
+    const keyVals = at.keyed ? at.keyIdx.map((i) => at.row[i + at.extra]) : [at.row[0]];
+    const sql = `SELECT CAST(${quoteSqlite(at.col)} AS BLOB) FROM ${at.from} WHERE (${at.orderCols.join(', ')}) = (${keyVals.map(() => '?').join(', ')})`;
+    const raw = db.prepare(sql).raw(true).safeIntegers(true).get(...keyVals) as unknown[] | undefined;
+    const bytes = raw?.[0];
+    if (!Buffer.isBuffer(bytes)) return text;
+    const offset = invalidUtf8Offset(bytes);
+    if (offset < 0) return text;
+    rejects.push({
+      row: at.r,
+      column: at.col,
+      rule: 'invalid_encoding',
+      reason: `${at.table}.${at.col} is not valid UTF-8 (first invalid byte at offset ${offset}); Sensei never replaces bytes silently: fix the value at the source or map the column to bytea`,
+    });
+    return bytes;
   }
 
   private requireDb(): Database.Database {

@@ -90,19 +90,19 @@ describe('mysqlLogicalType', () => {
     expect(mysqlLogicalType('mediumtext')).toEqual({ kind: 'text' });
     expect(mysqlLogicalType('datetime(6)')).toEqual({ kind: 'timestamp' });
     expect(mysqlLogicalType('timestamp')).toEqual({ kind: 'timestamptz' });
-    expect(mysqlLogicalType('time(3)')).toEqual({ kind: 'time' });
-    expect(mysqlLogicalType('bit(8)')).toEqual({ kind: 'bytes' });
+    expect(mysqlLogicalType('time(3)')).toEqual({ kind: 'interval' });
+    expect(mysqlLogicalType('bit(8)')).toEqual({ kind: 'bits', length: 8 });
     expect(mysqlLogicalType('varbinary(16)')).toEqual({ kind: 'bytes' });
     expect(mysqlLogicalType('longblob')).toEqual({ kind: 'bytes' });
     expect(mysqlLogicalType('json')).toEqual({ kind: 'json' });
     expect(mysqlLogicalType('longtext', { isJson: true })).toEqual({ kind: 'json' });
-    expect(mysqlLogicalType('geometry')).toEqual({ kind: 'unknown' });
+    expect(mysqlLogicalType('geometry')).toEqual({ kind: 'text' });
   });
 
   it('sizes ENUM by its longest member and SET by all members joined', () => {
-    expect(mysqlLogicalType("enum('happy','sad','it''s complicated')")).toEqual({ kind: 'varchar', length: 16 });
+    expect(mysqlLogicalType("enum('happy','sad','it''s complicated')")).toEqual({ kind: 'varchar', length: 16, values: ['happy', 'sad', "it's complicated"] });
     expect(mysqlLogicalType("set('a','bb','ccc')")).toEqual({ kind: 'varchar', length: 8 });
-    expect(mysqlLogicalType("enum('Zoë','ab')")).toEqual({ kind: 'varchar', length: 3 });
+    expect(mysqlLogicalType("enum('Zoë','ab')")).toEqual({ kind: 'varchar', length: 3, values: ['Zoë', 'ab'] });
     expect(enumMembers("enum('a','it''s','back\\\\slash','x,y')")).toEqual(['a', "it's", 'back\\slash', 'x,y']);
   });
 });
@@ -190,15 +190,16 @@ describe('MysqlSource specifics', () => {
       u_int: { kind: 'int64' },
       u_big: { kind: 'decimal', precision: 20, scale: 0 },
       s_big: { kind: 'int64' },
-      flag: { kind: 'int16' },
-      mood: { kind: 'varchar', length: 16 },
+      // TINYINT(1) holding only 0 and 1.
+      flag: { kind: 'boolean' },
+      mood: { kind: 'varchar', length: 16, values: ['happy', 'sad', "it's complicated"] },
       tags: { kind: 'varchar', length: 8 },
       doc: { kind: 'json' },
       dt6: { kind: 'timestamp' },
       ts: { kind: 'timestamptz' },
-      t: { kind: 'time' },
+      t: { kind: 'interval' },
       y: { kind: 'int16' },
-      b: { kind: 'bytes' },
+      b: { kind: 'bits', length: 8 },
       f: { kind: 'float32' },
       d: { kind: 'float64' },
       vb: { kind: 'bytes' },
@@ -226,7 +227,7 @@ describe('MysqlSource specifics', () => {
       u_int: '4294967295',
       u_big: '18446744073709551615',
       s_big: '-9223372036854775808',
-      flag: 1,
+      flag: true,
       mood: "it's complicated",
       tags: 'a,ccc',
       doc: expect.any(String),
@@ -234,7 +235,7 @@ describe('MysqlSource specifics', () => {
       ts: '2024-01-15 10:00:00+00:00',
       t: '838:59:59.500',
       y: 2024,
-      b: Buffer.from([0xa5]),
+      b: '10100101',
       f: 1.5,
       d: 0.1,
       vb: Buffer.from([0x00, 0xff]),
@@ -243,7 +244,7 @@ describe('MysqlSource specifics', () => {
     // JSON arrives as its text, big numbers inside it intact.
     expect(one!.doc).toContain('9007199254740993');
     expect(JSON.parse(one!.doc as string)).toMatchObject({ a: 1, b: [true, null] });
-    expect(two!.flag).toBe(0);
+    expect(two!.flag).toBe(false);
     expect(two!.u_big).toBeNull();
     expect(two!.ts).toBeNull();
     expect(two!.doc).toBeNull();

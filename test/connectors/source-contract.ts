@@ -165,6 +165,7 @@ const CANONICAL: Record<LogicalKind, (v: IrValue) => boolean> = {
   timestamptz: (v) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?\+00:00$/.test(v),
   interval: (v) => typeof v === 'string',
   bytes: (v) => Buffer.isBuffer(v),
+  bits: (v) => typeof v === 'string' && /^[01]+$/.test(v),
   json: (v) => typeof v === 'string',
   uuid: (v) => typeof v === 'string',
   unknown: () => true,

@@ -159,7 +159,15 @@ describe('SqliteSource specifics', () => {
 
   it('reads a dynamically typed column as stored and converts declared affinities canonically', async () => {
     const t = await table('dyn');
-    expect(t.columns.map((c) => c.logicalType.kind)).toEqual(['int64', 'unknown', 'int64', 'boolean', 'decimal']);
+    expect(t.columns.map((c) => c.logicalType.kind)).toEqual(['int64', 'bytes', 'int64', 'boolean', 'decimal']);
+    // Mixed and disagreeing columns are reported, never silently coerced.
+    expect(t.columns.map((c) => (c.notes ?? []).join(' '))).toEqual([
+      '',
+      'declared without a type, holds integer ×1, real ×2, text ×1, blob ×1 (mixed storage classes): migrated as bytes, the type the data says',
+      'declared INTEGER, holds integer ×3, text ×1 (mixed storage classes): values that are not int64 go to the error queue',
+      '',
+      'declared NUMERIC(8,3), holds integer ×1, real ×3, text ×1 (mixed storage classes): values that are not decimal go to the error queue',
+    ]);
     const rows = batchRows(await collectBatches(src, t));
     expect(rows.map((r) => r[1])).toEqual([42, 'two', 3.25, Buffer.from([1, 2]), '9007199254740993']);
     // An INTEGER column: integers canonical (string), text that SQLite could not convert as stored.

@@ -54,11 +54,22 @@ export async function loadTable(deps: LoadTableDeps, mapping: TableMapping, sour
 
     const rejected: ErrorQueueEntry[] = [];
     const lines: string[] = [];
+    // Values the source could not normalise (zero dates, invalid byte sequences): the row never reaches the target.
+    const readRejects = new Map<number, { column: string; rule: string; reason: string }>();
+    for (const x of batch.rejects ?? []) {
+      const seen = readRejects.get(x.row);
+      readRejects.set(x.row, seen ? { ...seen, reason: `${seen.reason}; ${x.reason}`, rule: seen.rule === x.rule ? seen.rule : `${seen.rule},${x.rule}` } : x);
+    }
     for (let r = 0; r < batch.rowCount; r++) {
       const values = batch.values.map((col) => col[r] ?? null);
       const line = copyLine(values);
       hash.update(line);
       hash.update('\n');
+      const bad = readRejects.get(r);
+      if (bad) {
+        rejected.push(entry(r, { column: bad.column, rule: bad.rule, stage: 'read', reason: bad.reason }));
+        continue;
+      }
       const nulCol = values.findIndex(hasNulByte);
       if (nulCol >= 0) {
         rejected.push(

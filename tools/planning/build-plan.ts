@@ -49,6 +49,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
       columns,
     });
     if (src.primaryKey.length === 0) warnings.push(`source table ${src.name} has no primary key: read in a stable order of all columns`);
+    for (const c of src.columns) for (const note of c.notes ?? []) warnings.push(`source column ${src.name}.${c.name}: ${note}`);
   }
   if (tables.length === 0) {
     throw new PlanError(`no source table matches a target table (source ${input.source.database}, target ${input.target.database})`, {

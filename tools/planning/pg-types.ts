@@ -41,6 +41,8 @@ export function pgTypeFor(t: LogicalType): string {
       return 'interval';
     case 'bytes':
       return 'bytea';
+    case 'bits':
+      return `bit(${t.length ?? 1})`;
     case 'json':
       return 'jsonb';
     case 'uuid':

@@ -1,21 +1,33 @@
 // A PostgreSQL target schema generated from a source catalog: faithful types, keys and constraints.
-import type { Catalog, TableDef } from '../../core/catalog.js';
-import { qualified, quoteIdent, snakeCase } from './identifiers.js';
-import { pgTypeFor } from './pg-types.js';
+import type { Catalog, ColumnDef, TableDef } from '../../core/catalog.js';
+import { invalidDateReason } from '../../connectors/source-options.js';
+import { castFor, type CastOverrides } from './cast-table.js';
+import { qualified, quoteIdent, quoteLiteral, snakeCase } from './identifiers.js';
 
 export interface GeneratedSchema {
   /** The target as it will be once the DDL ran: planning maps onto it like onto any existing target. */
   catalog: Catalog;
-  /** CREATE TABLE statements (with PK and UNIQUE), then one ALTER TABLE … ADD FOREIGN KEY per FK. */
+  /** CREATE TABLE statements (with PK, UNIQUE, NOT NULL, CHECK for enums, defaults), then one ALTER TABLE … ADD FOREIGN KEY per FK. */
   ddl: string[];
+  /** CREATE INDEX for the source's non-unique indexes: run after the load. */
+  postLoadDdl: string[];
+  /** Source defaults that could not be carried over, and similar notes for the plan. */
+  warnings: string[];
+}
+
+export interface GenerateSchemaOptions {
+  /** Overrides of the cast table (config `casts:`). Default none. */
+  casts?: CastOverrides;
 }
 
 /**
  * Names become snake_case (`AlbumId` → `album_id`, as PostgreSQL users expect and pgloader does by default) unless two
  * names of one table or schema would collide, in which case the source names are kept verbatim.
  */
-export function generateTargetSchema(source: Catalog, schema: string): GeneratedSchema {
+export function generateTargetSchema(source: Catalog, schema: string, options: GenerateSchemaOptions = {}): GeneratedSchema {
   const tableNames = uniqueNames(source.tables.map((t) => t.name));
+  const warnings: string[] = [];
+  const checks = new Map<string, string[]>();
   const tables: TableDef[] = source.tables.map((t) => {
     const colNames = uniqueNames(t.columns.filter((c) => !c.isGenerated).map((c) => c.name));
     const rename = (c: string): string => colNames.get(c) ?? c;
@@ -24,15 +36,28 @@ export function generateTargetSchema(source: Catalog, schema: string): Generated
       name: tableNames.get(t.name)!,
       columns: t.columns
         .filter((c) => !c.isGenerated)
-        .map((c, i) => ({
-          name: rename(c.name),
-          declaredType: pgTypeFor(c.logicalType),
-          logicalType: c.logicalType,
-          nullable: c.nullable,
-          defaultValue: null,
-          ordinal: i + 1,
-          isGenerated: false,
-        })),
+        .map((c, i) => {
+          const declaredType = castFor(source.dialect, t.name, c, options.casts);
+          const values = c.logicalType.values;
+          if (values && values.length > 0 && /^(text|character)/.test(declaredType)) {
+            const list = checks.get(t.name) ?? [];
+            list.push(`CHECK (${quoteIdent(rename(c.name))} IN (${values.map(quoteLiteral).join(', ')}))`);
+            checks.set(t.name, list);
+          }
+          const defaultValue = c.defaultValue === null ? null : pgDefault(c, declaredType);
+          if (c.defaultValue !== null && defaultValue === null) {
+            warnings.push(`default of ${t.name}.${c.name} is not carried over (only literals and the current timestamp are): set it on the target if it is needed`);
+          }
+          return {
+            name: rename(c.name),
+            declaredType,
+            logicalType: c.logicalType,
+            nullable: c.nullable,
+            defaultValue,
+            ordinal: i + 1,
+            isGenerated: false,
+          };
+        }),
       primaryKey: t.primaryKey.map(rename),
       foreignKeys: t.foreignKeys
         .filter((fk) => tableNames.has(fk.refTable))
@@ -47,14 +72,21 @@ export function generateTargetSchema(source: Catalog, schema: string): Generated
           };
         }),
       uniques: t.uniques.map((u) => ({ name: u.name, columns: u.columns.map(rename) })),
+      indexes: (t.indexes ?? [])
+        .filter((ix) => ix.columns.every((c) => colNames.has(c)))
+        .map((ix) => ({ name: snakeCase(`ix_${tableNames.get(t.name)}_${ix.columns.map(rename).join('_')}`).slice(0, 63), columns: ix.columns.map(rename), unique: false })),
       rowCount: 0,
     };
   });
   const ddl: string[] = [];
   for (const t of tables) {
-    const parts = t.columns.map((c) => `${quoteIdent(c.name)} ${c.declaredType}${c.nullable ? '' : ' NOT NULL'}`);
+    const parts = t.columns.map(
+      (c) => `${quoteIdent(c.name)} ${c.declaredType}${c.nullable ? '' : ' NOT NULL'}${c.defaultValue === null ? '' : ` DEFAULT ${c.defaultValue}`}`,
+    );
     if (t.primaryKey.length > 0) parts.push(`PRIMARY KEY (${t.primaryKey.map(quoteIdent).join(', ')})`);
     for (const u of t.uniques) parts.push(`UNIQUE (${u.columns.map(quoteIdent).join(', ')})`);
+    const src = source.tables[tables.indexOf(t)]!;
+    parts.push(...(checks.get(src.name) ?? []));
     ddl.push(`CREATE TABLE ${qualified(schema, t.name)} (\n  ${parts.join(',\n  ')}\n)`);
   }
   for (const t of tables)
@@ -65,7 +97,32 @@ export function generateTargetSchema(source: Catalog, schema: string): Generated
           .join(', ')}) REFERENCES ${qualified(schema, fk.refTable)} (${fk.refColumns.map(quoteIdent).join(', ')})`,
       );
     }
-  return { catalog: { dialect: 'postgres', database: schema, tables }, ddl };
+  const postLoadDdl = tables.flatMap((t) =>
+    (t.indexes ?? []).map((ix) => `CREATE INDEX ${quoteIdent(ix.name)} ON ${qualified(schema, t.name)} (${ix.columns.map(quoteIdent).join(', ')})`),
+  );
+  return { catalog: { dialect: 'postgres', database: schema, tables }, ddl, postLoadDdl, warnings };
+}
+
+/**
+ * A source default as a PostgreSQL default, or null when it is not a plain literal. Literals are re-quoted by Sensei
+ * (never pasted), so a default cannot smuggle SQL in; `CURRENT_TIMESTAMP`/`now()` become `CURRENT_TIMESTAMP`.
+ */
+function pgDefault(c: ColumnDef, pgType: string): string | null {
+  const d = (c.defaultValue ?? '').trim();
+  if (d === '' || /^null$/i.test(d)) return null;
+  if (/^(current_timestamp|now)(\(\d*\))?$/i.test(d) && /^timestamp/.test(pgType)) return 'CURRENT_TIMESTAMP';
+  const num = /^\(?'?(-?\d+(\.\d+)?)'?\)?(::[a-z ]+)?$/i.exec(d);
+  if (num && /^(smallint|integer|bigint|numeric|real|double)/.test(pgType)) return num[1]!;
+  if (pgType === 'boolean' && /^'?[01]'?$/.test(d)) return d.includes('1') ? 'true' : 'false';
+  if (pgType === 'boolean' && /^(true|false)$/i.test(d)) return d.toLowerCase();
+  // 'text' as MariaDB and SQLite print it, or 'text'::type as PostgreSQL does.
+  const str = /^'((?:[^'\\]|''|\\.)*)'(::[a-z ]+(\(\d+\))?)?$/is.exec(d);
+  if (str && /^(text|character|date|time|interval|uuid|json)/.test(pgType)) {
+    const value = str[1]!.replace(/''/g, "'").replace(/\\(.)/gs, '$1');
+    if (/^(date|timestamp)/.test(pgType) && invalidDateReason(value) !== null) return null;
+    return `${quoteLiteral(value)}::${pgType}`;
+  }
+  return null;
 }
 
 function uniqueNames(names: string[]): Map<string, string> {

@@ -17,8 +17,9 @@ export interface ColumnTransform {
 const INT_RE = '^\\s*[-+]?[0-9]+\\s*$';
 const NUM_RE = '^\\s*[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*$';
 const FLOAT_RE = '^\\s*([-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?|NaN|[-+]?Infinity)\\s*$';
-const DATE_RE = '^\\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\\s*$';
-const TS_RE = '^\\s*[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)?\\s*([-+][0-9]{2}(:?[0-9]{2})?|Z)?\\s*$';
+// Years beyond 9999, BC dates and ±infinity are valid PostgreSQL values and must pass.
+const DATE_RE = '^\\s*([0-9]{4,}-[0-9]{2}-[0-9]{2}( BC)?|[-+]?infinity)\\s*$';
+const TS_RE = '^\\s*([0-9]{4,}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)?\\s*([-+][0-9]{2}(:?[0-9]{2})?|Z)?( BC)?|[-+]?infinity)\\s*$';
 const BOOL_WORDS = "('t','f','true','false','1','0','y','n','yes','no','on','off')";
 
 export function columnTransform(options: {

@@ -1,0 +1,60 @@
+// Options every source connector honours, and the date checks that back the `zero_dates` policy.
+import type { BatchReject } from '../core/batch.js';
+
+/**
+ * What a source does with a date PostgreSQL cannot store (MySQL's `0000-00-00`, zero-in-date `2020-00-15`, year 0,
+ * `2021-02-31` under ALLOW_INVALID_DATES). `error` (default): keep the row out of the target and put it in the error
+ * queue with rule `zero_date` and the reason. `null`: load the value as NULL — only when someone chose so in the
+ * configuration; never by default, because it silently loses information.
+ */
+export type ZeroDatePolicy = 'error' | 'null';
+
+export interface SourceOptions {
+  /** Default `error`. */
+  zeroDates?: ZeroDatePolicy;
+}
+
+const DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Why a `YYYY-MM-DD[ hh:mm:ss…]` value cannot be a PostgreSQL date, or null when it can. Never quotes the value.
+ * `0009-12-04` is a valid date and stays one.
+ */
+export function invalidDateReason(text: string): string | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  if (!m) return null;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  if (year === 0 && month === 0 && day === 0) return 'the zero date 0000-00-00';
+  if (month === 0 || day === 0) return 'a zero-in-date value (month or day 00)';
+  if (year === 0) return 'a date in year 0000';
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  if (month > 12 || day > (month === 2 && !leap ? 28 : DAYS[month - 1]!)) return 'an impossible date (day or month out of range)';
+  return null;
+}
+
+/**
+ * Apply the policy to one date-like text value read at `row` of a batch: returns the value to hand out and, under
+ * `error`, records a reject for the row (the value itself is kept for the error queue).
+ */
+export function applyDatePolicy(
+  text: string,
+  policy: ZeroDatePolicy,
+  at: { table: string; column: string; row: number },
+  rejects: BatchReject[],
+): string | null {
+  const bad = invalidDateReason(text);
+  if (bad === null) return text;
+  if (policy === 'null') return null;
+  rejects.push({
+    row: at.row,
+    column: at.column,
+    rule: 'zero_date',
+    reason: `${at.table}.${at.column} holds ${bad}, which PostgreSQL cannot store; fix the source value, or set zero_dates: null in the configuration to load it as NULL`,
+  });
+  return text;
+}
+
+/** Logical kinds whose values are checked by `applyDatePolicy`. */
+export const DATE_KINDS: ReadonlySet<string> = new Set(['date', 'timestamp', 'timestamptz']);

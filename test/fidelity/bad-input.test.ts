@@ -1,0 +1,152 @@
+// Bad input: zero dates, invalid UTF-8, NUL bytes and overflowing values. The run completes, every bad value is in
+// the error queue with table, key, column and reason, and rows_read = rows_written + rows_errored for every table.
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { invalidDateReason } from '../../connectors/source-options.js';
+import { invalidUtf8Offset } from '../../connectors/text-encoding.js';
+import { createMysqlDatabase, createPgDatabase, mysqlExec, pgQuery, tempDir, type TempDatabase } from '../fixtures/databases.js';
+import { countsBalance, migrateDirect } from '../fixtures/direct-migration.js';
+
+const summary = (errors: { table: string; key: Record<string, unknown>; column: string | null; rule: string }[]) =>
+  errors.map((e) => ({ table: e.table, key: e.key, column: e.column, rule: e.rule })).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+
+describe('date and byte checks', () => {
+  it('names zero dates, zero-in-date, year 0 and impossible dates, and keeps 0009-12-04 a date', () => {
+    expect(invalidDateReason('0000-00-00')).toBe('the zero date 0000-00-00');
+    expect(invalidDateReason('0000-00-00 00:00:00')).toBe('the zero date 0000-00-00');
+    expect(invalidDateReason('2020-00-15')).toBe('a zero-in-date value (month or day 00)');
+    expect(invalidDateReason('2020-04-00 10:00:00')).toBe('a zero-in-date value (month or day 00)');
+    expect(invalidDateReason('0000-01-01')).toBe('a date in year 0000');
+    expect(invalidDateReason('2021-02-29')).toBe('an impossible date (day or month out of range)');
+    expect(invalidDateReason('0009-12-04')).toBeNull();
+    expect(invalidDateReason('2024-02-29 23:59:59.999999')).toBeNull();
+  });
+
+  it('finds the offset of the first invalid UTF-8 byte', () => {
+    expect(invalidUtf8Offset(Buffer.from('héllo 😀', 'utf8'))).toBe(-1);
+    expect(invalidUtf8Offset(Buffer.from([0x41, 0xc3, 0x28]))).toBe(1);
+    expect(invalidUtf8Offset(Buffer.from([0x41, 0x42, 0xff]))).toBe(2);
+    expect(invalidUtf8Offset(Buffer.from([0xe2, 0x82]))).toBe(0); // truncated sequence
+    expect(invalidUtf8Offset(Buffer.from([0xc0, 0xaf]))).toBe(0); // overlong
+    expect(invalidUtf8Offset(Buffer.from([0x61, 0xed, 0xa0, 0x80]))).toBe(1); // surrogate
+  });
+});
+
+describe('MariaDB zero dates', () => {
+  let src: TempDatabase;
+  const targets: TempDatabase[] = [];
+
+  beforeAll(async () => {
+    src = await createMysqlDatabase('sensei_bad');
+    await mysqlExec(
+      src.url,
+      `SET SESSION sql_mode = '';
+       CREATE TABLE events (id INT PRIMARY KEY, d DATE, dt DATETIME, ts TIMESTAMP NULL, note VARCHAR(10));
+       INSERT INTO events VALUES (1, '0000-00-00', '2020-01-01 00:00:00', NULL, 'zero'),
+         (2, '2020-00-15', '2020-01-01 00:00:00', NULL, 'zero-in'),
+         (3, '0009-12-04', '0000-00-00 00:00:00', '0000-00-00 00:00:00', 'dt zero'),
+         (4, '0009-12-04', '1999-12-31 23:59:59', '2000-01-01 00:00:00', 'good'),
+         (5, NULL, NULL, NULL, 'nulls');`,
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await src?.drop();
+    for (const t of targets) await t.drop();
+  });
+
+  it('by default keeps each row with a zero date out of the target and queues it with rule zero_date', async () => {
+    const tgt = await createPgDatabase('sensei_bad');
+    targets.push(tgt);
+    const run = await migrateDirect(src.url, tgt.url);
+    expect(run.outcomes).toMatchObject([{ source: 'events', rows_read: 5, rows_written: 2, rows_errored: 3 }]);
+    expect(countsBalance(run.outcomes)).toBe(true);
+    expect(summary(run.errors)).toEqual([
+      { table: 'events', key: { id: '1' }, column: 'd', rule: 'zero_date' },
+      { table: 'events', key: { id: '2' }, column: 'd', rule: 'zero_date' },
+      { table: 'events', key: { id: '3' }, column: 'dt', rule: 'zero_date' },
+    ]);
+    expect(run.errors.find((e) => e.key.id === '2')!.reason).toBe(
+      'events.d holds a zero-in-date value (month or day 00), which PostgreSQL cannot store; fix the source value, or set zero_dates: null in the configuration to load it as NULL',
+    );
+    // The queued row keeps the value as read: nothing is lost.
+    expect(run.errors.find((e) => e.key.id === '1')!.row.d).toBe('0000-00-00');
+    // 0009-12-04 is a real date and stays one (pgloader turned it into NULL).
+    expect(await pgQuery(tgt.url, "SELECT id, to_char(d, 'YYYY-MM-DD') AS d FROM events ORDER BY id")).toEqual([
+      { id: 4, d: '0009-12-04' },
+      { id: 5, d: null },
+    ]);
+  }, 60_000);
+
+  it('loads zero dates as NULL only when zero_dates: null was chosen', async () => {
+    const tgt = await createPgDatabase('sensei_bad');
+    targets.push(tgt);
+    const run = await migrateDirect(src.url, tgt.url, { zeroDates: 'null' });
+    expect(run.errors).toEqual([]);
+    expect(run.outcomes).toMatchObject([{ rows_read: 5, rows_written: 5, rows_errored: 0 }]);
+    expect(await pgQuery(tgt.url, 'SELECT id, d IS NULL AS d_null, dt IS NULL AS dt_null, ts IS NULL AS ts_null FROM events WHERE id <= 3 ORDER BY id')).toEqual([
+      { id: 1, d_null: true, dt_null: false, ts_null: true },
+      { id: 2, d_null: true, dt_null: false, ts_null: true },
+      { id: 3, d_null: false, dt_null: true, ts_null: true },
+    ]);
+  }, 60_000);
+});
+
+describe('SQLite with invalid UTF-8, NUL bytes, overflows and zero dates', () => {
+  const dir = tempDir('sensei-bad-');
+  let tgt: TempDatabase;
+  let run: Awaited<ReturnType<typeof migrateDirect>>;
+
+  beforeAll(async () => {
+    const path = join(dir.path, 'bad.db');
+    const db = new Database(path);
+    db.exec(`CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, qty INTEGER, price NUMERIC(5,2), born DATE);
+      INSERT INTO items VALUES (1, 'fine', 1, 1.5, '2020-01-01');
+      INSERT INTO items VALUES (2, CAST(X'41C32842' AS TEXT), 2, 2, '2020-01-02');
+      INSERT INTO items VALUES (3, 'nul' || char(0) || 'byte', 3, 3, '2020-01-03');
+      INSERT INTO items VALUES (4, 'big', 99999999999999999999, 4, '2020-01-04');
+      INSERT INTO items VALUES (5, 'pricey', 5, 123456.7, '2020-01-05');
+      INSERT INTO items VALUES (6, 'zero', 6, 6, '0000-00-00');
+      INSERT INTO items VALUES (7, 'real U+FFFD ' || char(65533), 7, 7, NULL);
+      CREATE TABLE heap (v TEXT); INSERT INTO heap VALUES ('ok'), (CAST(X'FF' AS TEXT));`);
+    db.close();
+    tgt = await createPgDatabase('sensei_bad');
+    run = await migrateDirect(`sqlite://${path}`, tgt.url);
+  }, 60_000);
+
+  afterAll(async () => {
+    await tgt?.drop();
+    dir.remove();
+  });
+
+  it('completes, queues every bad value with table, key, column and rule, and the counts balance', () => {
+    expect(countsBalance(run.outcomes)).toBe(true);
+    expect(Object.fromEntries(run.outcomes.map((o) => [o.source, [o.rows_read, o.rows_written, o.rows_errored]]))).toEqual({
+      heap: [2, 1, 1],
+      items: [7, 2, 5],
+    });
+    expect(summary(run.errors)).toEqual([
+      { table: 'heap', key: { _row: 2 }, column: 'v', rule: 'invalid_encoding' },
+      { table: 'items', key: { id: '2' }, column: 'name', rule: 'invalid_encoding' },
+      { table: 'items', key: { id: '3' }, column: 'name', rule: 'nul_byte' },
+      { table: 'items', key: { id: '4' }, column: 'qty', rule: 'integer_range' },
+      { table: 'items', key: { id: '5' }, column: 'price', rule: 'numeric_range' },
+      { table: 'items', key: { id: '6' }, column: 'born', rule: 'zero_date' },
+    ]);
+  });
+
+  it('names the byte offset of invalid UTF-8 and keeps the raw bytes, never a replacement character', () => {
+    const bad = run.errors.find((e) => e.rule === 'invalid_encoding' && e.table === 'items')!;
+    expect(bad.reason).toContain('first invalid byte at offset 1');
+    expect(bad.row.name).toBe('\\x41c32842');
+    expect(JSON.stringify(run.errors)).not.toContain('\uFFFD');
+  });
+
+  it('writes the good rows, a genuine U+FFFD included', async () => {
+    expect(await pgQuery(tgt.url, 'SELECT id::int AS id, name FROM items ORDER BY id')).toEqual([
+      { id: 1, name: 'fine' },
+      { id: 7, name: 'real U+FFFD \uFFFD' },
+    ]);
+  });
+});
