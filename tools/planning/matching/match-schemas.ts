@@ -64,6 +64,8 @@ const COLUMN_MIN = 0.45;
 const AMBIGUITY_MARGIN = 0.1;
 /** Data evidence alone (no name support) never reaches auto-approval. */
 const DATA_ONLY_CAP = 0.9;
+/** Confidence cap for a pair whose name is not clearly better than a competitor's: review at most. */
+const NOT_DISTINCT_CAP = 0.94;
 /** Above this many tables on either side, table pairs are only scored when names or column keys share a word. */
 const FULL_SCAN_LIMIT = 60;
 
@@ -260,7 +262,7 @@ function matchColumns(
       const reasons: string[] = [];
       const name = nameSimilarity(sc.name, tc.name, { a: s.def.name, b: t.def.name });
       const fit = typeFit(sourceFamily(sc, formats[i]), tc);
-      let score = name.score * fit.factor;
+      let score = name.score;
       reasons.push(name.reason, fit.reason);
       // Data evidence: value overlap, fingerprint similarity, agreeing semantic types.
       let evidence = 0;
@@ -280,10 +282,12 @@ function matchColumns(
       if (evidence > 0) {
         score = 1 - (1 - score) * (1 - 0.85 * evidence);
         if (name.score < 0.3) score = Math.min(score, DATA_ONLY_CAP);
-      } else if (overlap && overlap.weight >= 0.5 && overlap.containment < 0.1) {
-        score *= 0.8;
-        reasons.push('values do not overlap');
       }
+      if (overlap) {
+        // Where both sides hold data, values missing on the other side count against the pair, names or not.
+        score *= 1 - 0.3 * overlap.weight * (1 - overlap.containment);
+      }
+      score *= fit.factor;
       // Structure: both columns reference tables that were matched to each other.
       const sp = fkParent(s.def, sc.name);
       const tp = fkParent(t.def, tc.name);
@@ -322,8 +326,20 @@ function matchColumns(
       if (k !== i) competitor = Math.max(competitor, row[j]!);
     });
     const gap = d.score - competitor;
-    const confidence = gap < AMBIGUITY_MARGIN ? d.score - (AMBIGUITY_MARGIN - gap) * 0.6 : d.score;
-    const reasons = gap < AMBIGUITY_MARGIN ? [...d.reasons, `a competing pair scores ${competitor.toFixed(2)}`] : d.reasons;
+    let confidence = gap < AMBIGUITY_MARGIN ? d.score - (AMBIGUITY_MARGIN - gap) * 0.6 : d.score;
+    const reasons = gap < AMBIGUITY_MARGIN ? [...d.reasons, `a competing pair scores ${competitor.toFixed(2)}`] : [...d.reasons];
+    // Auto-approval needs a name that singles the pair out: data alone can agree by coincidence (denormalised copies).
+    let nameCompetitor = 0;
+    details[i]!.forEach((x, k) => {
+      if (k !== j) nameCompetitor = Math.max(nameCompetitor, x.nameScore);
+    });
+    details.forEach((row, k) => {
+      if (k !== i) nameCompetitor = Math.max(nameCompetitor, row[j]!.nameScore);
+    });
+    if (!d.pattern && d.nameScore - nameCompetitor < AMBIGUITY_MARGIN && confidence > NOT_DISTINCT_CAP) {
+      confidence = NOT_DISTINCT_CAP;
+      reasons.push(`another column's name is as close (${nameCompetitor.toFixed(2)})`);
+    }
     const format = formats[i];
     out.push({
       source: s.columns[i]!,

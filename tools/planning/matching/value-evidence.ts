@@ -75,7 +75,10 @@ export function normaliseValue(v: string): string {
 export interface ValueOverlap {
   /** Share of the smaller side's distinct values found on the other side, in [0, 1]. */
   containment: number;
-  /** How much the overlap can be trusted: 0 for one or two distinct values, 1 from ten on. */
+  /**
+   * How much the overlap can be trusted, in [0, 1]: grows with the number of distinct values (one or two values say
+   * little: every flag column overlaps every other) and with how alike the two sides' distinct counts are.
+   */
   weight: number;
 }
 
@@ -85,5 +88,7 @@ export function valueOverlap(a: ReadonlySet<string> | undefined, b: ReadonlySet<
   const [small, large] = a.size <= b.size ? [a, b] : [b, a];
   let common = 0;
   for (const v of small) if (large.has(v)) common++;
-  return { containment: common / small.size, weight: Math.min(1, Math.max(0, (small.size - 2) / 8)) };
+  const variety = Math.min(1, small.size / 5);
+  const balance = 0.5 + (0.5 * small.size) / large.size;
+  return { containment: common / small.size, weight: variety * balance };
 }
