@@ -48,7 +48,7 @@ export const SYNONYMS: Readonly<Record<string, string>> = {
  */
 export const WEAK_WORDS: ReadonlySet<string> = new Set([
   'is', 'has', 'flag', 'tbl', 'tb', 't', 'the', 'of', 'on', 'at', 'in', 'by', 'to', 'a', 'an', 'src', 'source',
-  'target', 'tgt', 'dst', 'dim', 'fact', 'stg', 'value', 'data', 'info', 'information', 'x', 'y', 'z',
+  'target', 'tgt', 'dst', 'dim', 'fact', 'stg', 'value', 'data', 'info', 'information', 'amount', 'x', 'y', 'z',
 ]);
 
 /** Canonical words that are close but not equal (an identifier column named `no` vs `id`). Similarity 0.8. */
