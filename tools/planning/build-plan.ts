@@ -50,18 +50,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
       hint: 'check the target schema, or leave target.schema out to generate one from the source',
     });
   }
-  const mappedSourceCols = new Set(tables.flatMap((t) => t.columns.map((c) => `${c.sourceTable}.${c.sourceColumn}`)));
-  const mappedTargetCols = new Set(tables.flatMap((t) => t.columns.map((c) => `${c.targetTable}.${c.targetColumn}`)));
-  const unmappedSource = input.source.tables.flatMap((t) =>
-    tables.some((m) => m.source === t.name)
-      ? t.columns.filter((c) => !c.isGenerated && !mappedSourceCols.has(`${t.name}.${c.name}`)).map((c) => `${t.name}.${c.name}`)
-      : [t.name],
-  );
-  const unmappedTarget = input.target.tables.flatMap((t) =>
-    tables.some((m) => m.target === t.name)
-      ? t.columns.filter((c) => !c.isGenerated && !mappedTargetCols.has(`${t.name}.${c.name}`)).map((c) => `${t.name}.${c.name}`)
-      : [t.name],
-  );
+  const { unmappedSource, unmappedTarget } = unmappedColumns(tables, input.source, input.target);
   const targetNames = [...new Set(tables.map((t) => t.target))];
   const dag = dependencyDag(
     targetNames,
@@ -78,6 +67,23 @@ export function buildPlan(input: BuildPlanInput): Plan {
     thresholds: input.thresholds,
     warnings,
   };
+}
+
+/** Source columns and tables no mapping reads, and target columns and tables no mapping writes (`table.column`). */
+export function unmappedColumns(tables: TableMapping[], source: Catalog, target: Catalog): { unmappedSource: string[]; unmappedTarget: string[] } {
+  const mappedSourceCols = new Set(tables.flatMap((t) => t.columns.map((c) => `${c.sourceTable}.${c.sourceColumn}`)));
+  const mappedTargetCols = new Set(tables.flatMap((t) => t.columns.map((c) => `${c.targetTable}.${c.targetColumn}`)));
+  const unmappedSource = source.tables.flatMap((t) =>
+    tables.some((m) => m.source === t.name)
+      ? t.columns.filter((c) => !c.isGenerated && !mappedSourceCols.has(`${t.name}.${c.name}`)).map((c) => `${t.name}.${c.name}`)
+      : [t.name],
+  );
+  const unmappedTarget = target.tables.flatMap((t) =>
+    tables.some((m) => m.target === t.name)
+      ? t.columns.filter((c) => !c.isGenerated && !mappedTargetCols.has(`${t.name}.${c.name}`)).map((c) => `${t.name}.${c.name}`)
+      : [t.name],
+  );
+  return { unmappedSource, unmappedTarget };
 }
 
 function generatedTables(input: BuildPlanInput): TableMapping[] {
