@@ -64,7 +64,9 @@ export function createMapper(deps: MapperDeps = {}): Mapper {
       if (sourceConnector) input.sourceSamples = await sampleSource(sourceConnector, source);
       if (deps.patterns) input.patternHits = await guardedPatternHits(deps.patterns, source);
       let plan = buildPlan(input);
-      if (deps.model) plan = await refineWithModel({ plan, source, target: input.target, model: deps.model });
+      if (deps.model) {
+        plan = await refineWithModel({ plan, source, target: input.target, model: deps.model, ...(input.sourceSamples ? { sourceSamples: input.sourceSamples } : {}) });
+      }
       else {
         const unsure = plan.tables.flatMap((t) => t.columns).filter((m) => m.band === 'explicit').length + plan.unmappedSource.length;
         if (unsure > 0) plan = { ...plan, warnings: [...plan.warnings, `no LLM configured (OPENAI_API_KEY unset): the plan was made deterministically; ${unsure} column(s) or table(s) are unmapped or need explicit approval`] };

@@ -5,6 +5,7 @@ import { buildMappingPrompt, type PromptColumn } from '../../prompts/mapping-pro
 import type { MappingModel, MappingProposal } from '../llm/mapping-model.js';
 import { columnMapping, unmappedColumns } from './build-plan.js';
 import { checkExpression } from './expression-guard.js';
+import { columnKey, detectFormat, type ColumnSamples } from './matching/value-evidence.js';
 
 export interface RefineOptions {
   plan: Plan;
@@ -13,6 +14,8 @@ export interface RefineOptions {
   model: MappingModel;
   /** At most this many model calls per plan. Default 200. */
   maxCalls?: number;
+  /** Source value samples (memory only, never sent to the model): the detected format picks Sensei's own cast. */
+  sourceSamples?: ColumnSamples;
 }
 
 /** A model's answer is trusted at most this much: an LLM proposal is never auto-approved. */
@@ -100,7 +103,16 @@ export async function refineWithModel(options: RefineOptions): Promise<Plan> {
           warnings.push(`LLM transformation for ${where} → ${tgt.name}.${tc.name} rejected by the SQL allow-list: ${check.reason}; Sensei's own transformation is used`);
         }
       }
-      const mapping = columnMapping(tm.source, tm.target, sc, tc, { confidence, origin: 'llm', rationale, ...(transformation ? { transformation } : {}) }, plan);
+      const values = options.sourceSamples?.get(columnKey(tm.source, sc.name));
+      const sourceFormat = values ? detectFormat(values) : undefined;
+      const mapping = columnMapping(
+        tm.source,
+        tm.target,
+        sc,
+        tc,
+        { confidence, origin: 'llm', rationale, ...(transformation ? { transformation } : {}), ...(sourceFormat ? { sourceFormat } : {}) },
+        plan,
+      );
       // The model's choice replaces this column's unsure mapping and any unsure mapping onto the same target column.
       for (let i = columns.length - 1; i >= 0; i--) {
         const m = columns[i]!;
