@@ -1,12 +1,18 @@
 // The mapper: finds the target schema (DDL file, existing tables, or generated) and plans the mapping onto it.
 import type { Catalog } from '../core/catalog.js';
 import type { Plan, Thresholds } from '../core/plan.js';
-import type { TargetConnector } from '../connectors/connector.js';
-import { buildPlan } from '../tools/planning/build-plan.js';
+import type { PatternHit, PatternLibrary } from '../core/profile.js';
+import type { SourceConnector, TargetConnector } from '../connectors/connector.js';
+import type { MappingModel } from '../tools/llm/mapping-model.js';
+import { buildPlan, type BuildPlanInput, type GuardedPatternHit } from '../tools/planning/build-plan.js';
 import { catalogFromDdl } from '../tools/planning/ddl-catalog.js';
+import { checkExpression, loadExpressionParser } from '../tools/planning/expression-guard.js';
+import { quoteIdent } from '../tools/planning/identifiers.js';
+import { sampleSource, sampleTarget } from '../tools/planning/matching/sample-values.js';
+import { columnKey } from '../tools/planning/matching/value-evidence.js';
+import { refineWithModel } from '../tools/planning/refine-with-model.js';
 import { generateTargetSchema } from '../tools/planning/schema-generator.js';
 import type { CastOverrides } from '../tools/planning/cast-table.js';
-import { loadExpressionParser } from '../tools/planning/expression-guard.js';
 
 export interface MapperInput {
   source: Catalog;
@@ -16,6 +22,8 @@ export interface MapperInput {
   thresholds: Thresholds;
   /** Cast table overrides for a generated target (config `casts:`). Default none. */
   casts?: CastOverrides;
+  /** The source itself, to sample values (memory only) for value overlap and format detection. Default: no samples. */
+  sourceConnector?: SourceConnector;
 }
 
 export interface MapperResult {
@@ -28,25 +36,66 @@ export interface Mapper {
   plan(input: MapperInput): Promise<MapperResult>;
 }
 
-export function createMapper(): Mapper {
+export interface MapperDeps {
+  /** The LLM for columns below the review threshold. Default none: the plan is deterministic and says so. */
+  model?: MappingModel | null;
+  /** The pattern library, asked first for every profiled column. Default none. */
+  patterns?: PatternLibrary | null;
+}
+
+/** Below this similarity a pattern hit is not used. */
+const PATTERN_MIN_SCORE = 0.9;
+
+export function createMapper(deps: MapperDeps = {}): Mapper {
   return {
-    async plan({ source, target, ddlPath, thresholds, casts }) {
+    async plan({ source, target, ddlPath, thresholds, casts, sourceConnector }) {
+      if (!ddlPath && (await target.catalog()).tables.length === 0) {
+        // Cast overrides are checked with the SQL parser.
+        await loadExpressionParser();
+        const generated = generateTargetSchema(source, target.schema, casts ? { casts } : {});
+        const plan = buildPlan({ source, target: generated.catalog, targetSchemaSource: 'generated', targetDdl: generated.ddl, thresholds });
+        return {
+          plan: { ...plan, postLoadDdl: generated.postLoadDdl, warnings: [...plan.warnings, ...generated.warnings] },
+          plannedTarget: generated.catalog,
+        };
+      }
+      let input: BuildPlanInput;
       if (ddlPath) {
         const { catalog, ddl } = await catalogFromDdl(ddlPath);
-        return { plan: buildPlan({ source, target: catalog, targetSchemaSource: 'ddl-file', targetDdl: [ddl], thresholds }), plannedTarget: catalog };
+        input = { source, target: catalog, targetSchemaSource: 'ddl-file', targetDdl: [ddl], thresholds };
+      } else {
+        const existing = await target.catalog();
+        input = { source, target: existing, targetSchemaSource: 'existing', thresholds, targetSamples: await sampleTarget(target, existing) };
       }
-      const existing = await target.catalog();
-      if (existing.tables.length > 0) {
-        return { plan: buildPlan({ source, target: existing, targetSchemaSource: 'existing', thresholds }), plannedTarget: existing };
+      if (sourceConnector) input.sourceSamples = await sampleSource(sourceConnector, source);
+      if (deps.patterns) input.patternHits = await guardedPatternHits(deps.patterns, source);
+      let plan = buildPlan(input);
+      if (deps.model) {
+        plan = await refineWithModel({ plan, source, target: input.target, model: deps.model, ...(input.sourceSamples ? { sourceSamples: input.sourceSamples } : {}) });
       }
-      // Cast overrides are checked with the SQL parser.
-      await loadExpressionParser();
-      const generated = generateTargetSchema(source, target.schema, casts ? { casts } : {});
-      const plan = buildPlan({ source, target: generated.catalog, targetSchemaSource: 'generated', targetDdl: generated.ddl, thresholds });
-      return {
-        plan: { ...plan, postLoadDdl: generated.postLoadDdl, warnings: [...plan.warnings, ...generated.warnings] },
-        plannedTarget: generated.catalog,
-      };
+      else {
+        const unsure = plan.tables.flatMap((t) => t.columns).filter((m) => m.band === 'explicit').length + plan.unmappedSource.length;
+        if (unsure > 0) plan = { ...plan, warnings: [...plan.warnings, `no LLM configured (OPENAI_API_KEY unset): the plan was made deterministically; ${unsure} column(s) or table(s) are unmapped or need explicit approval`] };
+      }
+      return { plan, plannedTarget: input.target };
     },
   };
+}
+
+/** Pattern hits for every profiled source column, with their templates rendered and checked by the SQL allow-list. */
+async function guardedPatternHits(patterns: PatternLibrary, source: Catalog): Promise<Map<string, GuardedPatternHit[]>> {
+  const out = new Map<string, GuardedPatternHit[]>();
+  for (const table of source.tables) {
+    for (const c of table.columns) {
+      if (!c.profile) continue;
+      const hits: PatternHit[] = await patterns.search({ tableName: table.name, columnName: c.name, fingerprint: c.profile.fingerprint, semanticType: c.profile.semanticType });
+      const guarded: GuardedPatternHit[] = [];
+      for (const h of hits.filter((x) => x.score >= PATTERN_MIN_SCORE)) {
+        const expression = h.transformation.replaceAll('{{col}}', `src.${quoteIdent(c.name)}`);
+        if ((await checkExpression(expression, { allowedColumns: [c.name] })).ok) guarded.push({ ...h, expression });
+      }
+      if (guarded.length > 0) out.set(columnKey(table.name, c.name), guarded);
+    }
+  }
+  return out;
 }

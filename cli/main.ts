@@ -10,6 +10,7 @@ import { createRuntime, newRunId, type RunResult, type SenseiRuntime } from '../
 import { verifyCertificateText } from '../tools/certification/certificate-verifier.js';
 import { createLegacySample } from '../tools/demo/legacy-sample.js';
 import { loadConfig, parseConfig } from '../tools/ingest/load-config.js';
+import { PLAN_HELP, runPlan } from './commands/plan.js';
 import { createProgressRenderer } from './progress.js';
 
 /** Exit codes: documented in the README and in `sensei --help`. */
@@ -30,6 +31,7 @@ Usage: sensei <command> [options]
 Commands:
   demo                      migrate the bundled legacy sample into an embedded PostgreSQL (no server needed)
   migrate -c sensei.yaml    run a migration: analyze → plan → approve → execute → verify → certify
+  plan -c sensei.yaml       print the mapping plan (confidence, transformations, rules, phases); writes nothing
   approve RUN_ID            approve (or --reject) a run that waits for approval, and continue it
   status RUN_ID             show a run's status and per-table counts
   errors list RUN_ID        show the rows a run queued instead of writing (decrypted for you)
@@ -75,6 +77,7 @@ Options:
   --reason TEXT    why (recorded in the audit log)
   --json           print one JSON object (same shape as migrate)
   --quiet          no progress output on stderr`,
+  plan: PLAN_HELP,
   status: `Usage: sensei status RUN_ID [--json]
 
 Shows a run's status, stage, per-table counts and certificate path.`,
@@ -219,6 +222,14 @@ async function cmdMigrate(argv: string[]): Promise<number> {
   return printResult(result, Boolean(values.json));
 }
 
+async function cmdPlan(argv: string[]): Promise<number> {
+  const { values } = args(argv, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } }, 'plan');
+  if (values.help) return help('plan');
+  if (!values.config) throw new UsageError('plan needs a configuration file: -c sensei.yaml', { hint: 'see sensei plan --help' });
+  const loaded = await loadConfig(values.config);
+  return runPlan(loaded.config, loaded.baseDir, Boolean(values.json));
+}
+
 async function cmdApprove(argv: string[]): Promise<number> {
   const { values, positionals } = args(
     argv,
@@ -324,6 +335,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdMigrate(rest);
       case 'approve':
         return await cmdApprove(rest);
+      case 'plan':
+        return await cmdPlan(rest);
       case 'status':
         return await cmdStatus(rest);
       case 'errors':

@@ -48,12 +48,13 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
 
   const plan = async (state: MigrationStateT): Promise<MigrationUpdate> => {
     await stage(state, 'plan');
-    const { target } = await deps.connections(state);
+    const { source, target } = await deps.connections(state);
     const strategy = state.config.strategy;
     const ddlPath = state.config.target.schema ? resolve(state.baseDir, state.config.target.schema) : undefined;
     const result = await deps.mapper.plan({
       source: need(state.sourceCatalog, 'source catalog'),
       target,
+      sourceConnector: source,
       ...(ddlPath ? { ddlPath } : {}),
       thresholds: { autoApproveAbove: strategy.auto_approve_above, reviewAbove: strategy.review_above },
       ...(state.config.casts ? { casts: state.config.casts } : {}),

@@ -1,10 +1,11 @@
 // The planner: match source tables and columns to the target, attach transformations and rules, order the load.
-import type { Catalog, ColumnDef, TableDef } from '../../core/catalog.js';
+import { findTable, type Catalog, type ColumnDef } from '../../core/catalog.js';
 import { PlanError } from '../../core/errors.js';
-import { bandOf, type ColumnMapping, type Plan, type TableMapping, type Thresholds } from '../../core/plan.js';
+import { bandOf, type ColumnMapping, type MappingOrigin, type Plan, type TableMapping, type Thresholds } from '../../core/plan.js';
+import type { PatternHit } from '../../core/profile.js';
 import { dependencyDag } from './dependency-dag.js';
-import { nameScore } from './name-matcher.js';
-import { pgTypeFor, pgTypeInfo, type PgFamily } from './pg-types.js';
+import { matchSchemas } from './matching/match-schemas.js';
+import type { ColumnSamples, ValueFormat } from './matching/value-evidence.js';
 import { columnTransform } from './transformations.js';
 
 export interface BuildPlanInput {
@@ -14,61 +15,45 @@ export interface BuildPlanInput {
   /** DDL to apply before loading (generated schema). Default none. */
   targetDdl?: string[];
   thresholds: Thresholds;
+  /** Sample values of the source columns (memory only), for value overlap and format detection. Default none. */
+  sourceSamples?: ColumnSamples;
+  /** Sample values of target columns, when the target already holds data. Default none. */
+  targetSamples?: ColumnSamples;
+  /** Pattern-library hits per source column whose transformations already passed the SQL allow-list. Default none. */
+  patternHits?: ReadonlyMap<string, readonly GuardedPatternHit[]>;
 }
 
-/** Below this a table or column pair is not proposed at all. */
-const MIN_TABLE_SCORE = 0.5;
-const MIN_COLUMN_SCORE = 0.45;
+/** A pattern hit whose template was rendered for the column and accepted by `expression-guard`. */
+export interface GuardedPatternHit extends PatternHit {
+  /** The rendered transformation (`{{col}}` replaced by the quoted source column), checked. */
+  expression: string;
+}
 
 /**
- * Greedy one-to-one assignment by descending score, first for tables, then for columns inside each table pair.
- * A generated target maps identically with confidence 1.
+ * Generated targets map by position with confidence 1; otherwise the matcher pairs tables (Hungarian, merged targets
+ * allowed) and columns (Hungarian per table pair) from names, types, values, profiles, patterns and foreign keys.
  */
 export function buildPlan(input: BuildPlanInput): Plan {
   const generated = input.targetSchemaSource === 'generated';
-  const tablePairs = assign(
-    input.source.tables,
-    input.target.tables,
-    (s, t) => (generated ? { score: s.name === t.name || sameGeneratedName(s, t, input) ? 1 : 0, reason: 'target generated from source' } : nameScore(s.name, t.name)),
-    MIN_TABLE_SCORE,
-  );
   const warnings: string[] = [];
-  const tables: TableMapping[] = [];
-  for (const { a: src, b: tgt, score, reason } of tablePairs) {
-    const columns = mapColumns(src, tgt, generated, input.thresholds);
-    const unmappedRequired = tgt.columns.filter((c) => !c.nullable && c.defaultValue === null && !columns.some((m) => m.targetColumn === c.name));
+  const tables: TableMapping[] = generated ? generatedTables(input) : matchedTables(input, warnings);
+  for (const t of tables) {
+    const tgt = findTable(input.target, t.target)!;
+    const unmappedRequired = tgt.columns.filter((c) => !c.nullable && c.defaultValue === null && !c.isGenerated && !t.columns.some((m) => m.targetColumn === c.name));
     for (const c of unmappedRequired) {
-      warnings.push(`target column ${tgt.name}.${c.name} is NOT NULL without a default and no source column maps to it: every row would fail`);
+      warnings.push(`target column ${tgt.name}.${c.name} is NOT NULL without a default and no column of ${t.source} maps to it: every row would fail`);
     }
-    tables.push({
-      source: src.name,
-      target: tgt.name,
-      confidence: round(score),
-      rationale: reason,
-      sourceKey: src.primaryKey,
-      columns,
-    });
-    if (src.primaryKey.length === 0) warnings.push(`source table ${src.name} has no primary key: read in a stable order of all columns`);
-    for (const c of src.columns) for (const note of c.notes ?? []) warnings.push(`source column ${src.name}.${c.name}: ${note}`);
+    if (t.sourceKey.length === 0) warnings.push(`source table ${t.source} has no primary key: read in a stable order of all columns`);
+    const srcTable = findTable(input.source, t.source);
+    for (const c of srcTable?.columns ?? []) for (const note of c.notes ?? []) warnings.push(`source column ${t.source}.${c.name}: ${note}`);
   }
   if (tables.length === 0) {
     throw new PlanError(`no source table matches a target table (source ${input.source.database}, target ${input.target.database})`, {
       hint: 'check the target schema, or leave target.schema out to generate one from the source',
     });
   }
-  const mappedSourceCols = new Set(tables.flatMap((t) => t.columns.map((c) => `${c.sourceTable}.${c.sourceColumn}`)));
-  const mappedTargetCols = new Set(tables.flatMap((t) => t.columns.map((c) => `${c.targetTable}.${c.targetColumn}`)));
-  const unmappedSource = input.source.tables.flatMap((t) =>
-    tables.some((m) => m.source === t.name)
-      ? t.columns.filter((c) => !c.isGenerated && !mappedSourceCols.has(`${t.name}.${c.name}`)).map((c) => `${t.name}.${c.name}`)
-      : [t.name],
-  );
-  const unmappedTarget = input.target.tables.flatMap((t) =>
-    tables.some((m) => m.target === t.name)
-      ? t.columns.filter((c) => !mappedTargetCols.has(`${t.name}.${c.name}`)).map((c) => `${t.name}.${c.name}`)
-      : [t.name],
-  );
-  const targetNames = tables.map((t) => t.target);
+  const { unmappedSource, unmappedTarget } = unmappedColumns(tables, input.source, input.target);
+  const targetNames = [...new Set(tables.map((t) => t.target))];
   const dag = dependencyDag(
     targetNames,
     input.target.tables.flatMap((t) => t.foreignKeys.map((fk) => ({ child: t.name, parent: fk.refTable }))),
@@ -86,98 +71,96 @@ export function buildPlan(input: BuildPlanInput): Plan {
   };
 }
 
-function sameGeneratedName(s: TableDef, t: TableDef, input: BuildPlanInput): boolean {
-  // Generated tables are in source order, so position identifies them even after renaming.
-  return input.source.tables.indexOf(s) === input.target.tables.indexOf(t);
-}
-
-function mapColumns(src: TableDef, tgt: TableDef, generated: boolean, thresholds: Thresholds): ColumnMapping[] {
-  const srcCols = src.columns.filter((c) => !c.isGenerated);
-  const pairs = assign(
-    srcCols,
-    tgt.columns.filter((c) => !c.isGenerated),
-    (s, t) => {
-      if (generated) return { score: srcCols.indexOf(s) === t.ordinal - 1 ? 1 : 0, reason: 'target generated from source' };
-      const n = nameScore(s.name, t.name);
-      const fit = typeFit(s, t);
-      return { score: n.score * fit.factor, reason: fit.factor < 1 ? `${n.reason}; ${fit.reason}` : `${n.reason}; ${fit.reason}` };
-    },
-    MIN_COLUMN_SCORE,
+/** Source columns and tables no mapping reads, and target columns and tables no mapping writes (`table.column`). */
+export function unmappedColumns(tables: TableMapping[], source: Catalog, target: Catalog): { unmappedSource: string[]; unmappedTarget: string[] } {
+  const mappedSourceCols = new Set(tables.flatMap((t) => t.columns.map((c) => `${c.sourceTable}.${c.sourceColumn}`)));
+  const mappedTargetCols = new Set(tables.flatMap((t) => t.columns.map((c) => `${c.targetTable}.${c.targetColumn}`)));
+  const unmappedSource = source.tables.flatMap((t) =>
+    tables.some((m) => m.source === t.name)
+      ? t.columns.filter((c) => !c.isGenerated && !mappedSourceCols.has(`${t.name}.${c.name}`)).map((c) => `${t.name}.${c.name}`)
+      : [t.name],
   );
-  return pairs
-    .sort((x, y) => srcCols.indexOf(x.a) - srcCols.indexOf(y.a))
-    .map(({ a: s, b: t, score, reason }) => {
-      const { transformation, validationRules } = columnTransform({
-        sourceColumn: s.name,
-        sourceType: s.logicalType,
-        targetColumn: t.name,
-        targetType: t.declaredType,
-        targetNullable: t.nullable,
-      });
-      const confidence = round(score);
-      return {
-        sourceTable: src.name,
-        sourceColumn: s.name,
-        targetTable: tgt.name,
-        targetColumn: t.name,
-        transformation,
-        targetType: t.declaredType,
-        confidence,
-        band: bandOf(confidence, thresholds),
-        origin: generated ? ('generated' as const) : ('heuristic' as const),
-        rationale: reason,
-        validationRules,
-      };
+  const unmappedTarget = target.tables.flatMap((t) =>
+    tables.some((m) => m.target === t.name)
+      ? t.columns.filter((c) => !c.isGenerated && !mappedTargetCols.has(`${t.name}.${c.name}`)).map((c) => `${t.name}.${c.name}`)
+      : [t.name],
+  );
+  return { unmappedSource, unmappedTarget };
+}
+
+function generatedTables(input: BuildPlanInput): TableMapping[] {
+  const out: TableMapping[] = [];
+  input.source.tables.forEach((src, i) => {
+    const tgt = input.target.tables[i];
+    if (!tgt) return;
+    const srcCols = src.columns.filter((c) => !c.isGenerated);
+    const columns = srcCols.flatMap((s, k) => {
+      const t = tgt.columns.find((c) => c.ordinal === k + 1 && !c.isGenerated);
+      return t ? [columnMapping(src.name, tgt.name, s, t, { confidence: 1, origin: 'generated', rationale: 'target generated from source' }, input)] : [];
     });
-}
-
-const familyOfSource = (c: ColumnDef): PgFamily => pgTypeInfo(pgTypeFor(c.logicalType)).family;
-
-/** How well a source column's type fits a target column: 1 same family, 0.9 a lossless cast, 0.7 a risky one. */
-function typeFit(s: ColumnDef, t: ColumnDef): { factor: number; reason: string } {
-  const sf = familyOfSource(s);
-  const tf = pgTypeInfo(t.declaredType).family;
-  if (sf === tf) return { factor: 1, reason: `same type family (${tf})` };
-  const lossless: Record<string, PgFamily[]> = {
-    int: ['numeric', 'float', 'text', 'bool'],
-    numeric: ['float', 'text'],
-    float: ['numeric', 'text'],
-    bool: ['int', 'text'],
-    date: ['timestamp', 'text'],
-    timestamp: ['text'],
-    uuid: ['text'],
-    json: ['text'],
-    text: ['json', 'uuid', 'other'],
-  };
-  if (lossless[sf]?.includes(tf)) return { factor: 0.9, reason: `${sf} → ${tf} cast` };
-  return { factor: 0.7, reason: `${sf} → ${tf} may fail for some values` };
-}
-
-interface Pair<A, B> {
-  a: A;
-  b: B;
-  score: number;
-  reason: string;
-}
-
-function assign<A, B>(as: A[], bs: B[], score: (a: A, b: B) => { score: number; reason: string }, min: number): Pair<A, B>[] {
-  const candidates: Pair<A, B>[] = [];
-  for (const a of as)
-    for (const b of bs) {
-      const s = score(a, b);
-      if (s.score >= min) candidates.push({ a, b, score: s.score, reason: s.reason });
-    }
-  candidates.sort((x, y) => y.score - x.score);
-  const usedA = new Set<A>();
-  const usedB = new Set<B>();
-  const out: Pair<A, B>[] = [];
-  for (const c of candidates) {
-    if (usedA.has(c.a) || usedB.has(c.b)) continue;
-    usedA.add(c.a);
-    usedB.add(c.b);
-    out.push(c);
-  }
+    out.push({ source: src.name, target: tgt.name, confidence: 1, rationale: 'target generated from source', sourceKey: src.primaryKey, columns });
+  });
   return out;
+}
+
+function matchedTables(input: BuildPlanInput, warnings: string[]): TableMapping[] {
+  const result = matchSchemas({
+    source: input.source,
+    target: input.target,
+    ...(input.sourceSamples ? { sourceSamples: input.sourceSamples } : {}),
+    ...(input.targetSamples ? { targetSamples: input.targetSamples } : {}),
+    ...(input.patternHits ? { patternHits: input.patternHits } : {}),
+  });
+  return result.tables.map((tm) => {
+    if (tm.merged) warnings.push(`source table ${tm.source.name} is merged into target table ${tm.target.name} together with other source tables: review the table mapping`);
+    const columns = tm.columns.map((m) => {
+      const pattern = m.pattern as GuardedPatternHit | undefined;
+      return columnMapping(
+        tm.source.name,
+        tm.target.name,
+        m.source,
+        m.target,
+        { confidence: m.confidence, origin: m.origin, rationale: m.reasons.join('; '), ...(m.sourceFormat ? { sourceFormat: m.sourceFormat } : {}), ...(pattern ? { transformation: pattern.expression } : {}) },
+        input,
+      );
+    });
+    return { source: tm.source.name, target: tm.target.name, confidence: tm.confidence, rationale: tm.reason, sourceKey: tm.source.primaryKey, columns };
+  });
+}
+
+interface MappingDecision {
+  confidence: number;
+  origin: MappingOrigin;
+  rationale: string;
+  sourceFormat?: ValueFormat;
+  /** A transformation that already passed the SQL allow-list (pattern, LLM, user); default: Sensei's own. */
+  transformation?: string;
+}
+
+/** One column mapping with Sensei's transformation and validation rules (or a checked one from elsewhere). */
+export function columnMapping(sourceTable: string, targetTable: string, s: ColumnDef, t: ColumnDef, d: MappingDecision, input: Pick<BuildPlanInput, 'thresholds'>): ColumnMapping {
+  const own = columnTransform({
+    sourceColumn: s.name,
+    sourceType: s.logicalType,
+    targetColumn: t.name,
+    targetType: t.declaredType,
+    targetNullable: t.nullable,
+    ...(d.sourceFormat ? { sourceFormat: d.sourceFormat } : {}),
+  });
+  const confidence = round(d.confidence);
+  return {
+    sourceTable,
+    sourceColumn: s.name,
+    targetTable,
+    targetColumn: t.name,
+    transformation: d.transformation ?? own.transformation,
+    targetType: t.declaredType,
+    confidence,
+    band: bandOf(confidence, input.thresholds),
+    origin: d.origin,
+    rationale: d.rationale,
+    validationRules: own.validationRules,
+  };
 }
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;

@@ -49,6 +49,8 @@ const ALLOWED_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 const ALLOWED_OPERATORS: ReadonlySet<string> = new Set([
+  // The parser names the BETWEEN forms by keyword; their bounds are checked like any operand.
+  'BETWEEN', 'NOT BETWEEN',
   '=', '<>', '!=', '<', '>', '<=', '>=', '+', '-', '*', '/', '%', '^', '||', '~', '~*', '!~', '!~*', '~~', '~~*',
   '!~~', '!~~*', '->', '->>', '#>', '#>>', '@>', '<@', '?', '&', '|', '#', '<<', '>>', '@',
 ]);

@@ -1,7 +1,8 @@
 // Transformation expressions and validation rules for one column: staged text in, a typed target value out.
 import type { LogicalType } from '../../core/catalog.js';
 import type { ValidationRule } from '../../core/plan.js';
-import { quoteIdent } from './identifiers.js';
+import { nameTokens, quoteIdent, quoteLiteral } from './identifiers.js';
+import type { ValueFormat } from './matching/value-evidence.js';
 import { pgTypeInfo } from './pg-types.js';
 
 /**
@@ -22,12 +23,28 @@ const DATE_RE = '^\\s*([0-9]{4,}-[0-9]{2}-[0-9]{2}( BC)?|[-+]?infinity)\\s*$';
 const TS_RE = '^\\s*([0-9]{4,}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?)?\\s*([-+][0-9]{2}(:?[0-9]{2})?|Z)?( BC)?|[-+]?infinity)\\s*$';
 const BOOL_WORDS = "('t','f','true','false','1','0','y','n','yes','no','on','off')";
 
+const DATE_FORMAT_RE: Record<Extract<ValueFormat, { kind: 'date' }>['format'], string> = {
+  YYYYMMDD: '^\\s*[0-9]{8}\\s*$',
+  'YYYY-MM-DD': '^\\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\\s*$',
+  'DD/MM/YYYY': '^\\s*[0-9]{2}/[0-9]{2}/[0-9]{4}\\s*$',
+  'MM/DD/YYYY': '^\\s*[0-9]{2}/[0-9]{2}/[0-9]{4}\\s*$',
+  'DD.MM.YYYY': '^\\s*[0-9]{2}\\.[0-9]{2}\\.[0-9]{4}\\s*$',
+};
+
+const MINOR_UNIT_WORDS = new Set(['cents', 'cent', 'pence', 'penny', 'minor', 'kobo', 'paise']);
+
+function isMinorUnits(column: string, type: LogicalType): boolean {
+  return ['int16', 'int32', 'int64'].includes(type.kind) && nameTokens(column).some((w) => MINOR_UNIT_WORDS.has(w));
+}
+
 export function columnTransform(options: {
   sourceColumn: string;
   sourceType: LogicalType;
   targetColumn: string;
   targetType: string;
   targetNullable: boolean;
+  /** The text format the source values were found in (dates as text, flags), when it needs more than a cast. */
+  sourceFormat?: ValueFormat;
 }): ColumnTransform {
   const v = `src.${quoteIdent(options.sourceColumn)}`;
   const info = pgTypeInfo(options.targetType);
@@ -44,6 +61,33 @@ export function columnTransform(options: {
     rules.push({ rule, predicate: `(${v} IS NULL OR (${test}))`, message: `${message} in ${where}` });
   };
   let transformation = `CAST(${v} AS ${options.targetType})`;
+  const format = options.sourceFormat;
+
+  if (format?.kind === 'date' && (info.family === 'date' || info.family === 'timestamp')) {
+    const shape = DATE_FORMAT_RE[format.format];
+    transformation = `CAST(to_date(btrim(${v}), ${quoteLiteral(format.format)}) AS ${options.targetType})`;
+    guard('date_format', `${v} ~ '${shape}'`, `not a date in ${format.format} form`);
+    return { transformation, validationRules: rules };
+  }
+  if (format?.kind === 'flag' && info.family === 'bool') {
+    const t = quoteLiteral(format.trueValue.toUpperCase());
+    const f = quoteLiteral(format.falseValue.toUpperCase());
+    transformation = `CASE upper(btrim(${v})) WHEN ${t} THEN true WHEN ${f} THEN false END`;
+    guard('boolean_format', `upper(btrim(${v})) IN (${t}, ${f})`, `not ${format.format}`);
+    return { transformation, validationRules: rules };
+  }
+  if (info.family === 'numeric' && isMinorUnits(options.sourceColumn, options.sourceType) && (info.scale ?? 0) >= 2) {
+    // Evidence: an integer column whose name says it counts minor units (cents, pence) into a decimal target.
+    transformation = `CAST(CAST(${v} AS numeric) / 100 AS ${options.targetType})`;
+    guard('integer_format', `${v} ~ '${INT_RE}'`, 'not a whole number of minor units');
+    return { transformation, validationRules: rules };
+  }
+  if (info.family === 'text' && options.sourceType.kind === 'char') {
+    // CHAR(n) pads with blanks; the padding is not part of the value.
+    transformation = info.length !== undefined ? `CAST(rtrim(${v}) AS ${options.targetType})` : `rtrim(${v})`;
+    if (info.length !== undefined) guard('max_length', `char_length(rtrim(${v})) <= ${info.length}`, `longer than ${info.length} characters (would be truncated)`);
+    return { transformation, validationRules: rules };
+  }
 
   switch (info.family) {
     case 'int':

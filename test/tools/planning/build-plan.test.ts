@@ -85,11 +85,12 @@ describe('buildPlan (existing target)', () => {
   it('scores by name and type, bands by threshold, and reports what is left unmapped on both sides', () => {
     const plan = buildPlan({ source, target, targetSchemaSource: 'existing', thresholds });
     const byCol = Object.fromEntries(plan.tables.flatMap((t) => t.columns).map((m) => [`${m.sourceTable}.${m.sourceColumn}`, m]));
-    expect(byCol['Customer.CustomerId']).toMatchObject({ targetColumn: 'customer_id', confidence: 0.97, band: 'auto', origin: 'heuristic' });
+    expect(byCol['Customer.CustomerId']).toMatchObject({ targetColumn: 'customer_id', confidence: 0.99, band: 'auto', origin: 'heuristic' });
     expect(byCol['Invoice.Total']).toMatchObject({ targetColumn: 'total', band: 'review' });
-    expect(byCol['Customer.FirstName']).toBeUndefined();
-    expect(plan.unmappedSource).toEqual(['Customer.FirstName']);
-    expect(plan.unmappedTarget).toEqual(['customer.given_name', 'customer.created_by']);
+    // `given` is a dictionary synonym of `first`.
+    expect(byCol['Customer.FirstName']).toMatchObject({ targetColumn: 'given_name', origin: 'heuristic' });
+    expect(plan.unmappedSource).toEqual([]);
+    expect(plan.unmappedTarget).toEqual(['customer.created_by']);
     expect(plan.warnings.join('\n')).toContain('customer.created_by is NOT NULL without a default');
   });
 

@@ -19,6 +19,8 @@ describe('checkExpression accepts the transformations Sensei and its users write
     ["coalesce(nullif(btrim(name), ''), 'unknown')", ['name']],
     ["src.dob ~ '^[0-9]{8}$' AND src.id IS NOT NULL", ['dob', 'id']],
     ['greatest(src.id, 0)::bigint', ['id']],
+    ['CAST(src.id AS numeric) BETWEEN -2147483648 AND 2147483647', ['id']],
+    ['src.id NOT BETWEEN 1 AND src.amount_cents', ['id', 'amount_cents']],
   ])('%s', async (expr, columns) => {
     const r = await checkExpression(expr, ctx);
     expect(r).toEqual({ ok: true, expression: expr, columns });

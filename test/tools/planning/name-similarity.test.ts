@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nameTokens, snakeCase, quoteIdent } from '../../../tools/planning/identifiers.js';
-import { nameScore } from '../../../tools/planning/name-matcher.js';
+import { nameSimilarity as nameScore } from '../../../tools/planning/matching/name-similarity.js';
 
 describe('identifiers', () => {
   it('splits every naming convention into the same words', () => {
@@ -30,7 +30,16 @@ describe('nameScore', () => {
     expect(scores[5]).toBe(0);
   });
   it('keeps partial matches below the auto-approval threshold', () => {
-    expect(nameScore('cust_name', 'customer_name').score).toBeLessThan(0.8);
     expect(nameScore('first_name', 'name').score).toBeLessThan(0.8);
+    expect(nameScore('first_name', 'last_name').score).toBeLessThan(0.6);
+  });
+  it('expands abbreviations and synonyms from the dictionary', () => {
+    expect(nameScore('cust_nm', 'customer_name').score).toBe(0.97);
+    expect(nameScore('TOWN', 'city').score).toBe(0.97);
+    expect(nameScore('PST_CD', 'postal_code').score).toBe(0.97);
+    expect(nameScore('ADDR_TYP', 'address_type').score).toBe(0.97);
+    expect(nameScore('EMP_FNM', 'first_name', { a: 'EMP', b: 'employees' }).score).toBe(0.97);
+    expect(nameScore('EMP_FNM', 'first_name').score).toBeLessThan(0.8);
+    expect(nameScore('TERM_FLG', 'is_terminated').score).toBeGreaterThan(0.75);
   });
 });

@@ -1,0 +1,85 @@
+// `sensei plan -c sensei.yaml [--json]`: analyze the source and print the mapping plan, without touching the target.
+import { resolve } from 'node:path';
+import type { SenseiConfig } from '../../core/config.js';
+import { allMappings, type Plan } from '../../core/plan.js';
+import { createMapper } from '../../agents/mapper.js';
+import { createSchemaAnalyst } from '../../agents/schema-analyst.js';
+import { createChatModel, describeLlm, llmSettingsFromEnv } from '../../tools/llm/chat-model.js';
+import { createOpenAiMappingModel } from '../../tools/llm/mapping-model.js';
+import { openConnections } from '../../tools/ingest/connections.js';
+
+export const PLAN_HELP = `Usage: sensei plan -c sensei.yaml [--json]
+
+Reads the source catalog and a sample of its values, finds the target schema (target.schema DDL file, the target's
+existing tables, or generated from the source) and prints the mapping plan: table and column mappings with confidence,
+band (auto > 0.95, review ≥ 0.80, explicit below; see strategy in the config), transformation, validation rules and
+origin (pattern, heuristic, llm, generated), what stays unmapped on both sides, and the load phases. Nothing is written.
+
+With OPENAI_API_KEY (and OPENAI_BASE_URL, SENSEI_MODEL) set, columns below the review threshold are put to the model;
+it sees names, types and statistics, never row values. Without it the plan is deterministic and says so.
+
+Options:
+  -c, --config FILE   the configuration file (required)
+  --json              print one object: { tables, mappings, unmapped_source, unmapped_target, phases, warnings, llm }`;
+
+/** The `--json` contract of `sensei plan`. */
+export function planJson(plan: Plan, llm: string): Record<string, unknown> {
+  return {
+    tables: plan.tables.map((t) => ({ source: t.source, target: t.target, confidence: t.confidence })),
+    mappings: allMappings(plan).map((m) => ({
+      source: `${m.sourceTable}.${m.sourceColumn}`,
+      target: `${m.targetTable}.${m.targetColumn}`,
+      confidence: m.confidence,
+      band: m.band,
+      transformation: m.transformation,
+      validation_rules: m.validationRules.map((r) => ({ rule: r.rule, predicate: r.predicate, message: r.message })),
+      origin: m.origin,
+      rationale: m.rationale,
+    })),
+    unmapped_source: plan.unmappedSource,
+    unmapped_target: plan.unmappedTarget,
+    phases: plan.phases,
+    cyclic: plan.cyclic,
+    target_schema: plan.targetSchemaSource,
+    warnings: plan.warnings,
+    llm,
+  };
+}
+
+function human(plan: Plan, llm: string): string {
+  const out = [`Target schema: ${plan.targetSchemaSource} · ${llm}`, ''];
+  for (const t of plan.tables) {
+    out.push(`${t.source} → ${t.target}  (confidence ${t.confidence.toFixed(2)})`);
+    for (const m of t.columns) {
+      out.push(`  [${m.band.padEnd(8)}] ${m.sourceColumn} → ${m.targetColumn}  ${m.confidence.toFixed(2)} ${m.origin}  ${m.transformation}`);
+    }
+  }
+  if (plan.unmappedSource.length > 0) out.push('', `Unmapped source: ${plan.unmappedSource.join(', ')}`);
+  if (plan.unmappedTarget.length > 0) out.push(`Unmapped target: ${plan.unmappedTarget.join(', ')}`);
+  out.push('', `Phases: ${plan.phases.map((p) => `[${p.join(', ')}]`).join(' → ')}`);
+  for (const w of plan.warnings) out.push(`warning: ${w}`);
+  return `${out.join('\n')}\n`;
+}
+
+/** Plans the migration a config describes. The target is only read. */
+export async function runPlan(config: SenseiConfig, baseDir: string, json: boolean): Promise<number> {
+  const settings = llmSettingsFromEnv();
+  const llm = describeLlm(settings);
+  const model = settings ? createOpenAiMappingModel(createChatModel(settings), settings.model) : null;
+  const conns = await openConnections(config, baseDir);
+  try {
+    const source = await createSchemaAnalyst().analyze(conns.source);
+    const strategy = config.strategy;
+    const { plan } = await createMapper({ model }).plan({
+      source,
+      target: conns.target,
+      sourceConnector: conns.source,
+      ...(config.target.schema ? { ddlPath: resolve(baseDir, config.target.schema) } : {}),
+      thresholds: { autoApproveAbove: strategy.auto_approve_above, reviewAbove: strategy.review_above },
+    });
+    process.stdout.write(json ? `${JSON.stringify(planJson(plan, llm), null, 2)}\n` : human(plan, llm));
+    return 0;
+  } finally {
+    await conns.close();
+  }
+}
