@@ -10,6 +10,8 @@ import { createRuntime, newRunId, type RunResult, type SenseiRuntime } from '../
 import { verifyCertificateText } from '../tools/certification/certificate-verifier.js';
 import { createLegacySample } from '../tools/demo/legacy-sample.js';
 import { loadConfig, parseConfig } from '../tools/ingest/load-config.js';
+import type { CommandKit } from './commands/kit.js';
+import { cmdResume, RESUME_HELP } from './commands/resume.js';
 import { createProgressRenderer } from './progress.js';
 
 /** Exit codes: documented in the README and in `sensei --help`. */
@@ -31,6 +33,7 @@ Commands:
   demo                      migrate the bundled legacy sample into an embedded PostgreSQL (no server needed)
   migrate -c sensei.yaml    run a migration: analyze → plan → approve → execute → verify → certify
   approve RUN_ID            approve (or --reject) a run that waits for approval, and continue it
+  resume RUN_ID             continue an interrupted run from its last checkpoint
   status RUN_ID             show a run's status and per-table counts
   errors list RUN_ID        show the rows a run queued instead of writing (decrypted for you)
   certificate verify FILE   check a certificate's signature, canonical form and hash chain
@@ -75,6 +78,7 @@ Options:
   --reason TEXT    why (recorded in the audit log)
   --json           print one JSON object (same shape as migrate)
   --quiet          no progress output on stderr`,
+  resume: RESUME_HELP,
   status: `Usage: sensei status RUN_ID [--json]
 
 Shows a run's status, stage, per-table counts and certificate path.`,
@@ -304,6 +308,14 @@ function help(topic: string): number {
   return EXIT.ok;
 }
 
+const kit: CommandKit = {
+  args: (argv, options, command) => args(argv, options, command) as ReturnType<CommandKit['args']>,
+  withRuntime,
+  printResult,
+  help,
+  usageError: (message, command) => new UsageError(message, { hint: `see sensei ${command} --help` }),
+};
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -324,6 +336,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdMigrate(rest);
       case 'approve':
         return await cmdApprove(rest);
+      case 'resume':
+        return await cmdResume(rest, kit);
       case 'status':
         return await cmdStatus(rest);
       case 'errors':
