@@ -11,6 +11,8 @@ import { verifyCertificateText } from '../tools/certification/certificate-verifi
 import { createLegacySample } from '../tools/demo/legacy-sample.js';
 import { loadConfig, parseConfig } from '../tools/ingest/load-config.js';
 import { PLAN_HELP, runPlan } from './commands/plan.js';
+import type { CommandKit } from './commands/kit.js';
+import { cmdResume, RESUME_HELP } from './commands/resume.js';
 import { createProgressRenderer } from './progress.js';
 
 /** Exit codes: documented in the README and in `sensei --help`. */
@@ -33,6 +35,7 @@ Commands:
   migrate -c sensei.yaml    run a migration: analyze → plan → approve → execute → verify → certify
   plan -c sensei.yaml       print the mapping plan (confidence, transformations, rules, phases); writes nothing
   approve RUN_ID            approve (or --reject) a run that waits for approval, and continue it
+  resume RUN_ID             continue an interrupted run from its last checkpoint
   status RUN_ID             show a run's status and per-table counts
   errors list RUN_ID        show the rows a run queued instead of writing (decrypted for you)
   certificate verify FILE   check a certificate's signature, canonical form and hash chain
@@ -78,6 +81,7 @@ Options:
   --json           print one JSON object (same shape as migrate)
   --quiet          no progress output on stderr`,
   plan: PLAN_HELP,
+  resume: RESUME_HELP,
   status: `Usage: sensei status RUN_ID [--json]
 
 Shows a run's status, stage, per-table counts and certificate path.`,
@@ -315,6 +319,14 @@ function help(topic: string): number {
   return EXIT.ok;
 }
 
+const kit: CommandKit = {
+  args: (argv, options, command) => args(argv, options, command) as ReturnType<CommandKit['args']>,
+  withRuntime,
+  printResult,
+  help,
+  usageError: (message, command) => new UsageError(message, { hint: `see sensei ${command} --help` }),
+};
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -337,6 +349,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdApprove(rest);
       case 'plan':
         return await cmdPlan(rest);
+      case 'resume':
+        return await cmdResume(rest, kit);
       case 'status':
         return await cmdStatus(rest);
       case 'errors':

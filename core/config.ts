@@ -33,6 +33,17 @@ export const StrategyConfig = z
     auto_approve_above: z.number().min(0).max(1).default(0.95),
     /** Mappings at or above this are flagged for review, below need explicit approval. Default 0.80. */
     review_above: z.number().min(0).max(1).default(0.8),
+    /** Tables of one DAG phase loaded at once. Default 2; targets without concurrent sessions (PGlite) use 1. */
+    concurrency: z.number().int().positive().max(64).default(2),
+    /**
+     * What queued rows do to the run: `continue` (default), `stop_on_first`, or `{ stop_after: N }` (more than N rows
+     * queued by one execution). A stop happens at a checkpoint: fix the cause, then `sensei resume RUN_ID`.
+     */
+    error_policy: z.union([z.enum(['continue', 'stop_on_first']), z.object({ stop_after: z.number().int().nonnegative() }).strict()]).default('continue'),
+    /** Retries of a segment after a lost connection (with exponential backoff). Default 5. */
+    max_retries: z.number().int().nonnegative().max(100).default(5),
+    /** First pause before a retry, doubled each time (max 10 s). Default 500 ms. */
+    retry_backoff_ms: z.number().int().nonnegative().default(500),
   })
   .strict();
 export type StrategyConfig = z.infer<typeof StrategyConfig>;

@@ -68,6 +68,30 @@ export class CertificateError extends SenseiError {
   }
 }
 
+/** The source stopped answering during a load; the run stopped at its last checkpoint and can be resumed. */
+export class SourceUnavailableError extends SenseiError {
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super('SOURCE_UNAVAILABLE', message, options);
+  }
+}
+
+/** The target failed in a way retrying cannot fix (disk full, statement timeout, lost for good); resumable once fixed. */
+export class TargetFaultError extends SenseiError {
+  /** `connection`, `disk_full`, `timeout` or `other`. */
+  readonly kind: string;
+  constructor(kind: string, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super('TARGET_FAULT', message, options);
+    this.kind = kind;
+  }
+}
+
+/** More rows were queued than the configured error policy allows; the run stopped at a checkpoint. */
+export class ErrorPolicyError extends SenseiError {
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super('ERROR_POLICY', message, options);
+  }
+}
+
 export const isSenseiError = (e: unknown): e is SenseiError => e instanceof SenseiError;
 export const isConfigError = (e: unknown): e is ConfigError => e instanceof ConfigError;
 export const isConnectionError = (e: unknown): e is ConnectionError => e instanceof ConnectionError;
@@ -76,6 +100,9 @@ export const isStoreError = (e: unknown): e is StoreError => e instanceof StoreE
 export const isPlanError = (e: unknown): e is PlanError => e instanceof PlanError;
 export const isAccountingError = (e: unknown): e is AccountingError => e instanceof AccountingError;
 export const isRunStateError = (e: unknown): e is RunStateError => e instanceof RunStateError;
+export const isSourceUnavailableError = (e: unknown): e is SourceUnavailableError => e instanceof SourceUnavailableError;
+export const isTargetFaultError = (e: unknown): e is TargetFaultError => e instanceof TargetFaultError;
+export const isErrorPolicyError = (e: unknown): e is ErrorPolicyError => e instanceof ErrorPolicyError;
 export const isCertificateError = (e: unknown): e is CertificateError => e instanceof CertificateError;
 
 /** A message for people: the error's own message plus its hint, never a stack. */

@@ -52,7 +52,12 @@ export interface ErrorQueueEntry {
 
 /** Where rejected rows go (the store's encrypted error queue). */
 export interface ErrorSink {
+  /** Idempotent: an entry already queued for the run (same table, key, rule and stage) is not queued twice. */
   add(runId: string, entries: ErrorQueueEntry[]): Promise<void>;
+  /** Forget the run's queued rows of one source table (it is about to be reloaded whole). */
+  clear?(runId: string, table: string): Promise<void>;
+  /** Rows the run has queued (not yet retried successfully) per source table, for the final accounting. */
+  count?(runId: string): Promise<Record<string, number>>;
 }
 
 /** Progress of one table during execution. */

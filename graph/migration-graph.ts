@@ -8,7 +8,8 @@ import type { Mapper } from '../agents/mapper.js';
 import type { SchemaAnalyst } from '../agents/schema-analyst.js';
 import type { Verifier } from '../agents/verifier.js';
 import { issueCertificate } from '../tools/certification/issue-certificate.js';
-import { executePlan } from '../tools/execution/execute-plan.js';
+import { deleteRunCheckpoints } from '../tools/execution/checkpoints.js';
+import { executePlan, executionStrategy } from '../tools/execution/execute-plan.js';
 import type { Connections } from '../tools/ingest/connections.js';
 import { NODE } from './node-names.js';
 import { MigrationState, type MigrationStateT, type MigrationUpdate } from './state.js';
@@ -80,7 +81,7 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
         source,
         target,
         errors: deps.errors,
-        batchSize: state.config.strategy.batch_size,
+        ...executionStrategy(state.config.strategy),
         onProgress: (p) => deps.onProgress?.(state.runId, p),
       },
       need(state.mappingPlan, 'plan'),
@@ -115,6 +116,8 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
       approval: need(state.approval, 'approval'),
       verification: need(state.verification, 'verification'),
     });
+    // Checkpoints have served their purpose once the result is certified.
+    await deleteRunCheckpoints(target, state.runId);
     return { certificatePath: issued.path, stage: 'done', status: 'completed' };
   };
 

@@ -11,6 +11,7 @@ import { createMapper } from '../agents/mapper.js';
 import { createSchemaAnalyst } from '../agents/schema-analyst.js';
 import { createVerifier } from '../agents/verifier.js';
 import { openConnections, type Connections } from '../tools/ingest/connections.js';
+import { acquireRunLock, type RunLock } from '../tools/execution/run-lock.js';
 import { openStore, type SenseiStore } from '../tools/store/sensei-store.js';
 import { createMigrationGraph, type MigrationGraph } from './migration-graph.js';
 import type { MigrationStateT } from './state.js';
@@ -44,6 +45,8 @@ export interface SenseiRuntime {
   start(config: SenseiConfig, baseDir: string, options?: { preApproved?: boolean; runId?: string }): Promise<RunResult>;
   /** Continue a run that waits for approval with a stakeholder's answer (validated by AMANI). */
   resume(runId: string, answer: unknown): Promise<RunResult>;
+  /** Continue a run that was interrupted (killed, failed, stopped by its error policy) from its last checkpoint. */
+  continueRun(runId: string): Promise<RunResult>;
   close(): Promise<void>;
 }
 
@@ -79,6 +82,10 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
       add: async (runId, entries) => {
         await store.addErrors(runId, entries);
       },
+      clear: async (runId, table) => {
+        await store.clearErrors(runId, table);
+      },
+      count: (runId) => store.countErrors(runId),
     },
     connections: connectionsFor,
     certificatePath: (runId) => join(options.home, 'certificates', `${runId}.json`),
@@ -97,11 +104,14 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
     // sync: each step's checkpoint is stored before the next step starts, so a crash never loses a finished stage.
     const cfg = { configurable: { thread_id: runId }, durability: 'sync' as const };
     let error: Error | null = null;
+    // Thrown, not recorded: the run belongs to the process that holds the lock.
+    const lock: RunLock = acquireRunLock(options.home, runId);
     try {
       await graph.invoke(input as never, cfg);
     } catch (e) {
       error = e instanceof Error ? e : new Error(String(e));
     } finally {
+      lock.release();
       await release(runId);
     }
     const snapshot = await graph.getState(cfg);
@@ -164,6 +174,19 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
       // AMANI validates the answer inside the graph too; checking here keeps a malformed answer from touching the run.
       createAmani().decide(answer);
       return drive(runId, new Command({ resume: answer }));
+    },
+    async continueRun(runId) {
+      const run = await store.getRun(runId);
+      if (!run) throw new RunStateError(`no run ${runId} in the store at ${store.location}`, { hint: 'check the run id and SENSEI_HOME / SENSEI_STORE_URL' });
+      if (run.status === 'awaiting_approval') throw new RunStateError(`run ${runId} waits for approval`, { hint: `answer it with: sensei approve ${runId}` });
+      if (run.status === 'completed' || run.status === 'rejected') throw new RunStateError(`run ${runId} is ${run.status}: there is nothing to resume`);
+      const snapshot = await graph.getState({ configurable: { thread_id: runId } });
+      if (snapshot.next.length === 0) {
+        throw new RunStateError(`run ${runId} ended at stage ${run.stage} (${run.error ?? run.status}) and has no step left to resume`, {
+          hint: 'start a new run with sensei migrate',
+        });
+      }
+      return drive(runId, null);
     },
     async close() {
       await Promise.allSettled([...open.keys()].map(release));

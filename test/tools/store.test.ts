@@ -170,15 +170,29 @@ describe('embedded store', () => {
     expect(await store.addErrors('run-err', [])).toBe(0);
 
     const listed = await store.listErrors('run-err');
-    expect(listed).toEqual(entries.map((e) => ({ ...e, id: expect.any(Number), createdAt: expect.any(String) })));
+    expect(listed).toEqual(entries.map((e) => ({ ...e, id: expect.any(Number), createdAt: expect.any(String), resolvedAt: null })));
     expect(listed.map((e) => e.id)).toEqual([...listed.map((e) => e.id)].sort((a, b) => a - b));
     expect(await store.countErrors('run-err')).toEqual({ customers: 2, orders: 1 });
     expect(await store.countErrors('run-a')).toEqual({});
 
+    // Idempotent: the same rows queued again (a resumed segment) are not stored twice; a new one is.
+    const again = { table: 'orders', column: 'total', rule: 'cast', stage: 'recover', key: ['o-2'], row: ['o-2', 'x'], reason: 'not a number' };
+    expect(await store.addErrors('run-err', [...entries, again])).toBe(1);
+    expect(await store.countErrors('run-err')).toEqual({ customers: 2, orders: 2 });
+    // Resolved by a retry: no longer counted or listed, unless asked for.
+    const second = (await store.listErrors('run-err')).find((e) => e.key instanceof Array && e.key[0] === 'o-2')!;
+    expect(await store.resolveErrors('run-err', [second.id])).toBe(1);
+    expect(await store.resolveErrors('run-err', [second.id])).toBe(0);
+    expect(await store.countErrors('run-err')).toEqual({ customers: 2, orders: 1 });
+    expect((await store.listErrors('run-err', { includeResolved: true })).find((e) => e.id === second.id)?.resolvedAt).toEqual(expect.any(String));
+    expect(await store.clearErrors('run-err', 'customers')).toBe(2);
+    expect(await store.countErrors('run-err')).toEqual({ orders: 1 });
+    expect(await store.addErrors('run-err', entries)).toBe(2);
+
     const raw = await store.pool.query<{ payload: Buffer; as_text: string; whole: string }>(
       "SELECT payload, payload::text AS as_text, q::text AS whole FROM sensei_error_queue q WHERE run_id = 'run-err'",
     );
-    expect(raw.rows).toHaveLength(3);
+    expect(raw.rows).toHaveLength(4);
     for (const r of raw.rows) {
       expect(r.payload.toString('latin1')).not.toContain(SECRET);
       expect(r.payload.toString('utf8')).not.toContain(SECRET);

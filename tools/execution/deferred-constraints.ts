@@ -1,7 +1,7 @@
 // Foreign keys are lifted during the load and put back after it, with orphans moved to the error queue first.
 import type { Catalog, ForeignKey } from '../../core/catalog.js';
 import type { ErrorQueueEntry } from '../../core/run.js';
-import type { TargetConnector } from '../../connectors/connector.js';
+import type { TargetConnector, TargetSession } from '../../connectors/connector.js';
 import { qualified, quoteIdent } from '../planning/identifiers.js';
 
 export interface LiftedForeignKey {
@@ -15,17 +15,24 @@ export interface LiftedForeignKey {
  * Drops every FK of the loaded tables (and every FK pointing at them), so that load order, cycles and
  * self-references never reject a valid row. Returns what was dropped, to be restored by `restoreForeignKeys`.
  */
-export async function liftForeignKeys(target: TargetConnector, catalog: Catalog, tables: readonly string[]): Promise<LiftedForeignKey[]> {
+export async function liftForeignKeys(
+  target: TargetConnector,
+  catalog: Catalog,
+  tables: readonly string[],
+  /** Runs in the same transaction, e.g. to remember what was lifted. */
+  record?: (s: TargetSession, lifted: LiftedForeignKey[]) => Promise<void>,
+): Promise<LiftedForeignKey[]> {
   const loaded = new Set(tables);
   const lifted: LiftedForeignKey[] = [];
   for (const t of catalog.tables)
     for (const fk of t.foreignKeys)
       if (loaded.has(t.name) || loaded.has(fk.refTable)) lifted.push({ table: t.name, fk, primaryKey: t.primaryKey });
-  if (lifted.length === 0) return lifted;
+  if (lifted.length === 0 && !record) return lifted;
   await target.transaction(async (s) => {
     for (const { table, fk } of lifted) {
       await s.query(`ALTER TABLE ${qualified(target.schema, table)} DROP CONSTRAINT ${quoteIdent(fk.name)}`);
     }
+    await record?.(s, lifted);
   });
   return lifted;
 }
@@ -40,8 +47,13 @@ export interface OrphanRemoval {
  * Removes rows whose FK values reference no parent (MATCH SIMPLE: a NULL in the key skips the check) until none are
  * left — removing a parent can orphan its children — then re-creates every lifted FK. All in one transaction.
  */
-export async function restoreForeignKeys(target: TargetConnector, lifted: readonly LiftedForeignKey[]): Promise<OrphanRemoval[]> {
-  if (lifted.length === 0) return [];
+export async function restoreForeignKeys(
+  target: TargetConnector,
+  lifted: readonly LiftedForeignKey[],
+  /** Runs in the same transaction before it commits: queue the orphans, update the bookkeeping. */
+  record?: (s: TargetSession, removals: OrphanRemoval[]) => Promise<void>,
+): Promise<OrphanRemoval[]> {
+  if (lifted.length === 0 && !record) return [];
   return target.transaction(async (s) => {
     const removed = new Map<string, OrphanRemoval>();
     for (let changed = true; changed; ) {
@@ -72,6 +84,7 @@ export async function restoreForeignKeys(target: TargetConnector, lifted: readon
       }
     }
     for (const l of lifted) await s.query(addConstraintSql(target.schema, l, false));
+    await record?.(s, [...removed.values()]);
     return [...removed.values()];
   });
 }

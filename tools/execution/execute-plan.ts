@@ -1,11 +1,14 @@
-// Execute an approved plan: prepare the target, load phase by phase, restore constraints, prove the counts.
+// Execute an approved plan: prepare the target, load phase by phase (resuming from checkpoints), restore constraints,
+// prove the counts.
 import type { Catalog } from '../../core/catalog.js';
-import { AccountingError, PlanError } from '../../core/errors.js';
+import type { StrategyConfig } from '../../core/config.js';
+import { AccountingError, ErrorPolicyError, PlanError } from '../../core/errors.js';
 import type { Plan, TableMapping } from '../../core/plan.js';
 import type { ErrorSink, TableOutcome, TableProgress } from '../../core/run.js';
 import type { SourceConnector, TargetConnector } from '../../connectors/connector.js';
-import { qualified } from '../planning/identifiers.js';
-import { liftForeignKeys, reinstateForeignKeysUnvalidated, restoreForeignKeys } from './deferred-constraints.js';
+import { qualified, quoteIdent } from '../planning/identifiers.js';
+import { ensureCheckpointTables, readCheckpoints, readRunState, writeCheckpoint, writeRunState } from './checkpoints.js';
+import { liftForeignKeys, reinstateForeignKeysUnvalidated, restoreForeignKeys, type LiftedForeignKey } from './deferred-constraints.js';
 import { loadTable } from './load-table.js';
 
 export interface ExecutePlanDeps {
@@ -15,66 +18,185 @@ export interface ExecutePlanDeps {
   errors: ErrorSink;
   /** Rows per batch. Default 10,000. */
   batchSize?: number;
+  /** Rows per checkpoint. Default 100,000. */
+  checkpointEvery?: number;
+  /** Tables of one phase loaded at once. Default 2 (1 when the target has no concurrent sessions). */
+  concurrency?: number;
+  /** Default `continue`. */
+  errorPolicy?: StrategyConfig['error_policy'];
+  /** Retries of a segment after a lost connection. Default 5. */
+  maxRetries?: number;
+  /** First pause before a retry. Default 500 ms. */
+  retryBackoffMs?: number;
   onProgress?: (p: TableProgress) => void;
+  onRetry?: (table: string, attempt: number, error: unknown) => void;
 }
 
+/** The execution options of a run's strategy (runs stored before a key existed get its default). */
+export function executionStrategy(strategy: Partial<StrategyConfig>): Pick<ExecutePlanDeps, 'batchSize' | 'checkpointEvery' | 'concurrency' | 'errorPolicy' | 'maxRetries' | 'retryBackoffMs'> {
+  return {
+    batchSize: strategy.batch_size ?? 10_000,
+    checkpointEvery: strategy.checkpoint_every ?? 100_000,
+    concurrency: strategy.concurrency ?? 2,
+    errorPolicy: strategy.error_policy ?? 'continue',
+    maxRetries: strategy.max_retries ?? 5,
+    retryBackoffMs: strategy.retry_backoff_ms ?? 500,
+  };
+}
+
+/**
+ * Loads every table of the plan. Run again with the same run id after a crash or a stop, it continues from the
+ * checkpoints in the target: finished tables are not touched, unfinished ones continue after their last segment.
+ */
 export async function executePlan(deps: ExecutePlanDeps, plan: Plan, sourceCatalog: Catalog): Promise<TableOutcome[]> {
-  await prepareTarget(deps.target, plan);
-  const targetCatalog = await deps.target.catalog();
-  const lifted = await liftForeignKeys(deps.target, targetCatalog, plan.tables.map((t) => t.target));
+  await ensureCheckpointTables(deps.target);
+  const checkpoints = await readCheckpoints(deps.target, deps.runId);
+  const runState = await readRunState(deps.target, deps.runId);
+  await prepareTarget(deps.target, plan, new Set(checkpoints.keys()), runState !== null);
+  const lifted = await liftOnce(deps, plan, runState?.liftedFks ?? null);
   const outcomes = new Map<string, TableOutcome>();
-  let restored = false;
+  const concurrency = deps.target.capabilities.supportsConcurrentSessions ? Math.max(1, deps.concurrency ?? 2) : 1;
+  const policy = errorPolicyGuard(deps.runId, deps.errorPolicy ?? 'continue');
+  let restored = runState?.constraintsRestored ?? false;
   try {
     for (const phase of plan.phases) {
-      for (const targetName of phase) {
-        const mapping = plan.tables.find((t) => t.target === targetName);
-        if (!mapping) continue;
+      const mappings = phase.map((name) => plan.tables.find((t) => t.target === name)).filter((m): m is TableMapping => m !== undefined);
+      await inParallel(mappings, concurrency, async (mapping) => {
         const sourceTable = sourceCatalog.tables.find((t) => t.name === mapping.source);
         if (!sourceTable) throw new PlanError(`source table ${mapping.source} is in the plan but no longer in the source catalog`, { hint: 're-run the analysis' });
-        outcomes.set(mapping.target, await loadTable(deps, mapping, sourceTable));
+        outcomes.set(mapping.target, await loadTable({ ...deps, afterSegment: policy }, mapping, sourceTable));
+      });
+    }
+    if (!restored) await restoreConstraints(deps, plan, lifted);
+    restored = true;
+    // Indexes of a generated schema: built once over the loaded rows instead of maintained row by row (idempotent on resume).
+    for (const stmt of plan.postLoadDdl ?? []) await deps.target.query(stmt);
+  } finally {
+    // A failed load must not leave the target without its foreign keys when they can be put back.
+    if (!restored) await reinstateForeignKeysUnvalidated(deps.target, lifted).catch(() => undefined);
+  }
+  // The outcomes are the committed checkpoints (orphans moved to the queue are counted there too).
+  const final = await readCheckpoints(deps.target, deps.runId);
+  const result: TableOutcome[] = [];
+  for (const mapping of plan.phases.flat().map((n) => plan.tables.find((t) => t.target === n)).filter((m): m is TableMapping => m !== undefined)) {
+    const o = outcomes.get(mapping.target);
+    const cp = final.get(mapping.target);
+    if (!o || !cp) continue;
+    result.push({ ...o, rows_read: cp.rowsRead, rows_written: cp.rowsWritten, rows_errored: cp.rowsErrored });
+  }
+  await proveAccounting(deps, result, sourceCatalog);
+  return result;
+}
+
+/** Runs `fn` over `items` with at most `limit` at once; the first failure is thrown after the running ones settle. */
+async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | null = null;
+  const worker = async (): Promise<void> => {
+    while (failure === null && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (e) {
+        failure ??= { error: e };
       }
     }
-    const removals = await restoreForeignKeys(deps.target, lifted);
-    restored = true;
-    // Indexes of a generated schema: built once over the loaded rows instead of maintained row by row.
-    for (const stmt of plan.postLoadDdl ?? []) await deps.target.query(stmt);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw (failure as { error: unknown }).error;
+}
+
+/** The afterSegment hook enforcing the error policy over every table of this execution. */
+function errorPolicyGuard(runId: string, policy: StrategyConfig['error_policy']): (queued: number) => void {
+  const limit = policy === 'continue' ? Infinity : policy === 'stop_on_first' ? 0 : policy.stop_after;
+  let queued = 0;
+  return (n) => {
+    queued += n;
+    if (queued > limit) {
+      throw new ErrorPolicyError(`${queued} row(s) were queued, more than the error policy allows (${limit === 0 ? 'stop_on_first' : `stop_after: ${limit}`}); the run stopped at a checkpoint`, {
+        hint: `review them with: sensei errors list ${runId}; fix the source or the plan, then: sensei resume ${runId} (the policy counts afresh)`,
+      });
+    }
+  };
+}
+
+/** Lifts the FKs once per run and remembers them in the target, so a resumed run can still put them back. */
+async function liftOnce(deps: ExecutePlanDeps, plan: Plan, saved: string | null): Promise<LiftedForeignKey[]> {
+  if (saved !== null) {
+    const lifted = JSON.parse(saved) as LiftedForeignKey[];
+    // A failed attempt put them back NOT VALID: lift them again.
+    await deps.target.transaction(async (s) => {
+      for (const { table, fk } of lifted) await s.query(`ALTER TABLE ${qualified(deps.target.schema, table)} DROP CONSTRAINT IF EXISTS ${quoteIdent(fk.name)}`);
+    });
+    return lifted;
+  }
+  const targetCatalog = await deps.target.catalog();
+  return liftForeignKeys(deps.target, targetCatalog, plan.tables.map((t) => t.target), (s, lifted) => writeRunState(s, deps.runId, JSON.stringify(lifted), false));
+}
+
+/**
+ * Moves orphans to the error queue and re-creates the FKs in one target transaction that also updates the checkpoints
+ * and marks the constraints restored; the queue is written before the commit (it ignores duplicates), so a crash at
+ * any point loses no orphan and counts none twice.
+ */
+async function restoreConstraints(deps: ExecutePlanDeps, plan: Plan, lifted: LiftedForeignKey[]): Promise<void> {
+  await restoreForeignKeys(deps.target, lifted, async (s, removals) => {
+    const checkpoints = await readCheckpoints(s, deps.runId);
     for (const removal of removals) {
-      const outcome = outcomes.get(removal.table);
-      if (!outcome) continue;
-      const mapping = plan.tables.find((t) => t.target === removal.table)!;
+      const mapping = plan.tables.find((t) => t.target === removal.table);
+      const cp = checkpoints.get(removal.table);
+      if (!mapping || !cp) continue;
       await deps.errors.add(
         deps.runId,
         removal.entries.map((e) => ({
           ...e,
-          table: outcome.source,
+          table: mapping.source,
           column: e.column?.split(',').map((c) => sourceName(mapping, c)).join(',') ?? null,
           key: inSourceTerms(mapping, e.key),
           row: inSourceTerms(mapping, e.row),
         })),
       );
-      outcome.rows_written -= removal.entries.length;
-      outcome.rows_errored += removal.entries.length;
-      deps.onProgress?.({ table: outcome.source, rowsRead: outcome.rows_read, rowsTotal: outcome.rows_read, rowsWritten: outcome.rows_written, rowsErrored: outcome.rows_errored, done: true });
+      const n = removal.entries.length;
+      await writeCheckpoint(s, deps.runId, { ...cp, rowsWritten: cp.rowsWritten - n, rowsErrored: cp.rowsErrored + n });
+      deps.onProgress?.({ table: mapping.source, rowsRead: cp.rowsRead, rowsTotal: cp.rowsRead, rowsWritten: cp.rowsWritten - n, rowsErrored: cp.rowsErrored + n, done: true });
     }
-  } finally {
-    // A failed load must not leave the target without its foreign keys when they can be put back.
-    if (!restored) await reinstateForeignKeysUnvalidated(deps.target, lifted).catch(() => undefined);
-  }
-  // Load order: the order the tables were written in, parents first.
-  const result = [...outcomes.values()];
-  for (const o of result) {
-    if (o.rows_read !== o.rows_written + o.rows_errored) {
-      throw new AccountingError(
-        `table ${o.source}: read ${o.rows_read} rows but wrote ${o.rows_written} and queued ${o.rows_errored}`,
-        { hint: 'the target is not trustworthy: do not use it; report this run id' },
-      );
-    }
-  }
-  return result;
+    await writeRunState(s, deps.runId, JSON.stringify(lifted), true);
+  });
 }
 
-/** Applies the plan's DDL when the target lacks the tables, and refuses to load into tables that hold rows. */
-async function prepareTarget(target: TargetConnector, plan: Plan): Promise<void> {
+/**
+ * The end-of-run proof against real counts, per table: source rows = read, target rows = written, queued rows in the
+ * store = errored, and read = written + errored.
+ */
+async function proveAccounting(deps: ExecutePlanDeps, outcomes: TableOutcome[], sourceCatalog: Catalog): Promise<void> {
+  const queued = (await deps.errors.count?.(deps.runId)) ?? null;
+  const problems: string[] = [];
+  for (const o of outcomes) {
+    if (o.rows_read !== o.rows_written + o.rows_errored) problems.push(`${o.source}: read ${o.rows_read} but wrote ${o.rows_written} and queued ${o.rows_errored}`);
+    const def = sourceCatalog.tables.find((t) => t.name === o.source);
+    if (def) {
+      const n = await deps.source.countRows(def);
+      if (n !== o.rows_read) problems.push(`${o.source}: the source holds ${n} rows but ${o.rows_read} were read (did the source change during the load?)`);
+    }
+    const res = await deps.target.query<{ n: string }>(`SELECT count(*) AS n FROM ${qualified(deps.target.schema, o.target)}`);
+    const inTarget = Number(res.rows[0]?.n ?? 0);
+    if (inTarget !== o.rows_written) problems.push(`${o.target}: the target holds ${inTarget} rows but ${o.rows_written} were written`);
+    if (queued !== null && (queued[o.source] ?? 0) !== o.rows_errored) {
+      problems.push(`${o.source}: the error queue holds ${queued[o.source] ?? 0} rows but ${o.rows_errored} were queued`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new AccountingError(`the run cannot prove that every row read was written or queued: ${problems.join('; ')}`, {
+      hint: 'the target is not trustworthy: do not use it; report this run id',
+    });
+  }
+}
+
+/**
+ * Applies the plan's DDL when the target lacks the tables, and refuses to load into tables that hold rows — except
+ * tables this run has checkpoints for, which it resumes.
+ */
+async function prepareTarget(target: TargetConnector, plan: Plan, resuming: ReadonlySet<string>, started: boolean): Promise<void> {
   const existing = new Set((await target.catalog()).tables.map((t) => t.name));
   const planned = plan.tables.map((t) => t.target);
   if (plan.targetDdl.length > 0) {
@@ -91,10 +213,11 @@ async function prepareTarget(target: TargetConnector, plan: Plan): Promise<void>
     }
   }
   for (const t of planned) {
+    if (resuming.has(t)) continue;
     const res = await target.query<{ has: string }>(`SELECT EXISTS (SELECT 1 FROM ${qualified(target.schema, t)}) AS has`);
     const has = res.rows[0]?.has;
     if (has === 't' || has === 'true' || (has as unknown) === true) {
-      throw new PlanError(`target table ${t} already holds rows: Sensei does not append to loaded tables, so nothing can be duplicated`, {
+      throw new PlanError(`target table ${t} already holds rows${started ? ' that this run has no checkpoint for' : ''}: Sensei does not append to loaded tables, so nothing can be duplicated`, {
         hint: `empty ${t} (or use a fresh target database) and run again`,
       });
     }

@@ -1,12 +1,16 @@
-// Load one table: read batch → stage (COPY) → validate set-wise → INSERT … SELECT, isolating rows that fail.
-import { createHash } from 'node:crypto';
+// Load one table: read batch → stage (COPY) → validate set-wise → INSERT … SELECT, isolating rows that fail;
+// batches are grouped in segments, each committed with its checkpoint so that a crash can resume exactly.
+import { createHash, type Hash } from 'node:crypto';
 import type { Batch } from '../../core/batch.js';
 import type { TableDef } from '../../core/catalog.js';
+import { AccountingError, SourceUnavailableError, TargetFaultError } from '../../core/errors.js';
 import type { TableMapping } from '../../core/plan.js';
 import type { ErrorQueueEntry, ErrorSink, TableOutcome, TableProgress } from '../../core/run.js';
 import type { SourceConnector, TargetConnector, TargetSession } from '../../connectors/connector.js';
 import { qualified, quoteIdent } from '../planning/identifiers.js';
+import { deleteCheckpoint, readCheckpoint, writeCheckpoint, type TableCheckpoint } from './checkpoints.js';
 import { copyLine, hasNulByte, stagedText } from './copy-text.js';
+import { backoffMs, classifyFault } from './fault-class.js';
 
 export interface LoadTableDeps {
   runId: string;
@@ -15,140 +19,289 @@ export interface LoadTableDeps {
   errors: ErrorSink;
   /** Rows per batch. Default 10,000. */
   batchSize?: number;
+  /** Rows per checkpoint (rounded up to whole batches). Default 100,000. */
+  checkpointEvery?: number;
+  /** Retries of a segment after a transient failure. Default 5. */
+  maxRetries?: number;
+  /** First pause before a retry, doubled each time. Default 500 ms. */
+  retryBackoffMs?: number;
+  /** Called after each committed segment with the rows it queued; throwing stops the load at that checkpoint. */
+  afterSegment?: (queued: number) => void;
   onProgress?: (p: TableProgress) => void;
+  /** Told when a segment is retried (for logs). */
+  onRetry?: (table: string, attempt: number, error: unknown) => void;
 }
 
 const STAGE = 'pg_temp."_sensei_stage"';
 
+/** Thrown by reads so a failure can be told apart from the target's. */
+class SourceReadFailure extends Error {
+  constructor(readonly original: unknown) {
+    super(original instanceof Error ? original.message : String(original), { cause: original });
+  }
+}
+
 /**
  * Every row read ends either written or in the error queue; the returned counts prove it
- * (rows_read = rows_written + rows_errored). The source hash covers every row read, in read order.
+ * (rows_read = rows_written + rows_errored). Resumes from the table's checkpoint when there is one; a table without a
+ * primary key whose source has no stable row order is reloaded whole instead. The source hash is the SHA-256 over the
+ * per-segment SHA-256 digests (hex, one per line), each over the segment's rows in read order, so it does not depend
+ * on where a run was interrupted.
  */
 export async function loadTable(deps: LoadTableDeps, mapping: TableMapping, sourceTable: TableDef): Promise<TableOutcome> {
-  const started = Date.now();
-  const target = deps.target;
-  const rowsTotal = await deps.source.countRows(sourceTable);
-  const hash = createHash('sha256');
-  const progress: TableProgress = { table: mapping.source, rowsRead: 0, rowsTotal, rowsWritten: 0, rowsErrored: 0, done: false };
-  const targetCols = mapping.columns.map((c) => quoteIdent(c.targetColumn));
-  const exprs = mapping.columns.map((c) => c.transformation);
-  const rules = mapping.columns.flatMap((c) => c.validationRules.map((r) => ({ ...r, column: c.sourceColumn })));
-  const targetTable = qualified(target.schema, mapping.target);
-  deps.onProgress?.({ ...progress });
-
-  for await (const batch of deps.source.readBatches(sourceTable, { batchSize: deps.batchSize ?? 10_000 })) {
-    const names = batch.columns.map((c) => c.name);
-    const keyIdx = sourceTable.primaryKey.map((k) => names.indexOf(k));
-    const rowOf = (r: number): Record<string, unknown> =>
-      Object.fromEntries(names.map((n, c) => [n, stagedText(batch.values[c]![r] ?? null)]));
-    const keyOf = (r: number): Record<string, unknown> =>
-      keyIdx.length > 0 && keyIdx.every((i) => i >= 0)
-        ? Object.fromEntries(keyIdx.map((i) => [names[i]!, stagedText(batch.values[i]![r] ?? null)]))
-        : { _row: batch.offset + r + 1 };
-    const entry = (r: number, e: Omit<ErrorQueueEntry, 'table' | 'key' | 'row'>): ErrorQueueEntry => ({
-      table: mapping.source,
-      key: keyOf(r),
-      row: rowOf(r),
-      ...e,
-    });
-
-    const rejected: ErrorQueueEntry[] = [];
-    const lines: string[] = [];
-    // Values the source could not normalise (zero dates, invalid byte sequences): the row never reaches the target.
-    const readRejects = new Map<number, { column: string; rule: string; reason: string }>();
-    for (const x of batch.rejects ?? []) {
-      const seen = readRejects.get(x.row);
-      readRejects.set(x.row, seen ? { ...seen, reason: `${seen.reason}; ${x.reason}`, rule: seen.rule === x.rule ? seen.rule : `${seen.rule},${x.rule}` } : x);
-    }
-    for (let r = 0; r < batch.rowCount; r++) {
-      const values = batch.values.map((col) => col[r] ?? null);
-      const line = copyLine(values);
-      hash.update(line);
-      hash.update('\n');
-      const bad = readRejects.get(r);
-      if (bad) {
-        rejected.push(entry(r, { column: bad.column, rule: bad.rule, stage: 'read', reason: bad.reason }));
+  const resumable = sourceTable.primaryKey.length > 0 || deps.source.capabilities.hasStableRowOrder;
+  const maxRetries = deps.maxRetries ?? 5;
+  let rowsTotal: number | null = null;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      rowsTotal ??= await readSource(() => deps.source.countRows(sourceTable));
+      let cp = await readCheckpoint(deps.target, deps.runId, mapping.target);
+      if (cp && !cp.done && !resumable) {
+        cp = await restartWhole(deps, mapping);
+      }
+      const final = cp?.done ? cp : await loadFrom(deps, mapping, sourceTable, cp, rowsTotal);
+      return outcomeOf(mapping, final);
+    } catch (e) {
+      const fault = e instanceof SourceReadFailure ? classifyFault(e.original) : classifyFault(e);
+      if (fault === 'transient' && attempt < maxRetries) {
+        deps.onRetry?.(mapping.source, attempt + 1, e);
+        await new Promise((r) => setTimeout(r, backoffMs(attempt + 1, deps.retryBackoffMs ?? 500)));
         continue;
       }
-      const nulCol = values.findIndex(hasNulByte);
-      if (nulCol >= 0) {
-        rejected.push(
-          entry(r, {
-            column: names[nulCol]!,
-            rule: 'nul_byte',
-            stage: 'stage',
-            reason: `column ${names[nulCol]} holds a NUL byte (U+0000), which PostgreSQL text cannot store: clean the value at the source or map the column to bytea`,
-          }),
-        );
-        continue;
-      }
-      lines.push(`${r}\t${line}`);
+      throw describeFault(deps.runId, mapping, e, fault);
     }
-
-    const written = await target.transaction(async (s) => {
-      await s.query(
-        `CREATE TEMP TABLE "_sensei_stage" ("_sensei_ord" integer, ${names.map((n) => `${quoteIdent(n)} text`).join(', ')}) ON COMMIT DROP`,
-      );
-      if (lines.length > 0) await s.copyFrom(STAGE, ['_sensei_ord', ...names], `${lines.join('\n')}\n`);
-      if (rules.length > 0) {
-        const flags = rules.map((rule, i) => `coalesce(${rule.predicate}, false) AS "r${i}"`).join(', ');
-        const failed = await s.query<Record<string, string>>(
-          `DELETE FROM ${STAGE} AS src WHERE NOT (${rules.map((r) => `coalesce(${r.predicate}, false)`).join(' AND ')}) RETURNING "_sensei_ord", ${flags}`,
-        );
-        for (const row of failed.rows) {
-          const broken = rules.filter((_, i) => row[`r${i}`] !== 't' && row[`r${i}`] !== 'true');
-          rejected.push(
-            entry(Number(row._sensei_ord), {
-              column: broken[0]?.column ?? null,
-              rule: broken.map((b) => b.rule).join(',') || 'validation',
-              stage: 'validate',
-              reason: broken.map((b) => b.message).join('; '),
-            }),
-          );
-        }
-      }
-      return insertIsolating(s, { targetTable, targetCols, exprs, batch, mapping, rejected, entry });
-    });
-    if (rejected.length > 0) await deps.errors.add(deps.runId, rejected);
-    progress.rowsRead += batch.rowCount;
-    progress.rowsWritten += written;
-    progress.rowsErrored += rejected.length;
-    if (progress.rowsRead !== progress.rowsWritten + progress.rowsErrored) {
-      // Not recoverable here: the transaction is committed. Report it loudly instead of continuing.
-      throw new Error(
-        `accounting broke in ${mapping.source}: read ${progress.rowsRead}, written ${progress.rowsWritten}, errored ${progress.rowsErrored}`,
-      );
-    }
-    deps.onProgress?.({ ...progress });
   }
-  progress.done = true;
-  deps.onProgress?.({ ...progress });
+}
+
+function describeFault(runId: string, mapping: TableMapping, e: unknown, fault: ReturnType<typeof classifyFault>): unknown {
+  const resume = `then run: sensei resume ${runId} (the load continues from the last checkpoint; nothing is written twice)`;
+  if (e instanceof SourceReadFailure) {
+    return new SourceUnavailableError(`the source stopped answering while ${mapping.source} was read: ${e.message}`, {
+      hint: `bring the source back, ${resume}`,
+      cause: e.original,
+    });
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  if (fault === 'disk_full') {
+    return new TargetFaultError('disk_full', `the target ran out of disk space while loading ${mapping.target}: ${message}`, { hint: `free space on the target, ${resume}`, cause: e });
+  }
+  if (fault === 'timeout') {
+    return new TargetFaultError('timeout', `a statement timed out on the target while loading ${mapping.target}: ${message}`, {
+      hint: `raise statement_timeout / lock_timeout for the loading user or lower strategy.batch_size, ${resume}`,
+      cause: e,
+    });
+  }
+  if (fault === 'transient') {
+    return new TargetFaultError('connection', `lost the target connection while loading ${mapping.target} and retries did not help: ${message}`, {
+      hint: `check the target server, ${resume}`,
+      cause: e,
+    });
+  }
+  return e;
+}
+
+async function readSource<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw new SourceReadFailure(e);
+  }
+}
+
+/** A table read by a position that is not stable: empty it, forget its queued rows and checkpoint, start over. */
+async function restartWhole(deps: LoadTableDeps, mapping: TableMapping): Promise<null> {
+  await deps.errors.clear?.(deps.runId, mapping.source);
+  await deps.target.transaction(async (s) => {
+    await s.query(`DELETE FROM ${qualified(deps.target.schema, mapping.target)}`);
+    await deleteCheckpoint(s, deps.runId, mapping.target);
+  });
+  return null;
+}
+
+function outcomeOf(mapping: TableMapping, cp: TableCheckpoint): TableOutcome {
   return {
     source: mapping.source,
     target: mapping.target,
-    rows_read: progress.rowsRead,
-    rows_written: progress.rowsWritten,
-    rows_errored: progress.rowsErrored,
-    source_hash: hash.digest('hex'),
-    seconds: (Date.now() - started) / 1000,
+    rows_read: cp.rowsRead,
+    rows_written: cp.rowsWritten,
+    rows_errored: cp.rowsErrored,
+    source_hash: createHash('sha256').update(cp.segmentHashes.map((h) => `${h}\n`).join('')).digest('hex'),
+    seconds: cp.seconds,
   };
 }
 
-interface InsertContext {
+async function loadFrom(deps: LoadTableDeps, mapping: TableMapping, sourceTable: TableDef, from: TableCheckpoint | null, rowsTotal: number): Promise<TableCheckpoint> {
+  const started = Date.now();
+  const target = deps.target;
+  const batchSize = deps.batchSize ?? 10_000;
+  const batchesPerSegment = Math.max(1, Math.ceil((deps.checkpointEvery ?? 100_000) / batchSize));
+  let cp: TableCheckpoint = from ?? {
+    targetTable: mapping.target,
+    sourceTable: mapping.source,
+    rowsRead: 0,
+    rowsWritten: 0,
+    rowsErrored: 0,
+    lastKey: null,
+    segmentHashes: [],
+    done: false,
+    seconds: 0,
+  };
+  const progress: TableProgress = { table: mapping.source, rowsRead: cp.rowsRead, rowsTotal, rowsWritten: cp.rowsWritten, rowsErrored: cp.rowsErrored, done: false };
+  deps.onProgress?.({ ...progress });
+  const ctx = tableContext(mapping, sourceTable, target);
+  const batches = deps.source
+    .readBatches(sourceTable, { batchSize, ...(cp.lastKey ? { afterKey: cp.lastKey } : {}), offset: cp.rowsRead })
+    [Symbol.asyncIterator]();
+  try {
+    while (!cp.done) {
+      const before = cp;
+      cp = await target.transaction(async (s) => {
+        const seg = { read: 0, written: 0, rejected: [] as ErrorQueueEntry[], hash: createHash('sha256'), lastKey: before.lastKey };
+        let exhausted = false;
+        for (let b = 0; b < batchesPerSegment; b++) {
+          const next = await readSource(() => batches.next());
+          if (next.done) {
+            exhausted = true;
+            break;
+          }
+          const batch = next.value;
+          seg.written += await loadBatch(s, ctx, batch, seg.hash, seg.rejected, b === 0);
+          seg.read += batch.rowCount;
+          seg.lastKey = batch.lastKey;
+          progress.rowsRead = before.rowsRead + seg.read;
+          progress.rowsWritten = before.rowsWritten + seg.written;
+          progress.rowsErrored = before.rowsErrored + seg.rejected.length;
+          deps.onProgress?.({ ...progress });
+        }
+        if (seg.read !== seg.written + seg.rejected.length) {
+          throw new AccountingError(`accounting broke in ${mapping.source}: a segment read ${seg.read} rows, wrote ${seg.written} and queued ${seg.rejected.length}`, {
+            hint: 'nothing of this segment was committed; report this run id',
+          });
+        }
+        // Queued before the commit: the queue ignores entries it already holds, so a crash between the two
+        // re-queues nothing twice, and a crash before the commit re-reads the segment and queues it again.
+        if (seg.rejected.length > 0) await deps.errors.add(deps.runId, seg.rejected);
+        const next: TableCheckpoint = {
+          ...before,
+          rowsRead: before.rowsRead + seg.read,
+          rowsWritten: before.rowsWritten + seg.written,
+          rowsErrored: before.rowsErrored + seg.rejected.length,
+          lastKey: seg.read > 0 ? seg.lastKey : before.lastKey,
+          segmentHashes: seg.read > 0 ? [...before.segmentHashes, seg.hash.digest('hex')] : before.segmentHashes,
+          done: exhausted,
+          seconds: before.seconds + (Date.now() - started) / 1000,
+        };
+        await writeCheckpoint(s, deps.runId, next);
+        return next;
+      });
+      deps.afterSegment?.(cp.rowsErrored - before.rowsErrored);
+    }
+  } finally {
+    await batches.return?.();
+  }
+  progress.done = true;
+  deps.onProgress?.({ ...progress });
+  return cp;
+}
+
+interface TableContext {
+  mapping: TableMapping;
+  sourceTable: TableDef;
   targetTable: string;
   targetCols: string[];
   exprs: string[];
-  batch: Batch;
-  mapping: TableMapping;
-  rejected: ErrorQueueEntry[];
-  entry: (r: number, e: Omit<ErrorQueueEntry, 'table' | 'key' | 'row'>) => ErrorQueueEntry;
+  rules: Array<TableMapping['columns'][number]['validationRules'][number] & { column: string }>;
+}
+
+function tableContext(mapping: TableMapping, sourceTable: TableDef, target: TargetConnector): TableContext {
+  return {
+    mapping,
+    sourceTable,
+    targetTable: qualified(target.schema, mapping.target),
+    targetCols: mapping.columns.map((c) => quoteIdent(c.targetColumn)),
+    exprs: mapping.columns.map((c) => c.transformation),
+    rules: mapping.columns.flatMap((c) => c.validationRules.map((r) => ({ ...r, column: c.sourceColumn }))),
+  };
+}
+
+type EntryFn = (r: number, e: Omit<ErrorQueueEntry, 'table' | 'key' | 'row'>) => ErrorQueueEntry;
+
+/** Stage one batch, queue what fails validation, insert the rest; returns rows written. */
+async function loadBatch(s: TargetSession, ctx: TableContext, batch: Batch, hash: Hash, rejected: ErrorQueueEntry[], first: boolean): Promise<number> {
+  const names = batch.columns.map((c) => c.name);
+  // One staging table per segment transaction (dropped at its end), emptied between batches.
+  if (first) await s.query(`CREATE TEMP TABLE "_sensei_stage" ("_sensei_ord" integer, ${names.map((n) => `${quoteIdent(n)} text`).join(', ')}) ON COMMIT DROP`);
+  else await s.query(`TRUNCATE ${STAGE}`);
+  const keyIdx = ctx.sourceTable.primaryKey.map((k) => names.indexOf(k));
+  const rowOf = (r: number): Record<string, unknown> => Object.fromEntries(names.map((n, c) => [n, stagedText(batch.values[c]![r] ?? null)]));
+  const keyOf = (r: number): Record<string, unknown> =>
+    keyIdx.length > 0 && keyIdx.every((i) => i >= 0)
+      ? Object.fromEntries(keyIdx.map((i) => [names[i]!, stagedText(batch.values[i]![r] ?? null)]))
+      : { _row: batch.offset + r + 1 };
+  const entry: EntryFn = (r, e) => ({ table: ctx.mapping.source, key: keyOf(r), row: rowOf(r), ...e });
+
+  const lines: string[] = [];
+  // Values the source could not normalise (zero dates, invalid byte sequences): the row never reaches the target.
+  const readRejects = new Map<number, { column: string; rule: string; reason: string }>();
+  for (const x of batch.rejects ?? []) {
+    const seen = readRejects.get(x.row);
+    readRejects.set(x.row, seen ? { ...seen, reason: `${seen.reason}; ${x.reason}`, rule: seen.rule === x.rule ? seen.rule : `${seen.rule},${x.rule}` } : x);
+  }
+  for (let r = 0; r < batch.rowCount; r++) {
+    const values = batch.values.map((col) => col[r] ?? null);
+    const line = copyLine(values);
+    hash.update(line);
+    hash.update('\n');
+    const bad = readRejects.get(r);
+    if (bad) {
+      rejected.push(entry(r, { column: bad.column, rule: bad.rule, stage: 'read', reason: bad.reason }));
+      continue;
+    }
+    const nulCol = values.findIndex(hasNulByte);
+    if (nulCol >= 0) {
+      rejected.push(
+        entry(r, {
+          column: names[nulCol]!,
+          rule: 'nul_byte',
+          stage: 'stage',
+          reason: `column ${names[nulCol]} holds a NUL byte (U+0000), which PostgreSQL text cannot store: clean the value at the source or map the column to bytea`,
+        }),
+      );
+      continue;
+    }
+    lines.push(`${r}\t${line}`);
+  }
+  if (lines.length > 0) await s.copyFrom(STAGE, ['_sensei_ord', ...names], `${lines.join('\n')}\n`);
+  await rejectInvalid(s, ctx, rejected, entry);
+  return insertIsolating(s, ctx, batch.rowCount, rejected, entry);
+}
+
+/** Deletes the staged rows that break a validation rule and queues them, naming every broken rule. */
+async function rejectInvalid(s: TargetSession, ctx: TableContext, rejected: ErrorQueueEntry[], entry: EntryFn): Promise<void> {
+  const rules = ctx.rules;
+  if (rules.length === 0) return;
+  const flags = rules.map((rule, i) => `coalesce(${rule.predicate}, false) AS "r${i}"`).join(', ');
+  const failed = await s.query<Record<string, string>>(
+    `DELETE FROM ${STAGE} AS src WHERE NOT (${rules.map((r) => `coalesce(${r.predicate}, false)`).join(' AND ')}) RETURNING "_sensei_ord", ${flags}`,
+  );
+  for (const row of failed.rows) {
+    const broken = rules.filter((_, i) => row[`r${i}`] !== 't' && row[`r${i}`] !== 'true');
+    rejected.push(
+      entry(Number(row._sensei_ord), {
+        column: broken[0]?.column ?? null,
+        rule: broken.map((b) => b.rule).join(',') || 'validation',
+        stage: 'validate',
+        reason: broken.map((b) => b.message).join('; '),
+      }),
+    );
+  }
 }
 
 /**
  * INSERT … SELECT the staged rows; when the statement fails (a cast the rules could not foresee, a unique or check
  * violation), split the range in halves under savepoints until the failing rows stand alone and go to the queue.
  */
-async function insertIsolating(s: TargetSession, ctx: InsertContext): Promise<number> {
+async function insertIsolating(s: TargetSession, ctx: TableContext, rowCount: number, rejected: ErrorQueueEntry[], entry: EntryFn): Promise<number> {
   const insert = async (lo: number, hi: number): Promise<number> => {
     const res = await s.query(
       `INSERT INTO ${ctx.targetTable} (${ctx.targetCols.join(', ')}) SELECT ${ctx.exprs.join(', ')} FROM ${STAGE} AS src WHERE "_sensei_ord" >= ${lo} AND "_sensei_ord" < ${hi} ORDER BY "_sensei_ord"`,
@@ -162,23 +315,24 @@ async function insertIsolating(s: TargetSession, ctx: InsertContext): Promise<nu
       await s.query('RELEASE SAVEPOINT "sensei_split"');
       return n;
     } catch (e) {
+      if (classifyFault(e) !== 'permanent') throw e;
       await s.query('ROLLBACK TO SAVEPOINT "sensei_split"');
       await s.query('RELEASE SAVEPOINT "sensei_split"');
       const remaining = await s.query<{ n: string }>(`SELECT count(*) AS n FROM ${STAGE} WHERE "_sensei_ord" >= ${lo} AND "_sensei_ord" < ${hi}`);
       if (Number(remaining.rows[0]?.n ?? 0) === 0) return 0;
       if (hi - lo === 1) {
-        ctx.rejected.push(ctx.entry(lo, { ...(await diagnose(s, ctx, lo, e)), stage: 'write' }));
+        rejected.push(entry(lo, { ...(await diagnose(s, ctx, lo, e)), stage: 'write' }));
         return 0;
       }
       const mid = lo + Math.floor((hi - lo) / 2);
       return (await attempt(lo, mid)) + (await attempt(mid, hi));
     }
   };
-  return attempt(0, ctx.batch.rowCount);
+  return attempt(0, rowCount);
 }
 
 /** Which column of a single failing row is at fault: evaluate each transformation alone under a savepoint. */
-async function diagnose(s: TargetSession, ctx: InsertContext, ord: number, error: unknown): Promise<{ column: string | null; rule: string; reason: string }> {
+async function diagnose(s: TargetSession, ctx: TableContext, ord: number, error: unknown): Promise<{ column: string | null; rule: string; reason: string }> {
   const message = error instanceof Error ? error.message : String(error);
   for (const [i, expr] of ctx.exprs.entries()) {
     await s.query('SAVEPOINT "sensei_probe"');

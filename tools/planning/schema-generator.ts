@@ -98,7 +98,7 @@ export function generateTargetSchema(source: Catalog, schema: string, options: G
       );
     }
   const postLoadDdl = tables.flatMap((t) =>
-    (t.indexes ?? []).map((ix) => `CREATE INDEX ${quoteIdent(ix.name)} ON ${qualified(schema, t.name)} (${ix.columns.map(quoteIdent).join(', ')})`),
+    (t.indexes ?? []).map((ix) => `CREATE INDEX IF NOT EXISTS ${quoteIdent(ix.name)} ON ${qualified(schema, t.name)} (${ix.columns.map(quoteIdent).join(', ')})`),
   );
   return { catalog: { dialect: 'postgres', database: schema, tables }, ddl, postLoadDdl, warnings };
 }

@@ -1,5 +1,5 @@
 // Encryption at rest for values that may hold row data (the error queue): AES-256-GCM with a per-home key.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, StoreError } from '../../core/errors.js';
@@ -14,6 +14,11 @@ export interface SecretBox {
   seal(value: unknown, context?: string): Buffer;
   /** Decrypt a message from `seal`. Throws StoreError when the key is wrong or a byte was altered. */
   open(buf: Buffer, context?: string): unknown;
+  /**
+   * HMAC-SHA256 of `text` under a key derived from the box's key: an identifier for values (e.g. to deduplicate
+   * error-queue entries) that reveals nothing about them to someone without the key.
+   */
+  mac(text: string): Buffer;
   /** Where the key came from: `SENSEI_ENCRYPTION_KEY` or the key file path. Never the key itself. */
   readonly keySource: string;
 }
@@ -82,8 +87,12 @@ function loadOrCreateKeyFile(path: string): Buffer {
 }
 
 function createSecretBox(key: Buffer, keySource: string): SecretBox {
+  const macKey = createHmac('sha256', key).update('sensei-mac-v1').digest();
   return {
     keySource,
+    mac(text) {
+      return createHmac('sha256', macKey).update(text, 'utf8').digest();
+    },
     seal(value, context) {
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', key, iv);

@@ -102,12 +102,22 @@ export interface SenseiStore {
   recordApproval(a: { runId: string; decision: string; by: string; reason?: string; detail?: unknown; at?: string }): Promise<ApprovalRecord>;
   /** The run's approvals, oldest first. */
   listApprovals(runId: string): Promise<ApprovalRecord[]>;
-  /** Queue failed rows, encrypted, in one statement. Returns the number of entries stored. */
+  /**
+   * Queue failed rows, encrypted, in one statement. Idempotent: an entry the run already holds (same table, key, rule
+   * and stage, compared by HMAC) is skipped. Returns the number of entries newly stored.
+   */
   addErrors(runId: string, entries: ErrorEntry[]): Promise<number>;
-  /** The run's queued rows, decrypted, in the order they were added. Throws StoreError with a wrong key. */
-  listErrors(runId: string): Promise<Array<ErrorEntry & { id: number; createdAt: string }>>;
-  /** Queued rows per table (tables without errors are absent). */
+  /**
+   * The run's queued rows, decrypted, in the order they were added. Throws StoreError with a wrong key. Entries that a
+   * retry wrote after all are left out unless `includeResolved`.
+   */
+  listErrors(runId: string, options?: { includeResolved?: boolean }): Promise<Array<ErrorEntry & { id: number; createdAt: string; resolvedAt: string | null }>>;
+  /** Queued rows per table that are not resolved (tables without errors are absent). */
   countErrors(runId: string): Promise<Record<string, number>>;
+  /** Forget the run's unresolved queued rows of one table (the table is reloaded whole). Returns how many. */
+  clearErrors(runId: string, table: string): Promise<number>;
+  /** Mark entries as written by a retry. Returns how many were still unresolved. */
+  resolveErrors(runId: string, ids: number[]): Promise<number>;
   /** Store the run's certificate text and where it was delivered; a second call replaces it. */
   saveCertificate(runId: string, body: string, path: string): Promise<void>;
   getCertificate(runId: string): Promise<CertificateRecord | null>;
@@ -278,6 +288,7 @@ interface ErrorRow {
   stage: string;
   payload: Buffer;
   created_at: Date;
+  resolved_at: Date | null;
 }
 
 const RUN_COLUMNS = 'id, status, stage, config, summary, error, certificate_path, created_at, updated_at';
@@ -329,6 +340,15 @@ function maskSecrets(value: unknown, key = ''): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskSecrets(v, k)]));
   }
   return value;
+}
+
+/** A key as text independent of property order, so the same row always gets the same identity. */
+function canonicalKey(key: unknown): string {
+  if (key === null || typeof key !== 'object' || Array.isArray(key) || Buffer.isBuffer(key)) {
+    return JSON.stringify(key, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? 'null';
+  }
+  const entries = Object.entries(key as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify(entries, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
 function errorContext(runId: string, table: string): string {
@@ -429,11 +449,20 @@ function createStore(
     async addErrors(runId, entries) {
       if (entries.length === 0) return 0;
       const payloads = entries.map((e) => box.seal({ key: e.key, row: e.row, reason: e.reason }, errorContext(runId, e.table)));
+      // Identical identities within one call (rows without a usable key) stay distinct through their occurrence number.
+      const seen = new Map<string, number>();
+      const dedup = entries.map((e) => {
+        const identity = JSON.stringify([runId, e.table, canonicalKey(e.key), e.rule, e.stage]);
+        const occurrence = (seen.get(identity) ?? 0) + 1;
+        seen.set(identity, occurrence);
+        return box.mac(`${identity}#${occurrence}`);
+      });
       try {
         const r = await pool.query(
-          `INSERT INTO sensei_error_queue (run_id, table_name, column_name, rule, stage, payload)
-           SELECT $1, u.t, u.c, u.r, u.s, u.p FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[]) AS u(t, c, r, s, p)`,
-          [runId, entries.map((e) => e.table), entries.map((e) => e.column), entries.map((e) => e.rule), entries.map((e) => e.stage), payloads],
+          `INSERT INTO sensei_error_queue (run_id, table_name, column_name, rule, stage, payload, dedup)
+           SELECT $1, u.t, u.c, u.r, u.s, u.p, u.d FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::bytea[]) AS u(t, c, r, s, p, d)
+           ON CONFLICT (run_id, dedup) DO NOTHING`,
+          [runId, entries.map((e) => e.table), entries.map((e) => e.column), entries.map((e) => e.rule), entries.map((e) => e.stage), payloads, dedup],
         );
         return r.rowCount ?? entries.length;
       } catch (e) {
@@ -442,9 +471,10 @@ function createStore(
       }
     },
 
-    async listErrors(runId) {
+    async listErrors(runId, options = {}) {
       const r = await pool.query<ErrorRow>(
-        'SELECT id, table_name, column_name, rule, stage, payload, created_at FROM sensei_error_queue WHERE run_id = $1 ORDER BY id',
+        `SELECT id, table_name, column_name, rule, stage, payload, created_at, resolved_at FROM sensei_error_queue
+         WHERE run_id = $1${options.includeResolved ? '' : ' AND resolved_at IS NULL'} ORDER BY id`,
         [runId],
       );
       return r.rows.map((row) => {
@@ -459,16 +489,28 @@ function createStore(
           row: sealed?.row ?? null,
           reason: typeof sealed?.reason === 'string' ? sealed.reason : '',
           createdAt: row.created_at.toISOString(),
+          resolvedAt: row.resolved_at ? row.resolved_at.toISOString() : null,
         };
       });
     },
 
     async countErrors(runId) {
       const r = await pool.query<{ table_name: string; n: number }>(
-        'SELECT table_name, count(*)::int AS n FROM sensei_error_queue WHERE run_id = $1 GROUP BY table_name ORDER BY table_name',
+        'SELECT table_name, count(*)::int AS n FROM sensei_error_queue WHERE run_id = $1 AND resolved_at IS NULL GROUP BY table_name ORDER BY table_name',
         [runId],
       );
       return Object.fromEntries(r.rows.map((row) => [row.table_name, row.n]));
+    },
+
+    async clearErrors(runId, table) {
+      const r = await pool.query('DELETE FROM sensei_error_queue WHERE run_id = $1 AND table_name = $2 AND resolved_at IS NULL', [runId, table]);
+      return r.rowCount ?? 0;
+    },
+
+    async resolveErrors(runId, ids) {
+      if (ids.length === 0) return 0;
+      const r = await pool.query('UPDATE sensei_error_queue SET resolved_at = now() WHERE run_id = $1 AND id = ANY($2::bigint[]) AND resolved_at IS NULL', [runId, ids]);
+      return r.rowCount ?? 0;
     },
 
     async saveCertificate(runId, body, path) {

@@ -102,6 +102,17 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
       CREATE INDEX sensei_patterns_name ON sensei_patterns USING hnsw (name_vector vector_cosine_ops);
     `,
   },
+  {
+    version: 5,
+    name: 'idempotent error queue with retry status',
+    sql: `
+      -- HMAC of (table, key, rule, stage, occurrence): the same rejected row queued again (a resumed segment) is ignored.
+      ALTER TABLE sensei_error_queue ADD COLUMN dedup bytea;
+      CREATE UNIQUE INDEX sensei_error_queue_dedup ON sensei_error_queue (run_id, dedup);
+      -- Set when "sensei errors retry" wrote the row after all; such entries no longer count as queued.
+      ALTER TABLE sensei_error_queue ADD COLUMN resolved_at timestamptz;
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same in every process that opens the store.

@@ -1,0 +1,27 @@
+// Which database failures are worth retrying, and which need a person (disk full, statement timeout).
+/** `transient`: retry after a pause; `disk_full` / `timeout`: stop, resumable once fixed; `permanent`: a real error. */
+export type FaultKind = 'transient' | 'disk_full' | 'timeout' | 'permanent';
+
+const TRANSIENT_SQLSTATE = new Set(['57P01', '57P02', '57P03', '40001', '40P01', '53300']);
+const TRANSIENT_NODE = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'PROTOCOL_CONNECTION_LOST']);
+const TRANSIENT_MESSAGE = /connection terminated|terminating connection|connection error|server closed the connection|not queryable|connection is closed|read ECONNRESET|socket hang up/i;
+
+/** Classifies an error by its SQLSTATE / Node code / message, looking through `cause` chains. */
+export function classifyFault(e: unknown): FaultKind {
+  for (let cur: unknown = e, depth = 0; cur && depth < 6; cur = (cur as { cause?: unknown }).cause, depth++) {
+    const code = typeof cur === 'object' && cur !== null && 'code' in cur ? String((cur as { code: unknown }).code) : '';
+    if (code === '53100') return 'disk_full';
+    if (code === '57014' || code === '55P03') return 'timeout';
+    if (TRANSIENT_SQLSTATE.has(code) || code.startsWith('08') || TRANSIENT_NODE.has(code)) return 'transient';
+    const message = cur instanceof Error ? cur.message : '';
+    if (/no space left on device|could not extend file/i.test(message)) return 'disk_full';
+    if (TRANSIENT_MESSAGE.test(message)) return 'transient';
+  }
+  return 'permanent';
+}
+
+/** Pause before retry `attempt` (1-based): exponential from `baseMs`, capped at 10 s, with jitter. */
+export function backoffMs(attempt: number, baseMs: number): number {
+  const exp = Math.min(baseMs * 2 ** (attempt - 1), 10_000);
+  return Math.round(exp / 2 + Math.random() * (exp / 2));
+}
