@@ -81,6 +81,21 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
       CREATE INDEX sensei_patterns_fingerprint ON sensei_patterns USING hnsw (fingerprint vector_cosine_ops);
     `,
   },
+  {
+    version: 4,
+    name: 'stakeholder tokens',
+    sql: `
+      CREATE TABLE sensei_tokens (
+        id text PRIMARY KEY,
+        name text NOT NULL,
+        role text NOT NULL CHECK (role IN ('viewer', 'approver', 'admin')),
+        tables text[],
+        token_hash text NOT NULL UNIQUE,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        revoked_at timestamptz
+      );
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same in every process that opens the store.
