@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { buildAmaniPrompt } from '../prompts/amani-prompt.js';
 import { pendingMappings } from './amani.js';
 import type { ConversationContext, IntentInterpreter } from './amani-conversation.js';
-import type { Intent } from './amani-grammar.js';
+import { parseIntent, type Intent } from './amani-grammar.js';
 
 const Name = z.string().min(1).max(200);
 
@@ -82,7 +82,13 @@ export function createLlmInterpreter(model: ChatOpenAI): IntentInterpreter {
         pending: plan ? pendingMappings(plan, ctx.approvedKeys).map((m) => `${m.sourceTable}.${m.sourceColumn} → ${m.targetTable}.${m.targetColumn} (${m.band}, ${m.confidence.toFixed(2)})`) : [],
         unmapped: plan ? [...plan.unmappedSource, ...plan.unmappedTarget] : [],
       });
-      const reply = (await bound.invoke([new SystemMessage(`${system}\n\n${context}`), new HumanMessage(message)])) as AIMessage;
+      let reply: AIMessage;
+      try {
+        reply = (await bound.invoke([new SystemMessage(`${system}\n\n${context}`), new HumanMessage(message)])) as AIMessage;
+      } catch {
+        // The model is unreachable or answered nonsense: the documented grammar still works, and guesses nothing.
+        return { intents: [parseIntent(message)] };
+      }
       const calls = reply.tool_calls ?? [];
       const text = typeof reply.content === 'string' ? reply.content : '';
       return { intents: calls.map((c) => intentFromToolCall(c.name, c.args)), ...(text ? { text } : {}) };
