@@ -183,6 +183,8 @@ export async function createSenseiServer(options: SenseiServerOptions): Promise<
     const baseDir = typeof body.base_dir === 'string' ? body.base_dir : (options.baseDir ?? process.cwd());
     const runId = newRunId();
     void hub.serialize(runId, async () => publish(await runtime.start(config, baseDir, { runId }))).catch(() => undefined);
+    // Answer once the run exists, so a client may open /ws/runs/:id or GET it right away.
+    for (let i = 0; i < 100 && !(await runtime.store.getRun(runId)); i++) await new Promise((ok) => setTimeout(ok, 50));
     return c.json({ run_id: runId, status: 'running' }, 202);
   });
   app.get('/runs/:id', async (c) => {
