@@ -70,5 +70,16 @@ describe('sensei serve survives a crash while a run waits for approval', () => {
     ws2.close();
     second.child.kill('SIGTERM');
     await new Promise((ok) => second.child.once('exit', ok));
+
+    // The token commands, with the server stopped.
+    const listed = await runCli(['token', 'list', '--json'], { home });
+    expect(listed.json.tokens.map((t: { name: string; role: string; revokedAt: string | null }) => [t.name, t.role, t.revokedAt])).toEqual([['ada', 'admin', null]]);
+    expect(listed.stdout).not.toContain(token);
+    expect((await runCli(['token', 'revoke', created.json.id], { home })).code).toBe(0);
+    const again = await runCli(['token', 'revoke', created.json.id], { home });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/no live token/);
+    for (const cmd of ['serve', 'token']) expect((await runCli([cmd, '--help'], { home })).stdout).toContain(`Usage: sensei ${cmd}`);
+    expect((await runCli(['serve', '--port', 'abc'], { home })).stderr).toMatch(/--port must be a port number, not "abc"/);
   }, 300_000);
 });
