@@ -24,6 +24,21 @@ export interface MapperInput {
   casts?: CastOverrides;
   /** The source itself, to sample values (memory only) for value overlap and format detection. Default: no samples. */
   sourceConnector?: SourceConnector;
+  /** Stakeholders' rejections of earlier plans of this run: the new plan must take them into account. Default none. */
+  feedback?: MapperFeedback[];
+}
+
+/**
+ * A stakeholder's rejection. With `sourceColumn` (and `targetColumn`): that pairing is never proposed again. With only
+ * `sourceTable`: the table's mappings are planned again but each needs explicit approval, with the reason attached.
+ * Without either: the whole plan is re-proposed with every mapping needing explicit approval.
+ */
+export interface MapperFeedback {
+  by: string;
+  reason: string;
+  sourceTable?: string;
+  sourceColumn?: string;
+  targetColumn?: string;
 }
 
 export interface MapperResult {
@@ -47,8 +62,7 @@ export interface MapperDeps {
 const PATTERN_MIN_SCORE = 0.9;
 
 export function createMapper(deps: MapperDeps = {}): Mapper {
-  return {
-    async plan({ source, target, ddlPath, thresholds, casts, sourceConnector }) {
+  const planOnce = async ({ source, target, ddlPath, thresholds, casts, sourceConnector }: MapperInput): Promise<MapperResult> => {
       if (!ddlPath && (await target.catalog()).tables.length === 0) {
         // Cast overrides are checked with the SQL parser.
         await loadExpressionParser();
@@ -78,6 +92,11 @@ export function createMapper(deps: MapperDeps = {}): Mapper {
         if (unsure > 0) plan = { ...plan, warnings: [...plan.warnings, `no LLM configured (OPENAI_API_KEY unset): the plan was made deterministically; ${unsure} column(s) or table(s) are unmapped or need explicit approval`] };
       }
       return { plan, plannedTarget: input.target };
+  };
+  return {
+    async plan(input) {
+      const result = await planOnce(input);
+      return { ...result, plan: applyFeedback(result.plan, input.feedback ?? []) };
     },
   };
 }
@@ -98,4 +117,40 @@ async function guardedPatternHits(patterns: PatternLibrary, source: Catalog): Pr
     }
   }
   return out;
+}
+
+/** Below the review band, so a stakeholder looks at it again. */
+const RECONSIDER_CONFIDENCE = 0.5;
+
+export function applyFeedback(plan: Plan, feedback: readonly MapperFeedback[]): Plan {
+  if (feedback.length === 0) return plan;
+  const warnings = [...plan.warnings];
+  const unmappedSource = [...plan.unmappedSource];
+  const unmappedTarget = [...plan.unmappedTarget];
+  const tables = plan.tables.map((t) => {
+    let columns = t.columns;
+    for (const f of feedback) {
+      if (f.sourceColumn !== undefined) {
+        if (f.sourceTable !== t.source) continue;
+        const dropped = columns.filter((c) => c.sourceColumn === f.sourceColumn && (f.targetColumn === undefined || c.targetColumn === f.targetColumn));
+        if (dropped.length === 0) continue;
+        columns = columns.filter((c) => !dropped.includes(c));
+        for (const c of dropped) {
+          unmappedSource.push(`${c.sourceTable}.${c.sourceColumn}`);
+          unmappedTarget.push(`${c.targetTable}.${c.targetColumn}`);
+          warnings.push(`${c.sourceTable}.${c.sourceColumn} → ${c.targetTable}.${c.targetColumn} was rejected by ${f.by} ("${f.reason}"): not proposed again; map it by hand if it belongs somewhere`);
+        }
+      } else if (f.sourceTable === undefined || f.sourceTable === t.source) {
+        columns = columns.map((c) => ({
+          ...c,
+          confidence: Math.min(c.confidence, RECONSIDER_CONFIDENCE),
+          band: 'explicit' as const,
+          rationale: `${c.rationale}; rejected by ${f.by}: "${f.reason}" — check this mapping against the reason`,
+        }));
+        warnings.push(`${f.sourceTable ?? 'the plan'} was rejected by ${f.by}: "${f.reason}"; every mapping of it needs explicit approval`);
+      }
+    }
+    return columns === t.columns ? t : { ...t, columns };
+  });
+  return { ...plan, tables, unmappedSource, unmappedTarget, warnings };
 }

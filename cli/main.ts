@@ -13,6 +13,8 @@ import { loadConfig, parseConfig } from '../tools/ingest/load-config.js';
 import { PLAN_HELP, runPlan } from './commands/plan.js';
 import type { CommandKit } from './commands/kit.js';
 import { cmdResume, RESUME_HELP } from './commands/resume.js';
+import { cmdServe } from './commands/serve.js';
+import { cmdToken } from './commands/token.js';
 import { createProgressRenderer } from './progress.js';
 
 /** Exit codes: documented in the README and in `sensei --help`. */
@@ -39,6 +41,8 @@ Commands:
   status RUN_ID             show a run's status and per-table counts
   errors list RUN_ID        show the rows a run queued instead of writing (decrypted for you)
   certificate verify FILE   check a certificate's signature, canonical form and hash chain
+  serve [--port N]          the REST API, WebSocket chat with AMANI and the web console on one port
+  token create|list|revoke  bearer tokens for stakeholders (viewer, approver, admin)
 
 Global options:
   -h, --help                help for a command (sensei <command> --help)
@@ -97,6 +101,23 @@ chain recomputes. Exit 0 and "valid" when it does; exit 1 naming every problem w
 Options:
   --fingerprint HEX   also require the signing key to have this SHA-256 fingerprint
   --json              print { valid, problems, fingerprint }`,
+  serve: `Usage: sensei serve [--port N] [--host ADDR] [--json]
+
+Starts the REST API (OpenAPI document at /openapi.json), the WebSocket chat with AMANI at /ws/runs/RUN_ID?token=…
+and the web console at /, on one port (default 7860, 0 = any free port) of 127.0.0.1 (or --host). Every route but
+/, /health and /openapi.json needs a bearer token (sensei token create). With OPENAI_API_KEY set AMANI reads chat
+messages with the LLM (tool calling); without it, with its documented grammar (see README). Stops on SIGINT/SIGTERM.
+
+Options:
+  --port N      port to listen on (default 7860)
+  --host ADDR   address to listen on (default 127.0.0.1)
+  --json        print one JSON line { listening, url } once listening`,
+  token: `Usage: sensei token create --name NAME --role viewer|approver|admin [--tables T1,T2] [--json]
+       sensei token list [--json]
+       sensei token revoke TOKEN_ID
+
+Bearer tokens for the server. The token is printed once and stored only as a SHA-256 hash. Viewers read and chat;
+approvers also approve, modify and reject (only in --tables when given); admins do everything, including tokens.`,
 };
 
 class UsageError extends ConfigError {}
@@ -357,6 +378,10 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdErrors(rest);
       case 'certificate':
         return await cmdCertificate(rest);
+      case 'serve':
+        return rest.includes('--help') || rest.includes('-h') ? help('serve') : await cmdServe(rest);
+      case 'token':
+        return rest.includes('--help') || rest.includes('-h') ? help('token') : await cmdToken(rest);
       default:
         process.stderr.write(`sensei: unknown command '${command}'\n\n${HELP.main}\n`);
         return EXIT.usage;

@@ -4,6 +4,9 @@ import { END, interrupt, START, StateGraph, type BaseCheckpointSaver } from '@la
 import { PlanError } from '../core/errors.js';
 import type { ErrorSink, TableProgress } from '../core/run.js';
 import type { Amani } from '../agents/amani.js';
+import { applyAction, type AuditEntry } from '../agents/amani-apply.js';
+import { learnMappings } from '../agents/amani-learn.js';
+import type { PatternLibrary } from '../core/profile.js';
 import type { Mapper } from '../agents/mapper.js';
 import type { SchemaAnalyst } from '../agents/schema-analyst.js';
 import type { Verifier } from '../agents/verifier.js';
@@ -28,7 +31,10 @@ export interface MigrationGraphDeps {
   home: string;
   onStage?: (runId: string, stage: MigrationStateT['stage']) => Promise<void> | void;
   onProgress?: (runId: string, p: TableProgress) => void;
-  onApproval?: (runId: string, decision: NonNullable<MigrationStateT['approval']>) => Promise<void> | void;
+  /** Appends to the approvals audit log: every automatic decision and every stakeholder action. */
+  audit?: (runId: string, entry: AuditEntry) => Promise<void> | void;
+  /** Learns every approved or corrected mapping (provenance: run, stakeholder, time). Default: nothing is learned. */
+  patterns?: PatternLibrary;
 }
 
 const need = <T>(value: T | null | undefined, what: string): T => {
@@ -59,17 +65,62 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
       ...(ddlPath ? { ddlPath } : {}),
       thresholds: { autoApproveAbove: strategy.auto_approve_above, reviewAbove: strategy.review_above },
       ...(state.config.casts ? { casts: state.config.casts } : {}),
+      feedback: state.feedback,
     });
     return { mappingPlan: result.plan, plannedTarget: result.plannedTarget, stage: 'plan' };
   };
 
   // Only asks and records: on resume LangGraph re-runs this node from the top, so no side effect happens before
-  // interrupt() returns.
+  // interrupt() returns. `apply_decision` acts on the recorded action.
   const approve = async (state: MigrationStateT): Promise<MigrationUpdate> => {
-    const request = deps.amani.request(state.runId, need(state.mappingPlan, 'plan'), { preApproved: state.preApproved });
-    const decision = request === null ? deps.amani.autoDecision({ preApproved: state.preApproved }) : deps.amani.decide(interrupt(request));
-    await deps.onApproval?.(state.runId, decision);
-    return { approval: decision, stage: 'approve', status: decision.decision === 'approve' ? 'running' : 'rejected' };
+    const request = deps.amani.request(state.runId, need(state.mappingPlan, 'plan'), { preApproved: state.preApproved, approvedKeys: state.approvedKeys });
+    if (request === null) {
+      const human = state.approval?.decision === 'approve' ? state.approval : null;
+      const decision = human ?? deps.amani.autoDecision({ preApproved: state.preApproved });
+      if (!human) await deps.audit?.(state.runId, { decision: 'approve', by: decision.by, detail: { action: { action: 'approve', by: decision.by }, before: null, after: 'all' } });
+      return { approval: decision, pendingAction: null, stage: 'approve', status: 'running' };
+    }
+    const action = deps.amani.parseAction(interrupt(request));
+    return { pendingAction: action, stage: 'approve' };
+  };
+
+  const applyDecision = async (state: MigrationStateT): Promise<MigrationUpdate> => {
+    const action = need(state.pendingAction, 'stakeholder action');
+    const applied = await applyAction(
+      {
+        plan: need(state.mappingPlan, 'plan'),
+        sourceCatalog: need(state.sourceCatalog, 'source catalog'),
+        plannedTarget: need(state.plannedTarget, 'planned target'),
+        strategy: state.config.strategy,
+        approvedKeys: state.approvedKeys,
+      },
+      action,
+    );
+    if (applied.audit) await deps.audit?.(state.runId, applied.audit);
+    if (deps.patterns && applied.learned.length > 0) {
+      await learnMappings(deps.patterns, { runId: state.runId, by: action.by, mappings: applied.learned, source: need(state.sourceCatalog, 'source catalog') });
+    }
+    const at = new Date().toISOString();
+    const update: MigrationUpdate = {
+      mappingPlan: applied.plan,
+      approvedKeys: applied.approvedKeys,
+      config: { ...state.config, strategy: applied.strategy },
+      feedback: applied.feedback,
+      pendingAction: null,
+      decisionOutcome: applied.outcome,
+      amaniReply: applied.reply,
+      stage: 'approve',
+    };
+    if (applied.outcome === 'abort') {
+      update.approval = { decision: 'reject', by: action.by, ...(action.action === 'abort' && action.reason ? { reason: action.reason } : {}), at };
+      update.status = 'rejected';
+    } else if (applied.outcome === 'applied' && (action.action === 'approve' || action.action === 'modify')) {
+      const names = new Set((state.approval?.decision === 'approve' ? state.approval.by.split(', ') : []).concat(action.by));
+      update.approval = { decision: 'approve', by: [...names].join(', '), at };
+    } else if (applied.outcome === 'replan') {
+      update.approval = null;
+    }
+    return update;
   };
 
   const execute = async (state: MigrationStateT): Promise<MigrationUpdate> => {
@@ -125,21 +176,31 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
     .addNode(NODE.analyze, analyze)
     .addNode(NODE.plan, plan)
     .addNode(NODE.approve, approve)
+    .addNode(NODE.apply_decision, applyDecision)
     .addNode(NODE.execute, execute)
     .addNode(NODE.verify, verify)
     .addNode(NODE.certify, certify)
     .addEdge(START, NODE.analyze)
     .addEdge(NODE.analyze, NODE.plan)
     .addEdge(NODE.plan, NODE.approve)
-    .addConditionalEdges(NODE.approve, routeAfterApproval, [NODE.execute, END])
+    .addConditionalEdges(NODE.approve, routeAfterApproval, [NODE.apply_decision, NODE.execute])
+    .addConditionalEdges(NODE.apply_decision, routeAfterDecision, [NODE.approve, NODE.plan, END])
     .addEdge(NODE.execute, NODE.verify)
     .addConditionalEdges(NODE.verify, routeAfterVerification, [NODE.certify, END])
     .addEdge(NODE.certify, END)
     .compile({ checkpointer: deps.checkpointer });
 }
 
-export function routeAfterApproval(state: MigrationStateT): typeof NODE.execute | typeof END {
-  return state.approval?.decision === 'approve' ? NODE.execute : END;
+/** A recorded action goes to `apply_decision`; with nothing left to approve execution starts. */
+export function routeAfterApproval(state: MigrationStateT): typeof NODE.apply_decision | typeof NODE.execute {
+  return state.pendingAction ? NODE.apply_decision : NODE.execute;
+}
+
+/** Back to the mapper after a rejection, to the end after an abort, else back to `approve` (which asks again if needed). */
+export function routeAfterDecision(state: MigrationStateT): typeof NODE.approve | typeof NODE.plan | typeof END {
+  if (state.decisionOutcome === 'replan') return NODE.plan;
+  if (state.decisionOutcome === 'abort') return END;
+  return NODE.approve;
 }
 
 export function routeAfterVerification(state: MigrationStateT): typeof NODE.certify | typeof END {

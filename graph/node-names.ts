@@ -3,6 +3,7 @@ export const NODE = {
   analyze: 'analyze',
   plan: 'plan',
   approve: 'approve',
+  apply_decision: 'apply_decision',
   execute: 'execute',
   verify: 'verify',
   certify: 'certify',

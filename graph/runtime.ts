@@ -7,6 +7,7 @@ import type { VerificationReport } from '../core/findings.js';
 import type { Plan } from '../core/plan.js';
 import type { RunStatus, Stage, TableOutcome, TableProgress } from '../core/run.js';
 import { createAmani, type ApprovalRequest } from '../agents/amani.js';
+import type { PatternLibrary } from '../core/profile.js';
 import { createMapper } from '../agents/mapper.js';
 import { createSchemaAnalyst } from '../agents/schema-analyst.js';
 import { createVerifier } from '../agents/verifier.js';
@@ -23,6 +24,8 @@ export interface SenseiRuntimeOptions {
   storeUrl?: string;
   onProgress?: (runId: string, p: TableProgress) => void;
   onStage?: (runId: string, stage: Stage) => void;
+  /** The pattern library that learns approved and corrected mappings. Default: none (nothing is learned). */
+  patterns?: PatternLibrary;
 }
 
 /** What a run came to. Never thrown: failures are in `status` and `error` (errors as values). */
@@ -35,6 +38,8 @@ export interface RunResult {
   certificatePath: string | null;
   approvalRequest: ApprovalRequest | null;
   verification: VerificationReport | null;
+  /** AMANI's answer to the last stakeholder action, when there was one. */
+  reply: string | null;
   error: Error | null;
 }
 
@@ -47,6 +52,8 @@ export interface SenseiRuntime {
   resume(runId: string, answer: unknown): Promise<RunResult>;
   /** Continue a run that was interrupted (killed, failed, stopped by its error policy) from its last checkpoint. */
   continueRun(runId: string): Promise<RunResult>;
+  /** The run's state as last checkpointed (null when the store has no such run), and its approval request if it waits. */
+  inspect(runId: string): Promise<{ state: MigrationStateT; request: ApprovalRequest | null } | null>;
   close(): Promise<void>;
 }
 
@@ -95,9 +102,10 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
       await store.updateRun(runId, { stage });
     },
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    onApproval: async (runId, d) => {
-      await store.recordApproval({ runId, decision: d.decision, by: d.by, ...(d.reason ? { reason: d.reason } : {}), at: d.at });
+    audit: async (runId, entry) => {
+      await store.recordApproval({ runId, decision: entry.decision, by: entry.by, ...(entry.reason ? { reason: entry.reason } : {}), detail: entry.detail });
     },
+    ...(options.patterns ? { patterns: options.patterns } : {}),
   });
 
   const drive = async (runId: string, input: unknown): Promise<RunResult> => {
@@ -127,6 +135,7 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
       certificatePath: state.certificatePath ?? null,
       approvalRequest: error ? null : request,
       verification: state.verification ?? null,
+      reply: state.amaniReply ?? null,
       error,
     };
     await store.updateRun(runId, {
@@ -172,7 +181,7 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
         throw new RunStateError(`run ${runId} is ${run.status}, not waiting for approval`, { hint: 'only a run paused for approval can be approved or rejected' });
       }
       // AMANI validates the answer inside the graph too; checking here keeps a malformed answer from touching the run.
-      createAmani().decide(answer);
+      createAmani().parseAction(answer);
       return drive(runId, new Command({ resume: answer }));
     },
     async continueRun(runId) {
@@ -187,6 +196,12 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
         });
       }
       return drive(runId, null);
+    },
+    async inspect(runId) {
+      const snapshot = await graph.getState({ configurable: { thread_id: runId } });
+      if (!snapshot.values || Object.keys(snapshot.values).length === 0) return null;
+      const request = (snapshot.tasks.flatMap((t) => t.interrupts)[0]?.value ?? null) as ApprovalRequest | null;
+      return { state: snapshot.values as MigrationStateT, request };
     },
     async close() {
       await Promise.allSettled([...open.keys()].map(release));

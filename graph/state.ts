@@ -5,6 +5,8 @@ import type { SenseiConfig } from '../core/config.js';
 import type { VerificationReport } from '../core/findings.js';
 import type { Plan } from '../core/plan.js';
 import type { ApprovalDecision, RunStatus, Stage, TableOutcome } from '../core/run.js';
+import type { StakeholderAction } from '../agents/amani.js';
+import type { MapperFeedback } from '../agents/mapper.js';
 
 export const MigrationState = Annotation.Root({
   runId: Annotation<string>(),
@@ -23,6 +25,15 @@ export const MigrationState = Annotation.Root({
   outcomes: Annotation<TableOutcome[]>(),
   verification: Annotation<VerificationReport | null>(),
   certificatePath: Annotation<string | null>(),
+  /** Keys (`mappingKey`) of the mappings a stakeholder approved or corrected. */
+  approvedKeys: Annotation<string[]>({ reducer: (_old, next) => next, default: () => [] }),
+  /** The stakeholder's action recorded by `approve`, acted on by `apply_decision`. */
+  pendingAction: Annotation<StakeholderAction | null>({ reducer: (_old, next) => next, default: () => null }),
+  /** What `apply_decision` did with it: routes the graph and is what AMANI replies. */
+  decisionOutcome: Annotation<'applied' | 'refused' | 'replan' | 'abort' | null>({ reducer: (_old, next) => next, default: () => null }),
+  amaniReply: Annotation<string | null>({ reducer: (_old, next) => next, default: () => null }),
+  /** Every rejection so far, for the mapper (it must take them into account on every re-plan). */
+  feedback: Annotation<MapperFeedback[]>({ reducer: (old, next) => [...old, ...next], default: () => [] }),
 });
 export type MigrationStateT = typeof MigrationState.State;
 export type MigrationUpdate = typeof MigrationState.Update;

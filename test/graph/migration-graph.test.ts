@@ -4,11 +4,11 @@ import { createAmani } from '../../agents/amani.js';
 import { createMapper } from '../../agents/mapper.js';
 import { createSchemaAnalyst } from '../../agents/schema-analyst.js';
 import { createVerifier } from '../../agents/verifier.js';
-import { createMigrationGraph, routeAfterApproval, routeAfterVerification } from '../../graph/migration-graph.js';
+import { createMigrationGraph, routeAfterApproval, routeAfterDecision, routeAfterVerification } from '../../graph/migration-graph.js';
 import type { MigrationStateT } from '../../graph/state.js';
 
 describe('migration graph', () => {
-  it('has the seven-stage topology: approval and verification can end the run early', async () => {
+  it('has the seven-stage topology: approval loops through apply_decision (back to plan on rejection), verification can end the run early', async () => {
     const graph = createMigrationGraph({
       checkpointer: new MemorySaver(),
       analyst: createSchemaAnalyst(),
@@ -28,9 +28,12 @@ describe('migration graph', () => {
 
   it('routes on the decision and on the verification result', () => {
     const s = (patch: Partial<MigrationStateT>) => patch as MigrationStateT;
-    expect(routeAfterApproval(s({ approval: { decision: 'approve', by: 'a', at: 'now' } }))).toBe('execute');
-    expect(routeAfterApproval(s({ approval: { decision: 'reject', by: 'a', at: 'now' } }))).toBe('__end__');
-    expect(routeAfterApproval(s({ approval: null }))).toBe('__end__');
+    expect(routeAfterApproval(s({ pendingAction: { action: 'approve', by: 'a' } }))).toBe('apply_decision');
+    expect(routeAfterApproval(s({ pendingAction: null }))).toBe('execute');
+    expect(routeAfterDecision(s({ decisionOutcome: 'applied' }))).toBe('approve');
+    expect(routeAfterDecision(s({ decisionOutcome: 'refused' }))).toBe('approve');
+    expect(routeAfterDecision(s({ decisionOutcome: 'replan' }))).toBe('plan');
+    expect(routeAfterDecision(s({ decisionOutcome: 'abort' }))).toBe('__end__');
     expect(routeAfterVerification(s({ verification: { passed: true, checks: [] } }))).toBe('certify');
     expect(routeAfterVerification(s({ verification: { passed: false, checks: [] } }))).toBe('__end__');
   });
@@ -68,8 +71,11 @@ describe('AMANI', () => {
     expect(amani.request('r', plan([0.99, 1]), { preApproved: false })).toBeNull();
     expect(amani.request('r', plan([0.99, 0.5]), { preApproved: true })).toBeNull();
     const req = amani.request('r', plan([0.99, 0.9, 0.5]), { preApproved: false });
-    expect(req?.counts).toEqual({ auto: 1, review: 1, explicit: 1 });
+    expect(req?.counts).toEqual({ auto: 1, review: 1, explicit: 1, approved: 0 });
     expect(req?.pending.map((p) => p.sourceColumn)).toEqual(['c1', 'c2']);
+    const later = amani.request('r', plan([0.99, 0.9, 0.5]), { preApproved: false, approvedKeys: ['s.c1->t.c1'] });
+    expect(later?.counts).toEqual({ auto: 1, review: 0, explicit: 1, approved: 1 });
+    expect(amani.request('r', plan([0.99, 0.9, 0.5]), { preApproved: false, approvedKeys: ['s.c1->t.c1', 's.c2->t.c2'] })).toBeNull();
   });
 
   it('accepts only a well-formed answer', () => {

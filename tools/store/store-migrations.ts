@@ -103,6 +103,21 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
     `,
   },
   {
+    version: 4,
+    name: 'stakeholder tokens',
+    sql: `
+      CREATE TABLE sensei_tokens (
+        id text PRIMARY KEY,
+        name text NOT NULL,
+        role text NOT NULL CHECK (role IN ('viewer', 'approver', 'admin')),
+        tables text[],
+        token_hash text NOT NULL UNIQUE,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        revoked_at timestamptz
+      );
+    `,
+  },
+  {
     version: 5,
     name: 'idempotent error queue with retry status',
     sql: `

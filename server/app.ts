@@ -1,0 +1,327 @@
+// The Sensei server: hono REST API, WebSocket chat with AMANI per run, bearer-token auth, and the web console.
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { createNodeWebSocket } from '@hono/node-ws';
+import { Hono, type Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { WSContext } from 'hono/ws';
+import { describeError, isConfigError, isSenseiError, RunStateError } from '../core/errors.js';
+import type { PatternLibrary } from '../core/profile.js';
+import { createAmani, type StakeholderAction } from '../agents/amani.js';
+import { converse, deterministicInterpreter, type ConversationContext, type IntentInterpreter } from '../agents/amani-conversation.js';
+import { createRuntime, newRunId, type RunResult, type SenseiRuntime } from '../graph/runtime.js';
+import { parseConfig } from '../tools/ingest/load-config.js';
+import { createTokenStore, hasRole, type Role, type Stakeholder, type TokenStore } from '../tools/store/token-store.js';
+import { runAgent } from './agents-route.js';
+import { CONSOLE_HTML } from './console.js';
+import { OPENAPI_DOCUMENT } from './openapi.js';
+import { ClientMessage, MAX_MESSAGE_BYTES, type ServerMessage } from './protocol.js';
+import { createRunHub, type Listener, type RunHub } from './run-hub.js';
+
+export interface SenseiServerOptions {
+  /** Sensei's home (embedded store, keys, certificates). */
+  home: string;
+  /** A PostgreSQL server with pgvector for the store; default the embedded store under `home`. */
+  storeUrl?: string;
+  /** Learns approved and corrected mappings. Default none. */
+  patterns?: PatternLibrary;
+  /** How chat messages are read: default the deterministic grammar; an LLM interpreter when one is configured. */
+  interpreter?: IntentInterpreter;
+  /** Where relative paths of configs posted without `base_dir` resolve. Default the working directory. */
+  baseDir?: string;
+}
+
+export interface SenseiServer {
+  app: Hono;
+  runtime: SenseiRuntime;
+  tokens: TokenStore;
+  hub: RunHub;
+  /** Listens on 127.0.0.1 (port 0: any free port). */
+  listen(port: number, host?: string): Promise<{ port: number; close(): Promise<void> }>;
+  close(): Promise<void>;
+}
+
+/** WebSocket close code for a missing, invalid or revoked token (RFC 6455 "policy violation"). */
+export const WS_POLICY_VIOLATION = 1008;
+
+function bearer(c: Context): string | undefined {
+  const h = c.req.header('authorization');
+  const m = h ? /^Bearer\s+(\S+)$/i.exec(h) : null;
+  return m?.[1] ?? c.req.query('token') ?? undefined;
+}
+
+/** Why `who` may not do `action` on the run, or null when they may. Adds the approver's table scope to approvals. */
+export function authorize(who: Stakeholder, action: StakeholderAction, tablesOfRun: Array<{ source: string; target: string }>): { denied: string } | { action: StakeholderAction } {
+  if (!hasRole(who.role, 'approver')) return { denied: `${who.name} is a viewer: viewers can read and chat, not ${action.action}` };
+  if (who.role === 'admin' || who.tables === null) return { action };
+  const scope = who.tables.map((t) => t.toLowerCase());
+  const inScope = (name: string): boolean => {
+    const t = tablesOfRun.find((x) => x.source.toLowerCase() === name.toLowerCase() || x.target.toLowerCase() === name.toLowerCase());
+    return t ? scope.includes(t.source.toLowerCase()) || scope.includes(t.target.toLowerCase()) : scope.includes(name.toLowerCase());
+  };
+  switch (action.action) {
+    case 'approve':
+      if (action.table !== undefined && !inScope(action.table)) return { denied: `${who.name} approves only in ${who.tables.join(', ')}, not ${action.table}` };
+      return { action: { ...action, within: who.tables } };
+    case 'modify':
+    case 'reject':
+      if (action.table !== undefined && inScope(action.table)) return { action };
+      return { denied: `${who.name} acts only on ${who.tables.join(', ')}${action.table ? `, not ${action.table}` : '; rejecting the whole plan needs an admin'}` };
+    default:
+      return { denied: `${action.action} affects the whole run: it needs an admin or an approver of every table` };
+  }
+}
+
+export async function createSenseiServer(options: SenseiServerOptions): Promise<SenseiServer> {
+  const hub = createRunHub();
+  const runtime = await createRuntime({
+    home: options.home,
+    ...(options.storeUrl ? { storeUrl: options.storeUrl } : {}),
+    ...(options.patterns ? { patterns: options.patterns } : {}),
+    onProgress: (runId, p) =>
+      hub.broadcast(runId, { type: 'progress', table: p.table, rows_read: p.rowsRead, rows_written: p.rowsWritten, rows_errored: p.rowsErrored, rows_total: p.rowsTotal, done: p.done }),
+    onStage: (runId, stage) => hub.broadcast(runId, { type: 'status', run_id: runId, stage, status: 'running' }),
+  });
+  const tokens = createTokenStore(runtime.store.pool);
+  const interpreter = options.interpreter ?? deterministicInterpreter;
+  const amani = createAmani();
+  const app = new Hono();
+  const { upgradeWebSocket, injectWebSocket } = createNodeWebSocket({ app });
+
+  const authenticate = async (c: Context, role: Role = 'viewer'): Promise<Stakeholder> => {
+    const token = bearer(c);
+    const who = token ? await tokens.verify(token) : null;
+    if (!who) throw new HTTPException(401, { message: token ? 'invalid or revoked token' : 'missing bearer token: send Authorization: Bearer <token> (sensei token create)' });
+    if (!hasRole(who.role, role)) throw new HTTPException(403, { message: `${who.name} is ${who.role}; this needs ${role}` });
+    return who;
+  };
+
+  const planMessage = async (runId: string): Promise<ServerMessage | null> => {
+    const snap = await runtime.inspect(runId);
+    const plan = snap?.state.mappingPlan;
+    if (!snap || !plan) return null;
+    return { type: 'plan', run_id: runId, plan, pending: snap.request?.pending ?? [], approved: snap.state.approvedKeys ?? [], counts: snap.request?.counts ?? null };
+  };
+
+  const statusMessage = (r: RunResult): ServerMessage => ({ type: 'status', run_id: r.runId, stage: r.stage, status: r.status, certificate: r.certificatePath });
+
+  const publish = async (r: RunResult): Promise<void> => {
+    hub.broadcast(r.runId, statusMessage(r));
+    const plan = await planMessage(r.runId);
+    if (plan) hub.broadcast(r.runId, plan);
+    if (r.error) hub.broadcast(r.runId, { type: 'error', message: `run ${r.runId} failed: ${describeError(r.error)}` });
+  };
+
+  /** One stakeholder action, from REST or WebSocket: validated, authorized, applied in turn, broadcast. */
+  const act = async (runId: string, who: Stakeholder, raw: unknown): Promise<RunResult> => {
+    let action: StakeholderAction;
+    try {
+      action = amani.parseAction({ ...(raw as object), by: who.name });
+    } catch (e) {
+      throw new HTTPException(400, { message: (e as Error).message });
+    }
+    const snap = await runtime.inspect(runId);
+    const tables = snap?.state.mappingPlan?.tables ?? [];
+    const verdict = authorize(who, action, tables);
+    if ('denied' in verdict) throw new HTTPException(403, { message: `${verdict.denied}; nothing changed` });
+    const result = await hub.serialize(runId, () => runtime.resume(runId, verdict.action));
+    if (result.reply) hub.broadcast(runId, { type: 'reply', text: result.reply, to: who.name, by: who.name, action: verdict.action });
+    await publish(result);
+    return result;
+  };
+
+  const conversationContext = async (runId: string): Promise<ConversationContext | null> => {
+    const run = await runtime.store.getRun(runId);
+    if (!run) return null;
+    const snap = await runtime.inspect(runId);
+    return {
+      runId,
+      status: run.status,
+      stage: run.stage,
+      plan: snap?.state.mappingPlan ?? null,
+      approvedKeys: snap?.state.approvedKeys ?? [],
+      request: snap?.request ?? null,
+      errorCounts: await runtime.store.countErrors(runId),
+    };
+  };
+
+  const chat = async (runId: string, who: Stakeholder, text: string, ws: Listener): Promise<void> => {
+    hub.broadcast(runId, { type: 'message', from: who.name, text });
+    const ctx = await conversationContext(runId);
+    if (!ctx) return hub.send(ws, { type: 'error', message: `no run ${runId}` });
+    const turns = await converse(interpreter, text, ctx, who.name);
+    for (const turn of turns) {
+      if (!turn.action) {
+        hub.broadcast(runId, { type: 'reply', text: turn.reply, to: who.name });
+        continue;
+      }
+      await act(runId, who, turn.action);
+    }
+  };
+
+  app.onError((e, c) => {
+    if (e instanceof HTTPException) return c.json({ error: e.message }, e.status);
+    if (e instanceof RunStateError) return c.json({ error: e.message, hint: e.hint }, 409);
+    if (isConfigError(e)) return c.json({ error: e.message, hint: isSenseiError(e) ? e.hint : undefined }, 400);
+    return c.json({ error: describeError(e) }, 500);
+  });
+
+  app.get('/', (c) => c.html(CONSOLE_HTML));
+  app.get('/health', (c) => c.json({ status: 'ok', store: runtime.store.mode }));
+  app.get('/openapi.json', (c) => c.json(OPENAPI_DOCUMENT));
+
+  app.get('/runs', async (c) => {
+    await authenticate(c);
+    const runs = await runtime.store.listRuns();
+    return c.json({ runs: runs.map((r) => ({ run_id: r.id, status: r.status, stage: r.stage, created_at: r.createdAt })) });
+  });
+  app.post('/runs', async (c) => {
+    await authenticate(c, 'approver');
+    const body = (await c.req.json().catch(() => null)) as { config?: unknown; base_dir?: unknown } | null;
+    if (!body || typeof body !== 'object' || body.config === undefined) throw new HTTPException(400, { message: 'send { "config": { source, target, strategy? }, "base_dir"?: "/abs/dir" }' });
+    const config = parseConfig(body.config, 'POST /runs config');
+    const baseDir = typeof body.base_dir === 'string' ? body.base_dir : (options.baseDir ?? process.cwd());
+    const runId = newRunId();
+    void hub.serialize(runId, async () => publish(await runtime.start(config, baseDir, { runId }))).catch(() => undefined);
+    // Answer once the run exists, so a client may open /ws/runs/:id or GET it right away.
+    for (let i = 0; i < 100 && !(await runtime.store.getRun(runId)); i++) await new Promise((ok) => setTimeout(ok, 50));
+    return c.json({ run_id: runId, status: 'running' }, 202);
+  });
+  app.get('/runs/:id', async (c) => {
+    await authenticate(c);
+    const run = await runtime.store.getRun(c.req.param('id'));
+    if (!run) throw new HTTPException(404, { message: `no run ${c.req.param('id')}` });
+    const summary = (run.summary ?? {}) as { tables?: unknown[] };
+    return c.json({ run_id: run.id, status: run.status, stage: run.stage, tables: summary.tables ?? [], certificate: run.certificatePath, error: run.error });
+  });
+  app.get('/runs/:id/plan', async (c) => {
+    await authenticate(c);
+    const plan = await planMessage(c.req.param('id'));
+    if (!plan) throw new HTTPException(404, { message: `run ${c.req.param('id')} has no plan` });
+    return c.json(plan);
+  });
+  app.get('/runs/:id/approvals', async (c) => {
+    await authenticate(c);
+    return c.json({ approvals: await runtime.store.listApprovals(c.req.param('id')) });
+  });
+  app.get('/runs/:id/errors', async (c) => {
+    const who = await authenticate(c);
+    const runId = c.req.param('id');
+    const counts = await runtime.store.countErrors(runId);
+    // Queued rows hold source values: only admins see them decrypted.
+    if (who.role !== 'admin') return c.json({ run_id: runId, counts });
+    return c.json({ run_id: runId, counts, errors: await runtime.store.listErrors(runId) });
+  });
+  app.get('/runs/:id/certificate', async (c) => {
+    await authenticate(c);
+    const cert = await runtime.store.getCertificate(c.req.param('id'));
+    if (!cert) throw new HTTPException(404, { message: `run ${c.req.param('id')} has no certificate (yet)` });
+    return c.body(cert.body, 200, { 'content-type': 'application/json', 'content-disposition': `attachment; filename="${cert.runId}.json"` });
+  });
+  app.post('/runs/:id/actions', async (c) => {
+    const who = await authenticate(c);
+    const body = await c.req.json().catch(() => null);
+    if (!body || typeof body !== 'object') throw new HTTPException(400, { message: 'send a JSON action, e.g. { "action": "approve", "table": "customers" }' });
+    const r = await act(c.req.param('id'), who, body);
+    return c.json({ run_id: r.runId, status: r.status, stage: r.stage, reply: r.reply, approval_request: r.approvalRequest });
+  });
+  app.post('/agents/:agent', async (c) => {
+    await authenticate(c, 'approver');
+    const body = await c.req.json().catch(() => null);
+    return c.json(await runAgent(c.req.param('agent'), body, { runtime, baseDir: options.baseDir ?? process.cwd() }));
+  });
+
+  app.get('/tokens', async (c) => {
+    await authenticate(c, 'admin');
+    return c.json({ tokens: await tokens.list() });
+  });
+  app.post('/tokens', async (c) => {
+    await authenticate(c, 'admin');
+    const created = await tokens.create((await c.req.json().catch(() => ({}))) as never);
+    return c.json({ token: created.token, ...created.stakeholder }, 201);
+  });
+  app.delete('/tokens/:id', async (c) => {
+    await authenticate(c, 'admin');
+    if (!(await tokens.revoke(c.req.param('id')))) throw new HTTPException(404, { message: `no live token ${c.req.param('id')}` });
+    return c.json({ revoked: c.req.param('id') });
+  });
+
+  app.get(
+    '/ws/runs/:id',
+    upgradeWebSocket(async (c) => {
+      const runId = c.req.param('id') ?? '';
+      const token = bearer(c);
+      const who = token ? await tokens.verify(token) : null;
+      const run = who ? await runtime.store.getRun(runId) : null;
+      let listener: Listener | undefined;
+      return {
+        onOpen: async (_evt, ws: WSContext) => {
+          if (!who) return ws.close(WS_POLICY_VIOLATION, token ? 'invalid or revoked token' : 'missing token');
+          if (!run) {
+            ws.send(JSON.stringify({ type: 'error', message: `no run ${runId}` } satisfies ServerMessage));
+            return ws.close(4404, 'no such run');
+          }
+          listener = { send: (d) => ws.send(d) };
+          hub.join(runId, listener);
+          hub.send(listener, { type: 'status', run_id: runId, stage: run.stage, status: run.status, certificate: run.certificatePath });
+          const plan = await planMessage(runId);
+          if (plan) hub.send(listener, plan);
+        },
+        onMessage: async (evt, ws: WSContext) => {
+          if (!who || !listener) return;
+          const l = listener;
+          const data = typeof evt.data === 'string' ? evt.data : Buffer.from(evt.data as ArrayBuffer).toString('utf8');
+          if (Buffer.byteLength(data) > MAX_MESSAGE_BYTES) return hub.send(l, { type: 'error', message: `message too large (over ${MAX_MESSAGE_BYTES} bytes): nothing changed` });
+          let json: unknown;
+          try {
+            json = JSON.parse(data);
+          } catch {
+            return hub.send(l, { type: 'error', message: 'malformed JSON: send {"type":"message","text":"…"} or {"type":"action","action":"approve",…}; nothing changed' });
+          }
+          const msg = ClientMessage.safeParse(json);
+          if (!msg.success) return hub.send(l, { type: 'error', message: `unknown or invalid message (${msg.error.issues.map((i) => `${i.path.join('.') || 'type'}: ${i.message}`).join('; ')}); nothing changed` });
+          // Revocation takes effect on the next message, not only at the next connection.
+          if (!(await tokens.verify(token!))) return ws.close(WS_POLICY_VIOLATION, 'token revoked');
+          try {
+            if (msg.data.type === 'message') await chat(runId, who, msg.data.text, l);
+            else {
+              const { type: _t, ...action } = msg.data;
+              await act(runId, who, action);
+            }
+          } catch (e) {
+            hub.send(l, { type: 'error', message: e instanceof HTTPException ? e.message : describeError(e) });
+          }
+        },
+        onClose: () => {
+          if (listener) hub.leave(runId, listener);
+        },
+      };
+    }),
+  );
+
+  let closed = false;
+  return {
+    app,
+    runtime,
+    tokens,
+    hub,
+    listen(port, host = '127.0.0.1') {
+      return new Promise((resolve) => {
+        const server = serve({ fetch: app.fetch, port, hostname: host }, (info: AddressInfo) => {
+          resolve({
+            port: info.port,
+            close: () => new Promise<void>((ok) => server.close(() => ok())),
+          });
+        });
+        injectWebSocket(server);
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await hub.idle();
+      await runtime.close();
+    },
+  };
+}
+

@@ -1,0 +1,20 @@
+// The WebSocket protocol of `/ws/runs/:id`: client messages (validated with zod) and the server's message shapes.
+import { z } from 'zod';
+
+/** Largest client message accepted, in bytes. Larger ones get an error reply; the connection stays open. */
+export const MAX_MESSAGE_BYTES = 16 * 1024;
+
+export const ClientMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('message'), text: z.string().trim().min(1).max(4000) }).strict(),
+  // The action's fields are validated by AMANI (StakeholderAction); `by` is always the token's stakeholder.
+  z.object({ type: z.literal('action'), action: z.enum(['approve', 'modify', 'reject', 'set_strategy', 'abort']) }).passthrough(),
+]);
+export type ClientMessage = z.infer<typeof ClientMessage>;
+
+export type ServerMessage =
+  | { type: 'plan'; run_id: string; plan: unknown; pending: unknown[]; approved: string[]; counts: unknown }
+  | { type: 'reply'; text: string; to: string; by?: string; action?: unknown }
+  | { type: 'message'; from: string; text: string }
+  | { type: 'progress'; table: string; rows_read: number; rows_written: number; rows_errored: number; rows_total: number; done: boolean }
+  | { type: 'status'; run_id: string; stage: string; status: string; certificate?: string | null }
+  | { type: 'error'; message: string };

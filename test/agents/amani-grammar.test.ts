@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { parseIntent } from '../../agents/amani-grammar.js';
+
+describe('AMANI grammar', () => {
+  it.each([
+    ['approve all', { kind: 'approve' }],
+    ['Approve everything.', { kind: 'approve' }],
+    ['approve all in customers', { kind: 'approve', table: 'customers' }],
+    ['approve table orders', { kind: 'approve', table: 'orders' }],
+    ['approve flagged', { kind: 'approve', band: 'review' }],
+    ['approve all explicit', { kind: 'approve', band: 'explicit' }],
+    ['approve customers.CUST_NM', { kind: 'approve', table: 'customers', column: 'CUST_NM' }],
+    ['approve CUST_NM in customers', { kind: 'approve', table: 'customers', column: 'CUST_NM' }],
+    ['map CUST_NM to full_name', { kind: 'modify', column: 'CUST_NM', target_column: 'full_name' }],
+    ['map customers.CUST_NM to customers.full_name', { kind: 'modify', table: 'customers', column: 'CUST_NM', target_column: 'full_name' }],
+    ['use upper(trim(x)) for email', { kind: 'modify', column: 'email', transformation: 'upper(trim(x))' }],
+    ['use coalesce(x, \'n/a\') for note in orders', { kind: 'modify', table: 'orders', column: 'note', transformation: "coalesce(x, 'n/a')" }],
+    ['set batch size to 5000', { kind: 'set_strategy', key: 'batch_size', value: 5000 }],
+    ['set checkpoint interval to 50,000', { kind: 'set_strategy', key: 'checkpoint_every', value: 50000 }],
+    ['set review threshold to 0.7', { kind: 'set_strategy', key: 'review_above', value: 0.7 }],
+    ['set auto-approve threshold to 0.9', { kind: 'set_strategy', key: 'auto_approve_above', value: 0.9 }],
+    ['why is DOB low?', { kind: 'ask', question: 'why', column: 'DOB' }],
+    ['why customers.DOB?', { kind: 'ask', question: 'why', table: 'customers', column: 'DOB' }],
+    ['reject orders: amounts are in cents', { kind: 'reject', table: 'orders', reason: 'amounts are in cents' }],
+    ['reject orders.amount because amounts are in cents', { kind: 'reject', table: 'orders', column: 'amount', reason: 'amounts are in cents' }],
+    ['reject: wrong target database', { kind: 'reject', reason: 'wrong target database' }],
+    ['what is unmapped?', { kind: 'ask', question: 'unmapped' }],
+    ['show the errors in the queue', { kind: 'ask', question: 'errors' }],
+    ['what happens next?', { kind: 'ask', question: 'next' }],
+    ['show plan', { kind: 'ask', question: 'plan' }],
+    ['abort: wrong source', { kind: 'abort', reason: 'wrong source' }],
+  ])('%s', (text, intent) => {
+    expect(parseIntent(text)).toEqual(intent);
+  });
+
+  it('never guesses: anything else is unknown, and a rejection without a reason is incomplete', () => {
+    for (const text of ['approve all of it maybe?', 'please do the thing', 'map', 'set batch size to lots', 'drop table customers', 'approve; DROP TABLE x']) {
+      expect(parseIntent(text), text).toEqual({ kind: 'unknown' });
+    }
+    expect(parseIntent('reject orders')).toMatchObject({ kind: 'incomplete' });
+  });
+});

@@ -1,0 +1,87 @@
+// AMANI with an LLM, against the local OpenAI-compatible stub: tool calls become the same validated actions.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { converse, type ConversationContext } from '../../agents/amani-conversation.js';
+import { createLlmInterpreter } from '../../agents/amani-llm.js';
+import type { Plan } from '../../core/plan.js';
+import { buildAmaniPrompt } from '../../prompts/amani-prompt.js';
+import { createChatModel } from '../../tools/llm/chat-model.js';
+import { startOpenAiStub, type OpenAiStub, type StubReply } from '../fakes/openai-stub.js';
+
+const plan: Plan = {
+  tables: [
+    {
+      source: 'CUSTOMERS',
+      target: 'customers',
+      confidence: 0.9,
+      rationale: '',
+      sourceKey: ['ID'],
+      columns: [
+        { sourceTable: 'CUSTOMERS', sourceColumn: 'CUST_NM', targetTable: 'customers', targetColumn: 'full_name', transformation: 'src."CUST_NM"', targetType: 'text', confidence: 0.72, band: 'explicit', origin: 'heuristic', rationale: 'shared words', validationRules: [] },
+      ],
+    },
+  ],
+  unmappedSource: ['CUSTOMERS.FAX'],
+  unmappedTarget: [],
+  phases: [['customers']],
+  cyclic: [],
+  targetDdl: [],
+  targetSchemaSource: 'existing',
+  thresholds: { autoApproveAbove: 0.95, reviewAbove: 0.8 },
+  warnings: [],
+};
+const ctx: ConversationContext = { runId: 'run_1', status: 'awaiting_approval', stage: 'approve', plan, approvedKeys: [], request: null, errorCounts: {} };
+
+describe('AMANI with an LLM (tool calling)', () => {
+  let stub: OpenAiStub;
+  const script: StubReply[] = [];
+  beforeAll(async () => {
+    stub = await startOpenAiStub((_req, i) => script[i] ?? { content: 'nothing more' });
+  });
+  afterAll(async () => stub?.close());
+  const interpreter = () => createLlmInterpreter(createChatModel({ apiKey: 'test-key', baseUrl: stub.url, model: 'stub-model', timeoutMs: 10_000, maxRetries: 0 }));
+
+  it('turns tool calls into validated actions and answers; sends the plan in the prompt with every tool', async () => {
+    script.push({ toolCalls: [{ name: 'approve_mappings', arguments: '{"table":"CUSTOMERS","column":"CUST_NM"}' }] });
+    const [turn] = await converse(interpreter(), 'looks right to me, go ahead with the customer name', ctx, 'alice');
+    expect(turn!.action).toEqual({ action: 'approve', by: 'alice', table: 'CUSTOMERS', column: 'CUST_NM' });
+    const sent = stub.requests.at(-1)!;
+    expect(sent.tools!.map((t) => t.function.name)).toEqual(['approve_mappings', 'modify_mapping', 'reject_mappings', 'set_strategy', 'abort_run', 'answer_question']);
+    expect(JSON.stringify(sent.messages[0]!.content)).toContain('CUSTOMERS.CUST_NM → customers.full_name (explicit, 0.72)');
+    expect(sent.messages[1]!.content).toBe('looks right to me, go ahead with the customer name');
+
+    script.push({ toolCalls: [{ name: 'modify_mapping', arguments: '{"column":"CUST_NM","transformation":"initcap(x)"}' }, { name: 'answer_question', arguments: '{"question":"unmapped"}' }] });
+    const turns = await converse(interpreter(), 'title-case the name, and what is left unmapped?', ctx, 'alice');
+    expect(turns.map((t) => t.action ?? t.reply)).toEqual([
+      { action: 'modify', by: 'alice', table: 'CUSTOMERS', column: 'CUST_NM', transformation: 'initcap(x)' },
+      'Unmapped source: CUSTOMERS.FAX. Unmapped target: none.',
+    ]);
+  });
+
+  it('never acts on what the model got wrong: invalid arguments, unknown tools, or plain text', async () => {
+    script.push({ toolCalls: [{ name: 'set_strategy', arguments: '{"key":"batch_size","value":-5}' }] });
+    const [invalid] = await converse(interpreter(), 'make batches smaller', ctx, 'alice');
+    expect(invalid!.action).toBeUndefined();
+    expect(invalid!.reply).toMatch(/cannot do that: batch_size .*Nothing changed/);
+
+    script.push({ toolCalls: [{ name: 'drop_table', arguments: '{"table":"CUSTOMERS"}' }] });
+    const [unknown] = await converse(interpreter(), 'drop it', ctx, 'alice');
+    expect(unknown).toEqual({ reply: 'The model asked for an unknown tool "drop_table"; I did nothing.' });
+
+    script.push({ toolCalls: [{ name: 'reject_mappings', arguments: '{"table":"CUSTOMERS"}' }] });
+    const [noReason] = await converse(interpreter(), 'reject customers', ctx, 'alice');
+    expect(noReason!.action).toBeUndefined();
+    expect(noReason!.reply).toMatch(/reject_mappings with invalid arguments \(reason: /);
+
+    // The model failing falls back to the documented grammar.
+    script.push({ status: 500, body: '{"error":{"message":"overloaded"}}' });
+    const [fallback] = await converse(interpreter(), 'approve all', ctx, 'alice');
+    expect(fallback!.action).toEqual({ action: 'approve', by: 'alice' });
+
+    script.push({ content: 'Which table do you mean?' });
+    expect(await converse(interpreter(), 'approve the thing', ctx, 'alice')).toEqual([{ reply: 'Which table do you mean?' }]);
+  });
+
+  it('the prompt is stable', () => {
+    expect(buildAmaniPrompt({ runId: 'run_1', status: 'awaiting_approval', stage: 'approve', tables: ['CUSTOMERS → customers'], pending: ['CUSTOMERS.CUST_NM → customers.full_name (explicit, 0.72)'], unmapped: ['CUSTOMERS.FAX'] })).toMatchSnapshot();
+  });
+});

@@ -1,0 +1,85 @@
+// Durable approval: SIGKILL the server while a run waits, start it again, and the run still waits with the same plan.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { libraryApprovalRun } from '../fixtures/approval-run.js';
+import { runCli, SENSEI_BIN } from '../fixtures/cli.js';
+import { tempDir, type TempDatabase } from '../fixtures/databases.js';
+import { connectWs } from '../fixtures/ws-client.js';
+
+describe('sensei serve survives a crash while a run waits for approval', () => {
+  const dir = tempDir('sensei-durable-');
+  const home = join(dir.path, 'home');
+  let target: TempDatabase;
+  const children: ChildProcess[] = [];
+
+  const startServer = async (): Promise<{ child: ChildProcess; base: string }> => {
+    const child = spawn(process.execPath, [SENSEI_BIN, 'serve', '--port', '0', '--json'], {
+      env: { ...process.env, SENSEI_HOME: home, SENSEI_STORE_URL: '', OPENAI_API_KEY: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const line = await new Promise<string>((ok, fail) => {
+      createInterface({ input: child.stdout! }).once('line', ok);
+      child.once('exit', (code) => fail(new Error(`serve exited with ${code}: ${stderr}`)));
+    });
+    return { child, base: `http://127.0.0.1:${JSON.parse(line).listening}` };
+  };
+
+  beforeAll(async () => {
+    ({ target } = await libraryApprovalRun(dir.path));
+  });
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await target?.drop();
+    dir.remove();
+  });
+
+  it('keeps the waiting run, its plan and the decisions made so far', async () => {
+    const bad = await runCli(['token', 'create', '--name', 'x', '--role', 'root'], { home });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown role "root": viewer, approver or admin/);
+    const created = await runCli(['token', 'create', '--name', 'ada', '--role', 'admin', '--json'], { home });
+    expect(created.code).toBe(0);
+    const token = created.json.token as string;
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+
+    const first = await startServer();
+    const post = await fetch(`${first.base}/runs`, { method: 'POST', headers: auth, body: JSON.stringify({ config: { source: { url: 'sqlite:library.db' }, target: { url: target.url, schema: 'target.sql' } }, base_dir: dir.path }) });
+    const { run_id: runId } = (await post.json()) as { run_id: string };
+    const ws1 = await connectWs(`${first.base.replace('http', 'ws')}/ws/runs/${runId}?token=${token}`);
+    await ws1.waitFor((m) => m.type === 'plan' && m.pending.length === 2, 120_000);
+    ws1.send({ type: 'message', text: 'map country to country_code' });
+    await ws1.waitFor((m) => m.type === 'plan' && m.pending.length === 1, 60_000);
+    const planBefore = await (await fetch(`${first.base}/runs/${runId}/plan`, { headers: auth })).json();
+
+    first.child.kill('SIGKILL');
+    await new Promise((ok) => first.child.once('exit', ok));
+
+    const second = await startServer();
+    const status = (await (await fetch(`${second.base}/runs/${runId}`, { headers: auth })).json()) as { status: string };
+    expect(status.status).toBe('awaiting_approval');
+    expect(await (await fetch(`${second.base}/runs/${runId}/plan`, { headers: auth })).json()).toEqual(planBefore);
+
+    const ws2 = await connectWs(`${second.base.replace('http', 'ws')}/ws/runs/${runId}?token=${token}`);
+    ws2.send({ type: 'message', text: 'approve all' });
+    await ws2.waitFor((m) => m.type === 'status' && m.status === 'completed', 180_000);
+    ws2.close();
+    second.child.kill('SIGTERM');
+    await new Promise((ok) => second.child.once('exit', ok));
+
+    // The token commands, with the server stopped.
+    const listed = await runCli(['token', 'list', '--json'], { home });
+    expect(listed.json.tokens.map((t: { name: string; role: string; revokedAt: string | null }) => [t.name, t.role, t.revokedAt])).toEqual([['ada', 'admin', null]]);
+    expect(listed.stdout).not.toContain(token);
+    expect((await runCli(['token', 'revoke', created.json.id], { home })).code).toBe(0);
+    const again = await runCli(['token', 'revoke', created.json.id], { home });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/no live token/);
+    for (const cmd of ['serve', 'token']) expect((await runCli([cmd, '--help'], { home })).stdout).toContain(`Usage: sensei ${cmd}`);
+    expect((await runCli(['serve', '--port', 'abc'], { home })).stderr).toMatch(/--port must be a port number, not "abc"/);
+  }, 300_000);
+});
