@@ -86,7 +86,7 @@ export async function createSenseiServer(options: SenseiServerOptions): Promise<
   const interpreter = options.interpreter ?? deterministicInterpreter;
   const amani = createAmani();
   const app = new Hono();
-  const { upgradeWebSocket, injectWebSocket } = createNodeWebSocket({ app });
+  const { upgradeWebSocket, injectWebSocket, wss } = createNodeWebSocket({ app });
 
   const authenticate = async (c: Context, role: Role = 'viewer'): Promise<Stakeholder> => {
     const token = bearer(c);
@@ -310,7 +310,12 @@ export async function createSenseiServer(options: SenseiServerOptions): Promise<
         const server = serve({ fetch: app.fetch, port, hostname: host }, (info: AddressInfo) => {
           resolve({
             port: info.port,
-            close: () => new Promise<void>((ok) => server.close(() => ok())),
+            close: () =>
+              new Promise<void>((ok) => {
+                // Open WebSockets would keep the HTTP server from closing.
+                for (const client of wss.clients) client.terminate();
+                server.close(() => ok());
+              }),
           });
         });
         injectWebSocket(server);

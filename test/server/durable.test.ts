@@ -31,7 +31,7 @@ describe('sensei serve survives a crash while a run waits for approval', () => {
 
   beforeAll(async () => {
     ({ target } = await libraryApprovalRun(dir.path));
-  });
+  }, 60_000);
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
     await target?.drop();
@@ -81,5 +81,5 @@ describe('sensei serve survives a crash while a run waits for approval', () => {
     expect(again.stderr).toMatch(/no live token/);
     for (const cmd of ['serve', 'token']) expect((await runCli([cmd, '--help'], { home })).stdout).toContain(`Usage: sensei ${cmd}`);
     expect((await runCli(['serve', '--port', 'abc'], { home })).stderr).toMatch(/--port must be a port number, not "abc"/);
-  }, 300_000);
+  }, 600_000);
 });
