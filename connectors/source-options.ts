@@ -4,7 +4,7 @@ import type { BatchReject } from '../core/batch.js';
 /**
  * What a source does with a date PostgreSQL cannot store (MySQL's `0000-00-00`, zero-in-date `2020-00-15`, year 0,
  * `2021-02-31` under ALLOW_INVALID_DATES). `error` (default): keep the row out of the target and put it in the error
- * queue with rule `zero_date` and the reason. `null`: load the value as NULL — only when someone chose so in the
+ * queue with rule `zero_date` (`invalid_date` for an impossible day) and the reason. `null`: load the value as NULL — only when someone chose so in the
  * configuration; never by default, because it silently loses information.
  */
 export type ZeroDatePolicy = 'error' | 'null';
@@ -50,7 +50,8 @@ export function applyDatePolicy(
   rejects.push({
     row: at.row,
     column: at.column,
-    rule: 'zero_date',
+    // Zero dates are MySQL's deliberate "no date"; an impossible day is broken data: the rule tells them apart.
+    rule: bad.startsWith('an impossible') ? 'invalid_date' : 'zero_date',
     reason: `${at.table}.${at.column} holds ${bad}, which PostgreSQL cannot store; fix the source value, or set zero_dates: null in the configuration to load it as NULL`,
   });
   return text;

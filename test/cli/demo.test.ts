@@ -49,7 +49,7 @@ describe('sensei demo', () => {
     expect(emp).toEqual(
       expect.arrayContaining([
         [{ EMP_ID: '101' }, 'HIRE_DT', 'date_format'],
-        [{ EMP_ID: '202' }, 'HIRE_DT', 'cast_failed'],
+        [{ EMP_ID: '202' }, 'HIRE_DT', 'invalid_date'],
         [{ EMP_ID: '303' }, 'SALARY_AMT', 'numeric_range'],
       ]),
     );

@@ -21,6 +21,7 @@ describe('date and byte checks', () => {
     expect(invalidDateReason('2021-02-29')).toBe('an impossible date (day or month out of range)');
     expect(invalidDateReason('0009-12-04')).toBeNull();
     expect(invalidDateReason('2024-02-29 23:59:59.999999')).toBeNull();
+    expect(invalidDateReason('not a date')).toBeNull(); // left to the date_format rule
   });
 
   it('finds the offset of the first invalid UTF-8 byte', () => {
