@@ -10,6 +10,7 @@ import { createRuntime, newRunId, type RunResult, type SenseiRuntime } from '../
 import { verifyCertificateText } from '../tools/certification/certificate-verifier.js';
 import { createLegacySample } from '../tools/demo/legacy-sample.js';
 import { loadConfig, parseConfig } from '../tools/ingest/load-config.js';
+import { ANALYZE_HELP, runAnalyze } from './commands/analyze.js';
 import { createProgressRenderer } from './progress.js';
 
 /** Exit codes: documented in the README and in `sensei --help`. */
@@ -23,6 +24,7 @@ export const EXIT = {
 } as const;
 
 const HELP: Record<string, string> = {
+  analyze: ANALYZE_HELP,
   main: `sensei — migrate a database and prove the result
 
 Usage: sensei <command> [options]
@@ -34,6 +36,7 @@ Commands:
   status RUN_ID             show a run's status and per-table counts
   errors list RUN_ID        show the rows a run queued instead of writing (decrypted for you)
   certificate verify FILE   check a certificate's signature, canonical form and hash chain
+  analyze --source URL      profile a source: types, semantic and PII classes, relationships
 
 Global options:
   -h, --help                help for a command (sensei <command> --help)
@@ -330,6 +333,10 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdErrors(rest);
       case 'certificate':
         return await cmdCertificate(rest);
+      case 'analyze': {
+        const { values } = args(rest, { source: { type: 'string' }, config: { type: 'string', short: 'c' }, sample: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' } }, 'analyze');
+        return values.help ? help('analyze') : await runAnalyze(values);
+      }
       default:
         process.stderr.write(`sensei: unknown command '${command}'\n\n${HELP.main}\n`);
         return EXIT.usage;
