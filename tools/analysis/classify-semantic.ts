@@ -46,6 +46,8 @@ export const SEMANTIC_TYPES = [
   'credit_card',
   'national_id',
   'secret',
+  'special_category',
+  'username',
   'free_text',
   'code',
   'label',
@@ -69,7 +71,15 @@ export const PII_OF: Partial<Record<SemanticType, PiiClass>> = {
   credit_card: 'sensitive',
   national_id: 'sensitive',
   secret: 'sensitive',
+  special_category: 'sensitive',
+  username: 'personal',
 };
+
+/** GDPR article 9 special categories: any column named after one is sensitive, whatever its values. */
+const SPECIAL_CATEGORY = /(ethnic|ethnicity|race|racial|religion|religious|belief|political|party_affiliation|health|diagnos|medical|disabilit|sexual|orientation|trade_?union|biometric|genetic)/i;
+/** Names of attributes that are personal data about the row's person even when their values are plain codes. */
+const PERSONAL_ATTRIBUTE = /^(gender|sex|nationality|marital|marital_status|citizenship)$/;
+const USERNAME_WORDS = new Set(['username', 'login', 'handle', 'nickname', 'screen', 'twitter', 'instagram', 'facebook', 'github', 'userid']);
 
 export interface SemanticInput {
   table: string;
@@ -145,6 +155,9 @@ const NUMERIC = new Set(['int16', 'int32', 'int64', 'decimal', 'float32', 'float
 export function classifySemantic(input: SemanticInput): SemanticResult {
   const r = decide(input);
   const pii = PII_OF[r.semanticType] ?? 'none';
+  if (pii === 'none' && nameTokens(input.column).some((t) => PERSONAL_ATTRIBUTE.test(t))) {
+    return { ...r, pii: 'personal', piiConfidence: 0.7, evidence: `${r.evidence}; name says a personal attribute` };
+  }
   // A column that is not PII by type can still carry PII in free text; we are less sure of "none" there.
   const piiConfidence = pii !== 'none' ? r.confidence : r.semanticType === 'free_text' || r.semanticType === 'unknown' ? 0.6 : Math.max(0.7, r.confidence);
   return { ...r, pii, piiConfidence: round2(piiConfidence) };
@@ -192,10 +205,17 @@ function decide(input: SemanticInput): Omit<SemanticResult, 'pii' | 'piiConfiden
   // A name that promises a checksum type whose values fail the checksum is not that type.
   const failedValidator = named('card', 'iban', 'email') ? ' (name suggests a validated type but values fail its check)' : '';
 
+  if (SPECIAL_CATEGORY.test(nameTokens(input.column).join('_'))) return out('special_category', 0.75, 'name says a special category of personal data (GDPR art. 9)');
+  if (isText && nameTokens(input.column).some((t) => USERNAME_WORDS.has(t)) && share((t) => !/\s/.test(t.trim())) >= 0.9) {
+    return out('username', 0.7, 'name says user name / handle, values are single tokens');
+  }
+
   // 2. Temporal.
   if (kind === 'date' || kind === 'timestamp' || kind === 'timestamptz' || share((t) => dateYear(t) !== null) >= 0.95) {
     if (named('birth')) return out('date_of_birth', 0.9, 'date values, name says birth');
-    const isTs = kind === 'timestamp' || kind === 'timestamptz' || (kind !== 'date' && share((t) => TIMESTAMP.test(t)) >= 0.95);
+    // Timestamps that are all at midnight hold dates.
+    const midnight = share((t) => /^\d{4}-\d{2}-\d{2}([ T]00:00(:00(\.0+)?)?(Z|[+-]00(:?00)?)?)?$/.test(t.trim())) >= 0.99;
+    const isTs = !midnight && (kind === 'timestamp' || kind === 'timestamptz' || (kind !== 'date' && share((t) => TIMESTAMP.test(t)) >= 0.95));
     return isTs ? out('timestamp', 0.85, 'timestamp values') : out('date', 0.85, 'date values');
   }
   if (kind === 'time') return out('time', 0.85, 'time-of-day values');
