@@ -194,6 +194,7 @@ function decide(input: SemanticInput): Omit<SemanticResult, 'pii' | 'piiConfiden
     const iban = share(isIban);
     if (iban >= 0.9) return out('iban', boost(0.9, named('iban', 'account')), `${pct(iban)} pass the IBAN mod-97 check`);
   }
+  if (kind === 'uuid') return out(input.isPrimaryKey ? 'identifier' : 'uuid', 0.9, 'UUID values');
   if (isText) {
     if (share(isUsSsn) >= 0.9) return out('national_id', boost(0.8, named('nationalid')), 'SSN shape with valid areas');
     if (share((t) => UUID.test(t)) >= 0.95) return out(input.isPrimaryKey ? 'identifier' : 'uuid', 0.9, 'UUID values');
@@ -220,9 +221,14 @@ function decide(input: SemanticInput): Omit<SemanticResult, 'pii' | 'piiConfiden
   }
   if (kind === 'time') return out('time', 0.85, 'time-of-day values');
 
+  // Postal codes are text even when the values happen to be all digits.
+  if (TEXTUAL.has(declared.kind) && named('postal')) return out('postal_code', 0.85, 'name says postal code');
+
   // 3. Flags.
   const smallSet = stats.distinct.size <= 2;
   if (kind === 'boolean' || (smallSet && named('flag') && texts > 1)) return out('boolean_flag', boost(0.85, named('flag')), 'two-valued');
+  const zeroOne = smallSet && stats.distinct.size === 2 && [...stats.distinct.keys()].every((t) => t === '0' || t === '1');
+  if (zeroOne && !input.isPrimaryKey && !named('quantity', 'amount')) return out('boolean_flag', 0.6, 'only 0 and 1');
 
   // 4. Names of people and places: the name decides, the values must look like words.
   const wordy = share((t) => /^[\p{L}][\p{L}'’ .-]*$/u.test(t.trim())) >= 0.9;
@@ -263,6 +269,7 @@ function decide(input: SemanticInput): Omit<SemanticResult, 'pii' | 'piiConfiden
     if (kind === 'decimal' && (inferred.type.scale ?? declared.scale) === 2 && share((t) => /\.\d{2}$/.test(t) || /^\d+$/.test(t)) >= 0.9) {
       return out('currency_amount', 0.55, 'decimal with two places');
     }
+    if (named('quantity')) return out('quantity', 0.75, 'name says quantity');
     if (!input.isPrimaryKey && stats.distinct.size <= 12 && distinctRatio < 0.1) return out('code', 0.55, 'few distinct numbers');
     return out('quantity', named('quantity') ? 0.75 : 0.5, 'numeric values');
   }

@@ -70,6 +70,14 @@ export function inferRelationships(catalog: Catalog, evidence: RelationshipEvide
   for (const t of catalog.tables) {
     if (t.primaryKey.length > 0) keys.push({ table: t, columns: t.primaryKey });
     for (const u of t.uniques) if (u.columns.join(',') !== t.primaryKey.join(',')) keys.push({ table: t, columns: u.columns });
+    // Tables without any declared key (CSV imports, legacy files): columns unique and never null in a complete sample
+    // act as candidate keys.
+    if (t.primaryKey.length === 0 && t.uniques.length === 0 && evidence.samples.get(t.name)?.complete) {
+      for (const c of t.columns) {
+        const s = evidence.stats.get(t.name)?.get(c.name);
+        if (s && s.rows > 1 && s.nulls === 0 && s.distinct.size === s.rows) keys.push({ table: t, columns: [c.name] });
+      }
+    }
   }
 
   for (const a of catalog.tables) {
