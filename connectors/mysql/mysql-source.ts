@@ -163,6 +163,22 @@ export class MysqlSource implements SourceConnector {
     }
   }
 
+  /** About `rows` rows kept by `RAND()` in one scan inside the server (only the sample travels). */
+  async sampleRows(table: TableDef, rows: number): Promise<Batch> {
+    const total = table.rowCount ?? (await this.countRows(table));
+    const cols = table.columns.filter((c) => !c.isGenerated);
+    const convert = cols.map((c) => converterFor(c.logicalType.kind));
+    const share = total === 0 ? 1 : Math.min(1, (rows + 4 * Math.sqrt(rows) + 10) / total);
+    const raw = await this.arrays(
+      `SELECT ${cols.map((c) => quoteMysql(c.name)).join(', ')} FROM ${this.qualified(table.name)} WHERE RAND() < ? LIMIT ${Math.floor(rows)}`,
+      [share],
+      `sample table ${table.name}`,
+    );
+    const values: IrValue[][] = cols.map((_, c) => raw.map((r) => convert[c]!(r[c])));
+    const columns: BatchColumn[] = cols.map((c) => ({ name: c.name, declaredType: c.declaredType, logicalType: c.logicalType, encoding: 'utf8' }));
+    return { table: table.name, columns, values, rowCount: raw.length, lastKey: null, offset: 0 };
+  }
+
   async close(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
