@@ -2,7 +2,7 @@
 import type { LogicalType } from '../../core/catalog.js';
 import type { PiiClass } from '../../core/profile.js';
 import { nameTokens } from '../planning/identifiers.js';
-import type { ColumnStats } from './fingerprint.js';
+import { SHARE_CAP, shareOf, type ColumnStats } from './fingerprint.js';
 import type { InferredType } from './infer-type.js';
 import {
   COUNTRY_ALPHA2,
@@ -175,11 +175,7 @@ function decide(input: SemanticInput): Omit<SemanticResult, 'pii' | 'piiConfiden
   if (stats.binary > 0 && texts === 0) return out('binary', 0.9, 'binary values');
   if (texts === 0) return out(input.isPrimaryKey ? 'identifier' : 'unknown', 0.3, 'no non-null values in the sample');
 
-  const share = (test: (t: string) => boolean) => {
-    let n = 0;
-    for (const [t, c] of stats.distinct) if (test(t)) n += c;
-    return n / texts;
-  };
+  const share = (test: (t: string) => boolean) => shareOf(stats, test);
   const distinctRatio = stats.distinct.size / texts;
   const named = (...ws: string[]) => ws.some((x) => w.has(x));
   const boost = (base: number, nameAgrees: boolean) => Math.min(0.99, base + (nameAgrees ? 0.08 : 0));
@@ -277,13 +273,17 @@ function decide(input: SemanticInput): Omit<SemanticResult, 'pii' | 'piiConfiden
   // 6. Other text.
   let wordSum = 0;
   let lenSum = 0;
+  let counted = 0;
   for (const [t, c] of stats.distinct) {
+    if (counted >= SHARE_CAP * 10) break;
     wordSum += t.trim().split(/\s+/).length * c;
     lenSum += t.length * c;
+    counted += c;
   }
-  if (named('text') || wordSum / texts >= 5 || lenSum / texts >= 60) return out('free_text', named('text') ? 0.8 : 0.65, 'long texts of several words');
+  const per = Math.max(1, counted);
+  if (named('text') || wordSum / per >= 5 || lenSum / per >= 60) return out('free_text', named('text') ? 0.8 : 0.65, 'long texts of several words');
   if (idNamed) return out('identifier', 0.6, 'name says identifier/code');
-  if (stats.distinct.size <= 50 && distinctRatio <= 0.2 && lenSum / texts <= 20) return out('code', 0.65, 'few short distinct values');
+  if (stats.distinct.size <= 50 && distinctRatio <= 0.2 && lenSum / per <= 20) return out('code', 0.65, 'few short distinct values');
   if (distinctRatio >= 0.95 && share((t) => /^[A-Za-z0-9._-]+$/.test(t) && /\d/.test(t)) >= 0.9) return out('identifier', 0.6, 'unique codes');
   if (wordy || share((t) => /\p{L}/u.test(t)) >= 0.9) return out('label', 0.5, `short texts${failedValidator}`);
   return out('unknown', 0.3, `no rule matched${failedValidator}`);
