@@ -1,23 +1,29 @@
-// The schema analyst: reads what the source holds (structure and row counts) into a typed catalog.
+// The schema analyst: reads what the source holds (structure, row counts, column profiles, relationships) into a typed catalog.
 import type { Catalog } from '../core/catalog.js';
-import { PlanError } from '../core/errors.js';
 import type { SourceConnector } from '../connectors/connector.js';
+import { analyzeSource } from '../tools/analysis/analyze-source.js';
+import type { ColumnDescriber } from '../tools/analysis/describe-columns.js';
 
 export interface SchemaAnalyst {
   analyze(source: SourceConnector): Promise<Catalog>;
 }
 
-/** Deterministic for now; the statistical and semantic layers (fingerprints, PII) join here. */
-export function createSchemaAnalyst(): SchemaAnalyst {
+export interface SchemaAnalystDeps {
+  /** Rows sampled per table. Default 100,000. */
+  sampleRows?: number;
+  /** Writes business-meaning descriptions (an LLM describer when one is configured). Default deterministic. */
+  describer?: ColumnDescriber;
+}
+
+/** Structure and row counts, then every column profiled (fingerprint, semantic type, PII) and relationships inferred. */
+export function createSchemaAnalyst(deps: SchemaAnalystDeps = {}): SchemaAnalyst {
   return {
     async analyze(source) {
-      const catalog = await source.catalog({ withCounts: true });
-      if (catalog.tables.length === 0) {
-        throw new PlanError(`the source ${source.dialect} database ${source.database} has no tables`, {
-          hint: 'check the source URL (database name, and ?schema= for PostgreSQL)',
-        });
-      }
-      return catalog;
+      const report = await analyzeSource(source, {
+        ...(deps.sampleRows !== undefined ? { sampleRows: deps.sampleRows } : {}),
+        ...(deps.describer ? { describer: deps.describer } : {}),
+      });
+      return report.catalog;
     },
   };
 }

@@ -15,6 +15,7 @@ import type { CommandKit } from './commands/kit.js';
 import { cmdResume, RESUME_HELP } from './commands/resume.js';
 import { cmdServe } from './commands/serve.js';
 import { cmdToken } from './commands/token.js';
+import { ANALYZE_HELP, runAnalyze } from './commands/analyze.js';
 import { createProgressRenderer } from './progress.js';
 
 /** Exit codes: documented in the README and in `sensei --help`. */
@@ -28,6 +29,7 @@ export const EXIT = {
 } as const;
 
 const HELP: Record<string, string> = {
+  analyze: ANALYZE_HELP,
   main: `sensei — migrate a database and prove the result
 
 Usage: sensei <command> [options]
@@ -43,6 +45,7 @@ Commands:
   certificate verify FILE   check a certificate's signature, canonical form and hash chain
   serve [--port N]          the REST API, WebSocket chat with AMANI and the web console on one port
   token create|list|revoke  bearer tokens for stakeholders (viewer, approver, admin)
+  analyze --source URL      profile a source: types, semantic and PII classes, relationships
 
 Global options:
   -h, --help                help for a command (sensei <command> --help)
@@ -382,6 +385,10 @@ export async function main(argv: string[]): Promise<number> {
         return rest.includes('--help') || rest.includes('-h') ? help('serve') : await cmdServe(rest);
       case 'token':
         return rest.includes('--help') || rest.includes('-h') ? help('token') : await cmdToken(rest);
+      case 'analyze': {
+        const { values } = args(rest, { source: { type: 'string' }, config: { type: 'string', short: 'c' }, sample: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' } }, 'analyze');
+        return values.help ? help('analyze') : await runAnalyze(values);
+      }
       default:
         process.stderr.write(`sensei: unknown command '${command}'\n\n${HELP.main}\n`);
         return EXIT.usage;

@@ -121,8 +121,6 @@ export class MysqlSource implements SourceConnector {
     const keyIdx = table.primaryKey.map((k) => cols.findIndex((c) => c.name === k));
     // A key over a generated column is not in the select list: read such a table like one without a key.
     const keyed = keyIdx.length > 0 && keyIdx.every((i) => i >= 0);
-    const selectTerm = (c: ColumnDef): string =>
-      isSpatialType(c.declaredType) ? `ST_AsText(${quoteMysql(c.name)}) AS ${quoteMysql(c.name)}` : quoteMysql(c.name);
     const select = `SELECT ${cols.map(selectTerm).join(', ')} FROM ${this.qualified(table.name)}`;
     const orderBy = keyed ? table.primaryKey : cols.map((c) => c.name);
     const order = ` ORDER BY ${orderBy.map(quoteMysql).join(', ')}`;
@@ -180,6 +178,22 @@ export class MysqlSource implements SourceConnector {
         skip = offset;
       }
     }
+  }
+
+  /** About `rows` rows kept by `RAND()` in one scan inside the server (only the sample travels). */
+  async sampleRows(table: TableDef, rows: number): Promise<Batch> {
+    const total = table.rowCount ?? (await this.countRows(table));
+    const cols = table.columns.filter((c) => !c.isGenerated);
+    const convert = cols.map((c) => converterFor(c.logicalType));
+    const share = total === 0 ? 1 : Math.min(1, (rows + 4 * Math.sqrt(rows) + 10) / total);
+    const raw = await this.arrays(
+      `SELECT ${cols.map(selectTerm).join(', ')} FROM ${this.qualified(table.name)} WHERE RAND() < ? LIMIT ${Math.floor(rows)}`,
+      [share],
+      `sample table ${table.name}`,
+    );
+    const values: IrValue[][] = cols.map((_, c) => raw.map((r) => convert[c]!(r[c])));
+    const columns: BatchColumn[] = cols.map((c) => ({ name: c.name, declaredType: c.declaredType, logicalType: c.logicalType, encoding: 'utf8' }));
+    return { table: table.name, columns, values, rowCount: raw.length, lastKey: null, offset: 0 };
   }
 
   async close(): Promise<void> {
@@ -315,6 +329,11 @@ function keyLiteral(v: IrValue, col: ColumnDef, params: unknown[]): string {
 }
 
 type Converter = (v: unknown) => IrValue;
+
+/** A column in a select list: spatial values as WKT text. */
+function selectTerm(c: ColumnDef): string {
+  return isSpatialType(c.declaredType) ? `ST_AsText(${quoteMysql(c.name)}) AS ${quoteMysql(c.name)}` : quoteMysql(c.name);
+}
 
 const asIs: Converter = (v) => (v === undefined ? null : (v as IrValue));
 

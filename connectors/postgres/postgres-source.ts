@@ -229,6 +229,30 @@ export class PostgresSource implements SourceConnector {
     }
   }
 
+  /** About `rows` rows chosen by `TABLESAMPLE BERNOULLI` (the server scans; only the sample travels). */
+  async sampleRows(table: TableDef, rows: number): Promise<Batch> {
+    const pool = this.#connected();
+    const total = table.rowCount ?? (await this.countRows(table));
+    const columns = table.columns.filter((c) => !c.isGenerated);
+    const convert = columns.map((c) => converterFor(c.logicalType.kind));
+    // Four standard deviations above the wanted share, so that the LIMIT rather than chance decides the size.
+    const percent = total === 0 ? 100 : Math.min(100, (100 * (rows + 4 * Math.sqrt(rows) + 10)) / total);
+    const from = this.#from(table);
+    let result: (string | null)[][];
+    try {
+      result = (await pool.query({
+        text: `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${from} TABLESAMPLE BERNOULLI ($1) LIMIT ${Math.floor(rows)}`,
+        values: [percent],
+        rowMode: 'array',
+      })).rows as (string | null)[][];
+    } catch (e) {
+      throw this.#readError(`sampling ${from}`, e);
+    }
+    const values: IrValue[][] = columns.map((_, c) => result.map((r) => (r[c] == null ? null : convert[c]!(r[c]!))));
+    const batchColumns: BatchColumn[] = columns.map((c) => ({ name: c.name, declaredType: c.declaredType, logicalType: c.logicalType, encoding: 'utf8' }));
+    return { table: table.name, columns: batchColumns, values, rowCount: result.length, lastKey: null, offset: 0 };
+  }
+
   async close(): Promise<void> {
     const pool = this.#pool;
     this.#pool = null;

@@ -2,7 +2,7 @@
 import type { LogicalType } from '../../core/catalog.js';
 import type { PiiClass } from '../../core/profile.js';
 import { nameTokens } from '../planning/identifiers.js';
-import type { ColumnStats } from './fingerprint.js';
+import { SHARE_CAP, shareOf, type ColumnStats } from './fingerprint.js';
 import type { InferredType } from './infer-type.js';
 import {
   COUNTRY_ALPHA2,
@@ -46,6 +46,8 @@ export const SEMANTIC_TYPES = [
   'credit_card',
   'national_id',
   'secret',
+  'special_category',
+  'username',
   'free_text',
   'code',
   'label',
@@ -69,7 +71,15 @@ export const PII_OF: Partial<Record<SemanticType, PiiClass>> = {
   credit_card: 'sensitive',
   national_id: 'sensitive',
   secret: 'sensitive',
+  special_category: 'sensitive',
+  username: 'personal',
 };
+
+/** GDPR article 9 special categories: any column named after one is sensitive, whatever its values. */
+const SPECIAL_CATEGORY = /(ethnic|ethnicity|race|racial|religion|religious|belief|political|party_affiliation|health|diagnos|medical|disabilit|sexual|orientation|trade_?union|biometric|genetic)/i;
+/** Names of attributes that are personal data about the row's person even when their values are plain codes. */
+const PERSONAL_ATTRIBUTE = /^(gender|sex|nationality|marital|marital_status|citizenship)$/;
+const USERNAME_WORDS = new Set(['username', 'login', 'handle', 'nickname', 'screen', 'twitter', 'instagram', 'facebook', 'github', 'userid']);
 
 export interface SemanticInput {
   table: string;
@@ -145,6 +155,9 @@ const NUMERIC = new Set(['int16', 'int32', 'int64', 'decimal', 'float32', 'float
 export function classifySemantic(input: SemanticInput): SemanticResult {
   const r = decide(input);
   const pii = PII_OF[r.semanticType] ?? 'none';
+  if (pii === 'none' && nameTokens(input.column).some((t) => PERSONAL_ATTRIBUTE.test(t))) {
+    return { ...r, pii: 'personal', piiConfidence: 0.7, evidence: `${r.evidence}; name says a personal attribute` };
+  }
   // A column that is not PII by type can still carry PII in free text; we are less sure of "none" there.
   const piiConfidence = pii !== 'none' ? r.confidence : r.semanticType === 'free_text' || r.semanticType === 'unknown' ? 0.6 : Math.max(0.7, r.confidence);
   return { ...r, pii, piiConfidence: round2(piiConfidence) };
@@ -162,11 +175,7 @@ function decide(input: SemanticInput): Omit<SemanticResult, 'pii' | 'piiConfiden
   if (stats.binary > 0 && texts === 0) return out('binary', 0.9, 'binary values');
   if (texts === 0) return out(input.isPrimaryKey ? 'identifier' : 'unknown', 0.3, 'no non-null values in the sample');
 
-  const share = (test: (t: string) => boolean) => {
-    let n = 0;
-    for (const [t, c] of stats.distinct) if (test(t)) n += c;
-    return n / texts;
-  };
+  const share = (test: (t: string) => boolean) => shareOf(stats, test);
   const distinctRatio = stats.distinct.size / texts;
   const named = (...ws: string[]) => ws.some((x) => w.has(x));
   const boost = (base: number, nameAgrees: boolean) => Math.min(0.99, base + (nameAgrees ? 0.08 : 0));
@@ -181,6 +190,7 @@ function decide(input: SemanticInput): Omit<SemanticResult, 'pii' | 'piiConfiden
     const iban = share(isIban);
     if (iban >= 0.9) return out('iban', boost(0.9, named('iban', 'account')), `${pct(iban)} pass the IBAN mod-97 check`);
   }
+  if (kind === 'uuid') return out(input.isPrimaryKey ? 'identifier' : 'uuid', 0.9, 'UUID values');
   if (isText) {
     if (share(isUsSsn) >= 0.9) return out('national_id', boost(0.8, named('nationalid')), 'SSN shape with valid areas');
     if (share((t) => UUID.test(t)) >= 0.95) return out(input.isPrimaryKey ? 'identifier' : 'uuid', 0.9, 'UUID values');
@@ -192,17 +202,29 @@ function decide(input: SemanticInput): Omit<SemanticResult, 'pii' | 'piiConfiden
   // A name that promises a checksum type whose values fail the checksum is not that type.
   const failedValidator = named('card', 'iban', 'email') ? ' (name suggests a validated type but values fail its check)' : '';
 
+  if (SPECIAL_CATEGORY.test(nameTokens(input.column).join('_'))) return out('special_category', 0.75, 'name says a special category of personal data (GDPR art. 9)');
+  if (isText && nameTokens(input.column).some((t) => USERNAME_WORDS.has(t)) && share((t) => !/\s/.test(t.trim())) >= 0.9) {
+    return out('username', 0.7, 'name says user name / handle, values are single tokens');
+  }
+
   // 2. Temporal.
   if (kind === 'date' || kind === 'timestamp' || kind === 'timestamptz' || share((t) => dateYear(t) !== null) >= 0.95) {
     if (named('birth')) return out('date_of_birth', 0.9, 'date values, name says birth');
-    const isTs = kind === 'timestamp' || kind === 'timestamptz' || (kind !== 'date' && share((t) => TIMESTAMP.test(t)) >= 0.95);
+    // Timestamps that are all at midnight hold dates.
+    const midnight = share((t) => /^\d{4}-\d{2}-\d{2}([ T]00:00(:00(\.0+)?)?(Z|[+-]00(:?00)?)?)?$/.test(t.trim())) >= 0.99;
+    const isTs = !midnight && (kind === 'timestamp' || kind === 'timestamptz' || (kind !== 'date' && share((t) => TIMESTAMP.test(t)) >= 0.95));
     return isTs ? out('timestamp', 0.85, 'timestamp values') : out('date', 0.85, 'date values');
   }
   if (kind === 'time') return out('time', 0.85, 'time-of-day values');
 
+  // Postal codes are text even when the values happen to be all digits.
+  if (TEXTUAL.has(declared.kind) && named('postal')) return out('postal_code', 0.85, 'name says postal code');
+
   // 3. Flags.
   const smallSet = stats.distinct.size <= 2;
   if (kind === 'boolean' || (smallSet && named('flag') && texts > 1)) return out('boolean_flag', boost(0.85, named('flag')), 'two-valued');
+  const zeroOne = smallSet && stats.distinct.size === 2 && [...stats.distinct.keys()].every((t) => t === '0' || t === '1');
+  if (zeroOne && !input.isPrimaryKey && !named('quantity', 'amount')) return out('boolean_flag', 0.6, 'only 0 and 1');
 
   // 4. Names of people and places: the name decides, the values must look like words.
   const wordy = share((t) => /^[\p{L}][\p{L}'’ .-]*$/u.test(t.trim())) >= 0.9;
@@ -243,6 +265,7 @@ function decide(input: SemanticInput): Omit<SemanticResult, 'pii' | 'piiConfiden
     if (kind === 'decimal' && (inferred.type.scale ?? declared.scale) === 2 && share((t) => /\.\d{2}$/.test(t) || /^\d+$/.test(t)) >= 0.9) {
       return out('currency_amount', 0.55, 'decimal with two places');
     }
+    if (named('quantity')) return out('quantity', 0.75, 'name says quantity');
     if (!input.isPrimaryKey && stats.distinct.size <= 12 && distinctRatio < 0.1) return out('code', 0.55, 'few distinct numbers');
     return out('quantity', named('quantity') ? 0.75 : 0.5, 'numeric values');
   }
@@ -250,13 +273,17 @@ function decide(input: SemanticInput): Omit<SemanticResult, 'pii' | 'piiConfiden
   // 6. Other text.
   let wordSum = 0;
   let lenSum = 0;
+  let counted = 0;
   for (const [t, c] of stats.distinct) {
+    if (counted >= SHARE_CAP * 10) break;
     wordSum += t.trim().split(/\s+/).length * c;
     lenSum += t.length * c;
+    counted += c;
   }
-  if (named('text') || wordSum / texts >= 5 || lenSum / texts >= 60) return out('free_text', named('text') ? 0.8 : 0.65, 'long texts of several words');
+  const per = Math.max(1, counted);
+  if (named('text') || wordSum / per >= 5 || lenSum / per >= 60) return out('free_text', named('text') ? 0.8 : 0.65, 'long texts of several words');
   if (idNamed) return out('identifier', 0.6, 'name says identifier/code');
-  if (stats.distinct.size <= 50 && distinctRatio <= 0.2 && lenSum / texts <= 20) return out('code', 0.65, 'few short distinct values');
+  if (stats.distinct.size <= 50 && distinctRatio <= 0.2 && lenSum / per <= 20) return out('code', 0.65, 'few short distinct values');
   if (distinctRatio >= 0.95 && share((t) => /^[A-Za-z0-9._-]+$/.test(t) && /\d/.test(t)) >= 0.9) return out('identifier', 0.6, 'unique codes');
   if (wordy || share((t) => /\p{L}/u.test(t)) >= 0.9) return out('label', 0.5, `short texts${failedValidator}`);
   return out('unknown', 0.3, `no rule matched${failedValidator}`);

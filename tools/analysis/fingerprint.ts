@@ -187,22 +187,25 @@ export function computeColumnStats(values: readonly IrValue[]): ColumnStats {
 
     // Kinds.
     const trimmed = t.trim();
-    const isInt = INTEGER.test(trimmed);
-    const isDec = !isInt && DECIMAL.test(trimmed);
-    const lowerT = trimmed.toLowerCase();
+    const tl = trimmed.length;
+    const c0 = trimmed.charCodeAt(0);
+    // Cheap guards first: most regexes can only match texts of a given first character, length or content.
+    const startsNumeric = (c0 >= 48 && c0 <= 57) || c0 === 43 || c0 === 45 || c0 === 46;
+    const isInt = startsNumeric && INTEGER.test(trimmed);
+    const isDec = startsNumeric && !isInt && DECIMAL.test(trimmed);
     let kind = -1;
     if (isInt) kind = 0;
     else if (isDec) kind = 1;
-    else if (BOOLEAN_WORDS.has(lowerT)) kind = 2;
-    else if (TIMESTAMP.test(trimmed)) kind = 4;
-    else if (dateYear(trimmed) !== null) kind = 3;
-    else if (TIME.test(trimmed)) kind = 5;
-    else if (UUID.test(trimmed)) kind = 6;
-    else if (EMAIL_SHAPE.test(trimmed)) kind = 7;
-    else if (URL_SHAPE.test(trimmed)) kind = 8;
-    else if (IPV4.test(trimmed) || (trimmed.includes(':') && IPV6.test(trimmed))) kind = 9;
-    else if (PHONE_SHAPE.test(trimmed) && digit >= 7) kind = 10;
-    else if ((trimmed[0] === '{' || trimmed[0] === '[') && (trimmed.endsWith('}') || trimmed.endsWith(']'))) kind = 11;
+    else if (tl <= 5 && BOOLEAN_WORDS.has(trimmed.toLowerCase())) kind = 2;
+    else if (startsNumeric && tl >= 16 && tl <= 35 && TIMESTAMP.test(trimmed)) kind = 4;
+    else if (startsNumeric && tl >= 8 && tl <= 10 && dateYear(trimmed) !== null) kind = 3;
+    else if (startsNumeric && tl <= 15 && trimmed.includes(':') && TIME.test(trimmed)) kind = 5;
+    else if (tl === 36 && UUID.test(trimmed)) kind = 6;
+    else if (trimmed.includes('@') && EMAIL_SHAPE.test(trimmed)) kind = 7;
+    else if ((trimmed.includes('://') || trimmed.startsWith('www.')) && URL_SHAPE.test(trimmed)) kind = 8;
+    else if ((startsNumeric && tl <= 15 && IPV4.test(trimmed)) || (trimmed.includes(':') && IPV6.test(trimmed))) kind = 9;
+    else if (digit >= 7 && PHONE_SHAPE.test(trimmed)) kind = 10;
+    else if ((c0 === 123 || c0 === 91) && (trimmed.endsWith('}') || trimmed.endsWith(']'))) kind = 11;
     else if (len > 0 && upper + lower === n) kind = 12;
     else if (len > 0 && upper + lower + digit === n) kind = 13;
     if (kind >= 0) f[8 + kind]! += cw;
@@ -283,6 +286,25 @@ export function computeColumnStats(values: readonly IrValue[]): ColumnStats {
     for (let i = start; i < end; i++) f[i] = f[i]! * weight;
   }
   return { rows, nulls, nonNull, distinct, kinds, binary, fingerprint: normalise(f) };
+}
+
+/** Distinct values a share is measured on at most: beyond this the first ones seen stand for the rest. */
+export const SHARE_CAP = 2_000;
+
+/**
+ * Share of the non-null text values (weighted by count) that pass `test`, measured on at most `cap` distinct values
+ * so that the cost of a check does not grow with the sample. 0 when there are none.
+ */
+export function shareOf(stats: Pick<ColumnStats, 'distinct'>, test: (text: string) => boolean, cap = SHARE_CAP): number {
+  let n = 0;
+  let total = 0;
+  let seen = 0;
+  for (const [t, c] of stats.distinct) {
+    if (seen++ >= cap) break;
+    total += c;
+    if (test(t)) n += c;
+  }
+  return total === 0 ? 0 : n / total;
 }
 
 /** The vector scaled to unit length (all zeros stays all zeros: a column with no rows). */

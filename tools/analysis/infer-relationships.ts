@@ -2,7 +2,7 @@
 import type { Catalog, TableDef } from '../../core/catalog.js';
 import type { InferredRelationship } from '../../core/profile.js';
 import { nameTokens } from '../planning/identifiers.js';
-import type { ColumnStats } from './fingerprint.js';
+import { SHARE_CAP, type ColumnStats } from './fingerprint.js';
 import type { TableSample } from './sample-table.js';
 import { valueText } from './value-shapes.js';
 
@@ -70,6 +70,14 @@ export function inferRelationships(catalog: Catalog, evidence: RelationshipEvide
   for (const t of catalog.tables) {
     if (t.primaryKey.length > 0) keys.push({ table: t, columns: t.primaryKey });
     for (const u of t.uniques) if (u.columns.join(',') !== t.primaryKey.join(',')) keys.push({ table: t, columns: u.columns });
+    // Tables without any declared key (CSV imports, legacy files): columns unique and never null in a complete sample
+    // act as candidate keys.
+    if (t.primaryKey.length === 0 && t.uniques.length === 0 && evidence.samples.get(t.name)?.complete) {
+      for (const c of t.columns) {
+        const s = evidence.stats.get(t.name)?.get(c.name);
+        if (s && s.rows > 1 && s.nulls === 0 && s.distinct.size === s.rows) keys.push({ table: t, columns: [c.name] });
+      }
+    }
   }
 
   for (const a of catalog.tables) {
@@ -95,9 +103,14 @@ export function inferRelationships(catalog: Catalog, evidence: RelationshipEvide
         const name = nameEvidence(col.name, b.name, k);
         const idLike = ID_WORDS.has(nameTokens(col.name).at(-1) ?? '') || semantic === 'identifier';
         if (name === 0 && !(idLike && s.distinct.size >= 3)) continue;
+        // Measured on at most SHARE_CAP distinct values: an estimate whose cost does not grow with the sample.
         let found = 0;
-        for (const v of s.distinct.keys()) if (kStats.distinct.has(v)) found++;
-        const inclusion = found / s.distinct.size;
+        let measured = 0;
+        for (const v of s.distinct.keys()) {
+          if (measured++ >= SHARE_CAP) break;
+          if (kStats.distinct.has(v)) found++;
+        }
+        const inclusion = found / Math.min(measured, s.distinct.size);
         const keyComplete = evidence.samples.get(b.name)?.complete ?? false;
         // Against a sampled key, missing values may just be outside the sample: demand less, trust less.
         const needed = keyComplete ? MIN_INCLUSION : 0.5;

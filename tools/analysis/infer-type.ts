@@ -1,6 +1,6 @@
 // The type a column's data actually has (e.g. dates kept as text), read from the distinct values of its sample.
 import type { LogicalType } from '../../core/catalog.js';
-import type { ColumnStats } from './fingerprint.js';
+import { SHARE_CAP, shareOf, type ColumnStats } from './fingerprint.js';
 import { BOOLEAN_WORDS, DATE_FORMATS, DECIMAL, INTEGER, TIME, TIMESTAMP, UUID, parseDateIn } from './value-shapes.js';
 
 export interface InferredType {
@@ -22,12 +22,9 @@ export function inferType(declared: LogicalType, stats: ColumnStats, agreement =
   const texts = stats.nonNull - stats.binary;
   const textual = TEXTUAL.has(declared.kind) || Object.keys(stats.kinds).length > 1;
   if (!textual || texts === 0) return { type: declared };
-  const need = Math.ceil(texts * agreement);
-  const share = (test: (t: string) => boolean) => {
-    let n = 0;
-    for (const [t, c] of stats.distinct) if (test(t.trim())) n += c;
-    return n;
-  };
+  // Shares are measured on a bounded number of distinct values (see SHARE_CAP), as fractions of what was measured.
+  const need = agreement;
+  const share = (test: (t: string) => boolean) => shareOf(stats, (t) => test(t.trim()), SHARE_CAP * 2);
 
   const words = new Set<string>();
   for (const t of stats.distinct.keys()) words.add(t.trim().toLowerCase());

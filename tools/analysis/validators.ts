@@ -79,10 +79,10 @@ export const CURRENCY_CODES = new Set(
 );
 
 const GENERIC_TLDS = new Set(
-  'com org net edu gov mil int info biz name pro aero coop museum mobi asia tel travel jobs cat io ai app dev co me tv cloud online shop site tech xyz email local'.split(' '),
+  'com org net edu gov mil int info biz name pro aero coop museum mobi asia tel travel jobs cat io ai app dev co me tv cloud online shop site tech xyz email local example test'.split(' '),
 );
 
-/** E-mail shape with a real top-level domain (generic or country code). */
+/** E-mail shape with a real top-level domain (generic, country code, or the RFC 2606 reserved `example`/`test`). */
 export function isEmail(text: string): boolean {
   const m = /^[A-Za-z0-9._%+'-]+@([A-Za-z0-9-]+\.)+([A-Za-z]{2,})$/.exec(text.trim());
   if (!m) return false;
