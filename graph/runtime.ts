@@ -11,6 +11,7 @@ import { createMapper } from '../agents/mapper.js';
 import { createSchemaAnalyst } from '../agents/schema-analyst.js';
 import { createVerifier } from '../agents/verifier.js';
 import { openConnections, type Connections } from '../tools/ingest/connections.js';
+import { mappingModelFromEnv } from '../tools/llm/mapping-model.js';
 import { openStore, type SenseiStore } from '../tools/store/sensei-store.js';
 import { createMigrationGraph, type MigrationGraph } from './migration-graph.js';
 import type { MigrationStateT } from './state.js';
@@ -72,7 +73,7 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
   const graph = createMigrationGraph({
     checkpointer: store.checkpointer,
     analyst: createSchemaAnalyst(),
-    mapper: createMapper(),
+    mapper: createMapper({ model: mappingModelFromEnv() }),
     amani: createAmani(),
     verifier: createVerifier(),
     errors: {
