@@ -13,6 +13,8 @@ import { createSchemaAnalyst } from '../agents/schema-analyst.js';
 import { createVerifier } from '../agents/verifier.js';
 import { openConnections, type Connections } from '../tools/ingest/connections.js';
 import { acquireRunLock, type RunLock } from '../tools/execution/run-lock.js';
+import { mappingModelFromEnv } from '../tools/llm/mapping-model.js';
+import { createPatternLibrary } from '../tools/patterns/pattern-library.js';
 import { openStore, type SenseiStore } from '../tools/store/sensei-store.js';
 import { createMigrationGraph, type MigrationGraph } from './migration-graph.js';
 import type { MigrationStateT } from './state.js';
@@ -24,8 +26,11 @@ export interface SenseiRuntimeOptions {
   storeUrl?: string;
   onProgress?: (runId: string, p: TableProgress) => void;
   onStage?: (runId: string, stage: Stage) => void;
-  /** The pattern library that learns approved and corrected mappings. Default: none (nothing is learned). */
-  patterns?: PatternLibrary;
+  /**
+   * The pattern library the mapper asks first and that learns approved and corrected mappings. Default: the pgvector
+   * library on the store; `null` for none (nothing is asked or learned).
+   */
+  patterns?: PatternLibrary | null;
 }
 
 /** What a run came to. Never thrown: failures are in `status` and `error` (errors as values). */
@@ -79,10 +84,11 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
     open.delete(runId);
     if (c) await (await c.catch(() => null))?.close();
   };
+  const patterns = options.patterns === undefined ? createPatternLibrary(store.pool) : options.patterns;
   const graph = createMigrationGraph({
     checkpointer: store.checkpointer,
     analyst: createSchemaAnalyst(),
-    mapper: createMapper(),
+    mapper: createMapper({ model: mappingModelFromEnv(), patterns }),
     amani: createAmani(),
     verifier: createVerifier(),
     errors: {
@@ -105,7 +111,7 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
     audit: async (runId, entry) => {
       await store.recordApproval({ runId, decision: entry.decision, by: entry.by, ...(entry.reason ? { reason: entry.reason } : {}), detail: entry.detail });
     },
-    ...(options.patterns ? { patterns: options.patterns } : {}),
+    ...(patterns ? { patterns } : {}),
   });
 
   const drive = async (runId: string, input: unknown): Promise<RunResult> => {

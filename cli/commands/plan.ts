@@ -4,8 +4,8 @@ import type { SenseiConfig } from '../../core/config.js';
 import { allMappings, type Plan } from '../../core/plan.js';
 import { createMapper } from '../../agents/mapper.js';
 import { createSchemaAnalyst } from '../../agents/schema-analyst.js';
-import { createChatModel, describeLlm, llmSettingsFromEnv } from '../../tools/llm/chat-model.js';
-import { createOpenAiMappingModel } from '../../tools/llm/mapping-model.js';
+import { describeLlm, llmSettingsFromEnv } from '../../tools/llm/chat-model.js';
+import { mappingModelFromEnv } from '../../tools/llm/mapping-model.js';
 import { openConnections } from '../../tools/ingest/connections.js';
 
 export const PLAN_HELP = `Usage: sensei plan -c sensei.yaml [--json]
@@ -63,9 +63,8 @@ function human(plan: Plan, llm: string): string {
 
 /** Plans the migration a config describes. The target is only read. */
 export async function runPlan(config: SenseiConfig, baseDir: string, json: boolean): Promise<number> {
-  const settings = llmSettingsFromEnv();
-  const llm = describeLlm(settings);
-  const model = settings ? createOpenAiMappingModel(createChatModel(settings), settings.model) : null;
+  const llm = describeLlm(llmSettingsFromEnv());
+  const model = mappingModelFromEnv();
   const conns = await openConnections(config, baseDir);
   try {
     const source = await createSchemaAnalyst().analyze(conns.source);

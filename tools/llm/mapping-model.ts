@@ -2,6 +2,7 @@
 import type { ChatOpenAI } from '@langchain/openai';
 import { z } from 'zod';
 import type { MappingPrompt } from '../../prompts/mapping-prompt.js';
+import { createChatModel, llmSettingsFromEnv } from './chat-model.js';
 
 /** What a model answers for one column. Untrusted: the target is checked against the schema, the SQL against the allow-list. */
 export const MappingProposal = z.object({
@@ -33,4 +34,10 @@ export function createOpenAiMappingModel(chat: ChatOpenAI, description: string):
       return MappingProposal.parse(out);
     },
   };
+}
+
+/** The mapping model the environment configures (OPENAI_API_KEY, OPENAI_BASE_URL, SENSEI_MODEL), or null without a key. */
+export function mappingModelFromEnv(env: NodeJS.ProcessEnv = process.env): MappingModel | null {
+  const settings = llmSettingsFromEnv(env);
+  return settings ? createOpenAiMappingModel(createChatModel(settings), settings.model) : null;
 }

@@ -63,7 +63,8 @@ export function columnTransform(options: {
   let transformation = `CAST(${v} AS ${options.targetType})`;
   const format = options.sourceFormat;
 
-  if (format?.kind === 'date' && (info.family === 'date' || info.family === 'timestamp')) {
+  // ISO dates need no more than the cast (and its date_format rule below).
+  if (format?.kind === 'date' && format.format !== 'YYYY-MM-DD' && (info.family === 'date' || info.family === 'timestamp')) {
     const shape = DATE_FORMAT_RE[format.format];
     transformation = `CAST(to_date(btrim(${v}), ${quoteLiteral(format.format)}) AS ${options.targetType})`;
     guard('date_format', `${v} ~ '${shape}'`, `not a date in ${format.format} form`);

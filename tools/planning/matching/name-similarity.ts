@@ -46,6 +46,26 @@ export function canonicalWords(name: string): Word[] {
   return out;
 }
 
+const wordIds = new Map<string, number>();
+const pairMemo = new Map<number, number>();
+const idOf = (w: string): number => {
+  let id = wordIds.get(w);
+  if (id === undefined) wordIds.set(w, (id = wordIds.size));
+  return id;
+};
+
+/** {@link wordSimilarity}, memoised per word pair (schemas reuse few words many times). */
+function memoWordSimilarity(a: string, b: string): number {
+  if (a === b) return 1;
+  const key = idOf(a) * 1_048_576 + idOf(b);
+  let s = pairMemo.get(key);
+  if (s === undefined) {
+    if (pairMemo.size > 1_000_000) pairMemo.clear();
+    pairMemo.set(key, (s = wordSimilarity(a, b)));
+  }
+  return s;
+}
+
 /** Similarity of two canonical words: 1 equal, 0.8 related, 0.75 one a prefix (≥ 3 letters) of the other, else 0. */
 export function wordSimilarity(a: string, b: string): number {
   if (a === b) return 1;
@@ -61,21 +81,21 @@ export function wordSimilarity(a: string, b: string): number {
  */
 export function wordsSimilarity(a: Word[], b: Word[]): number {
   if (a.length === 0 || b.length === 0) return 0;
-  const used = new Set<number>();
+  const used = new Uint8Array(b.length);
   let matched = 0;
   for (const wa of a) {
     let best = 0;
     let bestJ = -1;
     for (let j = 0; j < b.length; j++) {
-      if (used.has(j)) continue;
-      const s = wordSimilarity(wa.word, b[j]!.word);
+      if (used[j]) continue;
+      const s = memoWordSimilarity(wa.word, b[j]!.word);
       if (s > best) {
         best = s;
         bestJ = j;
       }
     }
     if (bestJ >= 0) {
-      used.add(bestJ);
+      used[bestJ] = 1;
       matched += best * Math.min(wa.weight, b[bestJ]!.weight) * 2;
     }
   }
@@ -83,11 +103,34 @@ export function wordsSimilarity(a: Word[], b: Word[]): number {
   return Math.min(1, matched / total);
 }
 
+const strippedCache = new Map<string, Word[]>();
+const tokenKeyCache = new Map<string, string>();
+
+/** `canonicalWords(name)` without the words of `table`, memoised. */
+function strippedWords(name: string, table: string): Word[] {
+  const key = `${table}\u0000${name}`;
+  let w = strippedCache.get(key);
+  if (!w) {
+    if (strippedCache.size > 200_000) strippedCache.clear();
+    strippedCache.set(key, (w = withoutTableWords(canonicalWords(name), canonicalWords(table))));
+  }
+  return w;
+}
+
+function tokenKey(name: string): string {
+  let k = tokenKeyCache.get(name);
+  if (k === undefined) {
+    if (tokenKeyCache.size > 200_000) tokenKeyCache.clear();
+    tokenKeyCache.set(name, (k = nameTokens(name).join('_')));
+  }
+  return k;
+}
+
 /** Words of `words` without those naming the table (`EMP.EMP_FNM` → `first name`), unless nothing would remain. */
 export function withoutTableWords(words: Word[], table: Word[]): Word[] {
   const tableWords = new Set(table.filter((w) => w.weight === 1).map((w) => w.word));
   const rest = words.filter((w) => !tableWords.has(w.word));
-  return rest.some((w) => w.weight === 1) ? rest : words;
+  return rest.length < words.length && rest.some((w) => w.weight === 1) ? rest : words;
 }
 
 export interface NameSimilarity {
@@ -101,16 +144,14 @@ export interface NameSimilarity {
  */
 export function nameSimilarity(a: string, b: string, tables?: { a: string; b: string }): NameSimilarity {
   if (a === b) return { score: 1, reason: 'identical names' };
-  const ta = nameTokens(a).join('_');
-  const tb = nameTokens(b).join('_');
-  if (ta === tb) return { score: 0.99, reason: 'same name in another naming convention' };
+  if (tokenKey(a) === tokenKey(b)) return { score: 0.99, reason: 'same name in another naming convention' };
   const wa = canonicalWords(a);
   const wb = canonicalWords(b);
   let score = wordsSimilarity(wa, wb);
   if (tables) {
-    const sa = withoutTableWords(wa, canonicalWords(tables.a));
-    const sb = withoutTableWords(wb, canonicalWords(tables.b));
-    score = Math.max(score, wordsSimilarity(sa, sb), wordsSimilarity(sa, wb), wordsSimilarity(wa, sb));
+    const sa = strippedWords(a, tables.a);
+    const sb = strippedWords(b, tables.b);
+    if (sa !== wa || sb !== wb) score = Math.max(score, wordsSimilarity(sa, sb), sa !== wa ? wordsSimilarity(sa, wb) : 0, sb !== wb ? wordsSimilarity(wa, sb) : 0);
   }
   if (score >= 0.999) return { score: 0.97, reason: 'same words after expanding abbreviations and synonyms' };
   if (score === 0) return { score: 0, reason: 'no common words' };
@@ -119,8 +160,7 @@ export function nameSimilarity(a: string, b: string, tables?: { a: string; b: st
 
 /** A key that equal canonical names share: used to find candidate tables without comparing every pair. */
 export function nameKey(name: string, table?: string): string {
-  const words = canonicalWords(name);
-  const w = table ? withoutTableWords(words, canonicalWords(table)) : words;
+  const w = table ? strippedWords(name, table) : canonicalWords(name);
   return w
     .filter((x) => x.weight === 1)
     .map((x) => x.word)
