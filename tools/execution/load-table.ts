@@ -204,7 +204,7 @@ async function loadFrom(deps: LoadTableDeps, mapping: TableMapping, sourceTable:
   return cp;
 }
 
-interface TableContext {
+export interface TableContext {
   mapping: TableMapping;
   sourceTable: TableDef;
   targetTable: string;
@@ -213,7 +213,7 @@ interface TableContext {
   rules: Array<TableMapping['columns'][number]['validationRules'][number] & { column: string }>;
 }
 
-function tableContext(mapping: TableMapping, sourceTable: TableDef, target: TargetConnector): TableContext {
+export function tableContext(mapping: TableMapping, sourceTable: TableDef, target: TargetConnector): TableContext {
   return {
     mapping,
     sourceTable,
@@ -227,7 +227,7 @@ function tableContext(mapping: TableMapping, sourceTable: TableDef, target: Targ
 type EntryFn = (r: number, e: Omit<ErrorQueueEntry, 'table' | 'key' | 'row'>) => ErrorQueueEntry;
 
 /** Stage one batch, queue what fails validation, insert the rest; returns rows written. */
-async function loadBatch(s: TargetSession, ctx: TableContext, batch: Batch, hash: Hash, rejected: ErrorQueueEntry[], first: boolean): Promise<number> {
+export async function loadBatch(s: TargetSession, ctx: TableContext, batch: Batch, hash: Hash, rejected: ErrorQueueEntry[], first: boolean): Promise<number> {
   const names = batch.columns.map((c) => c.name);
   // One staging table per segment transaction (dropped at its end), emptied between batches.
   if (first) await s.query(`CREATE TEMP TABLE "_sensei_stage" ("_sensei_ord" integer, ${names.map((n) => `${quoteIdent(n)} text`).join(', ')}) ON COMMIT DROP`);
