@@ -149,9 +149,9 @@ async function loadFrom(deps: LoadTableDeps, mapping: TableMapping, sourceTable:
   const progress: TableProgress = { table: mapping.source, rowsRead: cp.rowsRead, rowsTotal, rowsWritten: cp.rowsWritten, rowsErrored: cp.rowsErrored, done: false };
   deps.onProgress?.({ ...progress });
   const ctx = tableContext(mapping, sourceTable, target);
-  const batches = deps.source
-    .readBatches(sourceTable, { batchSize, ...(cp.lastKey ? { afterKey: cp.lastKey } : {}), offset: cp.rowsRead })
-    [Symbol.asyncIterator]();
+  const batches = readAhead(
+    deps.source.readBatches(sourceTable, { batchSize, ...(cp.lastKey ? { afterKey: cp.lastKey } : {}), offset: cp.rowsRead })[Symbol.asyncIterator](),
+  );
   try {
     while (!cp.done) {
       const before = cp;
@@ -202,6 +202,34 @@ async function loadFrom(deps: LoadTableDeps, mapping: TableMapping, sourceTable:
   progress.done = true;
   deps.onProgress?.({ ...progress });
   return cp;
+}
+
+/**
+ * Asks the source for the next batch as soon as one is handed out, so reading batch n+1 overlaps writing batch n
+ * (at most two batches in memory). A failed read is reported when that batch is asked for.
+ */
+function readAhead<T>(it: AsyncIterator<T>): AsyncIterator<T> & { return(): Promise<IteratorResult<T>> } {
+  let pending: Promise<IteratorResult<T>> | null = null;
+  const fetch = (): Promise<IteratorResult<T>> => {
+    const p = it.next();
+    p.catch(() => undefined); // observed when awaited; never an unhandled rejection meanwhile
+    return p;
+  };
+  return {
+    async next() {
+      const current = pending ?? fetch();
+      pending = null;
+      const r = await current;
+      if (!r.done) pending = fetch();
+      return r;
+    },
+    async return() {
+      const left = pending;
+      pending = null;
+      await left?.catch(() => undefined);
+      return (await it.return?.()) ?? { done: true, value: undefined };
+    },
+  };
 }
 
 export interface TableContext {
