@@ -12,6 +12,7 @@ import { createLegacySample } from '../tools/demo/legacy-sample.js';
 import { loadConfig, parseConfig } from '../tools/ingest/load-config.js';
 import { PLAN_HELP, runPlan } from './commands/plan.js';
 import type { CommandKit } from './commands/kit.js';
+import { cmdErrors, ERRORS_HELP } from './commands/errors.js';
 import { cmdResume, RESUME_HELP } from './commands/resume.js';
 import { cmdServe } from './commands/serve.js';
 import { cmdToken } from './commands/token.js';
@@ -41,7 +42,7 @@ Commands:
   approve RUN_ID            approve (or --reject) a run that waits for approval, and continue it
   resume RUN_ID             continue an interrupted run from its last checkpoint
   status RUN_ID             show a run's status and per-table counts
-  errors list RUN_ID        show the rows a run queued instead of writing (decrypted for you)
+  errors list|show|retry RUN_ID  review the rows a run queued (decrypted for you) and replay them once fixed
   certificate verify FILE   check a certificate's signature, canonical form and hash chain
   serve [--port N]          the REST API, WebSocket chat with AMANI and the web console on one port
   token create|list|revoke  bearer tokens for stakeholders (viewer, approver, admin)
@@ -92,10 +93,7 @@ Options:
   status: `Usage: sensei status RUN_ID [--json]
 
 Shows a run's status, stage, per-table counts and certificate path.`,
-  errors: `Usage: sensei errors list RUN_ID [--json]
-
-Lists the rows a run put in the error queue instead of writing them: table, key, column, rule and reason. The values
-are stored encrypted (AES-256-GCM) and decrypted here with SENSEI_ENCRYPTION_KEY or the key file in SENSEI_HOME/keys.`,
+  errors: ERRORS_HELP,
   certificate: `Usage: sensei certificate verify FILE [--fingerprint HEX] [--json]
 
 Checks that FILE is byte-for-byte a canonical Sensei certificate, that its Ed25519 signature verifies and that its hash
@@ -297,24 +295,6 @@ async function cmdStatus(argv: string[]): Promise<number> {
   });
 }
 
-async function cmdErrors(argv: string[]): Promise<number> {
-  const { values, positionals } = args(argv, { json: { type: 'boolean' } }, 'errors');
-  if (values.help) return help('errors');
-  const [sub, runId] = positionals;
-  if (sub !== 'list' || !runId) throw new UsageError('usage: sensei errors list RUN_ID', { hint: 'see sensei errors --help' });
-  return withRuntime(true, async (rt) => {
-    const entries = await rt.store.listErrors(runId);
-    if (values.json) process.stdout.write(`${JSON.stringify({ run_id: runId, errors: entries }, null, 2)}\n`);
-    else {
-      process.stdout.write(`${entries.length} queued row(s) for run ${runId}\n`);
-      for (const e of entries) {
-        process.stdout.write(`  ${e.table} ${JSON.stringify(e.key)} column ${e.column ?? '-'} [${e.rule}] ${e.reason}\n`);
-      }
-    }
-    return EXIT.ok;
-  });
-}
-
 async function cmdCertificate(argv: string[]): Promise<number> {
   const { values, positionals } = args(argv, { fingerprint: { type: 'string' }, json: { type: 'boolean' } }, 'certificate');
   if (values.help) return help('certificate');
@@ -378,7 +358,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'status':
         return await cmdStatus(rest);
       case 'errors':
-        return await cmdErrors(rest);
+        return await cmdErrors(rest, kit);
       case 'certificate':
         return await cmdCertificate(rest);
       case 'serve':

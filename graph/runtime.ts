@@ -17,6 +17,7 @@ import { mappingModelFromEnv } from '../tools/llm/mapping-model.js';
 import { createPatternLibrary } from '../tools/patterns/pattern-library.js';
 import { openStore, type SenseiStore } from '../tools/store/sensei-store.js';
 import { createMigrationGraph, type MigrationGraph } from './migration-graph.js';
+import { retryQueuedRows, type RetryOptions, type RetryReport } from './retry-run.js';
 import type { MigrationStateT } from './state.js';
 
 export interface SenseiRuntimeOptions {
@@ -55,6 +56,8 @@ export interface SenseiRuntime {
   start(config: SenseiConfig, baseDir: string, options?: { preApproved?: boolean; runId?: string }): Promise<RunResult>;
   /** Continue a run that waits for approval with a stakeholder's answer (validated by AMANI). */
   resume(runId: string, answer: unknown): Promise<RunResult>;
+  /** Replay a finished run's queued rows, then verify and certify it again. */
+  retryErrors(runId: string, options?: RetryOptions): Promise<RetryReport>;
   /** Continue a run that was interrupted (killed, failed, stopped by its error policy) from its last checkpoint. */
   continueRun(runId: string): Promise<RunResult>;
   /** The run's state as last checkpointed (null when the store has no such run), and its approval request if it waits. */
@@ -189,6 +192,15 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
       // AMANI validates the answer inside the graph too; checking here keeps a malformed answer from touching the run.
       createAmani().parseAction(answer);
       return drive(runId, new Command({ resume: answer }));
+    },
+    async retryErrors(runId, opts = {}) {
+      if (!(await store.getRun(runId))) throw new RunStateError(`no run ${runId} in the store at ${store.location}`, { hint: 'check the run id and SENSEI_HOME / SENSEI_STORE_URL' });
+      const lock = acquireRunLock(options.home, runId);
+      try {
+        return await retryQueuedRows({ store, graph, home: options.home, certificatePath: (id) => join(options.home, 'certificates', `${id}.json`) }, runId, opts);
+      } finally {
+        lock.release();
+      }
     },
     async continueRun(runId) {
       const run = await store.getRun(runId);

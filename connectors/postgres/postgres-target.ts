@@ -67,6 +67,12 @@ export class PostgresTarget implements TargetConnector {
   async transaction<T>(fn: (session: TargetSession) => Promise<T>): Promise<T> {
     const client = await this.#connected().connect();
     let broken: Error | undefined;
+    // A connection killed while checked out (between two statements) reports here; without a listener the process
+    // would crash. The next statement then fails and the caller decides (retry from the checkpoint).
+    const onError = (e: Error): void => {
+      broken = e;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const session: TargetSession = {
@@ -88,6 +94,7 @@ export class PostgresTarget implements TargetConnector {
       await client.query('COMMIT');
       return result;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }

@@ -6,6 +6,7 @@ import type { QueryResult, TargetConnector, TargetSession } from '../../connecto
 export const CHECKPOINT_SCHEMA = '_sensei';
 const CHECKPOINTS = `"${CHECKPOINT_SCHEMA}"."checkpoints"`;
 const RUN_STATE = `"${CHECKPOINT_SCHEMA}"."run_state"`;
+const RETRIED = `"${CHECKPOINT_SCHEMA}"."retried"`;
 
 /** Where a table's load stands after its last committed segment. */
 export interface TableCheckpoint {
@@ -41,6 +42,19 @@ export async function ensureCheckpointTables(target: TargetConnector): Promise<v
     `CREATE TABLE IF NOT EXISTS ${RUN_STATE} (
        run_id text PRIMARY KEY, lifted_fks text NOT NULL, constraints_restored boolean NOT NULL DEFAULT false)`,
   );
+  // Error-queue entries a retry wrote, committed with the rows: the store is told afterwards, and told again if a
+  // crash came in between.
+  await target.query(`CREATE TABLE IF NOT EXISTS ${RETRIED} (run_id text NOT NULL, error_id bigint NOT NULL, PRIMARY KEY (run_id, error_id))`);
+}
+
+export async function recordRetried(s: Runner, runId: string, ids: number[]): Promise<void> {
+  if (ids.length > 0) await s.query(`INSERT INTO ${RETRIED} (run_id, error_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING`, [runId, ids]);
+}
+
+export async function readRetried(on: Runner, runId: string): Promise<number[]> {
+  if (!(await exists(on))) return [];
+  const r = await on.query<{ error_id: string }>(`SELECT error_id FROM ${RETRIED} WHERE run_id = $1`, [runId]);
+  return r.rows.map((row) => Number(row.error_id));
 }
 
 async function exists(on: Runner): Promise<boolean> {
@@ -133,7 +147,10 @@ export async function deleteRunCheckpoints(target: TargetConnector, runId: strin
   await target.transaction(async (s) => {
     await s.query(`DELETE FROM ${CHECKPOINTS} WHERE run_id = $1`, [runId]);
     await s.query(`DELETE FROM ${RUN_STATE} WHERE run_id = $1`, [runId]);
-    const left = await s.query<{ n: string }>(`SELECT (SELECT count(*) FROM ${CHECKPOINTS}) + (SELECT count(*) FROM ${RUN_STATE}) AS n`);
+    await s.query(`DELETE FROM ${RETRIED} WHERE run_id = $1`, [runId]);
+    const left = await s.query<{ n: string }>(
+      `SELECT (SELECT count(*) FROM ${CHECKPOINTS}) + (SELECT count(*) FROM ${RUN_STATE}) + (SELECT count(*) FROM ${RETRIED}) AS n`,
+    );
     if (Number(left.rows[0]?.n ?? 0) === 0) await s.query(`DROP SCHEMA "${CHECKPOINT_SCHEMA}" CASCADE`);
   });
 }

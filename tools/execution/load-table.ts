@@ -149,9 +149,9 @@ async function loadFrom(deps: LoadTableDeps, mapping: TableMapping, sourceTable:
   const progress: TableProgress = { table: mapping.source, rowsRead: cp.rowsRead, rowsTotal, rowsWritten: cp.rowsWritten, rowsErrored: cp.rowsErrored, done: false };
   deps.onProgress?.({ ...progress });
   const ctx = tableContext(mapping, sourceTable, target);
-  const batches = deps.source
-    .readBatches(sourceTable, { batchSize, ...(cp.lastKey ? { afterKey: cp.lastKey } : {}), offset: cp.rowsRead })
-    [Symbol.asyncIterator]();
+  const batches = readAhead(
+    deps.source.readBatches(sourceTable, { batchSize, ...(cp.lastKey ? { afterKey: cp.lastKey } : {}), offset: cp.rowsRead })[Symbol.asyncIterator](),
+  );
   try {
     while (!cp.done) {
       const before = cp;
@@ -204,7 +204,35 @@ async function loadFrom(deps: LoadTableDeps, mapping: TableMapping, sourceTable:
   return cp;
 }
 
-interface TableContext {
+/**
+ * Asks the source for the next batch as soon as one is handed out, so reading batch n+1 overlaps writing batch n
+ * (at most two batches in memory). A failed read is reported when that batch is asked for.
+ */
+function readAhead<T>(it: AsyncIterator<T>): AsyncIterator<T> & { return(): Promise<IteratorResult<T>> } {
+  let pending: Promise<IteratorResult<T>> | null = null;
+  const fetch = (): Promise<IteratorResult<T>> => {
+    const p = it.next();
+    p.catch(() => undefined); // observed when awaited; never an unhandled rejection meanwhile
+    return p;
+  };
+  return {
+    async next() {
+      const current = pending ?? fetch();
+      pending = null;
+      const r = await current;
+      if (!r.done) pending = fetch();
+      return r;
+    },
+    async return() {
+      const left = pending;
+      pending = null;
+      await left?.catch(() => undefined);
+      return (await it.return?.()) ?? { done: true, value: undefined };
+    },
+  };
+}
+
+export interface TableContext {
   mapping: TableMapping;
   sourceTable: TableDef;
   targetTable: string;
@@ -213,7 +241,7 @@ interface TableContext {
   rules: Array<TableMapping['columns'][number]['validationRules'][number] & { column: string }>;
 }
 
-function tableContext(mapping: TableMapping, sourceTable: TableDef, target: TargetConnector): TableContext {
+export function tableContext(mapping: TableMapping, sourceTable: TableDef, target: TargetConnector): TableContext {
   return {
     mapping,
     sourceTable,
@@ -227,7 +255,7 @@ function tableContext(mapping: TableMapping, sourceTable: TableDef, target: Targ
 type EntryFn = (r: number, e: Omit<ErrorQueueEntry, 'table' | 'key' | 'row'>) => ErrorQueueEntry;
 
 /** Stage one batch, queue what fails validation, insert the rest; returns rows written. */
-async function loadBatch(s: TargetSession, ctx: TableContext, batch: Batch, hash: Hash, rejected: ErrorQueueEntry[], first: boolean): Promise<number> {
+export async function loadBatch(s: TargetSession, ctx: TableContext, batch: Batch, hash: Hash, rejected: ErrorQueueEntry[], first: boolean): Promise<number> {
   const names = batch.columns.map((c) => c.name);
   // One staging table per segment transaction (dropped at its end), emptied between batches.
   if (first) await s.query(`CREATE TEMP TABLE "_sensei_stage" ("_sensei_ord" integer, ${names.map((n) => `${quoteIdent(n)} text`).join(', ')}) ON COMMIT DROP`);

@@ -1,0 +1,152 @@
+// `npm run bench -- --scale N`: the MySQL employees sample ×N in MariaDB, migrated into a fresh PostgreSQL database by
+// Sensei (full pipeline: validation, checkpoints, hashing, verification, certificate) and, when installed, by pgloader.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { parseConfig } from '../tools/ingest/load-config.js';
+import { createRuntime } from '../graph/runtime.js';
+
+const { values } = parseArgs({
+  options: { scale: { type: 'string', default: '30' }, 'batch-size': { type: 'string', default: '10000' }, 'skip-pgloader': { type: 'boolean' }, profile: { type: 'boolean' } },
+});
+const scale = Number(values.scale);
+const batchSize = Number(values['batch-size']);
+const datasets = resolve(process.env.SENSEI_DATASETS ?? '../shared/datasets');
+const employees = join(datasets, 'employees');
+const MYSQL = process.env.SENSEI_BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/';
+const PG = process.env.SENSEI_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const TABLES = ['department', 'employee', 'dept_emp', 'dept_manager', 'title', 'salary'];
+
+function withDb(url: string, db: string): string {
+  const u = new URL(url);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+/** Builds (or reuses) `sensei_bench_emp_xN` in MariaDB; returns its total row count. */
+async function sourceDatabase(): Promise<{ name: string; rows: number }> {
+  const name = `sensei_bench_emp_x${scale}`;
+  const admin = await mysql.createConnection({ uri: MYSQL, multipleStatements: true });
+  try {
+    const [dbs] = await admin.query('SELECT schema_name FROM information_schema.schemata WHERE schema_name = ?', [name]);
+    if ((dbs as unknown[]).length > 0) {
+      const [ok] = await admin.query(`SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = ? AND table_name = 'bench_ready'`, [name]);
+      if (Number((ok as Array<{ n: number }>)[0]?.n) === 1) return { name, rows: await countMysql(admin, name) };
+      await admin.query(`DROP DATABASE \`${name}\``);
+    }
+    if (!existsSync(join(employees, 'employee.sql'))) throw new Error(`no employees dataset at ${employees}: set SENSEI_DATASETS`);
+    process.stderr.write(`building ${name} in MariaDB (×${scale})…\n`);
+    const schema = readFileSync(join(employees, 'employee.sql'), 'utf8');
+    const ddl = schema.slice(schema.indexOf('CREATE TABLE employee'), schema.indexOf('CREATE OR REPLACE VIEW'));
+    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4; USE \`${name}\`; ${ddl}`);
+    for (const f of ['load_department.sql', 'load_employee.sql', 'load_dept_emp.sql', 'load_dept_manager.sql', 'load_title.sql', 'load_salary1.sql']) {
+      await admin.query(readFileSync(join(employees, f), 'utf8'));
+    }
+    const copy = { employee: 'birth_date, first_name, last_name, gender, hire_date', dept_emp: 'dept_no, from_date, to_date', dept_manager: 'dept_no, from_date, to_date', title: 'title, from_date, to_date', salary: 'amount, from_date, to_date' };
+    for (let k = 1; k < scale; k++) {
+      for (const [t, cols] of Object.entries(copy)) {
+        await admin.query(`INSERT INTO \`${t}\` (emp_no, ${cols}) SELECT emp_no + ${k * 1_000_000}, ${cols} FROM \`${t}\` WHERE emp_no < 1000000`);
+      }
+    }
+    await admin.query('CREATE TABLE bench_ready (x int)');
+    return { name, rows: await countMysql(admin, name) };
+  } finally {
+    await admin.end();
+  }
+}
+
+async function countMysql(c: mysql.Connection, db: string): Promise<number> {
+  let n = 0;
+  for (const t of TABLES) {
+    const [r] = await c.query(`SELECT count(*) AS n FROM \`${db}\`.\`${t}\``);
+    n += Number((r as Array<{ n: number }>)[0]?.n);
+  }
+  return n;
+}
+
+async function freshPg(name: string): Promise<string> {
+  const c = new pg.Client({ connectionString: PG });
+  await c.connect();
+  try {
+    await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await c.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await c.end();
+  }
+  return withDb(PG, name);
+}
+
+async function dropPg(name: string): Promise<void> {
+  const c = new pg.Client({ connectionString: PG });
+  await c.connect();
+  await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).finally(() => c.end());
+}
+
+async function runSensei(source: string): Promise<{ rows: number; seconds: number; executeSeconds: number; peakMb: number; status: string }> {
+  const targetDb = `sensei_bench_tgt_${process.pid}`;
+  const target = await freshPg(targetDb);
+  const home = mkdtempSync(join(tmpdir(), 'sensei-bench-'));
+  const stages = new Map<string, number>();
+  const rt = await createRuntime({ home, onStage: (_id, s) => stages.set(s, Date.now()) });
+  try {
+    const config = parseConfig({ source: { url: withDb(MYSQL, source) }, target: { url: target }, strategy: { batch_size: batchSize } }, 'bench');
+    const t0 = Date.now();
+    const r = await rt.start(config, process.cwd(), { preApproved: true });
+    const t1 = Date.now();
+    if (r.error) process.stderr.write(`sensei run failed: ${r.error.message}\n`);
+    const rows = r.tables.reduce((a, t) => a + t.rows_written, 0);
+    const executeSeconds = ((stages.get('verify') ?? t1) - (stages.get('execute') ?? t0)) / 1000;
+    return { rows, seconds: (t1 - t0) / 1000, executeSeconds, peakMb: process.resourceUsage().maxRSS / 1024, status: r.status };
+  } finally {
+    await rt.close();
+    rmSync(home, { recursive: true, force: true });
+    await dropPg(targetDb);
+  }
+}
+
+async function runPgloader(source: string): Promise<{ rows: number; seconds: number; peakMb: number } | null> {
+  const which = spawnSync('which', ['pgloader']);
+  if (which.status !== 0 || values['skip-pgloader']) return null;
+  const targetDb = `sensei_bench_pgl_${process.pid}`;
+  const target = await freshPg(targetDb);
+  try {
+    const t0 = Date.now();
+    const r = spawnSync('/usr/bin/time', ['-f', 'PEAK_KB=%M', 'pgloader', '--quiet', withDb(MYSQL, source).replace(/^mysql:/, 'mysql:'), target.replace(/^postgres:/, 'postgresql:')], { encoding: 'utf8' });
+    const seconds = (Date.now() - t0) / 1000;
+    if (r.status !== 0) process.stderr.write(`pgloader exited with ${r.status}: ${r.stderr.slice(-2000)}\n`);
+    const peakKb = Number(/PEAK_KB=(\d+)/.exec(r.stderr)?.[1] ?? 0);
+    const c = new pg.Client({ connectionString: target });
+    await c.connect();
+    let rows = 0;
+    try {
+      for (const t of TABLES) {
+        const res = await c.query(`SELECT count(*)::int AS n FROM "${source}"."${t}"`).catch(() => c.query(`SELECT count(*)::int AS n FROM "${t}"`));
+        rows += Number(res.rows[0]?.n ?? 0);
+      }
+    } finally {
+      await c.end();
+    }
+    return { rows, seconds, peakMb: peakKb / 1024 };
+  } finally {
+    await dropPg(targetDb);
+  }
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+const src = await sourceDatabase();
+process.stderr.write(`source: ${src.name}, ${fmt(src.rows)} rows; batch size ${batchSize}\n`);
+const sensei = await runSensei(src.name);
+const line = (name: string, rows: number, s: number, mb: number, extra = ''): string =>
+  `${name.padEnd(10)} ${fmt(rows).padStart(10)} rows  ${s.toFixed(1).padStart(7)} s  ${fmt(rows / s).padStart(9)} rows/s  peak ${fmt(mb)} MB${extra}`;
+const out = [line('sensei', sensei.rows, sensei.seconds, sensei.peakMb, `  (execute stage ${sensei.executeSeconds.toFixed(1)} s = ${fmt(sensei.rows / sensei.executeSeconds)} rows/s; status ${sensei.status})`)];
+const pgl = await runPgloader(src.name);
+if (pgl) {
+  out.push(line('pgloader', pgl.rows, pgl.seconds, pgl.peakMb));
+  out.push(`ratio sensei/pgloader (whole run): ${(sensei.rows / sensei.seconds / (pgl.rows / pgl.seconds)).toFixed(2)}×`);
+} else out.push('pgloader: not installed (apt-get install pgloader) — skipped');
+process.stdout.write(`${out.join('\n')}\n`);
