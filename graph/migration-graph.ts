@@ -9,6 +9,8 @@ import type { SchemaAnalyst } from '../agents/schema-analyst.js';
 import type { Verifier } from '../agents/verifier.js';
 import { issueCertificate } from '../tools/certification/issue-certificate.js';
 import { executePlan } from '../tools/execution/execute-plan.js';
+import { captureSource } from '../tools/verification/capture-source.js';
+import { loadCapture, type CaptureStore } from '../tools/verification/capture-store.js';
 import type { Connections } from '../tools/ingest/connections.js';
 import { NODE } from './node-names.js';
 import { MigrationState, type MigrationStateT, type MigrationUpdate } from './state.js';
@@ -20,6 +22,8 @@ export interface MigrationGraphDeps {
   amani: Amani;
   verifier: Verifier;
   errors: ErrorSink;
+  /** Where the source capture and validation results are kept; without it the graph verifies without a capture. */
+  captures?: CaptureStore;
   /** Opens (once per run and process) the run's source and target. */
   connections(state: MigrationStateT): Promise<Connections>;
   /** Where the certificate of a run is written. */
@@ -69,6 +73,27 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
     return { approval: decision, stage: 'approve', status: decision.decision === 'approve' ? 'running' : 'rejected' };
   };
 
+  // The source as it will look after transformation, before anything is written: verification compares with this.
+  const capture = async (state: MigrationStateT): Promise<MigrationUpdate> => {
+    if (!deps.captures) return { capturedAt: null };
+    await stage(state, 'capture');
+    const { source, target } = await deps.connections(state);
+    const store = deps.captures;
+    const at = new Date().toISOString();
+    await captureSource(
+      {
+        source,
+        target,
+        batchSize: state.config.strategy.batch_size,
+        onProgress: (p) => deps.onProgress?.(state.runId, p),
+        onTable: (t) => store.saveTable(state.runId, at, t),
+      },
+      need(state.mappingPlan, 'plan'),
+      need(state.sourceCatalog, 'source catalog'),
+    );
+    return { capturedAt: at, stage: 'capture' };
+  };
+
   const execute = async (state: MigrationStateT): Promise<MigrationUpdate> => {
     await stage(state, 'execute');
     const { source, target } = await deps.connections(state);
@@ -94,13 +119,16 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
       plan: need(state.mappingPlan, 'plan'),
       plannedTarget: need(state.plannedTarget, 'planned target'),
       outcomes: state.outcomes,
+      ...(deps.captures ? { capture: await loadCapture(deps.captures, state.runId), rules: state.config.rules } : {}),
     });
+    await deps.captures?.saveValidation(state.runId, report);
     return { verification: report, stage: 'verify', status: report.passed ? 'running' : 'failed' };
   };
 
   const certify = async (state: MigrationStateT): Promise<MigrationUpdate> => {
     await stage(state, 'certify');
     const { source, target } = await deps.connections(state);
+    const captured = deps.captures ? await deps.captures.load(state.runId) : null;
     const issued = await issueCertificate({
       runId: state.runId,
       home: deps.home,
@@ -108,8 +136,10 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
       source: { dialect: source.dialect, database: source.database },
       target,
       plan: need(state.mappingPlan, 'plan'),
-      plannedTarget: need(state.plannedTarget, 'planned target'),
       outcomes: state.outcomes,
+      capture: captured,
+      rules: state.config.rules?.length ?? 0,
+      queries: state.config.queries?.length ?? 0,
       approval: need(state.approval, 'approval'),
       verification: need(state.verification, 'verification'),
     });
@@ -120,21 +150,23 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
     .addNode(NODE.analyze, analyze)
     .addNode(NODE.plan, plan)
     .addNode(NODE.approve, approve)
+    .addNode(NODE.capture, capture)
     .addNode(NODE.execute, execute)
     .addNode(NODE.verify, verify)
     .addNode(NODE.certify, certify)
     .addEdge(START, NODE.analyze)
     .addEdge(NODE.analyze, NODE.plan)
     .addEdge(NODE.plan, NODE.approve)
-    .addConditionalEdges(NODE.approve, routeAfterApproval, [NODE.execute, END])
+    .addConditionalEdges(NODE.approve, routeAfterApproval, [NODE.capture, END])
+    .addEdge(NODE.capture, NODE.execute)
     .addEdge(NODE.execute, NODE.verify)
     .addConditionalEdges(NODE.verify, routeAfterVerification, [NODE.certify, END])
     .addEdge(NODE.certify, END)
     .compile({ checkpointer: deps.checkpointer });
 }
 
-export function routeAfterApproval(state: MigrationStateT): typeof NODE.execute | typeof END {
-  return state.approval?.decision === 'approve' ? NODE.execute : END;
+export function routeAfterApproval(state: MigrationStateT): typeof NODE.capture | typeof END {
+  return state.approval?.decision === 'approve' ? NODE.capture : END;
 }
 
 export function routeAfterVerification(state: MigrationStateT): typeof NODE.certify | typeof END {

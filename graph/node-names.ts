@@ -3,6 +3,7 @@ export const NODE = {
   analyze: 'analyze',
   plan: 'plan',
   approve: 'approve',
+  capture: 'capture',
   execute: 'execute',
   verify: 'verify',
   certify: 'certify',

@@ -11,7 +11,9 @@ import { createMapper } from '../agents/mapper.js';
 import { createSchemaAnalyst } from '../agents/schema-analyst.js';
 import { createVerifier } from '../agents/verifier.js';
 import { openConnections, type Connections } from '../tools/ingest/connections.js';
+import { loadSecretBox } from '../tools/store/secret-box.js';
 import { openStore, type SenseiStore } from '../tools/store/sensei-store.js';
+import { createCaptureStore } from '../tools/verification/capture-store.js';
 import { createMigrationGraph, type MigrationGraph } from './migration-graph.js';
 import type { MigrationStateT } from './state.js';
 
@@ -75,6 +77,7 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
     mapper: createMapper(),
     amani: createAmani(),
     verifier: createVerifier(),
+    captures: createCaptureStore(store.pool, loadSecretBox(options.home)),
     errors: {
       add: async (runId, entries) => {
         await store.addErrors(runId, entries);
@@ -150,6 +153,7 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
         plannedTarget: null,
         mappingPlan: null,
         approval: null,
+        capturedAt: null,
         outcomes: [],
         verification: null,
         certificatePath: null,

@@ -28,7 +28,7 @@ describe('migration graph', () => {
 
   it('routes on the decision and on the verification result', () => {
     const s = (patch: Partial<MigrationStateT>) => patch as MigrationStateT;
-    expect(routeAfterApproval(s({ approval: { decision: 'approve', by: 'a', at: 'now' } }))).toBe('execute');
+    expect(routeAfterApproval(s({ approval: { decision: 'approve', by: 'a', at: 'now' } }))).toBe('capture');
     expect(routeAfterApproval(s({ approval: { decision: 'reject', by: 'a', at: 'now' } }))).toBe('__end__');
     expect(routeAfterApproval(s({ approval: null }))).toBe('__end__');
     expect(routeAfterVerification(s({ verification: { passed: true, checks: [] } }))).toBe('certify');

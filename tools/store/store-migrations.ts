@@ -81,6 +81,36 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
       CREATE INDEX sensei_patterns_fingerprint ON sensei_patterns USING hnsw (fingerprint vector_cosine_ops);
     `,
   },
+  {
+    version: 6,
+    name: 'source captures and validation results',
+    sql: `
+      -- What verification compares the target with. summary and detail hold statistics and key values: sealed.
+      CREATE TABLE sensei_captures (
+        run_id text NOT NULL,
+        table_name text NOT NULL,
+        captured_at timestamptz NOT NULL,
+        summary bytea NOT NULL,
+        PRIMARY KEY (run_id, table_name)
+      );
+      CREATE TABLE sensei_capture_detail (
+        run_id text NOT NULL,
+        table_name text NOT NULL,
+        bucket int NOT NULL,
+        detail bytea NOT NULL,
+        PRIMARY KEY (run_id, table_name, bucket)
+      );
+      CREATE TABLE sensei_validation_results (
+        id bigserial PRIMARY KEY,
+        run_id text NOT NULL,
+        passed boolean NOT NULL,
+        report bytea NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX sensei_validation_results_run ON sensei_validation_results (run_id, id);
+      CREATE INDEX sensei_validation_results_created ON sensei_validation_results (created_at);
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same in every process that opens the store.

@@ -23,6 +23,12 @@ export type CapturedTable = Omit<TableCapture, 'detail'>;
 /** Loads `[key, rowHash]` pairs of the given buckets of a captured table (decrypting them from the store). */
 export type CaptureDetailLoader = (table: CapturedTable, buckets: number[]) => Promise<Map<number, Array<[string, string]>>>;
 
+/** A stored capture as verification reads it. */
+export interface VerifyCapture {
+  tables: CapturedTable[];
+  loadDetail: CaptureDetailLoader;
+}
+
 export interface TargetTableDigest {
   digests: BucketDigest[];
   root: string;
