@@ -10,6 +10,9 @@ import { createRuntime, newRunId, type RunResult, type SenseiRuntime } from '../
 import { verifyCertificateText } from '../tools/certification/certificate-verifier.js';
 import { createLegacySample } from '../tools/demo/legacy-sample.js';
 import { loadConfig, parseConfig } from '../tools/ingest/load-config.js';
+import { checkCertificateTarget } from './commands/certificate-target.js';
+import { RETENTION_HELP, cmdRetention } from './commands/retention.js';
+import { VERIFY_HELP, cmdVerify } from './commands/verify.js';
 import { createProgressRenderer } from './progress.js';
 
 /** Exit codes: documented in the README and in `sensei --help`. */
@@ -33,7 +36,9 @@ Commands:
   approve RUN_ID            approve (or --reject) a run that waits for approval, and continue it
   status RUN_ID             show a run's status and per-table counts
   errors list RUN_ID        show the rows a run queued instead of writing (decrypted for you)
-  certificate verify FILE   check a certificate's signature, canonical form and hash chain
+  certificate verify FILE   check a certificate's signature, canonical form and hash chain (--target URL: and the data)
+  verify RUN_ID             verify a run's target again against the source as captured
+  retention purge           remove validation results and captures past the retention period
 
 Global options:
   -h, --help                help for a command (sensei <command> --help)
@@ -82,13 +87,17 @@ Shows a run's status, stage, per-table counts and certificate path.`,
 
 Lists the rows a run put in the error queue instead of writing them: table, key, column, rule and reason. The values
 are stored encrypted (AES-256-GCM) and decrypted here with SENSEI_ENCRYPTION_KEY or the key file in SENSEI_HOME/keys.`,
-  certificate: `Usage: sensei certificate verify FILE [--fingerprint HEX] [--json]
+  verify: VERIFY_HELP,
+  retention: RETENTION_HELP,
+  certificate: `Usage: sensei certificate verify FILE [--fingerprint HEX] [--target URL] [--json]
 
 Checks that FILE is byte-for-byte a canonical Sensei certificate, that its Ed25519 signature verifies and that its hash
 chain recomputes. Exit 0 and "valid" when it does; exit 1 naming every problem when it does not.
 
 Options:
   --fingerprint HEX   also require the signing key to have this SHA-256 fingerprint
+  --target URL        also re-hash the target database and report whether it still holds what was certified,
+                      naming table and key of every changed, missing or extra row (with the row-hash file next to FILE)
   --json              print { valid, problems, fingerprint }`,
 };
 
@@ -277,7 +286,7 @@ async function cmdErrors(argv: string[]): Promise<number> {
 }
 
 async function cmdCertificate(argv: string[]): Promise<number> {
-  const { values, positionals } = args(argv, { fingerprint: { type: 'string' }, json: { type: 'boolean' } }, 'certificate');
+  const { values, positionals } = args(argv, { fingerprint: { type: 'string' }, target: { type: 'string' }, json: { type: 'boolean' } }, 'certificate');
   if (values.help) return help('certificate');
   const [sub, file] = positionals;
   if (sub !== 'verify' || !file) throw new UsageError('usage: sensei certificate verify FILE', { hint: 'see sensei certificate --help' });
@@ -288,6 +297,13 @@ async function cmdCertificate(argv: string[]): Promise<number> {
     throw new UsageError(`cannot read certificate file ${file}`);
   }
   const res = verifyCertificateText(text, values.fingerprint ? { trustedFingerprint: values.fingerprint } : undefined);
+  if (values.target !== undefined && res.valid) {
+    const { check, problems } = await checkCertificateTarget(file, res.certificate, values.target);
+    if (values.json) process.stdout.write(`${JSON.stringify({ valid: true, target_matches: check.matches && problems.length === 0, tables: check.tables, findings: check.findings, problems }, null, 2)}\n`);
+    else if (problems.length === 0) process.stdout.write(`valid, and the target still holds what was certified (${check.tables.length} table(s))\n`);
+    else process.stdout.write(`valid certificate, but the TARGET DIFFERS:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    return problems.length === 0 ? EXIT.ok : EXIT.verificationFailed;
+  }
   if (values.json) {
     process.stdout.write(`${JSON.stringify(res.valid ? { valid: true, problems: [], fingerprint: res.fingerprint, run_id: res.certificate.payload.run_id } : { valid: false, problems: res.problems }, null, 2)}\n`);
   } else if (res.valid) {
@@ -330,6 +346,10 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdErrors(rest);
       case 'certificate':
         return await cmdCertificate(rest);
+      case 'verify':
+        return await cmdVerify(rest, { home: home(), withRuntime, help });
+      case 'retention':
+        return await cmdRetention(rest, { home: home(), withRuntime, help });
       default:
         process.stderr.write(`sensei: unknown command '${command}'\n\n${HELP.main}\n`);
         return EXIT.usage;
