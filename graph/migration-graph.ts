@@ -10,6 +10,7 @@ import type { Verifier } from '../agents/verifier.js';
 import { issueCertificate } from '../tools/certification/issue-certificate.js';
 import { executePlan } from '../tools/execution/execute-plan.js';
 import { captureSource } from '../tools/verification/capture-source.js';
+import { captureQueries } from '../tools/verification/query-replay.js';
 import { loadCapture, type CaptureStore } from '../tools/verification/capture-store.js';
 import type { Connections } from '../tools/ingest/connections.js';
 import { NODE } from './node-names.js';
@@ -91,6 +92,7 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
       need(state.mappingPlan, 'plan'),
       need(state.sourceCatalog, 'source catalog'),
     );
+    if (state.config.queries?.length) await store.saveQueries(state.runId, await captureQueries(source, state.config.queries));
     return { capturedAt: at, stage: 'capture' };
   };
 
@@ -119,7 +121,7 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
       plan: need(state.mappingPlan, 'plan'),
       plannedTarget: need(state.plannedTarget, 'planned target'),
       outcomes: state.outcomes,
-      ...(deps.captures ? { capture: await loadCapture(deps.captures, state.runId), rules: state.config.rules } : {}),
+      ...(deps.captures ? { capture: await loadCapture(deps.captures, state.runId), rules: state.config.rules, queries: { queries: state.config.queries ?? [], captured: await deps.captures.loadQueries(state.runId) } } : {}),
     });
     await deps.captures?.saveValidation(state.runId, report);
     return { verification: report, stage: 'verify', status: report.passed ? 'running' : 'failed' };

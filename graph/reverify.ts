@@ -25,6 +25,7 @@ export async function reverifyRun(runtime: SenseiRuntime, home: string, runId: s
       outcomes: state.outcomes,
       capture: await loadCapture(captures, runId),
       rules: state.config.rules ?? [],
+      queries: { queries: state.config.queries ?? [], captured: await captures.loadQueries(runId) },
     });
     await captures.saveValidation(runId, report);
     return report;

@@ -93,6 +93,7 @@ describe('embedded store', () => {
     expect(tables.rows.map((r) => r.tablename)).toEqual([
       'sensei_approvals',
       'sensei_capture_detail',
+      'sensei_capture_queries',
       'sensei_captures',
       'sensei_certificates',
       'sensei_error_queue',

@@ -100,6 +100,16 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
         detail bytea NOT NULL,
         PRIMARY KEY (run_id, table_name, bucket)
       );
+      -- Replayed query results at capture time: row count and sha256 of the normalised rows, never a value.
+      CREATE TABLE sensei_capture_queries (
+        run_id text NOT NULL,
+        name text NOT NULL,
+        rows int NOT NULL,
+        sha256 text NOT NULL,
+        error text,
+        captured_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (run_id, name)
+      );
       CREATE TABLE sensei_validation_results (
         id bigserial PRIMARY KEY,
         run_id text NOT NULL,

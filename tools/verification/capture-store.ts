@@ -4,6 +4,7 @@ import type { VerificationReport } from '../../core/findings.js';
 import type { SecretBox } from '../store/secret-box.js';
 import type { TableCapture } from './capture-source.js';
 import type { CaptureDetailLoader, CapturedTable, VerifyCapture } from './compare-capture.js';
+import type { QueryResultDigest } from './query-replay.js';
 
 /** The subset of `pg.Pool` the capture store uses. */
 export interface Queryable {
@@ -23,6 +24,9 @@ export interface CaptureStore {
   /** Loads a captured table's detail for the given buckets. */
   detail(runId: string): CaptureDetailLoader;
   saveValidation(runId: string, report: VerificationReport): Promise<void>;
+  /** Replayed query results of the capture (hashes only). */
+  saveQueries(runId: string, results: QueryResultDigest[]): Promise<void>;
+  loadQueries(runId: string): Promise<QueryResultDigest[]>;
   /** The run's validation results, oldest first. */
   listValidations(runId: string): Promise<Array<{ id: number; at: string; report: VerificationReport }>>;
   /**
@@ -95,6 +99,24 @@ export function createCaptureStore(db: Queryable, box: SecretBox): CaptureStore 
       ]);
     },
 
+    async saveQueries(runId, results) {
+      for (const r of results) {
+        await db.query(
+          `INSERT INTO sensei_capture_queries (run_id, name, rows, sha256, error) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (run_id, name) DO UPDATE SET rows = EXCLUDED.rows, sha256 = EXCLUDED.sha256, error = EXCLUDED.error, captured_at = now()`,
+          [runId, r.name, r.rows, r.sha256, r.error ?? null],
+        );
+      }
+    },
+
+    async loadQueries(runId) {
+      const res = await db.query<{ name: string; rows: number; sha256: string; error: string | null }>(
+        'SELECT name, rows, sha256, error FROM sensei_capture_queries WHERE run_id = $1 ORDER BY name',
+        [runId],
+      );
+      return res.rows.map((r) => ({ name: r.name, rows: r.rows, sha256: r.sha256, ...(r.error ? { error: r.error } : {}) }));
+    },
+
     async listValidations(runId) {
       const res = await db.query<{ id: string; created_at: Date; report: Buffer }>(
         'SELECT id, created_at, report FROM sensei_validation_results WHERE run_id = $1 ORDER BY id',
@@ -109,6 +131,7 @@ export function createCaptureStore(db: Queryable, box: SecretBox): CaptureStore 
 
     async purge(before) {
       const v = await db.query('DELETE FROM sensei_validation_results WHERE created_at < $1', [before]);
+      await db.query('DELETE FROM sensei_capture_queries WHERE captured_at < $1', [before]);
       const old = await db.query<{ run_id: string; table_name: string }>('DELETE FROM sensei_captures WHERE captured_at < $1 RETURNING run_id, table_name', [before]);
       let buckets = 0;
       if (old.rows.length > 0) {

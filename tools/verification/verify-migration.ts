@@ -1,7 +1,7 @@
 // Verification after execution: structure against the plan, row counts against the accounting, foreign keys, content
 // and statistics against the source as captured, business rules and replayed queries.
 import type { Catalog } from '../../core/catalog.js';
-import type { RuleConfig } from '../../core/config.js';
+import type { QueryConfig, RuleConfig } from '../../core/config.js';
 import type { CheckResult, Finding, VerificationReport } from '../../core/findings.js';
 import type { Plan } from '../../core/plan.js';
 import type { TableOutcome } from '../../core/run.js';
@@ -9,6 +9,7 @@ import type { TargetConnector } from '../../connectors/connector.js';
 import { qualified, quoteIdent } from '../planning/identifiers.js';
 import { checkBusinessRules } from './business-rules.js';
 import { compareWithCapture, type VerifyCapture } from './compare-capture.js';
+import { compareQueries, type QueryResultDigest } from './query-replay.js';
 
 export interface VerifyInput {
   plan: Plan;
@@ -22,6 +23,8 @@ export interface VerifyInput {
   capture?: VerifyCapture | null;
   /** Business rules (semantic perspective). Default none. */
   rules?: RuleConfig[];
+  /** Queries to replay (behavioural perspective) and their results captured on the source. Default none. */
+  queries?: { queries: QueryConfig[]; captured: QueryResultDigest[] };
 }
 
 /** Collects every finding instead of stopping at the first; `passed` only when no check found anything. */
@@ -36,6 +39,7 @@ export async function verifyMigration(target: TargetConnector, input: VerifyInpu
     ]));
   }
   if (input.rules && input.rules.length > 0) checks.push(await checkBusinessRules(target, input.rules));
+  if (input.queries && input.queries.queries.length > 0) checks.push(await compareQueries(target, input.queries.queries, input.queries.captured, input.plan));
   return { passed: checks.every((c) => c.passed), checks };
 }
 
