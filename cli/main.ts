@@ -17,6 +17,9 @@ import { cmdResume, RESUME_HELP } from './commands/resume.js';
 import { cmdServe } from './commands/serve.js';
 import { cmdToken } from './commands/token.js';
 import { ANALYZE_HELP, runAnalyze } from './commands/analyze.js';
+import { checkCertificateTarget } from './commands/certificate-target.js';
+import { RETENTION_HELP, cmdRetention } from './commands/retention.js';
+import { VERIFY_HELP, cmdVerify } from './commands/verify.js';
 import { createProgressRenderer } from './progress.js';
 
 /** Exit codes: documented in the README and in `sensei --help`. */
@@ -43,7 +46,9 @@ Commands:
   resume RUN_ID             continue an interrupted run from its last checkpoint
   status RUN_ID             show a run's status and per-table counts
   errors list|show|retry RUN_ID  review the rows a run queued (decrypted for you) and replay them once fixed
-  certificate verify FILE   check a certificate's signature, canonical form and hash chain
+  certificate verify FILE   check a certificate's signature, canonical form and hash chain (--target URL: and the data)
+  verify RUN_ID             verify a run's target again against the source as captured
+  retention purge           remove validation results and captures past the retention period
   serve [--port N]          the REST API, WebSocket chat with AMANI and the web console on one port
   token create|list|revoke  bearer tokens for stakeholders (viewer, approver, admin)
   analyze --source URL      profile a source: types, semantic and PII classes, relationships
@@ -94,13 +99,17 @@ Options:
 
 Shows a run's status, stage, per-table counts and certificate path.`,
   errors: ERRORS_HELP,
-  certificate: `Usage: sensei certificate verify FILE [--fingerprint HEX] [--json]
+  verify: VERIFY_HELP,
+  retention: RETENTION_HELP,
+  certificate: `Usage: sensei certificate verify FILE [--fingerprint HEX] [--target URL] [--json]
 
 Checks that FILE is byte-for-byte a canonical Sensei certificate, that its Ed25519 signature verifies and that its hash
 chain recomputes. Exit 0 and "valid" when it does; exit 1 naming every problem when it does not.
 
 Options:
   --fingerprint HEX   also require the signing key to have this SHA-256 fingerprint
+  --target URL        also re-hash the target database and report whether it still holds what was certified,
+                      naming table and key of every changed, missing or extra row (with the row-hash file next to FILE)
   --json              print { valid, problems, fingerprint }`,
   serve: `Usage: sensei serve [--port N] [--host ADDR] [--json]
 
@@ -296,7 +305,7 @@ async function cmdStatus(argv: string[]): Promise<number> {
 }
 
 async function cmdCertificate(argv: string[]): Promise<number> {
-  const { values, positionals } = args(argv, { fingerprint: { type: 'string' }, json: { type: 'boolean' } }, 'certificate');
+  const { values, positionals } = args(argv, { fingerprint: { type: 'string' }, target: { type: 'string' }, json: { type: 'boolean' } }, 'certificate');
   if (values.help) return help('certificate');
   const [sub, file] = positionals;
   if (sub !== 'verify' || !file) throw new UsageError('usage: sensei certificate verify FILE', { hint: 'see sensei certificate --help' });
@@ -307,6 +316,13 @@ async function cmdCertificate(argv: string[]): Promise<number> {
     throw new UsageError(`cannot read certificate file ${file}`);
   }
   const res = verifyCertificateText(text, values.fingerprint ? { trustedFingerprint: values.fingerprint } : undefined);
+  if (values.target !== undefined && res.valid) {
+    const { check, problems } = await checkCertificateTarget(file, res.certificate, values.target);
+    if (values.json) process.stdout.write(`${JSON.stringify({ valid: true, target_matches: check.matches && problems.length === 0, tables: check.tables, findings: check.findings, problems }, null, 2)}\n`);
+    else if (problems.length === 0) process.stdout.write(`valid, and the target still holds what was certified (${check.tables.length} table(s))\n`);
+    else process.stdout.write(`valid certificate, but the TARGET DIFFERS:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    return problems.length === 0 ? EXIT.ok : EXIT.verificationFailed;
+  }
   if (values.json) {
     process.stdout.write(`${JSON.stringify(res.valid ? { valid: true, problems: [], fingerprint: res.fingerprint, run_id: res.certificate.payload.run_id } : { valid: false, problems: res.problems }, null, 2)}\n`);
   } else if (res.valid) {
@@ -369,6 +385,10 @@ export async function main(argv: string[]): Promise<number> {
         const { values } = args(rest, { source: { type: 'string' }, config: { type: 'string', short: 'c' }, sample: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' } }, 'analyze');
         return values.help ? help('analyze') : await runAnalyze(values);
       }
+      case 'verify':
+        return await cmdVerify(rest, { home: home(), withRuntime, help });
+      case 'retention':
+        return await cmdRetention(rest, { home: home(), withRuntime, help });
       default:
         process.stderr.write(`sensei: unknown command '${command}'\n\n${HELP.main}\n`);
         return EXIT.usage;

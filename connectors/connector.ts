@@ -44,6 +44,12 @@ export interface SourceConnector {
    * the table in order and samples as it goes.
    */
   sampleRows?(table: TableDef, rows: number): Promise<Batch>;
+  /**
+   * Run one read-only query (behavioural verification replays the configuration's `queries:`) and return its rows
+   * as arrays, values as the driver gives them. Runs in a read-only transaction or on a read-only handle, so a
+   * statement that writes fails. Optional: absent on sources that cannot replay.
+   */
+  replayQuery?(sql: string): Promise<{ columns: string[]; rows: unknown[][] }>;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,9 @@
 // The Behavioral Equivalence Certificate: what was migrated, how it was checked, signed with Ed25519.
 import { z } from 'zod';
 import { CheckResult } from './findings.js';
+import { Plan } from './plan.js';
+
+const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 
 export const CertificateTable = z.object({
   source: z.string(),
@@ -8,18 +11,34 @@ export const CertificateTable = z.object({
   rows_read: z.number().int().nonnegative(),
   rows_written: z.number().int().nonnegative(),
   rows_errored: z.number().int().nonnegative(),
-  source_sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  target_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** sha256 over every source row read during execution, in key order (COPY text form). */
+  source_sha256: Hex64,
+  /** The hashed target columns in order, with their target types: what `certificate verify --target` re-hashes. */
+  columns: z.array(z.object({ name: z.string(), type: z.string() })),
+  /** Target key columns that identify a row (empty: rows are identified by content). */
+  key: z.array(z.string()),
+  /** Key-range bucket count (a power of two) of both roots. */
+  buckets: z.number().int().positive(),
+  /** Rows the source held at capture time, after transformation and validation; null without a capture. */
+  rows_captured: z.number().int().nonnegative().nullable(),
+  /** Root of the captured source's bucket digests; null without a capture. */
+  captured_root: Hex64.nullable(),
+  /** Root of the target's bucket digests when certified (sha256 over `bucket:rows:md5` lines). */
+  target_root: Hex64,
 });
 export type CertificateTable = z.infer<typeof CertificateTable>;
 
 /** The signed content. Every field is covered by the signature and, through the chain, by `chain.final`. */
 export const CertificatePayload = z.object({
-  format: z.literal('sensei-certificate/1'),
+  format: z.literal('sensei-certificate/2'),
   run_id: z.string(),
   issued_at: z.string(),
+  /** When the source was captured for verification; null without a capture. */
+  captured_at: z.string().nullable(),
   source: z.object({ dialect: z.string(), database: z.string() }),
   target: z.object({ dialect: z.string(), database: z.string() }),
+  /** The approved plan; `chain.plan` is the sha256 of its canonical JSON. */
+  plan: Plan,
   tables: z.array(CertificateTable),
   coverage: z.object({
     tables: z.number().int().nonnegative(),
@@ -27,10 +46,17 @@ export const CertificatePayload = z.object({
     rows_read: z.number().int().nonnegative(),
     rows_written: z.number().int().nonnegative(),
     rows_errored: z.number().int().nonnegative(),
+    /** Rows compared with the captured source by bucket hashes. */
+    rows_compared: z.number().int().nonnegative(),
+    rules: z.number().int().nonnegative(),
+    queries: z.number().int().nonnegative(),
   }),
   approval: z.object({ by: z.string(), at: z.string() }),
   verification: z.object({ passed: z.boolean(), checks: z.array(CheckResult) }),
-  exceptions: z.array(z.object({ table: z.string(), count: z.number().int().nonnegative(), reason: z.string() })),
+  /** Rows not migrated (error queue summary) and approved waivers, with who approved them. */
+  exceptions: z.array(z.object({ table: z.string(), count: z.number().int().nonnegative(), reason: z.string(), approved_by: z.string().nullable() })),
+  /** The companion file with per-bucket digests and per-row key hashes, for naming changed rows; null when not written. */
+  row_hashes: z.object({ file: z.string(), sha256: Hex64 }).nullable(),
   chain: z.object({
     source_snapshot: z.string(),
     plan: z.string(),

@@ -48,6 +48,42 @@ export const StrategyConfig = z
   .strict();
 export type StrategyConfig = z.infer<typeof StrategyConfig>;
 
+/** A business rule: a PostgreSQL predicate over one target table's columns that enough rows must satisfy. */
+export const RuleConfig = z
+  .object({
+    name: z.string().min(1),
+    /** Target table the predicate reads (its columns, unqualified or as `t.column`). */
+    table: z.string().min(1),
+    /** Boolean expression; checked against the SQL allow-list before it runs. NULL counts as failing. */
+    predicate: z.string().min(1),
+    /** Fraction of rows that must satisfy it. Default 0.98. */
+    threshold: z.number().min(0).max(1).default(0.98),
+  })
+  .strict();
+export type RuleConfig = z.infer<typeof RuleConfig>;
+
+/** A query replayed for behavioural equivalence: run on the source at capture time and on the target after loading. */
+export const QueryConfig = z
+  .object({
+    name: z.string().min(1),
+    /** A single SELECT in the source's dialect. */
+    source: z.string().min(1),
+    /** The same question on the target schema. Default: `source` with table and column names mapped through the plan. */
+    target: z.string().min(1).optional(),
+    /** Compare rows in order (the query has an ORDER BY that matters). Default false: compared as a multiset. */
+    ordered: z.boolean().default(false),
+  })
+  .strict();
+export type QueryConfig = z.infer<typeof QueryConfig>;
+
+export const RetentionConfig = z
+  .object({
+    /** Years validation results (and the captures they were made from) are kept. Default 7. */
+    validation_years: z.number().positive().default(7),
+  })
+  .strict();
+export type RetentionConfig = z.infer<typeof RetentionConfig>;
+
 export const SenseiConfig = z
   .object({
     source: EndpointConfig,
@@ -66,6 +102,11 @@ export const SenseiConfig = z
      * (`tinyint(1)`, `time`, case-insensitive, parameters optional) or `table.column`; values a PostgreSQL type.
      */
     casts: z.record(z.string(), z.string().min(1)).optional(),
+    /** Business rules checked on the target after loading (semantic perspective). Default none. */
+    rules: z.array(RuleConfig).default([]),
+    /** Queries replayed on source and target (behavioural perspective). Default none. */
+    queries: z.array(QueryConfig).default([]),
+    retention: RetentionConfig.default(RetentionConfig.parse({})),
   })
   .strict();
 export type SenseiConfig = z.infer<typeof SenseiConfig>;

@@ -11,6 +11,24 @@ export const Finding = z.discriminatedUnion('code', [
   z.object({ code: z.literal('type_mismatch'), ...base, expected: z.string(), actual: z.string() }),
   z.object({ code: z.literal('fk_orphans'), ...base, constraint: z.string(), orphans: z.number() }),
   z.object({ code: z.literal('fk_missing'), ...base, constraint: z.string() }),
+  /** A row the source held at capture time (after transformation) is not in the target. `key`: target key columns → text. */
+  z.object({ code: z.literal('row_missing'), ...base, table: z.string(), key: z.record(z.string(), z.string().nullable()) }),
+  /** The target holds a row the captured source did not. */
+  z.object({ code: z.literal('row_extra'), ...base, table: z.string(), key: z.record(z.string(), z.string().nullable()) }),
+  /** Same key, different content. Values are never reported, only the key. */
+  z.object({ code: z.literal('row_changed'), ...base, table: z.string(), key: z.record(z.string(), z.string().nullable()) }),
+  /** More differing rows than the report lists. */
+  z.object({ code: z.literal('rows_differ'), ...base, table: z.string(), missing: z.number(), extra: z.number(), changed: z.number() }),
+  /** A column statistic (nulls, min, max, sum, lengths) differs beyond tolerance. */
+  z.object({ code: z.literal('stat_mismatch'), ...base, statistic: z.string(), expected: z.string().nullable(), actual: z.string().nullable() }),
+  /** No capture of the source exists for the run, so content could not be compared. */
+  z.object({ code: z.literal('capture_missing'), ...base }),
+  /** A business rule passed for fewer rows than its threshold. */
+  z.object({ code: z.literal('rule_failed'), ...base, rule: z.string(), passRate: z.number(), threshold: z.number(), failing: z.number() }),
+  /** A rule or query could not run (rejected by the SQL allow-list, or an error). */
+  z.object({ code: z.literal('check_error'), ...base }),
+  /** A replayed query gave a different result on the target than on the source at capture time. */
+  z.object({ code: z.literal('query_mismatch'), ...base, query: z.string(), expectedRows: z.number(), actualRows: z.number() }),
 ]);
 export type Finding = z.infer<typeof Finding>;
 

@@ -17,7 +17,7 @@ export type TableOutcome = z.infer<typeof TableOutcome>;
 export const RunStatus = z.enum(['running', 'awaiting_approval', 'rejected', 'completed', 'failed']);
 export type RunStatus = z.infer<typeof RunStatus>;
 
-export const Stage = z.enum(['analyze', 'plan', 'approve', 'execute', 'verify', 'certify', 'done']);
+export const Stage = z.enum(['analyze', 'plan', 'approve', 'capture', 'execute', 'verify', 'certify', 'done']);
 export type Stage = z.infer<typeof Stage>;
 
 export const ApprovalDecision = z.object({

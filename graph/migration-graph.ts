@@ -13,6 +13,9 @@ import type { Verifier } from '../agents/verifier.js';
 import { issueCertificate } from '../tools/certification/issue-certificate.js';
 import { deleteRunCheckpoints } from '../tools/execution/checkpoints.js';
 import { executePlan, executionStrategy } from '../tools/execution/execute-plan.js';
+import { captureSource } from '../tools/verification/capture-source.js';
+import { captureQueries } from '../tools/verification/query-replay.js';
+import { loadCapture, type CaptureStore } from '../tools/verification/capture-store.js';
 import type { Connections } from '../tools/ingest/connections.js';
 import { NODE } from './node-names.js';
 import { MigrationState, type MigrationStateT, type MigrationUpdate } from './state.js';
@@ -24,6 +27,8 @@ export interface MigrationGraphDeps {
   amani: Amani;
   verifier: Verifier;
   errors: ErrorSink;
+  /** Where the source capture and validation results are kept; without it the graph verifies without a capture. */
+  captures?: CaptureStore;
   /** Opens (once per run and process) the run's source and target. */
   connections(state: MigrationStateT): Promise<Connections>;
   /** Where the certificate of a run is written. */
@@ -123,6 +128,28 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
     return update;
   };
 
+  // The source as it will look after transformation, before anything is written: verification compares with this.
+  const capture = async (state: MigrationStateT): Promise<MigrationUpdate> => {
+    if (!deps.captures) return { capturedAt: null };
+    await stage(state, 'capture');
+    const { source, target } = await deps.connections(state);
+    const store = deps.captures;
+    const at = new Date().toISOString();
+    await captureSource(
+      {
+        source,
+        target,
+        batchSize: state.config.strategy.batch_size,
+        onProgress: (p) => deps.onProgress?.(state.runId, p),
+        onTable: (t) => store.saveTable(state.runId, at, t),
+      },
+      need(state.mappingPlan, 'plan'),
+      need(state.sourceCatalog, 'source catalog'),
+    );
+    if (state.config.queries?.length) await store.saveQueries(state.runId, await captureQueries(source, state.config.queries));
+    return { capturedAt: at, stage: 'capture' };
+  };
+
   const execute = async (state: MigrationStateT): Promise<MigrationUpdate> => {
     await stage(state, 'execute');
     const { source, target } = await deps.connections(state);
@@ -148,13 +175,16 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
       plan: need(state.mappingPlan, 'plan'),
       plannedTarget: need(state.plannedTarget, 'planned target'),
       outcomes: state.outcomes,
+      ...(deps.captures ? { capture: await loadCapture(deps.captures, state.runId), rules: state.config.rules, queries: { queries: state.config.queries ?? [], captured: await deps.captures.loadQueries(state.runId) } } : {}),
     });
+    await deps.captures?.saveValidation(state.runId, report);
     return { verification: report, stage: 'verify', status: report.passed ? 'running' : 'failed' };
   };
 
   const certify = async (state: MigrationStateT): Promise<MigrationUpdate> => {
     await stage(state, 'certify');
     const { source, target } = await deps.connections(state);
+    const captured = deps.captures ? await deps.captures.load(state.runId) : null;
     const issued = await issueCertificate({
       runId: state.runId,
       home: deps.home,
@@ -162,8 +192,10 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
       source: { dialect: source.dialect, database: source.database },
       target,
       plan: need(state.mappingPlan, 'plan'),
-      plannedTarget: need(state.plannedTarget, 'planned target'),
       outcomes: state.outcomes,
+      capture: captured,
+      rules: state.config.rules?.length ?? 0,
+      queries: state.config.queries?.length ?? 0,
       approval: need(state.approval, 'approval'),
       verification: need(state.verification, 'verification'),
     });
@@ -177,23 +209,25 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
     .addNode(NODE.plan, plan)
     .addNode(NODE.approve, approve)
     .addNode(NODE.apply_decision, applyDecision)
+    .addNode(NODE.capture, capture)
     .addNode(NODE.execute, execute)
     .addNode(NODE.verify, verify)
     .addNode(NODE.certify, certify)
     .addEdge(START, NODE.analyze)
     .addEdge(NODE.analyze, NODE.plan)
     .addEdge(NODE.plan, NODE.approve)
-    .addConditionalEdges(NODE.approve, routeAfterApproval, [NODE.apply_decision, NODE.execute])
+    .addConditionalEdges(NODE.approve, routeAfterApproval, [NODE.apply_decision, NODE.capture])
     .addConditionalEdges(NODE.apply_decision, routeAfterDecision, [NODE.approve, NODE.plan, END])
+    .addEdge(NODE.capture, NODE.execute)
     .addEdge(NODE.execute, NODE.verify)
     .addConditionalEdges(NODE.verify, routeAfterVerification, [NODE.certify, END])
     .addEdge(NODE.certify, END)
     .compile({ checkpointer: deps.checkpointer });
 }
 
-/** A recorded action goes to `apply_decision`; with nothing left to approve execution starts. */
-export function routeAfterApproval(state: MigrationStateT): typeof NODE.apply_decision | typeof NODE.execute {
-  return state.pendingAction ? NODE.apply_decision : NODE.execute;
+/** A recorded action goes to `apply_decision`; with nothing left to approve the source is captured and execution starts. */
+export function routeAfterApproval(state: MigrationStateT): typeof NODE.apply_decision | typeof NODE.capture {
+  return state.pendingAction ? NODE.apply_decision : NODE.capture;
 }
 
 /** Back to the mapper after a rejection, to the end after an abort, else back to `approve` (which asks again if needed). */

@@ -4,6 +4,7 @@ export const NODE = {
   plan: 'plan',
   approve: 'approve',
   apply_decision: 'apply_decision',
+  capture: 'capture',
   execute: 'execute',
   verify: 'verify',
   certify: 'certify',

@@ -1,5 +1,6 @@
 // `sensei errors retry`: replay a finished run's queued rows (after the plan or the data was fixed), then verify and
 // certify the run again, so the certificate always describes the target as it is.
+import { loadCapture, type CaptureStore } from '../tools/verification/capture-store.js';
 import { RunStateError } from '../core/errors.js';
 import type { Plan } from '../core/plan.js';
 import type { TableOutcome } from '../core/run.js';
@@ -36,6 +37,8 @@ export interface RetryDeps {
   graph: MigrationGraph;
   home: string;
   certificatePath(runId: string): string;
+  /** The source captures verification compares with (as in the graph). Default none. */
+  captures?: CaptureStore;
 }
 
 export async function retryQueuedRows(deps: RetryDeps, runId: string, options: RetryOptions = {}): Promise<RetryReport> {
@@ -61,7 +64,14 @@ export async function retryQueuedRows(deps: RetryDeps, runId: string, options: R
       const n = tables.find((t) => t.table === o.source)?.written.length ?? 0;
       return { ...o, rows_written: o.rows_written + n, rows_errored: o.rows_errored - n };
     });
-    const verification = await createVerifier().verify(target, { plan, plannedTarget: state.plannedTarget!, outcomes });
+    const captures = deps.captures;
+    const verification = await createVerifier().verify(target, {
+      plan,
+      plannedTarget: state.plannedTarget!,
+      outcomes,
+      ...(captures ? { capture: await loadCapture(captures, runId), rules: state.config.rules, queries: { queries: state.config.queries ?? [], captured: await captures.loadQueries(runId) } } : {}),
+    });
+    await captures?.saveValidation(runId, verification);
     let certificatePath: string | null = null;
     if (verification.passed && state.approval) {
       const issued = await issueCertificate({
@@ -71,8 +81,10 @@ export async function retryQueuedRows(deps: RetryDeps, runId: string, options: R
         source: { dialect: source.dialect, database: source.database },
         target,
         plan,
-        plannedTarget: state.plannedTarget!,
         outcomes,
+        capture: captures ? await captures.load(runId) : null,
+        rules: state.config.rules?.length ?? 0,
+        queries: state.config.queries?.length ?? 0,
         approval: state.approval,
         verification,
       });

@@ -15,7 +15,9 @@ import { openConnections, type Connections } from '../tools/ingest/connections.j
 import { acquireRunLock, type RunLock } from '../tools/execution/run-lock.js';
 import { mappingModelFromEnv } from '../tools/llm/mapping-model.js';
 import { createPatternLibrary } from '../tools/patterns/pattern-library.js';
+import { loadSecretBox } from '../tools/store/secret-box.js';
 import { openStore, type SenseiStore } from '../tools/store/sensei-store.js';
+import { createCaptureStore } from '../tools/verification/capture-store.js';
 import { createMigrationGraph, type MigrationGraph } from './migration-graph.js';
 import { retryQueuedRows, type RetryOptions, type RetryReport } from './retry-run.js';
 import type { MigrationStateT } from './state.js';
@@ -88,12 +90,14 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
     if (c) await (await c.catch(() => null))?.close();
   };
   const patterns = options.patterns === undefined ? createPatternLibrary(store.pool) : options.patterns;
+  const captures = createCaptureStore(store.pool, loadSecretBox(options.home));
   const graph = createMigrationGraph({
     checkpointer: store.checkpointer,
     analyst: createSchemaAnalyst(),
     mapper: createMapper({ model: mappingModelFromEnv(), patterns }),
     amani: createAmani(),
     verifier: createVerifier(),
+    captures,
     errors: {
       add: async (runId, entries) => {
         await store.addErrors(runId, entries);
@@ -178,6 +182,7 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
         plannedTarget: null,
         mappingPlan: null,
         approval: null,
+        capturedAt: null,
         outcomes: [],
         verification: null,
         certificatePath: null,
@@ -197,7 +202,7 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
       if (!(await store.getRun(runId))) throw new RunStateError(`no run ${runId} in the store at ${store.location}`, { hint: 'check the run id and SENSEI_HOME / SENSEI_STORE_URL' });
       const lock = acquireRunLock(options.home, runId);
       try {
-        return await retryQueuedRows({ store, graph, home: options.home, certificatePath: (id) => join(options.home, 'certificates', `${id}.json`) }, runId, opts);
+        return await retryQueuedRows({ store, graph, captures, home: options.home, certificatePath: (id) => join(options.home, 'certificates', `${id}.json`) }, runId, opts);
       } finally {
         lock.release();
       }

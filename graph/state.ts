@@ -22,6 +22,8 @@ export const MigrationState = Annotation.Root({
   plannedTarget: Annotation<Catalog | null>(),
   mappingPlan: Annotation<Plan | null>(),
   approval: Annotation<ApprovalDecision | null>(),
+  /** When the source was captured for verification (the capture itself lives in the store). */
+  capturedAt: Annotation<string | null>(),
   outcomes: Annotation<TableOutcome[]>(),
   verification: Annotation<VerificationReport | null>(),
   certificatePath: Annotation<string | null>(),

@@ -202,6 +202,18 @@ export class MysqlSource implements SourceConnector {
     await pool?.end();
   }
 
+  async replayQuery(sql: string): Promise<{ columns: string[]; rows: unknown[][] }> {
+    const conn = await this.requirePool().getConnection();
+    try {
+      await conn.query('START TRANSACTION READ ONLY');
+      const [rows, fields] = await conn.query({ sql, rowsAsArray: true });
+      return { columns: (fields ?? []).map((f) => f.name), rows: rows as unknown[][] };
+    } finally {
+      await conn.query('ROLLBACK').catch(() => undefined);
+      conn.release();
+    }
+  }
+
   private qualified(table: string): string {
     return `${quoteMysql(this.database)}.${quoteMysql(table)}`;
   }

@@ -131,6 +131,18 @@ export class PostgresSource implements SourceConnector {
     this.#pool = pool;
   }
 
+  async replayQuery(sql: string): Promise<{ columns: string[]; rows: unknown[][] }> {
+    const client = await this.#connected().connect();
+    try {
+      await client.query('BEGIN TRANSACTION READ ONLY');
+      const res = await client.query({ text: sql, rowMode: 'array' });
+      return { columns: res.fields.map((f) => f.name), rows: res.rows as unknown[][] };
+    } finally {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+    }
+  }
+
   async catalog(options: { withCounts?: boolean } = {}): Promise<Catalog> {
     const pool = this.#connected();
     try {

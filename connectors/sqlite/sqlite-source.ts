@@ -223,6 +223,13 @@ export class SqliteSource implements SourceConnector {
     return bytes;
   }
 
+  async replayQuery(sql: string): Promise<{ columns: string[]; rows: unknown[][] }> {
+    // The handle is opened read-only: a statement that writes fails.
+    const stmt = this.requireDb().prepare(sql);
+    if (!stmt.reader) throw new ConfigError('the query returns no rows: only SELECT queries can be replayed', { hint: 'fix queries[].source in the configuration' });
+    return { columns: stmt.columns().map((c) => c.name), rows: stmt.raw(true).all() as unknown[][] };
+  }
+
   private requireDb(): Database.Database {
     if (!this.db) {
       throw new ConnectionError(`SQLite source ${this.path} is not open`, { hint: 'call connect() (openSource does) before reading' });

@@ -29,7 +29,7 @@ describe('migration graph', () => {
   it('routes on the decision and on the verification result', () => {
     const s = (patch: Partial<MigrationStateT>) => patch as MigrationStateT;
     expect(routeAfterApproval(s({ pendingAction: { action: 'approve', by: 'a' } }))).toBe('apply_decision');
-    expect(routeAfterApproval(s({ pendingAction: null }))).toBe('execute');
+    expect(routeAfterApproval(s({ pendingAction: null }))).toBe('capture');
     expect(routeAfterDecision(s({ decisionOutcome: 'applied' }))).toBe('approve');
     expect(routeAfterDecision(s({ decisionOutcome: 'refused' }))).toBe('approve');
     expect(routeAfterDecision(s({ decisionOutcome: 'replan' }))).toBe('plan');

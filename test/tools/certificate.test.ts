@@ -8,7 +8,7 @@ import { CertificateError, ConfigError } from '../../core/errors.js';
 import { canonicalJson, sha256Hex } from '../../tools/certification/canonical-json.js';
 import { serializeCertificate, signCertificate } from '../../tools/certification/certificate-signer.js';
 import { verifyCertificateText } from '../../tools/certification/certificate-verifier.js';
-import { buildHashChain, checkHashChain } from '../../tools/certification/hash-chain.js';
+import { buildHashChain, chainInputsOf, checkHashChain } from '../../tools/certification/hash-chain.js';
 import { loadSigningKey, type SigningKey } from '../../tools/certification/signing-key.js';
 import { tempDir } from '../fixtures/databases.js';
 
@@ -25,18 +25,48 @@ afterAll(() => {
 const h = (s: string) => sha256Hex(s);
 
 function payload(): CertificatePayload {
+  const plan: CertificatePayload['plan'] = {
+    tables: [],
+    unmappedSource: [],
+    unmappedTarget: [],
+    phases: [['customers']],
+    cyclic: [],
+    targetDdl: [],
+    targetSchemaSource: 'existing',
+    thresholds: { autoApproveAbove: 0.95, reviewAbove: 0.8 },
+    warnings: [],
+  };
+  const tables: CertificatePayload['tables'] = [
+    {
+      source: 'customers',
+      target: 'customers',
+      rows_read: 3,
+      rows_written: 2,
+      rows_errored: 1,
+      source_sha256: h('s'),
+      columns: [{ name: 'id', type: 'integer' }],
+      key: ['id'],
+      buckets: 1,
+      rows_captured: 2,
+      captured_root: h('c'),
+      target_root: h('t'),
+    },
+  ];
   return {
-    format: 'sensei-certificate/1',
+    format: 'sensei-certificate/2',
     run_id: 'run_1',
     issued_at: '2024-05-01T10:00:00.000Z',
+    captured_at: '2024-05-01T09:59:30.000Z',
     source: { dialect: 'mysql', database: 'shop' },
     target: { dialect: 'postgres', database: 'shop_pg' },
-    tables: [{ source: 'customers', target: 'customers', rows_read: 3, rows_written: 2, rows_errored: 1, source_sha256: h('s'), target_sha256: h('t') }],
-    coverage: { tables: 1, columns_mapped: 4, rows_read: 3, rows_written: 2, rows_errored: 1 },
+    plan,
+    tables,
+    coverage: { tables: 1, columns_mapped: 4, rows_read: 3, rows_written: 2, rows_errored: 1, rows_compared: 2, rules: 0, queries: 0 },
     approval: { by: 'dana', at: '2024-05-01T09:59:00.000Z' },
     verification: { passed: true, checks: [{ perspective: 'structural', check: 'tables', passed: true, checked: 1, findings: [] }] },
-    exceptions: [{ table: 'customers', count: 1, reason: 'café – naïve "quote"' }],
-    chain: buildHashChain({ source_snapshot: h('src'), plan: h('plan'), execution: h('exec'), target_state: h('tgt') }),
+    exceptions: [{ table: 'customers', count: 1, reason: 'café – naïve "quote"', approved_by: null }],
+    row_hashes: null,
+    chain: buildHashChain(chainInputsOf({ tables, plan })),
   };
 }
 
@@ -195,7 +225,37 @@ describe('signing and verifying', () => {
     (tampered.payload.tables[0] as { rows_written: number }).rows_written = 3;
     expect(problemsOf(serializeCertificate(tampered))).toEqual([
       'signature.value does not verify: the payload was changed after signing or signed with another key',
+      'chain.execution does not match the payload (tables[] row counts)',
+      'chain.target_state does not match the payload (tables[] rows and roots)',
     ]);
+  });
+
+  it('reports each tampered payload field: the signature fails, and a table root or the plan also breaks the chain', () => {
+    const fields: Array<[string, (p: CertificatePayload) => void, string[]]> = [
+      ['run_id', (p) => (p.run_id = 'run_2'), []],
+      ['issued_at', (p) => (p.issued_at = '2030-01-01T00:00:00.000Z'), []],
+      ['captured_at', (p) => (p.captured_at = null), []],
+      ['source', (p) => (p.source.database = 'other'), []],
+      ['target', (p) => (p.target.database = 'other'), []],
+      ['coverage', (p) => (p.coverage.rows_compared = 9), []],
+      ['approval', (p) => (p.approval.by = 'mallory'), []],
+      ['verification', (p) => (p.verification.passed = false), []],
+      ['exceptions', (p) => (p.exceptions[0]!.approved_by = 'mallory'), []],
+      ['row_hashes', (p) => (p.row_hashes = { file: 'x.rows.json.gz', sha256: h('x') }), []],
+      ['plan', (p) => (p.plan.warnings = ['forged']), ['chain.plan does not match the payload (plan)']],
+      ['captured_root', (p) => (p.tables[0]!.captured_root = h('forged')), ['chain.source_snapshot does not match the payload (tables[] rows and roots)']],
+      ['target_root', (p) => (p.tables[0]!.target_root = h('forged')), ['chain.target_state does not match the payload (tables[] rows and roots)']],
+      ['key', (p) => (p.tables[0]!.key = []), ['chain.target_state does not match the payload (tables[] rows and roots)']],
+      ['chain.final', (p) => (p.chain.final = h('forged')), ['chain.final does not match the last recomputed link']],
+    ];
+    for (const [name, change, extra] of fields) {
+      const tampered = structuredClone(cert);
+      change(tampered.payload);
+      expect(problemsOf(serializeCertificate(tampered)), name).toEqual([
+        'signature.value does not verify: the payload was changed after signing or signed with another key',
+        ...extra,
+      ]);
+    }
   });
 
   it('reports a certificate re-signed with another key when a fingerprint is trusted', () => {
@@ -227,11 +287,11 @@ describe('signing and verifying', () => {
 
   it('names schema fields that are wrong or unknown, and never throws on junk', () => {
     const wrong = structuredClone(cert) as unknown as { payload: Record<string, unknown>; signature: Record<string, unknown> };
-    wrong.payload.format = 'sensei-certificate/2';
+    wrong.payload.format = 'sensei-certificate/1';
     wrong.payload.extra = 1;
     delete wrong.signature.algorithm;
     const problems = problemsOf(`${canonicalJson(wrong)}\n`);
-    expect(problems).toContain('payload.format: Invalid input: expected "sensei-certificate/1"');
+    expect(problems).toContain('payload.format: Invalid input: expected "sensei-certificate/2"');
     expect(problems.some((p) => p.startsWith('signature.algorithm:'))).toBe(true);
     expect(problems.some((p) => p.startsWith('signature.value does not verify'))).toBe(true);
 

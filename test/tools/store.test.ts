@@ -92,11 +92,15 @@ describe('embedded store', () => {
     );
     expect(tables.rows.map((r) => r.tablename)).toEqual([
       'sensei_approvals',
+      'sensei_capture_detail',
+      'sensei_capture_queries',
+      'sensei_captures',
       'sensei_certificates',
       'sensei_error_queue',
       'sensei_migrations',
       'sensei_patterns',
       'sensei_runs',
+      'sensei_validation_results',
     ]);
   });
 

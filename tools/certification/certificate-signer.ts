@@ -3,7 +3,7 @@ import { sign } from 'node:crypto';
 import { Certificate, CertificatePayload } from '../../core/certificate.js';
 import { CertificateError } from '../../core/errors.js';
 import { canonicalJson } from './canonical-json.js';
-import { checkHashChain } from './hash-chain.js';
+import { checkChainInputs, checkHashChain } from './hash-chain.js';
 import type { SigningKey } from './signing-key.js';
 
 /**
@@ -19,7 +19,7 @@ export function signCertificate(payload: CertificatePayload, key: Pick<SigningKe
       hint: 'build the payload with the fields of core/certificate.ts CertificatePayload',
     });
   }
-  const chainProblems = checkHashChain(parsed.data.chain);
+  const chainProblems = [...checkHashChain(parsed.data.chain), ...checkChainInputs(parsed.data)];
   if (chainProblems.length > 0) {
     throw new CertificateError(`cannot sign: the payload's hash chain is broken (${chainProblems.join('; ')})`, {
       hint: 'build payload.chain with buildHashChain from the four digests',

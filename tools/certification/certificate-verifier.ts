@@ -2,7 +2,7 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { Certificate, CertificatePayload } from '../../core/certificate.js';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
-import { checkHashChain } from './hash-chain.js';
+import { checkChainInputs, checkHashChain } from './hash-chain.js';
 
 export interface VerifyOptions {
   /** sha256 hex of the public key you trust (colons, spaces and case are ignored). Default: no key is required. */
@@ -101,6 +101,7 @@ export function verifyCertificateText(text: string | Uint8Array, options: Verify
 
   const chain = CertificatePayload.shape.chain.safeParse(field(payload, 'chain'));
   if (chain.success) problems.push(...checkHashChain(chain.data));
+  if (parsed.success) problems.push(...checkChainInputs(parsed.data.payload));
 
   if (options.trustedFingerprint !== undefined) {
     const trusted = options.trustedFingerprint.replace(/[\s:]/g, '').toLowerCase();

@@ -1,6 +1,6 @@
 // The certificate's hash chain: source snapshot → plan → execution → target state, each link over the one before.
 import type { CertificatePayload } from '../../core/certificate.js';
-import { sha256Hex } from './canonical-json.js';
+import { canonicalJson, sha256Hex } from './canonical-json.js';
 
 export type HashChain = CertificatePayload['chain'];
 
@@ -47,4 +47,30 @@ export function checkHashChain(chain: HashChain): string[] {
 
 function pick(c: ChainInputs): ChainInputs {
   return { source_snapshot: c.source_snapshot, plan: c.plan, execution: c.execution, target_state: c.target_state };
+}
+
+/**
+ * The chain's four digests as the payload's own fields determine them: the captured source (per table rows and
+ * root), the plan, the execution accounting, the target state (per table rows and root). A verifier recomputes them,
+ * so a table root or count changed in the payload breaks the chain even before the signature is checked.
+ */
+export function chainInputsOf(p: Pick<CertificatePayload, 'tables' | 'plan'>): ChainInputs {
+  return {
+    source_snapshot: sha256Hex(
+      canonicalJson(p.tables.map((t) => ({ table: t.source, read: t.rows_read, source_sha256: t.source_sha256, captured: t.rows_captured, root: t.captured_root }))),
+    ),
+    plan: sha256Hex(canonicalJson(p.plan)),
+    execution: sha256Hex(canonicalJson(p.tables.map((t) => ({ table: t.source, read: t.rows_read, written: t.rows_written, errored: t.rows_errored })))),
+    target_state: sha256Hex(
+      canonicalJson(p.tables.map((t) => ({ table: t.target, rows: t.rows_written, buckets: t.buckets, columns: t.columns, key: t.key, root: t.target_root }))),
+    ),
+  };
+}
+
+/** Chain inputs that differ from what the payload's fields give; empty when they agree. */
+export function checkChainInputs(p: Pick<CertificatePayload, 'tables' | 'plan' | 'chain'>): string[] {
+  const expected = chainInputsOf(p);
+  return ORDER.filter((name) => p.chain[name] !== expected[name]).map(
+    (name) => `chain.${name} does not match the payload (${name === 'plan' ? 'plan' : name === 'execution' ? 'tables[] row counts' : 'tables[] rows and roots'})`,
+  );
 }

@@ -1,49 +1,78 @@
-// Assemble, sign and write the Behavioral Equivalence Certificate of a finished run.
+// Assemble, sign and write the Behavioral Equivalence Certificate of a finished run, its HTML rendering and the
+// companion row-hash file.
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import type { Catalog } from '../../core/catalog.js';
+import { basename, dirname } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { Certificate, CertificatePayload } from '../../core/certificate.js';
 import type { VerificationReport } from '../../core/findings.js';
 import { allMappings, type Plan } from '../../core/plan.js';
 import type { ApprovalDecision, TableOutcome } from '../../core/run.js';
 import type { TargetConnector } from '../../connectors/connector.js';
-import { hashTargetTable } from '../verification/table-hash.js';
+import { shapeOf } from '../verification/capture-source.js';
+import { digestTargetTable, targetRowsIn, type CapturedTable } from '../verification/compare-capture.js';
+import { bucketCountFor } from '../verification/row-digest.js';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
+import { renderCertificateHtml } from './certificate-html.js';
 import { signCertificate, serializeCertificate } from './certificate-signer.js';
-import { buildHashChain } from './hash-chain.js';
+import { buildHashChain, chainInputsOf } from './hash-chain.js';
 import { loadSigningKey } from './signing-key.js';
 
 export interface IssueCertificateInput {
   runId: string;
   home: string;
-  /** Where to write the file. */
+  /** Where to write the file (`.json`); the HTML page and the row-hash file go next to it. */
   path: string;
   source: { dialect: string; database: string };
   target: TargetConnector;
   plan: Plan;
-  plannedTarget: Catalog;
   outcomes: TableOutcome[];
   approval: ApprovalDecision;
   verification: VerificationReport;
+  /** The source capture verification compared with; null when there was none. */
+  capture: { capturedAt: string; tables: CapturedTable[] } | null;
+  /** Rules and queries checked, for coverage. Default 0. */
+  rules?: number;
+  queries?: number;
+  /** Write the row-hash file (keys and row hashes of every target row, gzip JSON). Default true. */
+  rowHashes?: boolean;
 }
 
 export interface IssuedCertificate {
   certificate: Certificate;
   text: string;
   path: string;
+  htmlPath: string;
+  rowHashesPath: string | null;
+}
+
+/** The file names next to a certificate `x.json`: `x.html` and `x.rows.json.gz`. */
+export function companionPaths(path: string): { html: string; rows: string } {
+  const base = path.replace(/\.json$/, '');
+  return { html: `${base}.html`, rows: `${base}.rows.json.gz` };
+}
+
+/** Format of the row-hash file: per table, bucket digests and `[bucket, key, rowHash16]` of every row. */
+export interface RowHashFile {
+  format: 'sensei-row-hashes/1';
+  run_id: string;
+  tables: Array<{ target: string; buckets: number; digests: Array<[number, number, string]>; rows: Array<[number, string, string]> }>;
 }
 
 /**
- * The chain links the source snapshot (per-table source hashes and counts), the approved plan, the execution
- * accounting and the target state (per-table target hashes) in that order.
+ * Every table is re-hashed in the target database with the capture's shape and bucket count; the chain links the
+ * captured source, the plan, the execution accounting and the target roots (see `chainInputsOf`).
  */
 export async function issueCertificate(input: IssueCertificateInput): Promise<IssuedCertificate> {
-  const actual = await input.target.catalog();
   const tables: CertificatePayload['tables'] = [];
+  const rowFile: RowHashFile = { format: 'sensei-row-hashes/1', run_id: input.runId, tables: [] };
+  const writeRows = input.rowHashes ?? true;
   for (const o of input.outcomes) {
-    const def = actual.tables.find((t) => t.name === o.target);
-    if (!def) throw new Error(`cannot certify: target table ${o.target} is gone`);
-    const { sha256 } = await hashTargetTable(input.target, def);
+    const mapping = input.plan.tables.find((t) => t.target === o.target);
+    if (!mapping) throw new Error(`cannot certify: ${o.target} is not in the plan`);
+    const captured = input.capture?.tables.find((t) => t.target === o.target) ?? null;
+    const shape = captured?.shape ?? shapeOf(mapping);
+    const buckets = captured?.buckets ?? bucketCountFor(o.rows_written);
+    const digest = await digestTargetTable(input.target, o.target, shape, buckets);
     tables.push({
       source: o.source,
       target: o.target,
@@ -51,24 +80,40 @@ export async function issueCertificate(input: IssueCertificateInput): Promise<Is
       rows_written: o.rows_written,
       rows_errored: o.rows_errored,
       source_sha256: o.source_hash,
-      target_sha256: sha256,
+      columns: shape.columns,
+      key: shape.key,
+      buckets,
+      rows_captured: captured?.rowsExpected ?? null,
+      captured_root: captured?.root ?? null,
+      target_root: digest.root,
     });
+    if (writeRows) {
+      const rows = await targetRowsIn(input.target, o.target, shape, buckets, digest.digests.map((d) => d.bucket));
+      rowFile.tables.push({
+        target: o.target,
+        buckets,
+        digests: digest.digests.map((d) => [d.bucket, d.rows, d.digest]),
+        rows: [...rows.entries()].flatMap(([b, list]) => list.map(([k, h]): [number, string, string] => [b, k, h])),
+      });
+    }
+  }
+  const paths = companionPaths(input.path);
+  await mkdir(dirname(input.path), { recursive: true });
+  let rowHashes: CertificatePayload['row_hashes'] = null;
+  if (writeRows) {
+    const gz = gzipSync(canonicalJson(rowFile));
+    await writeFile(paths.rows, gz, { mode: 0o600 });
+    rowHashes = { file: basename(paths.rows), sha256: sha256Hex(gz) };
   }
   const sum = (k: 'rows_read' | 'rows_written' | 'rows_errored'): number => tables.reduce((a, t) => a + t[k], 0);
-  const chain = buildHashChain({
-    source_snapshot: sha256Hex(canonicalJson(tables.map((t) => ({ table: t.source, rows: t.rows_read, sha256: t.source_sha256 })))),
-    plan: sha256Hex(canonicalJson(input.plan)),
-    execution: sha256Hex(
-      canonicalJson(tables.map((t) => ({ table: t.source, read: t.rows_read, written: t.rows_written, errored: t.rows_errored }))),
-    ),
-    target_state: sha256Hex(canonicalJson(tables.map((t) => ({ table: t.target, rows: t.rows_written, sha256: t.target_sha256 })))),
-  });
   const payload: CertificatePayload = {
-    format: 'sensei-certificate/1',
+    format: 'sensei-certificate/2',
     run_id: input.runId,
     issued_at: new Date().toISOString(),
+    captured_at: input.capture?.capturedAt ?? null,
     source: input.source,
     target: { dialect: input.target.dialect, database: input.target.database },
+    plan: input.plan,
     tables,
     coverage: {
       tables: tables.length,
@@ -76,6 +121,9 @@ export async function issueCertificate(input: IssueCertificateInput): Promise<Is
       rows_read: sum('rows_read'),
       rows_written: sum('rows_written'),
       rows_errored: sum('rows_errored'),
+      rows_compared: tables.reduce((a, t) => a + (t.rows_captured ?? 0), 0),
+      rules: input.rules ?? 0,
+      queries: input.queries ?? 0,
     },
     approval: { by: input.approval.by, at: input.approval.at },
     verification: { passed: input.verification.passed, checks: input.verification.checks },
@@ -85,12 +133,14 @@ export async function issueCertificate(input: IssueCertificateInput): Promise<Is
         table: t.source,
         count: t.rows_errored,
         reason: `rows held in the encrypted error queue, not written (see: sensei errors list ${input.runId})`,
+        approved_by: null,
       })),
-    chain,
+    row_hashes: rowHashes,
+    chain: buildHashChain(chainInputsOf({ tables, plan: input.plan })),
   };
   const certificate = signCertificate(payload, loadSigningKey(input.home));
   const text = serializeCertificate(certificate);
-  await mkdir(dirname(input.path), { recursive: true });
   await writeFile(input.path, text, { mode: 0o644 });
-  return { certificate, text, path: input.path };
+  await writeFile(paths.html, renderCertificateHtml(certificate), { mode: 0o644 });
+  return { certificate, text, path: input.path, htmlPath: paths.html, rowHashesPath: writeRows ? paths.rows : null };
 }

@@ -222,3 +222,67 @@ function checkType(typeName: Record<string, unknown>, st: WalkState): void {
   if (!st.types.has(last)) throw new Rejected(`casting to ${last} is not allowed`);
   walk(typeName.typmods, st);
 }
+
+/** Aggregates a replayed query may use besides the allowed scalar functions. */
+const ALLOWED_AGGREGATES: ReadonlySet<string> = new Set(['count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'string_agg', 'array_agg']);
+
+export type QueryCheck = { ok: true; query: string; tables: string[] } | { ok: false; query: string; reason: string };
+
+/**
+ * The allow-list for a whole read query (behavioural verification replays configured queries on the target): exactly
+ * one SELECT, no INTO or row locks, no functions in FROM, every table one of `allowedTables` (any schema
+ * qualifier is refused), every function an allowed scalar function or a plain aggregate. Runs in a read-only
+ * transaction besides. Never throws for bad input.
+ */
+export async function checkSelectQuery(query: string, allowedTables: string[]): Promise<QueryCheck> {
+  await loadExpressionParser();
+  try {
+    if (query.length > 20_000) throw new Rejected('the query is longer than 20,000 characters');
+    for (const t of scanSync(query).tokens) {
+      if (t.tokenName === 'SQL_COMMENT' || t.tokenName === 'C_COMMENT') throw new Rejected('comments are not allowed');
+      if (t.tokenName === 'PARAM') throw new Rejected(`parameters (${t.text}) are not allowed`);
+    }
+    let ast: { stmts?: { stmt: Record<string, unknown> }[] };
+    try {
+      ast = parseSync(query) as typeof ast;
+    } catch (e) {
+      throw new Rejected(`it does not parse as PostgreSQL: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const stmts = ast.stmts ?? [];
+    if (stmts.length !== 1 || !stmts[0]!.stmt.SelectStmt) throw new Rejected('it is not exactly one SELECT statement');
+    // Names a WITH clause defines are not tables.
+    const ctes = [...JSON.stringify(stmts[0]).matchAll(/"ctename":"((?:[^"\\]|\\.)*)"/g)].map((m) => JSON.parse(`"${m[1]}"`) as string);
+    const allowed = new Set([...allowedTables, ...ctes]);
+    const tables = new Set<string>();
+    const visit = (node: unknown): void => {
+      if (node === null || typeof node !== 'object') return;
+      if (Array.isArray(node)) return node.forEach(visit);
+      for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
+        if (key === 'intoClause') throw new Rejected('SELECT … INTO is not allowed');
+        if (key === 'lockingClause') throw new Rejected('row locks (FOR UPDATE/SHARE) are not allowed');
+        if (key === 'RangeFunction') throw new Rejected('functions in FROM are not allowed');
+        if (key === 'RangeVar') {
+          const rv = value as { relname: string; schemaname?: string };
+          if (rv.schemaname) throw new Rejected(`schema-qualified table ${rv.schemaname}.${rv.relname} is not allowed: name the target table alone`);
+          if (!allowed.has(rv.relname)) throw new Rejected(`the table ${rv.relname} is not one of the migrated tables`);
+          tables.add(rv.relname);
+        }
+        if (key === 'FuncCall') {
+          const names = strings((value as { funcname: unknown }).funcname);
+          const name = names[names.length - 1]!.toLowerCase();
+          if (names.length > 2 || (names.length === 2 && names[0] !== 'pg_catalog')) throw new Rejected(`the function ${names.join('.')} is not on the allow-list`);
+          if (!ALLOWED_FUNCTIONS.has(name) && !ALLOWED_AGGREGATES.has(name)) throw new Rejected(`the function ${name}() is not on the allow-list`);
+        }
+        if (key === 'SQLValueFunction' && !ALLOWED_SQL_VALUE_FUNCTIONS.has(String((value as { op: unknown }).op))) {
+          throw new Rejected(`${String((value as { op: unknown }).op).replace('SVFOP_', '').toLowerCase()} is not allowed`);
+        }
+        visit(value);
+      }
+    };
+    visit(stmts[0]!.stmt);
+    return { ok: true, query, tables: [...tables] };
+  } catch (e) {
+    if (e instanceof Rejected) return { ok: false, query, reason: e.message };
+    throw e;
+  }
+}

@@ -128,6 +128,46 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
       ALTER TABLE sensei_error_queue ADD COLUMN resolved_at timestamptz;
     `,
   },
+  {
+    version: 6,
+    name: 'source captures and validation results',
+    sql: `
+      -- What verification compares the target with. summary and detail hold statistics and key values: sealed.
+      CREATE TABLE sensei_captures (
+        run_id text NOT NULL,
+        table_name text NOT NULL,
+        captured_at timestamptz NOT NULL,
+        summary bytea NOT NULL,
+        PRIMARY KEY (run_id, table_name)
+      );
+      CREATE TABLE sensei_capture_detail (
+        run_id text NOT NULL,
+        table_name text NOT NULL,
+        bucket int NOT NULL,
+        detail bytea NOT NULL,
+        PRIMARY KEY (run_id, table_name, bucket)
+      );
+      -- Replayed query results at capture time: row count and sha256 of the normalised rows, never a value.
+      CREATE TABLE sensei_capture_queries (
+        run_id text NOT NULL,
+        name text NOT NULL,
+        rows int NOT NULL,
+        sha256 text NOT NULL,
+        error text,
+        captured_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (run_id, name)
+      );
+      CREATE TABLE sensei_validation_results (
+        id bigserial PRIMARY KEY,
+        run_id text NOT NULL,
+        passed boolean NOT NULL,
+        report bytea NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX sensei_validation_results_run ON sensei_validation_results (run_id, id);
+      CREATE INDEX sensei_validation_results_created ON sensei_validation_results (created_at);
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same in every process that opens the store.

@@ -1,16 +1,30 @@
-// Verification after execution: structure against the plan, row counts against the accounting, foreign keys.
+// Verification after execution: structure against the plan, row counts against the accounting, foreign keys, content
+// and statistics against the source as captured, business rules and replayed queries.
 import type { Catalog } from '../../core/catalog.js';
+import type { QueryConfig, RuleConfig } from '../../core/config.js';
 import type { CheckResult, Finding, VerificationReport } from '../../core/findings.js';
 import type { Plan } from '../../core/plan.js';
 import type { TableOutcome } from '../../core/run.js';
 import type { TargetConnector } from '../../connectors/connector.js';
 import { qualified, quoteIdent } from '../planning/identifiers.js';
+import { checkBusinessRules } from './business-rules.js';
+import { compareWithCapture, type VerifyCapture } from './compare-capture.js';
+import { compareQueries, type QueryResultDigest } from './query-replay.js';
 
 export interface VerifyInput {
   plan: Plan;
   /** The target schema the plan was made against: every FK in it must exist and resolve after the load. */
   plannedTarget: Catalog;
   outcomes: TableOutcome[];
+  /**
+   * The source as captured before execution. `null`: a capture was expected but none exists (a finding). Default
+   * (absent): content is not compared with a capture.
+   */
+  capture?: VerifyCapture | null;
+  /** Business rules (semantic perspective). Default none. */
+  rules?: RuleConfig[];
+  /** Queries to replay (behavioural perspective) and their results captured on the source. Default none. */
+  queries?: { queries: QueryConfig[]; captured: QueryResultDigest[] };
 }
 
 /** Collects every finding instead of stopping at the first; `passed` only when no check found anything. */
@@ -18,6 +32,14 @@ export async function verifyMigration(target: TargetConnector, input: VerifyInpu
   const actual = await target.catalog({ withCounts: true });
   const checks: CheckResult[] = [structural(input.plan, actual), accounting(input.outcomes), counts(input.outcomes, actual)];
   checks.push(await referential(target, input, actual));
+  if (input.capture) checks.push(...(await compareWithCapture(target, input.capture.tables, input.capture.loadDetail)));
+  else if (input.capture === null) {
+    checks.push(result('statistical', 'rows equal the source as captured (bucket hashes, bisected to keys)', 0, [
+      { code: 'capture_missing', path: [], message: 'no capture of the source exists for this run, so its content cannot be compared; run the migration again to capture it' },
+    ]));
+  }
+  if (input.rules && input.rules.length > 0) checks.push(await checkBusinessRules(target, input.rules));
+  if (input.queries && input.queries.queries.length > 0) checks.push(await compareQueries(target, input.queries.queries, input.queries.captured, input.plan));
   return { passed: checks.every((c) => c.passed), checks };
 }
 

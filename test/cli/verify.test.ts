@@ -1,0 +1,70 @@
+// The verification commands through the built CLI: certificate verify --target, verify RUN_ID, retention purge.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliResult } from '../fixtures/cli.js';
+import { createPgDatabase, pgExec, tempDir, type TempDatabase } from '../fixtures/databases.js';
+
+describe('sensei verify, certificate verify --target, retention purge', () => {
+  const dir = tempDir('sensei-v8-cli-');
+  const home = join(dir.path, 'home');
+  let src: TempDatabase;
+  let tgt: TempDatabase;
+  let migrated: CliResult;
+
+  beforeAll(async () => {
+    src = await createPgDatabase('sensei_v8csrc');
+    tgt = await createPgDatabase('sensei_v8ctgt');
+    await pgExec(src.url, `CREATE TABLE items (id integer PRIMARY KEY, label text NOT NULL, price numeric(8,2));
+      INSERT INTO items SELECT g, 'item ' || g, g * 1.5 FROM generate_series(1, 300) g;`);
+    writeFileSync(join(dir.path, 'sensei.yaml'), `source:\n  url: ${src.url}\ntarget:\n  url: ${tgt.url}\nrules:\n  - name: priced\n    table: items\n    predicate: price > 0\n`);
+    migrated = await runCli(['migrate', '-c', join(dir.path, 'sensei.yaml'), '--json'], { home });
+  }, 180_000);
+
+  afterAll(async () => {
+    await src?.drop();
+    await tgt?.drop();
+    dir.remove();
+  });
+
+  it('certifies, then finds a changed cell in the target by table and key, never printing the value or the URL', async () => {
+    expect(migrated.code).toBe(0);
+    const file = migrated.json.certificate as string;
+    const ok = await runCli(['certificate', 'verify', file, '--target', tgt.url, '--json'], { home });
+    expect(ok.code).toBe(0);
+    expect(ok.json).toMatchObject({ valid: true, target_matches: true, findings: [] });
+
+    await pgExec(tgt.url, `UPDATE items SET label = 'forged label' WHERE id = 77`);
+    const bad = await runCli(['certificate', 'verify', file, '--target', tgt.url], { home });
+    expect(bad.code).toBe(4);
+    expect(bad.stdout).toContain('items (id=77): row differs from the captured source');
+    expect(bad.stdout + bad.stderr).not.toContain('forged');
+    expect(bad.stdout + bad.stderr).not.toContain(tgt.url);
+
+    const again = await runCli(['verify', migrated.json.run_id, '--json'], { home });
+    expect(again.code).toBe(4);
+    const content = again.json.checks.find((c: { check: string }) => c.check.startsWith('rows equal the source'));
+    expect(content.findings[0]).toMatchObject({ code: 'row_changed', key: { id: '77' } });
+  }, 240_000);
+
+  it('rejects a tampered certificate before looking at the target', async () => {
+    const file = migrated.json.certificate as string;
+    const forged = join(dir.path, 'forged.json');
+    writeFileSync(forged, readFileSync(file, 'utf8').replace('"rows_written":300', '"rows_written":299'));
+    const res = await runCli(['certificate', 'verify', forged, '--target', tgt.url, '--json'], { home });
+    expect(res.code).toBe(1);
+    expect(res.json.valid).toBe(false);
+    expect(res.json.problems).toContain('signature.value does not verify: the payload was changed after signing or signed with another key');
+  }, 120_000);
+
+  it('purges validation results past retention, and explains its options', async () => {
+    const purge = await runCli(['retention', 'purge', '--years', '0', '--json'], { home });
+    expect(purge.code).toBe(0);
+    expect(purge.json).toMatchObject({ validation_results: 2, captured_tables: 1 });
+    const bad = await runCli(['retention', 'purge', '--years', 'soon'], { home });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--years must be a non-negative number');
+    const help = await runCli(['verify', '--help'], { home });
+    expect(help.stdout).toContain('Usage: sensei verify RUN_ID');
+  }, 180_000);
+});

@@ -1,0 +1,122 @@
+// Behavioural verification: queries replayed on real SQLite and MariaDB sources and on a real PostgreSQL target,
+// compared after type and order normalisation; the target side passes the SQL allow-list for whole queries.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMapper } from '../../../agents/mapper.js';
+import type { QueryConfig } from '../../../core/config.js';
+import type { Plan } from '../../../core/plan.js';
+import type { SourceConnector, TargetConnector } from '../../../connectors/connector.js';
+import { openSource } from '../../../connectors/open-source.js';
+import { openTarget } from '../../../connectors/open-target.js';
+import { executePlan } from '../../../tools/execution/execute-plan.js';
+import { checkSelectQuery } from '../../../tools/planning/expression-guard.js';
+import { captureQueries, compareQueries, rewriteForTarget, type QueryResultDigest } from '../../../tools/verification/query-replay.js';
+import { createMysqlDatabase, createPgDatabase, pgExec, tempDir, type TempDatabase } from '../../fixtures/databases.js';
+import { loadLibraryMysql, loadLibrarySqlite } from '../../fixtures/library-source.js';
+
+const QUERIES: QueryConfig[] = [
+  { name: 'books per author', source: 'SELECT author_id, count(*) AS n, sum(price) AS total FROM books GROUP BY author_id', ordered: false },
+  { name: 'latest books', source: 'SELECT id, title, published_at FROM books ORDER BY id DESC LIMIT 5;', ordered: true },
+  { name: 'stars', source: 'SELECT reviewer, avg(stars), max(stars) FROM reviews GROUP BY reviewer', ordered: false },
+];
+
+describe('query replay', () => {
+  const dir = tempDir('sensei-v8-q-');
+  let tgt: TempDatabase;
+  let my: TempDatabase;
+  let sqlite: SourceConnector;
+  let mysql: SourceConnector;
+  let target: TargetConnector;
+  let plan: Plan;
+  let captured: QueryResultDigest[];
+
+  beforeAll(async () => {
+    const path = join(dir.path, 'library.db');
+    loadLibrarySqlite(path);
+    tgt = await createPgDatabase('sensei_v8qtgt');
+    my = await createMysqlDatabase('sensei_v8q');
+    await loadLibraryMysql(my.url);
+    sqlite = await openSource(`sqlite://${path}`);
+    mysql = await openSource(my.url);
+    target = await openTarget(tgt.url);
+    const catalog = await sqlite.catalog({ withCounts: true });
+    plan = (await createMapper().plan({ source: catalog, target, thresholds: { autoApproveAbove: 0.95, reviewAbove: 0.8 } })).plan;
+    captured = await captureQueries(sqlite, QUERIES);
+    await executePlan({ runId: 'q', source: sqlite, target, errors: { add: async () => undefined } }, plan, catalog);
+  }, 120_000);
+
+  afterAll(async () => {
+    await sqlite?.close();
+    await mysql?.close();
+    await target?.close();
+    await tgt?.drop();
+    await my?.drop();
+    dir.remove();
+  });
+
+  it('captures hashes and counts only, and MariaDB and SQLite answer the same questions identically', async () => {
+    expect(captured.map((c) => [c.name, c.rows, c.error])).toEqual([
+      ['books per author', 7, undefined],
+      ['latest books', 5, undefined],
+      ['stars', 3, undefined],
+    ]);
+    expect(await captureQueries(mysql, QUERIES)).toEqual(captured);
+  });
+
+  it('replays on the target: equal results pass', async () => {
+    const check = await compareQueries(target, QUERIES, captured, plan);
+    expect(check).toEqual({ perspective: 'behavioral', check: 'replayed queries give the source results', passed: true, checked: 3, findings: [] });
+  });
+
+  it('finds a query whose answer changed, and only that one', async () => {
+    await pgExec(tgt.url, 'UPDATE books SET price = price + 1 WHERE id = 3');
+    try {
+      const check = await compareQueries(target, QUERIES, captured, plan);
+      expect(check.findings).toEqual([
+        { code: 'query_mismatch', path: ['queries', 'books per author'], query: 'books per author', expectedRows: 7, actualRows: 7, message: expect.stringContaining('answers differently') },
+      ]);
+    } finally {
+      await pgExec(tgt.url, 'UPDATE books SET price = price - 1 WHERE id = 3');
+    }
+  });
+
+  it('refuses what is not a plain read of the migrated tables, as findings', async () => {
+    const bad: QueryConfig[] = [
+      { name: 'writes', source: 'DELETE FROM books', ordered: false },
+      { name: 'sleeps', source: 'SELECT 1', target: 'SELECT pg_sleep(1)', ordered: false },
+      { name: 'catalog', source: 'SELECT 1', target: 'SELECT * FROM pg_catalog.pg_authid', ordered: false },
+      { name: 'not captured', source: 'SELECT 1', ordered: false },
+    ];
+    const cap = await captureQueries(sqlite, bad.slice(0, 3));
+    expect(cap[0]).toMatchObject({ name: 'writes', error: 'the source query is not a single SELECT' });
+    const check = await compareQueries(target, bad, cap, plan);
+    expect(check.findings.map((f) => [f.code, f.path[1], f.message.match(/allow-list|no captured/)?.[0]])).toEqual([
+      ['check_error', 'writes', 'no captured'],
+      ['check_error', 'sleeps', 'allow-list'],
+      ['check_error', 'catalog', 'allow-list'],
+      ['check_error', 'not captured', 'no captured'],
+    ]);
+  });
+
+  it('rewrites names through the mapping, leaving literals alone', () => {
+    const renamed: Plan = {
+      ...plan,
+      tables: [
+        {
+          source: 'Customer', target: 'customer', confidence: 1, rationale: '', sourceKey: ['CustomerId'],
+          columns: [{ sourceTable: 'Customer', sourceColumn: 'CustomerId', targetTable: 'customer', targetColumn: 'customer_id', transformation: '', targetType: 'integer', confidence: 1, band: 'auto', origin: 'heuristic', rationale: '', validationRules: [] }],
+        },
+      ],
+    };
+    expect(rewriteForTarget("SELECT `CustomerId`, count(*) FROM Customer WHERE note = 'Customer' GROUP BY \"CustomerId\"", renamed)).toBe(
+      `SELECT "customer_id", count(*) FROM "customer" WHERE note = 'Customer' GROUP BY "customer_id"`,
+    );
+  });
+
+  it('allows CTEs and aggregates over migrated tables only', async () => {
+    expect((await checkSelectQuery('WITH x AS (SELECT id FROM books) SELECT count(*) FROM x', ['books'])).ok).toBe(true);
+    expect(await checkSelectQuery('SELECT * FROM secrets', ['books'])).toMatchObject({ ok: false, reason: 'the table secrets is not one of the migrated tables' });
+    expect(await checkSelectQuery('SELECT id FROM books FOR UPDATE', ['books'])).toMatchObject({ ok: false });
+    expect(await checkSelectQuery('SELECT 1; SELECT 2', ['books'])).toMatchObject({ ok: false });
+  });
+});

@@ -1,0 +1,229 @@
+// Compare the target with the captured source: bucket digests first, then, only inside differing buckets, row by
+// row to name the key of every missing, extra or changed row (never a value), and column statistics.
+import type { CheckResult, Finding } from '../../core/findings.js';
+import type { TargetConnector } from '../../connectors/connector.js';
+import { qualified } from '../planning/identifiers.js';
+import type { TableCapture } from './capture-source.js';
+import {
+  bucketDigestsSql,
+  columnStatsSql,
+  normaliseSession,
+  readColumnStats,
+  rowDigestsSql,
+  sameStat,
+  tableRoot,
+  type BucketDigest,
+  type ColumnStats,
+  type DigestShape,
+} from './row-digest.js';
+
+/** A captured table as verification needs it: the detail (keys and row hashes) is loaded only for differing buckets. */
+export type CapturedTable = Omit<TableCapture, 'detail'>;
+
+/** Loads `[key, rowHash]` pairs of the given buckets of a captured table (decrypting them from the store). */
+export type CaptureDetailLoader = (table: CapturedTable, buckets: number[]) => Promise<Map<number, Array<[string, string]>>>;
+
+/** A stored capture as verification reads it. */
+export interface VerifyCapture {
+  tables: CapturedTable[];
+  loadDetail: CaptureDetailLoader;
+}
+
+export interface TargetTableDigest {
+  digests: BucketDigest[];
+  root: string;
+  rows: number;
+  stats: ColumnStats[];
+}
+
+/** Hash a target table the way the capture hashed the source: same shape, same bucket count, in the database. */
+export async function digestTargetTable(target: TargetConnector, table: string, shape: DigestShape, buckets: number): Promise<TargetTableDigest> {
+  const from = `${qualified(target.schema, table)} AS t`;
+  return target.transaction(async (s) => {
+    await normaliseSession(s);
+    const res = await s.query<{ b: number | string; n: number | string; d: string }>(bucketDigestsSql(shape, buckets, from));
+    const digests = res.rows.map((r) => ({ bucket: Number(r.b), rows: Number(r.n), digest: r.d }));
+    const agg = await s.query<Record<string, unknown>>(columnStatsSql(shape.columns, from));
+    return {
+      digests,
+      root: tableRoot(buckets, digests),
+      rows: digests.reduce((a, d) => a + d.rows, 0),
+      stats: readColumnStats(shape.columns, agg.rows[0] ?? { n: 0 }),
+    };
+  });
+}
+
+/** `[key, rowHash]` of the target rows in `buckets`, computed like the capture's detail. */
+export async function targetRowsIn(target: TargetConnector, table: string, shape: DigestShape, buckets: number, which: number[]): Promise<Map<number, Array<[string, string]>>> {
+  const out = new Map<number, Array<[string, string]>>();
+  if (which.length === 0) return out;
+  const from = `${qualified(target.schema, table)} AS t`;
+  const rows = await target.transaction(async (s) => {
+    await normaliseSession(s);
+    const res = await s.query<Record<string, string | null>>(`SELECT * FROM (${rowDigestsSql(shape, buckets, from)}) AS x WHERE b = ANY($1::int[])`, [which]);
+    return res.rows;
+  });
+  for (const row of rows) {
+    const b = Number(row.b);
+    let d = out.get(b);
+    if (!d) out.set(b, (d = []));
+    d.push([JSON.stringify(shape.key.map((_, i) => row[`k${i}`] ?? null)), String(row.h).slice(0, 16)]);
+  }
+  return out;
+}
+
+/** Buckets whose row count or digest differs between two digests of the same table. */
+export function differingBuckets(expected: BucketDigest[], actual: BucketDigest[]): number[] {
+  const a = new Map(actual.map((d) => [d.bucket, d]));
+  const e = new Map(expected.map((d) => [d.bucket, d]));
+  const out = new Set<number>();
+  for (const d of expected) {
+    const x = a.get(d.bucket);
+    if (!x || x.digest !== d.digest || x.rows !== d.rows) out.add(d.bucket);
+  }
+  for (const d of actual) if (!e.has(d.bucket)) out.add(d.bucket);
+  return [...out].sort((x, y) => x - y);
+}
+
+export interface RowDifferences {
+  missing: Array<Record<string, string | null>>;
+  extra: Array<Record<string, string | null>>;
+  changed: Array<Record<string, string | null>>;
+}
+
+/**
+ * Row-level differences inside the given buckets. With a key, rows are matched by key; without one, by content
+ * (a changed row then shows as one missing and one extra row, named by its position in the hash order).
+ */
+export function diffRows(shape: DigestShape, expected: Map<number, Array<[string, string]>>, actual: Map<number, Array<[string, string]>>, which: number[]): RowDifferences {
+  const out: RowDifferences = { missing: [], extra: [], changed: [] };
+  const named = (key: string, hash: string): Record<string, string | null> => {
+    if (shape.key.length === 0) return { row_hash: hash };
+    const values = JSON.parse(key) as Array<string | null>;
+    return Object.fromEntries(shape.key.map((k, i) => [k, values[i] ?? null]));
+  };
+  for (const b of which) {
+    const exp = expected.get(b) ?? [];
+    const act = actual.get(b) ?? [];
+    if (shape.key.length > 0) {
+      const a = new Map(act);
+      const e = new Map(exp);
+      for (const [k, h] of exp) {
+        const got = a.get(k);
+        if (got === undefined) out.missing.push(named(k, h));
+        else if (got !== h) out.changed.push(named(k, h));
+      }
+      for (const [k, h] of act) if (!e.has(k)) out.extra.push(named(k, h));
+    } else {
+      const count = new Map<string, number>();
+      for (const [, h] of exp) count.set(h, (count.get(h) ?? 0) + 1);
+      for (const [, h] of act) count.set(h, (count.get(h) ?? 0) - 1);
+      for (const [h, n] of count) {
+        for (let i = 0; i < n; i++) out.missing.push(named('', h));
+        for (let i = 0; i < -n; i++) out.extra.push(named('', h));
+      }
+    }
+  }
+  return out;
+}
+
+/** How many rows of each kind a report lists per table; the rest are counted in `rows_differ`. */
+const LISTED = 50;
+
+export const keyLabel = (key: Record<string, string | null>): string =>
+  Object.entries(key)
+    .map(([k, v]) => `${k}=${v ?? 'NULL'}`)
+    .join(', ');
+
+/** Row-level findings for one table's differences. */
+export function rowFindings(table: string, diff: RowDifferences): Finding[] {
+  const findings: Finding[] = [];
+  const list = (code: 'row_missing' | 'row_extra' | 'row_changed', keys: Array<Record<string, string | null>>, what: string) => {
+    for (const key of keys.slice(0, LISTED)) {
+      findings.push({ code, path: [table, keyLabel(key)], table, key, message: `${table} (${keyLabel(key)}): ${what}` });
+    }
+  };
+  list('row_missing', diff.missing, 'row of the captured source is missing from the target');
+  list('row_extra', diff.extra, 'row in the target that the captured source did not have');
+  list('row_changed', diff.changed, 'row differs from the captured source');
+  const total = diff.missing.length + diff.extra.length + diff.changed.length;
+  if (total > 0) {
+    findings.push({
+      code: 'rows_differ',
+      path: [table],
+      table,
+      missing: diff.missing.length,
+      extra: diff.extra.length,
+      changed: diff.changed.length,
+      message: `${table}: ${diff.missing.length} missing, ${diff.extra.length} extra, ${diff.changed.length} changed row(s) against the source as captured${total > 3 * LISTED ? ` (first ${LISTED} of each listed)` : ''}`,
+    });
+  }
+  return findings;
+}
+
+/** Compare every captured table with the target; returns the content check and the statistics check. */
+export async function compareWithCapture(target: TargetConnector, tables: CapturedTable[], loadDetail: CaptureDetailLoader): Promise<CheckResult[]> {
+  const content: Finding[] = [];
+  const statistics: Finding[] = [];
+  let rowsChecked = 0;
+  let statsChecked = 0;
+  const existing = new Set((await target.catalog()).tables.map((t) => t.name));
+  for (const captured of tables) {
+    if (!existing.has(captured.target)) {
+      content.push({ code: 'missing_table', path: [captured.target], message: `target table ${captured.target} does not exist, so its rows cannot be compared` });
+      continue;
+    }
+    const actual = await digestTargetTable(target, captured.target, captured.shape, captured.buckets);
+    rowsChecked += captured.rowsExpected;
+    const which = differingBuckets(captured.digests, actual.digests);
+    if (which.length > 0) {
+      const [exp, act] = [await loadDetail(captured, which), await targetRowsIn(target, captured.target, captured.shape, captured.buckets, which)];
+      content.push(...rowFindings(captured.target, diffRows(captured.shape, exp, act, which)));
+    }
+    statistics.push(...statFindings(captured.target, captured.stats, actual.stats));
+    statsChecked += captured.stats.length;
+  }
+  return [
+    { perspective: 'statistical', check: 'rows equal the source as captured (bucket hashes, bisected to keys)', passed: content.length === 0, checked: rowsChecked, findings: content },
+    { perspective: 'statistical', check: 'column statistics equal the source as captured', passed: statistics.length === 0, checked: statsChecked, findings: statistics },
+  ];
+}
+
+function statFindings(table: string, expected: ColumnStats[], actual: ColumnStats[]): Finding[] {
+  const findings: Finding[] = [];
+  for (const e of expected) {
+    const a = actual.find((x) => x.column === e.column);
+    if (!a) continue;
+    const pairs: Array<[string, string | null, string | null]> = [
+      ['nulls', String(e.nulls), String(a.nulls)],
+      [e.kind === 'text' ? 'min_length' : 'min', e.min, a.min],
+      [e.kind === 'text' ? 'max_length' : 'max', e.max, a.max],
+      [e.kind === 'text' ? 'total_length' : 'sum', e.sum, a.sum],
+    ];
+    for (const [statistic, exp, act] of pairs) {
+      if (sameStat(exp, act, statistic === 'nulls' ? 'numeric' : e.kind)) continue;
+      // min and max of a value column are source values: the finding names the statistic, never the value.
+      const shown = statistic === 'min' || statistic === 'max' ? null : undefined;
+      findings.push({
+        code: 'stat_mismatch',
+        path: [table, e.column, statistic],
+        statistic,
+        expected: shown === null ? null : exp,
+        actual: shown === null ? null : act,
+        message:
+          shown === null
+            ? `${table}.${e.column}: ${statistic} differs from the captured source`
+            : `${table}.${e.column}: ${statistic} is ${act ?? 'NULL'} in the target, ${exp ?? 'NULL'} in the captured source`,
+      });
+    }
+  }
+  return findings;
+}
+
+/** Loader for a capture held in memory (tests, and verification in the same process as the capture). */
+export function inMemoryDetail(tables: TableCapture[]): CaptureDetailLoader {
+  return async (table, which) => {
+    const t = tables.find((x) => x.target === table.target);
+    return new Map(which.map((b) => [b, t?.detail.get(b) ?? []]));
+  };
+}

@@ -1,0 +1,160 @@
+// One definition of a row's digest, its key-range bucket and its column statistics, shared by the capture of the
+// source (rows as they will look after transformation) and the hashing of the target, so equal rows hash equal.
+import { createHash } from 'node:crypto';
+import type { TargetSession } from '../../connectors/connector.js';
+import { quoteIdent } from '../planning/identifiers.js';
+
+/**
+ * Settings that fix how values print (time zone, date style, float digits), applied with SET LOCAL inside the
+ * transaction that hashes, so timestamps, floats and intervals print the same on both sides whatever the server's
+ * defaults.
+ */
+export async function normaliseSession(s: TargetSession): Promise<void> {
+  await s.query(`SET LOCAL TimeZone = 'UTC'`);
+  await s.query(`SET LOCAL DateStyle = 'ISO, YMD'`);
+  await s.query(`SET LOCAL IntervalStyle = 'postgres'`);
+  await s.query(`SET LOCAL extra_float_digits = 1`);
+}
+
+/** A column as hashed: its target name and target type (PostgreSQL spelling). */
+export interface DigestColumn {
+  name: string;
+  type: string;
+}
+
+/** The columns of one table as hashed, in plan order, and the target columns that identify a row. */
+export interface DigestShape {
+  columns: DigestColumn[];
+  /** Target key columns in key order; empty: rows are identified by their content. */
+  key: string[];
+}
+
+/** Power-of-two bucket count for `rows` rows: about 512 rows per bucket, between 1 and 4096 buckets. */
+export function bucketCountFor(rows: number): number {
+  let b = 1;
+  while (b < 4096 && b * 512 < rows) b *= 2;
+  return b;
+}
+
+const col = (name: string): string => `t.${quoteIdent(name)}`;
+const rowText = (names: string[]): string => `ROW(${names.map(col).join(', ')})::text`;
+
+function keyText(shape: DigestShape): string {
+  return shape.key.length > 0 ? rowText(shape.key) : rowText(shape.columns.map((c) => c.name));
+}
+
+/** The bucket of a row: the first 32 bits of md5(key text), masked to `buckets` (a power of two). */
+function bucketOf(shape: DigestShape, buckets: number): string {
+  return `(('x' || substr(md5(${keyText(shape)}), 1, 8))::bit(32)::int & ${buckets - 1})`;
+}
+
+/**
+ * Per row: bucket `b`, key values as text `k0…`, and `h` = md5 of the row's text (all hashed columns, plan order).
+ * `from` must yield the hashed columns under their target names with alias `t`.
+ */
+export function rowDigestsSql(shape: DigestShape, buckets: number, from: string, where = ''): string {
+  const keys = shape.key.map((k, i) => `${col(k)}::text AS "k${i}"`);
+  return `SELECT ${bucketOf(shape, buckets)} AS b, ${[...keys, `md5(${rowText(shape.columns.map((c) => c.name))}) AS h`].join(', ')} FROM ${from}${where}`;
+}
+
+/** Per bucket: row count `n` and digest `d` = md5 of the rows' md5s sorted and concatenated (see `bucketDigest`). */
+export function bucketDigestsSql(shape: DigestShape, buckets: number, from: string): string {
+  return `SELECT b, count(*)::int AS n, md5(string_agg(h, '' ORDER BY h COLLATE "C")) AS d FROM (${rowDigestsSql(shape, buckets, from)}) AS x GROUP BY b ORDER BY b`;
+}
+
+/** The same digest computed in Node from the rows' md5s (hex), as `bucketDigestsSql` computes it in the database. */
+export function bucketDigest(rowHashes: string[]): string {
+  return createHash('md5').update([...rowHashes].sort().join('')).digest('hex');
+}
+
+/** One bucket of a table's digest. */
+export interface BucketDigest {
+  bucket: number;
+  rows: number;
+  digest: string;
+}
+
+/** The root of a table's bucket digests: sha256 over `bucket:rows:digest` lines in bucket order. */
+export function tableRoot(buckets: number, digests: BucketDigest[]): string {
+  const h = createHash('sha256').update(`buckets:${buckets}\n`);
+  for (const d of [...digests].sort((a, b) => a.bucket - b.bucket)) h.update(`${d.bucket}:${d.rows}:${d.digest}\n`);
+  return h.digest('hex');
+}
+
+export type StatKind = 'numeric' | 'text' | 'temporal' | 'other';
+
+export function statKind(type: string): StatKind {
+  const t = type.toLowerCase().trim();
+  if (/^(smallint|integer|bigint|int[248]?|numeric|decimal|real|double precision|float[48]?|smallserial|serial|bigserial)\b/.test(t)) return 'numeric';
+  if (/^(text|character varying|varchar|character|char|bpchar|citext)\b/.test(t)) return 'text';
+  if (/^(date|timestamp|time)\b/.test(t)) return 'temporal';
+  return 'other';
+}
+
+/** Column statistics: mergeable across batches and comparable between the captured source and the target. */
+export interface ColumnStats {
+  column: string;
+  kind: StatKind;
+  rows: number;
+  nulls: number;
+  min: string | null;
+  max: string | null;
+  /** numeric: sum of values; text: sum of character lengths. */
+  sum: string | null;
+}
+
+/** One row of aggregates for the columns of `from` (alias `t`): `n`, then per column `nN`, `loN`, `hiN`, `sN`. */
+export function columnStatsSql(columns: DigestColumn[], from: string, where = ''): string {
+  const parts = ['count(*)::bigint AS n'];
+  columns.forEach((c, i) => {
+    const kind = statKind(c.type);
+    const v = col(c.name);
+    parts.push(`count(*) - count(${v}) AS "n${i}"`);
+    if (kind === 'numeric') parts.push(`min(${v})::text AS "lo${i}"`, `max(${v})::text AS "hi${i}"`, `sum(${v})::text AS "s${i}"`);
+    else if (kind === 'temporal') parts.push(`min(${v})::text AS "lo${i}"`, `max(${v})::text AS "hi${i}"`);
+    else if (kind === 'text') parts.push(`min(char_length(${v}))::text AS "lo${i}"`, `max(char_length(${v}))::text AS "hi${i}"`, `sum(char_length(${v}))::text AS "s${i}"`);
+  });
+  return `SELECT ${parts.join(', ')} FROM ${from}${where}`;
+}
+
+/** Read the row of `columnStatsSql` into statistics. */
+export function readColumnStats(columns: DigestColumn[], row: Record<string, unknown>): ColumnStats[] {
+  const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+  return columns.map((c, i) => ({
+    column: c.name,
+    kind: statKind(c.type),
+    rows: Number(row.n ?? 0),
+    nulls: Number(row[`n${i}`] ?? 0),
+    min: str(row[`lo${i}`]),
+    max: str(row[`hi${i}`]),
+    sum: str(row[`s${i}`]),
+  }));
+}
+
+const numericKinds = (k: StatKind): boolean => k === 'numeric' || k === 'text';
+
+function pick(a: string | null, b: string | null, kind: StatKind, want: 'min' | 'max'): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  const less = numericKinds(kind) ? Number(a) < Number(b) : a < b;
+  return want === 'min' ? (less ? a : b) : less ? b : a;
+}
+
+/** Merge the statistics of two disjoint sets of rows of the same columns. */
+export function mergeColumnStats(a: ColumnStats[], b: ColumnStats[]): ColumnStats[] {
+  return a.map((x, i) => {
+    const y = b[i]!;
+    const sum = x.sum === null ? y.sum : y.sum === null ? x.sum : String(Number(x.sum) + Number(y.sum));
+    return { ...x, rows: x.rows + y.rows, nulls: x.nulls + y.nulls, min: pick(x.min, y.min, x.kind, 'min'), max: pick(x.max, y.max, x.kind, 'max'), sum };
+  });
+}
+
+/** Equal within a relative tolerance (sums of floats and large decimals are merged in double precision). */
+export function sameStat(expected: string | null, actual: string | null, kind: StatKind, tolerance = 1e-9): boolean {
+  if (expected === null || actual === null) return expected === actual;
+  if (!numericKinds(kind)) return expected === actual;
+  const e = Number(expected);
+  const a = Number(actual);
+  if (Number.isNaN(e) || Number.isNaN(a)) return expected === actual;
+  return Math.abs(e - a) <= tolerance * Math.max(1, Math.abs(e), Math.abs(a));
+}
