@@ -11,7 +11,7 @@ import { parseConfig } from '../tools/ingest/load-config.js';
 import { createRuntime } from '../graph/runtime.js';
 
 const { values } = parseArgs({
-  options: { scale: { type: 'string', default: '30' }, 'batch-size': { type: 'string', default: '10000' }, 'skip-pgloader': { type: 'boolean' }, profile: { type: 'boolean' } },
+  options: { scale: { type: 'string', default: '30' }, 'batch-size': { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '2' }, 'skip-pgloader': { type: 'boolean' }, profile: { type: 'boolean' } },
 });
 const scale = Number(values.scale);
 const batchSize = Number(values['batch-size']);
@@ -86,21 +86,24 @@ async function dropPg(name: string): Promise<void> {
   await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).finally(() => c.end());
 }
 
-async function runSensei(source: string): Promise<{ rows: number; seconds: number; executeSeconds: number; peakMb: number; status: string }> {
+async function runSensei(source: string): Promise<{ rows: number; seconds: number; executeSeconds: number; peakMb: number; status: string; stages: string }> {
   const targetDb = `sensei_bench_tgt_${process.pid}`;
   const target = await freshPg(targetDb);
   const home = mkdtempSync(join(tmpdir(), 'sensei-bench-'));
   const stages = new Map<string, number>();
   const rt = await createRuntime({ home, onStage: (_id, s) => stages.set(s, Date.now()) });
   try {
-    const config = parseConfig({ source: { url: withDb(MYSQL, source) }, target: { url: target }, strategy: { batch_size: batchSize } }, 'bench');
+    const config = parseConfig({ source: { url: withDb(MYSQL, source) }, target: { url: target }, strategy: { batch_size: batchSize, concurrency: Number(values.concurrency) } }, 'bench');
     const t0 = Date.now();
     const r = await rt.start(config, process.cwd(), { preApproved: true });
     const t1 = Date.now();
     if (r.error) process.stderr.write(`sensei run failed: ${r.error.message}\n`);
     const rows = r.tables.reduce((a, t) => a + t.rows_written, 0);
     const executeSeconds = ((stages.get('verify') ?? t1) - (stages.get('execute') ?? t0)) / 1000;
-    return { rows, seconds: (t1 - t0) / 1000, executeSeconds, peakMb: process.resourceUsage().maxRSS / 1024, status: r.status };
+    const tables = r.tables.map((t) => `${t.source} ${t.seconds.toFixed(1)}s`).join(', ');
+    const marks = [...stages.entries(), ['end', t1] as const];
+    const perStage = marks.slice(0, -1).map(([s, t], i) => `${s} ${((marks[i + 1]![1] - t) / 1000).toFixed(1)}s`).join(', ');
+    return { rows, seconds: (t1 - t0) / 1000, executeSeconds, peakMb: process.resourceUsage().maxRSS / 1024, status: r.status, stages: `${perStage}; load per table: ${tables}` };
   } finally {
     await rt.close();
     rmSync(home, { recursive: true, force: true });
@@ -139,11 +142,11 @@ async function runPgloader(source: string): Promise<{ rows: number; seconds: num
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 const src = await sourceDatabase();
-process.stderr.write(`source: ${src.name}, ${fmt(src.rows)} rows; batch size ${batchSize}\n`);
+process.stderr.write(`source: ${src.name}, ${fmt(src.rows)} rows; batch size ${batchSize}, concurrency ${values.concurrency}\n`);
 const sensei = await runSensei(src.name);
 const line = (name: string, rows: number, s: number, mb: number, extra = ''): string =>
   `${name.padEnd(10)} ${fmt(rows).padStart(10)} rows  ${s.toFixed(1).padStart(7)} s  ${fmt(rows / s).padStart(9)} rows/s  peak ${fmt(mb)} MB${extra}`;
-const out = [line('sensei', sensei.rows, sensei.seconds, sensei.peakMb, `  (execute stage ${sensei.executeSeconds.toFixed(1)} s = ${fmt(sensei.rows / sensei.executeSeconds)} rows/s; status ${sensei.status})`)];
+const out = [line('sensei', sensei.rows, sensei.seconds, sensei.peakMb, `  (execute stage ${sensei.executeSeconds.toFixed(1)} s = ${fmt(sensei.rows / sensei.executeSeconds)} rows/s; status ${sensei.status})`), `           stages: ${sensei.stages}`];
 const pgl = await runPgloader(src.name);
 if (pgl) {
   out.push(line('pgloader', pgl.rows, pgl.seconds, pgl.peakMb));

@@ -131,7 +131,6 @@ function outcomeOf(mapping: TableMapping, cp: TableCheckpoint): TableOutcome {
 }
 
 async function loadFrom(deps: LoadTableDeps, mapping: TableMapping, sourceTable: TableDef, from: TableCheckpoint | null, rowsTotal: number): Promise<TableCheckpoint> {
-  const started = Date.now();
   const target = deps.target;
   const batchSize = deps.batchSize ?? 10_000;
   const batchesPerSegment = Math.max(1, Math.ceil((deps.checkpointEvery ?? 100_000) / batchSize));
@@ -155,6 +154,7 @@ async function loadFrom(deps: LoadTableDeps, mapping: TableMapping, sourceTable:
   try {
     while (!cp.done) {
       const before = cp;
+      const segmentStarted = Date.now();
       cp = await target.transaction(async (s) => {
         const seg = { read: 0, written: 0, rejected: [] as ErrorQueueEntry[], hash: createHash('sha256'), lastKey: before.lastKey };
         let exhausted = false;
@@ -189,7 +189,7 @@ async function loadFrom(deps: LoadTableDeps, mapping: TableMapping, sourceTable:
           lastKey: seg.read > 0 ? seg.lastKey : before.lastKey,
           segmentHashes: seg.read > 0 ? [...before.segmentHashes, seg.hash.digest('hex')] : before.segmentHashes,
           done: exhausted,
-          seconds: before.seconds + (Date.now() - started) / 1000,
+          seconds: before.seconds + (Date.now() - segmentStarted) / 1000,
         };
         await writeCheckpoint(s, deps.runId, next);
         return next;
