@@ -28,7 +28,8 @@ interface MysqlTarget {
  * Reads: tables with a primary key by keyset pagination in key order; tables without one ordered by all columns with
  * LIMIT/OFFSET. `ReadOptions.offset` is the position of the resume point in that order: without `afterKey` that many
  * rows are skipped; with `afterKey` the key locates the resume point and `offset` only numbers the batches.
- * Session `time_zone` is `+00:00`, so TIMESTAMP values are UTC and carry `+00:00`.
+ * Session `time_zone` is `+00:00`, so TIMESTAMP values are UTC and carry `+00:00`. Zero and impossible dates follow
+ * the `zeroDates` policy (batch `rejects` by default); spatial columns are read as WKT; BIT(n) as n binary digits.
  */
 export class MysqlSource implements SourceConnector {
   readonly dialect = 'mysql';
