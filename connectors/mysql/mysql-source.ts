@@ -307,6 +307,7 @@ function keyLiteral(v: IrValue, col: ColumnDef, params: unknown[]): string {
     for (const part of v === '' ? [] : v.split(',')) mask |= 1n << BigInt(members.indexOf(part.toLowerCase()));
     return mask.toString();
   }
+  if (kind === 'bits' && typeof v === 'string' && /^[01]+$/.test(v)) return `b'${v}'`;
   if (typeof v === 'bigint') return v.toString();
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   if (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) && ['int16', 'int32', 'int64', 'decimal'].includes(kind)) return v;
