@@ -28,7 +28,8 @@ interface MysqlTarget {
  * Reads: tables with a primary key by keyset pagination in key order; tables without one ordered by all columns with
  * LIMIT/OFFSET. `ReadOptions.offset` is the position of the resume point in that order: without `afterKey` that many
  * rows are skipped; with `afterKey` the key locates the resume point and `offset` only numbers the batches.
- * Session `time_zone` is `+00:00`, so TIMESTAMP values are UTC and carry `+00:00`.
+ * Session `time_zone` is `+00:00`, so TIMESTAMP values are UTC and carry `+00:00`. Zero and impossible dates follow
+ * the `zeroDates` policy (batch `rejects` by default); spatial columns are read as WKT; BIT(n) as n binary digits.
  */
 export class MysqlSource implements SourceConnector {
   readonly dialect = 'mysql';
@@ -332,6 +333,7 @@ function keyLiteral(v: IrValue, col: ColumnDef, params: unknown[]): string {
     for (const part of v === '' ? [] : v.split(',')) mask |= 1n << BigInt(members.indexOf(part.toLowerCase()));
     return mask.toString();
   }
+  if (kind === 'bits' && typeof v === 'string' && /^[01]+$/.test(v)) return `b'${v}'`;
   if (typeof v === 'bigint') return v.toString();
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   if (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) && ['int16', 'int32', 'int64', 'decimal'].includes(kind)) return v;

@@ -22,6 +22,7 @@ const ROWID_ALIASES = ['rowid', '_rowid_', 'oid'];
  * `lastKey` null. `ReadOptions.offset` is the position of the resume point: without `afterKey` that many rows are
  * skipped; with `afterKey` the key locates it and `offset` only numbers the batches. Values whose storage class
  * differs from the column's declared affinity are returned as stored (integer as number when safe, else string).
+ * Text that is not valid UTF-8 and dates PostgreSQL cannot store are reported as batch `rejects` (raw bytes kept).
  */
 export class SqliteSource implements SourceConnector {
   readonly dialect = 'sqlite';
