@@ -5,6 +5,7 @@ import type { TargetConnector } from '../../connectors/connector.js';
 import { qualified } from '../planning/identifiers.js';
 import type { TableCapture } from './capture-source.js';
 import {
+  bucketDigest,
   bucketDigestsSql,
   columnStatsSql,
   normaliseSession,
@@ -53,23 +54,42 @@ export async function digestTargetTable(target: TargetConnector, table: string, 
   });
 }
 
-/** `[key, rowHash]` of the target rows in `buckets`, computed like the capture's detail. */
-export async function targetRowsIn(target: TargetConnector, table: string, shape: DigestShape, buckets: number, which: number[]): Promise<Map<number, Array<[string, string]>>> {
+/** `[key, rowHash]` of the target rows in `buckets` (every bucket when `which` is null), like the capture's detail. */
+export async function targetRowsIn(target: TargetConnector, table: string, shape: DigestShape, buckets: number, which: number[] | null): Promise<Map<number, Array<[string, string]>>> {
+  return (await targetRows(target, table, shape, buckets, which)).detail;
+}
+
+/**
+ * One pass over the whole table: every row's `[key, rowHash16]` and, from the full row hashes, the bucket digests
+ * and root, equal to what `digestTargetTable` computes in the database.
+ */
+export async function digestTargetRows(target: TargetConnector, table: string, shape: DigestShape, buckets: number): Promise<{ digests: BucketDigest[]; root: string; detail: Map<number, Array<[string, string]>> }> {
+  const { detail, hashes } = await targetRows(target, table, shape, buckets, null);
+  const digests = [...hashes.entries()].sort((a, b) => a[0] - b[0]).map(([bucket, hs]) => ({ bucket, rows: hs.length, digest: bucketDigest(hs) }));
+  return { digests, root: tableRoot(buckets, digests), detail };
+}
+
+async function targetRows(target: TargetConnector, table: string, shape: DigestShape, buckets: number, which: number[] | null) {
   const out = new Map<number, Array<[string, string]>>();
-  if (which.length === 0) return out;
+  const hashes = new Map<number, string[]>();
+  if (which !== null && which.length === 0) return { detail: out, hashes };
   const from = `${qualified(target.schema, table)} AS t`;
   const rows = await target.transaction(async (s) => {
     await normaliseSession(s);
-    const res = await s.query<Record<string, string | null>>(`SELECT * FROM (${rowDigestsSql(shape, buckets, from)}) AS x WHERE b = ANY($1::int[])`, [which]);
+    const sql = rowDigestsSql(shape, buckets, from);
+    const res = which === null ? await s.query<Record<string, string | null>>(sql) : await s.query<Record<string, string | null>>(`SELECT * FROM (${sql}) AS x WHERE b = ANY($1::int[])`, [which]);
     return res.rows;
   });
   for (const row of rows) {
     const b = Number(row.b);
+    let hs = hashes.get(b);
+    if (!hs) hashes.set(b, (hs = []));
+    hs.push(String(row.h));
     let d = out.get(b);
     if (!d) out.set(b, (d = []));
     d.push([JSON.stringify(shape.key.map((_, i) => row[`k${i}`] ?? null)), String(row.h).slice(0, 16)]);
   }
-  return out;
+  return { detail: out, hashes };
 }
 
 /** Buckets whose row count or digest differs between two digests of the same table. */
