@@ -78,6 +78,7 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
     amani: createAmani(),
     verifier: createVerifier(),
     captures: createCaptureStore(store.pool, loadSecretBox(options.home)),
+    queued: (runId) => store.listErrors(runId),
     errors: {
       add: async (runId, entries) => {
         await store.addErrors(runId, entries);
