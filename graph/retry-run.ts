@@ -69,7 +69,7 @@ export async function retryQueuedRows(deps: RetryDeps, runId: string, options: R
       plan,
       plannedTarget: state.plannedTarget!,
       outcomes,
-      ...(captures ? { capture: await loadCapture(captures, runId), rules: state.config.rules, queries: { queries: state.config.queries ?? [], captured: await captures.loadQueries(runId) } } : {}),
+      ...(captures ? { capture: await loadCapture(captures, runId), rules: state.config.rules, queries: { queries: state.config.queries ?? [], captured: await captures.loadQueries(runId) }, queued: await deps.store.listErrors(runId) } : {}),
     });
     await captures?.saveValidation(runId, verification);
     let certificatePath: string | null = null;

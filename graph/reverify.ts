@@ -26,6 +26,7 @@ export async function reverifyRun(runtime: SenseiRuntime, home: string, runId: s
       capture: await loadCapture(captures, runId),
       rules: state.config.rules ?? [],
       queries: { queries: state.config.queries ?? [], captured: await captures.loadQueries(runId) },
+      queued: await runtime.store.listErrors(runId),
     });
     await captures.saveValidation(runId, report);
     return report;

@@ -98,6 +98,7 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
     amani: createAmani(),
     verifier: createVerifier(),
     captures,
+    queued: (runId) => store.listErrors(runId),
     errors: {
       add: async (runId, entries) => {
         await store.addErrors(runId, entries);

@@ -9,7 +9,7 @@ import { allMappings, type Plan } from '../../core/plan.js';
 import type { ApprovalDecision, TableOutcome } from '../../core/run.js';
 import type { TargetConnector } from '../../connectors/connector.js';
 import { shapeOf } from '../verification/capture-source.js';
-import { digestTargetTable, targetRowsIn, type CapturedTable } from '../verification/compare-capture.js';
+import { digestTargetRows, digestTargetTable, type CapturedTable } from '../verification/compare-capture.js';
 import { bucketCountFor } from '../verification/row-digest.js';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 import { renderCertificateHtml } from './certificate-html.js';
@@ -72,7 +72,8 @@ export async function issueCertificate(input: IssueCertificateInput): Promise<Is
     const captured = input.capture?.tables.find((t) => t.target === o.target) ?? null;
     const shape = captured?.shape ?? shapeOf(mapping);
     const buckets = captured?.buckets ?? bucketCountFor(o.rows_written);
-    const digest = await digestTargetTable(input.target, o.target, shape, buckets);
+    // With the row-hash file, one pass yields both the rows and the digests.
+    const digest = writeRows ? await digestTargetRows(input.target, o.target, shape, buckets) : await digestTargetTable(input.target, o.target, shape, buckets);
     tables.push({
       source: o.source,
       target: o.target,
@@ -87,8 +88,8 @@ export async function issueCertificate(input: IssueCertificateInput): Promise<Is
       captured_root: captured?.root ?? null,
       target_root: digest.root,
     });
-    if (writeRows) {
-      const rows = await targetRowsIn(input.target, o.target, shape, buckets, digest.digests.map((d) => d.bucket));
+    if ('detail' in digest) {
+      const rows = digest.detail;
       rowFile.tables.push({
         target: o.target,
         buckets,

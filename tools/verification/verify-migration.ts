@@ -8,7 +8,7 @@ import type { TableOutcome } from '../../core/run.js';
 import type { TargetConnector } from '../../connectors/connector.js';
 import { qualified, quoteIdent } from '../planning/identifiers.js';
 import { checkBusinessRules } from './business-rules.js';
-import { compareWithCapture, type VerifyCapture } from './compare-capture.js';
+import { compareWithCapture, queuedKeysByTarget, type VerifyCapture } from './compare-capture.js';
 import { compareQueries, type QueryResultDigest } from './query-replay.js';
 
 export interface VerifyInput {
@@ -25,6 +25,8 @@ export interface VerifyInput {
   rules?: RuleConfig[];
   /** Queries to replay (behavioural perspective) and their results captured on the source. Default none. */
   queries?: { queries: QueryConfig[]; captured: QueryResultDigest[] };
+  /** Rows the run queued (error queue entries: source table and source key), expected to be absent. Default none. */
+  queued?: Array<{ table: string; key: unknown }>;
 }
 
 /** Collects every finding instead of stopping at the first; `passed` only when no check found anything. */
@@ -32,7 +34,7 @@ export async function verifyMigration(target: TargetConnector, input: VerifyInpu
   const actual = await target.catalog({ withCounts: true });
   const checks: CheckResult[] = [structural(input.plan, actual), accounting(input.outcomes), counts(input.outcomes, actual)];
   checks.push(await referential(target, input, actual));
-  if (input.capture) checks.push(...(await compareWithCapture(target, input.capture.tables, input.capture.loadDetail)));
+  if (input.capture) checks.push(...(await compareWithCapture(target, input.capture.tables, input.capture.loadDetail, queuedKeysByTarget(input.plan, input.queued ?? []))));
   else if (input.capture === null) {
     checks.push(result('statistical', 'rows equal the source as captured (bucket hashes, bisected to keys)', 0, [
       { code: 'capture_missing', path: [], message: 'no capture of the source exists for this run, so its content cannot be compared; run the migration again to capture it' },
