@@ -12,6 +12,7 @@ import { openTarget } from '../../../connectors/open-target.js';
 import { createMapper } from '../../../agents/mapper.js';
 import { createChatModel } from '../../../tools/llm/chat-model.js';
 import { createOpenAiMappingModel } from '../../../tools/llm/mapping-model.js';
+import { refineWithModel } from '../../../tools/planning/refine-with-model.js';
 import { startOpenAiStub, type ChatRequest, type OpenAiStub, type StubReply } from '../../fakes/openai-stub.js';
 import { tempDir } from '../../fixtures/databases.js';
 
@@ -121,6 +122,16 @@ describe('refineWithModel through the mapper', () => {
     expect(asked).toEqual(['TBL_CUST.CUST_ID', 'TBL_CUST.CUST_NM', 'TBL_CUST.XQ7', 'TBL_CUST.ACT_FLG']);
     expect(mappingOf(plan, 'XQ7')).toMatchObject({ targetColumn: 'birth_date', origin: 'pattern', confidence: 0.96, band: 'auto', transformation: `to_date(src."XQ7", 'YYYYMMDD')` });
     expect(plan.warnings.join('\n')).toMatch(/pattern p_evil for TBL_CUST\.XQ7 ignored: its transformation fails the SQL allow-list \(.*pg_sleep/);
+  });
+
+  it('stops asking after maxCalls and says the rest stayed deterministic', async () => {
+    const { plan, plannedTarget } = await createMapper().plan({ source: catalog, target, ddlPath, thresholds, sourceConnector: source });
+    stub = await startOpenAiStub([{ json: JSON.stringify({ target: null, transformation: null, rationale: 'none fits', confidence: 0.3 }) }]);
+    const chat = createChatModel({ apiKey: 'k', baseUrl: stub.url, model: 'stub-model', timeoutMs: 10_000, maxRetries: 0 });
+    const refined = await refineWithModel({ plan, source: catalog, target: plannedTarget, model: createOpenAiMappingModel(chat, 'stub-model'), maxCalls: 1 });
+    expect(stub.requests).toHaveLength(1);
+    expect(refined.warnings).toContain('LLM: stopped after 1 calls; the remaining unsure columns were planned deterministically');
+    expect(allMappings(refined)).toEqual(allMappings(plan));
   });
 
   it('without a model plans deterministically and says so', async () => {
