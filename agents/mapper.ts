@@ -82,8 +82,10 @@ export function createMapper(deps: MapperDeps = {}): Mapper {
         input = { source, target: existing, targetSchemaSource: 'existing', thresholds, targetSamples: await sampleTarget(target, existing) };
       }
       if (sourceConnector) input.sourceSamples = await sampleSource(sourceConnector, source);
-      if (deps.patterns) input.patternHits = await guardedPatternHits(deps.patterns, source);
+      const patternWarnings: string[] = [];
+      if (deps.patterns) input.patternHits = await guardedPatternHits(deps.patterns, source, patternWarnings);
       let plan = buildPlan(input);
+      if (patternWarnings.length > 0) plan = { ...plan, warnings: [...plan.warnings, ...patternWarnings] };
       if (deps.model) {
         plan = await refineWithModel({ plan, source, target: input.target, model: deps.model, ...(input.sourceSamples ? { sourceSamples: input.sourceSamples } : {}) });
       }
@@ -102,7 +104,7 @@ export function createMapper(deps: MapperDeps = {}): Mapper {
 }
 
 /** Pattern hits for every profiled source column, with their templates rendered and checked by the SQL allow-list. */
-async function guardedPatternHits(patterns: PatternLibrary, source: Catalog): Promise<Map<string, GuardedPatternHit[]>> {
+async function guardedPatternHits(patterns: PatternLibrary, source: Catalog, warnings: string[]): Promise<Map<string, GuardedPatternHit[]>> {
   const out = new Map<string, GuardedPatternHit[]>();
   for (const table of source.tables) {
     for (const c of table.columns) {
@@ -111,7 +113,9 @@ async function guardedPatternHits(patterns: PatternLibrary, source: Catalog): Pr
       const guarded: GuardedPatternHit[] = [];
       for (const h of hits.filter((x) => x.score >= PATTERN_MIN_SCORE)) {
         const expression = h.transformation.replaceAll('{{col}}', `src.${quoteIdent(c.name)}`);
-        if ((await checkExpression(expression, { allowedColumns: [c.name] })).ok) guarded.push({ ...h, expression });
+        const check = await checkExpression(expression, { allowedColumns: [c.name] });
+        if (check.ok) guarded.push({ ...h, expression });
+        else warnings.push(`pattern ${h.id} for ${table.name}.${c.name} ignored: its transformation fails the SQL allow-list (${check.reason})`);
       }
       if (guarded.length > 0) out.set(columnKey(table.name, c.name), guarded);
     }

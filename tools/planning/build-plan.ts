@@ -120,7 +120,7 @@ function matchedTables(input: BuildPlanInput, warnings: string[]): TableMapping[
         tm.target.name,
         m.source,
         m.target,
-        { confidence: m.confidence, origin: m.origin, rationale: m.reasons.join('; '), ...(m.sourceFormat ? { sourceFormat: m.sourceFormat } : {}), ...(pattern ? { transformation: pattern.expression } : {}) },
+        { confidence: m.confidence, origin: m.origin, rationale: m.reasons.join('; '), ...(m.sourceFormat ? { sourceFormat: m.sourceFormat } : {}), ...(m.codes ? { codes: m.codes } : {}), ...(pattern ? { transformation: pattern.expression } : {}) },
         input,
       );
     });
@@ -133,6 +133,7 @@ interface MappingDecision {
   origin: MappingOrigin;
   rationale: string;
   sourceFormat?: ValueFormat;
+  codes?: ReadonlyMap<string, string>;
   /** A transformation that already passed the SQL allow-list (pattern, LLM, user); default: Sensei's own. */
   transformation?: string;
 }
@@ -146,6 +147,7 @@ export function columnMapping(sourceTable: string, targetTable: string, s: Colum
     targetType: t.declaredType,
     targetNullable: t.nullable,
     ...(d.sourceFormat ? { sourceFormat: d.sourceFormat } : {}),
+    ...(d.codes ? { codes: d.codes } : {}),
   });
   const confidence = round(d.confidence);
   return {

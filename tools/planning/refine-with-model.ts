@@ -1,6 +1,6 @@
 // The LLM step: columns the deterministic matcher could not place above the review threshold are put to the model.
 import { findTable, type Catalog, type ColumnDef, type TableDef } from '../../core/catalog.js';
-import type { ColumnMapping, Plan } from '../../core/plan.js';
+import type { ColumnMapping, Plan, TableMapping } from '../../core/plan.js';
 import { buildMappingPrompt, type PromptColumn } from '../../prompts/mapping-prompt.js';
 import type { MappingModel, MappingProposal } from '../llm/mapping-model.js';
 import { columnMapping, unmappedColumns } from './build-plan.js';
@@ -20,6 +20,8 @@ export interface RefineOptions {
 
 /** A model's answer is trusted at most this much: an LLM proposal is never auto-approved. */
 const LLM_CONFIDENCE_CAP = 0.95;
+/** Tables whose columns are put to the model at the same time. */
+const TABLE_CONCURRENCY = 4;
 /** A proposal whose SQL the allow-list rejected keeps its target but needs explicit approval. */
 const REJECTED_SQL_CAP = 0.79;
 
@@ -46,21 +48,20 @@ export async function refineWithModel(options: RefineOptions): Promise<Plan> {
   const warnings = [...plan.warnings];
   const maxCalls = options.maxCalls ?? 200;
   let calls = 0;
-  const tables = [];
-  for (const tm of plan.tables) {
+  let stopped = false;
+  // Tables are independent: up to TABLE_CONCURRENCY of them talk to the model at once; columns of one table in order.
+  const refineTable = async (tm: TableMapping, warnings: string[]): Promise<TableMapping> => {
     const src = findTable(options.source, tm.source);
     const tgt = findTable(options.target, tm.target);
-    if (!src || !tgt) {
-      tables.push(tm);
-      continue;
-    }
+    if (!src || !tgt) return tm;
     const columns: ColumnMapping[] = [...tm.columns];
     const sure = (m: ColumnMapping): boolean => m.confidence >= plan.thresholds.reviewAbove;
     for (const sc of src.columns.filter((c) => !c.isGenerated)) {
       const current = columns.find((m) => m.sourceColumn === sc.name);
       if (current && sure(current)) continue;
       if (calls >= maxCalls) {
-        warnings.push(`LLM: stopped after ${maxCalls} calls; ${tm.source}.${sc.name} and later columns were planned deterministically`);
+        if (!stopped) warnings.push(`LLM: stopped after ${maxCalls} calls; the remaining unsure columns were planned deterministically`);
+        stopped = true;
         break;
       }
       const taken = new Set(columns.filter((m) => sure(m) && m !== current).map((m) => m.targetColumn));
@@ -122,7 +123,18 @@ export async function refineWithModel(options: RefineOptions): Promise<Plan> {
     }
     const order = src.columns.map((c) => c.name);
     columns.sort((a, b) => order.indexOf(a.sourceColumn) - order.indexOf(b.sourceColumn));
-    tables.push({ ...tm, columns });
-  }
+    return { ...tm, columns };
+  };
+  const tables: TableMapping[] = new Array<TableMapping>(plan.tables.length);
+  const tableWarnings = plan.tables.map((): string[] => []);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < plan.tables.length) {
+      const i = next++;
+      tables[i] = await refineTable(plan.tables[i]!, tableWarnings[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(TABLE_CONCURRENCY, plan.tables.length) }, worker));
+  warnings.push(...tableWarnings.flat());
   return { ...plan, tables, ...unmappedColumns(tables, options.source, options.target), warnings };
 }

@@ -45,6 +45,8 @@ export function columnTransform(options: {
   targetNullable: boolean;
   /** The text format the source values were found in (dates as text, flags), when it needs more than a cast. */
   sourceFormat?: ValueFormat;
+  /** Source code → target code, translated through a literal CASE. */
+  codes?: ReadonlyMap<string, string>;
 }): ColumnTransform {
   const v = `src.${quoteIdent(options.sourceColumn)}`;
   const info = pgTypeInfo(options.targetType);
@@ -63,6 +65,12 @@ export function columnTransform(options: {
   let transformation = `CAST(${v} AS ${options.targetType})`;
   const format = options.sourceFormat;
 
+  if (options.codes && options.codes.size > 0) {
+    const whens = [...options.codes].map(([from, to]) => `WHEN ${quoteLiteral(from)} THEN ${quoteLiteral(to)}`).join(' ');
+    transformation = `CAST(CASE btrim(${v}) ${whens} END AS ${options.targetType})`;
+    guard('code_translation', `btrim(${v}) IN (${[...options.codes.keys()].map(quoteLiteral).join(', ')})`, 'a code the translation does not know');
+    return { transformation, validationRules: rules };
+  }
   // ISO dates need no more than the cast (and its date_format rule below).
   if (format?.kind === 'date' && format.format !== 'YYYY-MM-DD' && (info.family === 'date' || info.family === 'timestamp')) {
     const shape = DATE_FORMAT_RE[format.format];

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Catalog } from '../../../core/catalog.js';
+import { FINGERPRINT_DIMENSIONS, type ColumnProfile, type PatternLibrary } from '../../../core/profile.js';
 import { allMappings, type ColumnMapping, type Plan } from '../../../core/plan.js';
 import type { SourceConnector, TargetConnector } from '../../../connectors/connector.js';
 import { openSource } from '../../../connectors/open-source.js';
@@ -11,6 +12,7 @@ import { openTarget } from '../../../connectors/open-target.js';
 import { createMapper } from '../../../agents/mapper.js';
 import { createChatModel } from '../../../tools/llm/chat-model.js';
 import { createOpenAiMappingModel } from '../../../tools/llm/mapping-model.js';
+import { refineWithModel } from '../../../tools/planning/refine-with-model.js';
 import { startOpenAiStub, type ChatRequest, type OpenAiStub, type StubReply } from '../../fakes/openai-stub.js';
 import { tempDir } from '../../fixtures/databases.js';
 
@@ -52,6 +54,11 @@ async function planWith(reply: StubReply): Promise<Plan> {
   return (await mapper.plan({ source: catalog, target, ddlPath, thresholds, sourceConnector: source })).plan;
 }
 
+function profileFor(semanticType: string): ColumnProfile {
+  const fingerprint = Array.from({ length: FINGERPRINT_DIMENSIONS }, (_, i) => (i === 0 ? 1 : 0));
+  return { inferredType: { kind: 'text' }, sampleSize: 3, nullRatio: 0, distinctRatio: 1, fingerprint, semanticType, semanticConfidence: 0.9, pii: 'none', piiConfidence: 0.9, description: 'test' };
+}
+
 const mappingOf = (plan: Plan, column: string): ColumnMapping | undefined => allMappings(plan).find((m) => m.sourceColumn === column);
 
 describe('refineWithModel through the mapper', () => {
@@ -89,6 +96,42 @@ describe('refineWithModel through the mapper', () => {
     expect(m.transformation).not.toContain('pg_read_file');
     expect(m.transformation).toBe(`CAST(to_date(btrim(src."XQ7"), 'YYYYMMDD') AS date)`);
     expect(plan.warnings.join('\n')).toMatch(/LLM transformation for TBL_CUST\.XQ7 → customers\.birth_date rejected by the SQL allow-list: .*pg_read_file/);
+  });
+
+  it('asks the pattern library first and drops a pattern whose SQL fails the allow-list, saying so', async () => {
+    // The pgvector library (issue 4) is not merged here: a minimal in-test implementation of the PatternLibrary contract.
+    const provenance = { runId: 'run_old', approvedBy: 'ana', at: '2026-01-01T00:00:00Z' };
+    const base = { sourceTable: 'CUSTOMER', sourceColumn: 'BDAY', semanticType: 'date_of_birth', targetTable: 'customers', targetColumn: 'birth_date', provenance };
+    const asked: string[] = [];
+    const patterns: PatternLibrary = {
+      async search(q) {
+        asked.push(`${q.tableName}.${q.columnName}`);
+        if (q.columnName !== 'XQ7') return [];
+        return [
+          { ...base, id: 'p_evil', score: 0.99, transformation: `pg_sleep(10)::text || {{col}}` },
+          { ...base, id: 'p_good', score: 0.96, transformation: `to_date({{col}}, 'YYYYMMDD')` },
+        ];
+      },
+      async record() {},
+    };
+    const profiled: Catalog = {
+      ...catalog,
+      tables: catalog.tables.map((t) => ({ ...t, columns: t.columns.map((c) => ({ ...c, profile: profileFor(c.name === 'XQ7' ? 'date_of_birth' : 'unknown') })) })),
+    };
+    const { plan } = await createMapper({ patterns }).plan({ source: profiled, target, ddlPath, thresholds, sourceConnector: source });
+    expect(asked).toEqual(['TBL_CUST.CUST_ID', 'TBL_CUST.CUST_NM', 'TBL_CUST.XQ7', 'TBL_CUST.ACT_FLG']);
+    expect(mappingOf(plan, 'XQ7')).toMatchObject({ targetColumn: 'birth_date', origin: 'pattern', confidence: 0.96, band: 'auto', transformation: `to_date(src."XQ7", 'YYYYMMDD')` });
+    expect(plan.warnings.join('\n')).toMatch(/pattern p_evil for TBL_CUST\.XQ7 ignored: its transformation fails the SQL allow-list \(.*pg_sleep/);
+  });
+
+  it('stops asking after maxCalls and says the rest stayed deterministic', async () => {
+    const { plan, plannedTarget } = await createMapper().plan({ source: catalog, target, ddlPath, thresholds, sourceConnector: source });
+    stub = await startOpenAiStub([{ json: JSON.stringify({ target: null, transformation: null, rationale: 'none fits', confidence: 0.3 }) }]);
+    const chat = createChatModel({ apiKey: 'k', baseUrl: stub.url, model: 'stub-model', timeoutMs: 10_000, maxRetries: 0 });
+    const refined = await refineWithModel({ plan, source: catalog, target: plannedTarget, model: createOpenAiMappingModel(chat, 'stub-model'), maxCalls: 1 });
+    expect(stub.requests).toHaveLength(1);
+    expect(refined.warnings).toContain('LLM: stopped after 1 calls; the remaining unsure columns were planned deterministically');
+    expect(allMappings(refined)).toEqual(allMappings(plan));
   });
 
   it('without a model plans deterministically and says so', async () => {

@@ -4,7 +4,7 @@ import type { PatternHit } from '../../../core/profile.js';
 import { pgTypeFor, pgTypeInfo, type PgFamily } from '../pg-types.js';
 import { hungarian } from './hungarian.js';
 import { canonicalWords, nameKey, nameSimilarity } from './name-similarity.js';
-import { columnKey, detectFormat, normaliseValue, valueOverlap, type ColumnSamples, type ValueFormat } from './value-evidence.js';
+import { codeTranslation, columnKey, detectFormat, normaliseValue, valueOverlap, type ColumnSamples, type ValueFormat } from './value-evidence.js';
 
 export interface MatchInput {
   source: Catalog;
@@ -32,6 +32,8 @@ export interface ColumnMatch {
   sourceFormat?: ValueFormat;
   /** The pattern library's transformation template (untrusted), when the match came from a pattern. */
   pattern?: PatternHit;
+  /** Source code → target code, when the two columns hold the same few codes spelled differently. */
+  codes?: Map<string, string>;
 }
 
 export interface TableMatch {
@@ -236,6 +238,7 @@ interface PairScore {
   nameScore: number;
   reasons: string[];
   pattern?: PatternHit;
+  codes?: Map<string, string>;
 }
 
 function matchColumns(
@@ -267,9 +270,16 @@ function matchColumns(
       // Data evidence: value overlap, fingerprint similarity, agreeing semantic types.
       let evidence = 0;
       const overlap = valueOverlap(samples.values('source', s.def.name, sc.name), samples.values('target', t.def.name, tc.name));
+      let codes: Map<string, string> | undefined;
       if (overlap) {
         evidence = overlap.containment * overlap.weight;
-        reasons.push(`value overlap ${(overlap.containment * 100).toFixed(0)}%`);
+        const rawS = samples.raw('source', s.def.name, sc.name);
+        const rawT = samples.raw('target', t.def.name, tc.name);
+        codes = overlap.containment < 0.5 && rawS && rawT ? codeTranslation(rawS, rawT) : undefined;
+        if (codes) {
+          evidence = Math.max(evidence, 0.6);
+          reasons.push(`codes translate one to one (${[...codes].map(([a, b]) => `${a}→${b}`).join(', ')})`);
+        } else reasons.push(`value overlap ${(overlap.containment * 100).toFixed(0)}%`);
       }
       if (sc.profile && tc.profile) {
         const fp = cosine(sc.profile.fingerprint, tc.profile.fingerprint);
@@ -283,7 +293,7 @@ function matchColumns(
         score = 1 - (1 - score) * (1 - 0.85 * evidence);
         if (name.score < 0.3) score = Math.min(score, DATA_ONLY_CAP);
       }
-      if (overlap) {
+      if (overlap && !codes) {
         // Where both sides hold data, values missing on the other side count against the pair, names or not.
         score *= 1 - 0.3 * overlap.weight * (1 - overlap.containment);
       }
@@ -302,7 +312,7 @@ function matchColumns(
         score = hit.score;
         reasons.unshift(`pattern library: approved before by ${hit.provenance.approvedBy} (similarity ${hit.score.toFixed(2)})`);
       }
-      return { score: Math.min(1, score), nameScore: name.score, reasons, ...(pattern ? { pattern } : {}) };
+      return { score: Math.min(1, score), nameScore: name.score, reasons, ...(pattern ? { pattern } : {}), ...(codes ? { codes } : {}) };
     }),
   );
   const matrix = details.map((row) => row.map((d) => d.score));
@@ -350,6 +360,7 @@ function matchColumns(
       reasons,
       ...(format ? { sourceFormat: format } : {}),
       ...(d.pattern ? { pattern: d.pattern } : {}),
+      ...(d.codes ? { codes: d.codes } : {}),
     });
   });
   return out;

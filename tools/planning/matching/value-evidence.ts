@@ -92,3 +92,32 @@ export function valueOverlap(a: ReadonlySet<string> | undefined, b: ReadonlySet<
   const balance = 0.5 + (0.5 * small.size) / large.size;
   return { containment: common / small.size, weight: variety * balance };
 }
+
+/** Largest code list translated through a literal CASE. */
+const MAX_CODES = 12;
+
+/**
+ * A translation of source codes into target codes, when both columns hold a few distinct values that pair up one to
+ * one by prefix, ignoring case (`male` → `m`, `Active` → `ACT`). Undefined when the values already agree, when a code
+ * has no partner or several, or when there are too many codes for a literal CASE.
+ */
+export function codeTranslation(source: readonly string[], target: readonly string[]): Map<string, string> | undefined {
+  const s = [...new Set(source.map((v) => v.trim()).filter((v) => v !== ''))];
+  const t = [...new Set(target.map((v) => v.trim()).filter((v) => v !== ''))];
+  if (s.length < 2 || t.length < 2 || s.length > MAX_CODES || t.length > MAX_CODES) return undefined;
+  const tLower = new Set(t.map((v) => v.toLowerCase()));
+  if (s.filter((v) => tLower.has(v.toLowerCase())).length >= s.length / 2) return undefined;
+  const out = new Map<string, string>();
+  const used = new Set<string>();
+  for (const sv of s) {
+    const a = sv.toLowerCase();
+    const partners = t.filter((tv) => {
+      const b = tv.toLowerCase();
+      return a !== b && (a.startsWith(b) || b.startsWith(a));
+    });
+    if (partners.length !== 1 || used.has(partners[0]!)) return undefined;
+    used.add(partners[0]!);
+    out.set(sv, partners[0]!);
+  }
+  return out;
+}

@@ -7,7 +7,7 @@ import { buildPlan } from '../../../../tools/planning/build-plan.js';
 import { checkExpression } from '../../../../tools/planning/expression-guard.js';
 import { hungarian } from '../../../../tools/planning/matching/hungarian.js';
 import { matchSchemas } from '../../../../tools/planning/matching/match-schemas.js';
-import { columnKey, detectFormat } from '../../../../tools/planning/matching/value-evidence.js';
+import { codeTranslation, columnKey, detectFormat } from '../../../../tools/planning/matching/value-evidence.js';
 
 const text = (n?: number): LogicalType => (n ? { kind: 'varchar', length: n } : { kind: 'text' });
 const int: LogicalType = { kind: 'int32' };
@@ -148,6 +148,30 @@ describe('matchSchemas with data', () => {
     const r = matchSchemas({ source, target, sourceSamples: src, targetSamples: tgt });
     const cols = r.tables[0]!.columns.map((c) => [c.source.name, c.target.name, c.confidence <= 0.95]);
     expect(cols).toEqual([['stor_id', 'plmk', true], ['stor_name', 'zzyq', true], ['city', 'qwxz', true]]);
+  });
+
+  it('translates codes spelled differently on each side through a literal CASE that the allow-list accepts', async () => {
+    const people: Catalog = { dialect: 'csv', database: 's', tables: [table('person', [['name', text()], ['genderLabel', text()]])] };
+    const persons: Catalog = { dialect: 'csv', database: 't', tables: [table('persons', [['name', text()], ['genderType', text(1), 'character varying(1)']])] };
+    const plan = buildPlan({
+      source: people,
+      target: persons,
+      targetSchemaSource: 'existing',
+      thresholds,
+      sourceSamples: new Map([[columnKey('person', 'genderLabel'), ['male', 'female']], [columnKey('person', 'name'), ['Ada', 'Alan', 'Grace']]]),
+      targetSamples: new Map([[columnKey('persons', 'genderType'), ['m', 'f']], [columnKey('persons', 'name'), ['Ada', 'Alan', 'Grace']]]),
+    });
+    const m = allMappings(plan).find((x) => x.sourceColumn === 'genderLabel')!;
+    expect(m).toMatchObject({ targetColumn: 'genderType', transformation: `CAST(CASE btrim(src."genderLabel") WHEN 'male' THEN 'm' WHEN 'female' THEN 'f' END AS character varying(1))` });
+    expect(m.rationale).toContain('codes translate one to one (male→m, female→f)');
+    expect(m.validationRules.map((r) => r.rule)).toEqual(['code_translation']);
+    expect(await checkExpression(m.transformation, { allowedColumns: ['genderLabel'] })).toMatchObject({ ok: true });
+  });
+
+  it('does not invent a translation when codes pair up ambiguously', () => {
+    expect(codeTranslation(['male', 'female'], ['m', 'f'])).toEqual(new Map([['male', 'm'], ['female', 'f']]));
+    expect(codeTranslation(['ma', 'mb'], ['m', 'x'])).toBeUndefined();
+    expect(codeTranslation(['A', 'B'], ['a', 'b'])).toBeUndefined();
   });
 
   it('proposes nothing when neither names nor values agree', () => {
