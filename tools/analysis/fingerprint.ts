@@ -93,7 +93,8 @@ function bucketOf(bounds: readonly number[], x: number): number {
   return i;
 }
 
-function fnv(text: string): number {
+/** 32-bit FNV-1a hash of a string (for hashing features into bins). */
+export function fnv1a(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
@@ -231,7 +232,7 @@ export function computeColumnStats(values: readonly IrValue[]): ColumnStats {
     }
 
     // Shape and style.
-    f[80 + (fnv(shapeOf(t)) % 32)]! += cw;
+    f[80 + (fnv1a(shapeOf(t)) % 32)]! += cw;
     const letters = upper + lower;
     if (letters > 0 && lower === 0) f[112]! += cw;
     if (letters > 0 && upper === 0) f[113]! += cw;
