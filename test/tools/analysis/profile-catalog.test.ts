@@ -136,6 +136,12 @@ describe('profileCatalog on a real SQLite file', () => {
     const small = await profileCatalog(source, await source.catalog({ withCounts: true }), { sampleRows: 100, rand: () => 0.5 });
     expect(col(small.catalog, 'ORDERS', 'ORDER_ID').profile!.sampleSize).toBe(100);
     expect(small.samples.find((s) => s.table === 'ORDERS')!.method).toBe('database-sample');
-    await expect(profileCatalog(source, await source.catalog(), { sampleRows: 0 })).rejects.toThrow(/sample size 0/);
+    // The reference is still found when both sides are samples (inclusion scaled by the key's sampled share).
+    const half = await profileCatalog(source, await source.catalog({ withCounts: true }), { sampleRows: 600 });
+    const rel = half.catalog.relationships!.find((r) => r.table === 'ORDER_LINE' && r.columns.join() === 'ORDER_ID');
+    expect(rel).toMatchObject({ refTable: 'ORDERS', refColumns: ['ORDER_ID'] });
+    expect(rel!.confidence).toBeLessThanOrEqual(0.85);
+    expect(rel!.evidence).toMatch(/key sampled/);
+        await expect(profileCatalog(source, await source.catalog(), { sampleRows: 0 })).rejects.toThrow(/sample size 0/);
   });
 });
