@@ -9,6 +9,7 @@ import mysql from 'mysql2/promise';
 import type { Catalog } from '../core/catalog.js';
 import { openSource } from '../connectors/open-source.js';
 import { analyzeSource } from '../tools/analysis/analyze-source.js';
+import { completeWithLuhn } from '../tools/analysis/validators.js';
 import { LABELS } from './semantic-labels.js';
 
 type Label = [string, string];
@@ -64,19 +65,6 @@ function ibanFor(country: string, bban: string): string {
   return `${country}${String(98 - rem).padStart(2, '0')}${bban}`;
 }
 
-function luhn(prefix: string): string {
-  for (let d = 0; d <= 9; d++) {
-    const n = prefix + d;
-    let sum = 0;
-    for (let i = 0; i < n.length; i++) {
-      let x = +n[n.length - 1 - i]!;
-      if (i % 2 === 1) x = x * 2 > 9 ? x * 2 - 9 : x * 2;
-      sum += x;
-    }
-    if (sum % 10 === 0) return n;
-  }
-  return prefix + '0';
-}
 
 /** Generated columns whose meaning is known by construction; neutral names, so values must decide. */
 function generated(db: Database.Database): Record<string, Label> {
@@ -85,8 +73,8 @@ function generated(db: Database.Database): Record<string, Label> {
   const cols: Record<string, [Label, () => string]> = {
     ref_a: [['iban', 'sensitive'], () => ibanFor('DE', digits(18))],
     ref_b: [['identifier', 'none'], () => `DE${digits(20)}`],
-    val_c: [['credit_card', 'sensitive'], () => luhn(`4${digits(14)}`)],
-    ref_d: [['identifier', 'none'], () => { const v = luhn(`4${digits(14)}`); return v.slice(0, 15) + String((+v[15]! + 3) % 10); }],
+    val_c: [['credit_card', 'sensitive'], () => completeWithLuhn(`4${digits(14)}`)],
+    ref_d: [['identifier', 'none'], () => { const v = completeWithLuhn(`4${digits(14)}`); return v.slice(0, 15) + String((+v[15]! + 3) % 10); }],
     contact_e: [['phone_number', 'personal'], () => `+44 20 ${digits(4)} ${digits(4)}`],
     val_f: [['national_id', 'sensitive'], () => `${100 + Math.floor(r() * 500)}-${10 + Math.floor(r() * 89)}-${1000 + Math.floor(r() * 8999)}`],
     host_g: [['ip_address', 'personal'], () => `10.${Math.floor(r() * 255)}.${Math.floor(r() * 255)}.${1 + Math.floor(r() * 254)}`],

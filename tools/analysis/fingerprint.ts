@@ -14,7 +14,6 @@ import {
   URL_SHAPE,
   UUID,
   dateYear,
-  shapeOf,
   valueKind,
   valueText,
 } from './value-shapes.js';
@@ -93,7 +92,8 @@ function bucketOf(bounds: readonly number[], x: number): number {
   return i;
 }
 
-function fnv(text: string): number {
+/** 32-bit FNV-1a hash of a string (for hashing features into bins). */
+export function fnv1a(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
@@ -171,18 +171,30 @@ export function computeColumnStats(values: readonly IrValue[]): ColumnStats {
     let digit = 0;
     let space = 0;
     const n = Math.min(len, 256);
+    // One pass over the characters also hashes the shape (as fnv1a(shapeOf(t)) would) and counts the words.
+    let shapeHash = 0x811c9dc5;
+    let wc = 0;
+    let inWord = false;
     for (let i = 0; i < n; i++) {
       const ch = t.charCodeAt(i);
       let slot: number;
-      if (ch >= 65 && ch <= 90) (slot = 0), upper++;
-      else if (ch >= 97 && ch <= 122) (slot = 1), lower++;
-      else if (ch >= 48 && ch <= 57) (slot = 2), digit++;
-      else if (ch > 127) slot = 14;
-      else if (ch < 32 || ch === 127) slot = 15;
-      else slot = PUNCT_SLOTS[t[i]!] ?? 13;
+      let shapeCode: number;
+      if (ch >= 65 && ch <= 90) (slot = 0), upper++, (shapeCode = 65);
+      else if (ch >= 97 && ch <= 122) (slot = 1), lower++, (shapeCode = 97);
+      else if (ch >= 48 && ch <= 57) (slot = 2), digit++, (shapeCode = 57);
+      else if (ch > 127) (slot = 14), (shapeCode = 117);
+      else {
+        slot = ch < 32 || ch === 127 ? 15 : (PUNCT_SLOTS[t[i]!] ?? 13);
+        shapeCode = ch;
+      }
       if (slot === 3) space++;
       f[48 + slot]! += c;
+      if (i < 24) shapeHash = Math.imul(shapeHash ^ shapeCode, 0x01000193);
+      const white = ch === 32 || ch === 9 || ch === 10 || ch === 13;
+      if (!white && !inWord) wc++;
+      inWord = !white;
     }
+    if (len > 24) shapeHash = Math.imul(shapeHash ^ 0x2026, 0x01000193);
     chars += n * c;
 
     // Kinds.
@@ -231,14 +243,13 @@ export function computeColumnStats(values: readonly IrValue[]): ColumnStats {
     }
 
     // Shape and style.
-    f[80 + (fnv(shapeOf(t)) % 32)]! += cw;
+    f[80 + ((shapeHash >>> 0) % 32)]! += cw;
     const letters = upper + lower;
     if (letters > 0 && lower === 0) f[112]! += cw;
     if (letters > 0 && upper === 0) f[113]! += cw;
-    if (letters > 1 && /^[A-Z][a-z]/.test(t)) f[114]! += cw;
+    if (letters > 1 && len > 1 && t.charCodeAt(0) >= 65 && t.charCodeAt(0) <= 90 && t.charCodeAt(1) >= 97 && t.charCodeAt(1) <= 122) f[114]! += cw;
     if (len > 0 && t.charCodeAt(0) >= 48 && t.charCodeAt(0) <= 57) f[115]! += cw;
     if (len > 0 && t.charCodeAt(len - 1) >= 48 && t.charCodeAt(len - 1) <= 57) f[116]! += cw;
-    const wc = trimmed === '' ? 0 : trimmed.split(/\s+/).length;
     words += wc * c;
     if (letters > 0 && digit > 0) f[118]! += cw;
     if (wc === 1) f[119]! += cw;

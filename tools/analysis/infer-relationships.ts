@@ -110,10 +110,13 @@ export function inferRelationships(catalog: Catalog, evidence: RelationshipEvide
           if (measured++ >= SHARE_CAP) break;
           if (kStats.distinct.has(v)) found++;
         }
-        const inclusion = found / Math.min(measured, s.distinct.size);
-        const keyComplete = evidence.samples.get(b.name)?.complete ?? false;
-        // Against a sampled key, missing values may just be outside the sample: demand less, trust less.
-        const needed = keyComplete ? MIN_INCLUSION : 0.5;
+        const keySample = evidence.samples.get(b.name);
+        const keyComplete = keySample?.complete ?? false;
+        // Against a sampled key only the sampled share of key values can be found: a true reference shows an
+        // inclusion near that share, so measure against it; and trust the estimate less.
+        const keyShare = keyComplete || !keySample || !b.rowCount ? 1 : Math.min(1, keySample.rows / b.rowCount);
+        const inclusion = Math.min(1, found / Math.min(measured, s.distinct.size) / keyShare);
+        const needed = keyComplete ? MIN_INCLUSION : 0.8;
         if (inclusion < needed) continue;
         const confidence = round2(Math.min(keyComplete ? 1 : 0.85, inclusion) * (0.55 + 0.45 * name));
         if (confidence < MIN_RELATIONSHIP_CONFIDENCE) continue;
@@ -124,7 +127,7 @@ export function inferRelationships(catalog: Catalog, evidence: RelationshipEvide
             refTable: b.name,
             refColumns: [k],
             confidence,
-            evidence: `${name > 0 ? `names (${name.toFixed(1)})` : 'identifier-like column'}; inclusion ${Math.round(inclusion * 100)}% of ${s.distinct.size} distinct values in ${b.name}.${k}${keyComplete ? '' : ' (key sampled)'}`,
+            evidence: `${name > 0 ? `names (${name.toFixed(1)})` : 'identifier-like column'}; inclusion ${Math.round(inclusion * 100)}% of ${s.distinct.size} distinct values in ${b.name}.${k}${keyComplete ? '' : ` (key sampled: ${Math.round(keyShare * 100)}% of its rows; inclusion scaled)`}`,
           };
         }
       }

@@ -22,6 +22,9 @@ export interface ProfileOptions {
 
 /** Milliseconds per phase. */
 export interface AnalysisTimings {
+  /** Reading the sampled rows from the source. */
+  sampling: number;
+  /** Statistics and fingerprints of the sampled values. */
   statistical: number;
   semantic: number;
   relationships: number;
@@ -45,7 +48,7 @@ const DATE_LAYOUT = /^[YMD/.\- ]+$/;
 export async function profileCatalog(source: SourceConnector, catalog: Catalog, options: ProfileOptions = {}): Promise<ProfileResult> {
   const limit = options.sampleRows ?? DEFAULT_SAMPLE_ROWS;
   const describer = options.describer ?? createDeterministicDescriber();
-  const timings: AnalysisTimings = { statistical: 0, semantic: 0, relationships: 0, descriptions: 0 };
+  const timings: AnalysisTimings = { sampling: 0, statistical: 0, semantic: 0, relationships: 0, descriptions: 0 };
   const stats = new Map<string, Map<string, ColumnStats>>();
   const samples = new Map<string, TableSample>();
   const tables: TableDef[] = [];
@@ -57,6 +60,8 @@ export async function profileCatalog(source: SourceConnector, catalog: Catalog, 
     const sample = await sampleTable(source, table, limit, options.rand);
     samples.set(table.name, sample);
     sampled.push({ table: table.name, rows: sample.rows, method: sample.method });
+    timings.sampling += performance.now() - t0;
+    t0 = performance.now();
     const tableStats = new Map<string, ColumnStats>();
     sample.columns.forEach((name, i) => tableStats.set(name, computeColumnStats(sample.values[i]!.slice(0, sample.rows))));
     stats.set(table.name, tableStats);

@@ -4,6 +4,10 @@
 export function isLuhnCardNumber(text: string): boolean {
   const digits = text.replace(/[\s-]/g, '');
   if (!/^\d{13,19}$/.test(digits) || /^(\d)\1+$/.test(digits)) return false;
+  return isLuhnDigits(digits);
+}
+
+function isLuhnDigits(digits: string): boolean {
   let sum = 0;
   for (let i = 0; i < digits.length; i++) {
     let d = digits.charCodeAt(digits.length - 1 - i) - 48;
@@ -14,6 +18,12 @@ export function isLuhnCardNumber(text: string): boolean {
     sum += d;
   }
   return sum % 10 === 0;
+}
+
+/** `prefix` followed by the one digit that makes it pass the Luhn check (for generating test data). */
+export function completeWithLuhn(prefix: string): string {
+  for (let d = 0; d <= 9; d++) if (isLuhnDigits(prefix + d)) return prefix + d;
+  return `${prefix}0`;
 }
 
 const IBAN_LENGTHS: Record<string, number> = {

@@ -1,16 +1,9 @@
 // A 64-dimension vector of a column's name (hashed word and character-trigram counts), for cosine name similarity.
+import { fnv1a } from '../analysis/fingerprint.js';
 import { nameTokens } from '../planning/identifiers.js';
 
 export const NAME_VECTOR_DIMENSIONS = 64;
 
-function hash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
 
 /**
  * Unit vector of the column name's words (weight 1) and character trigrams of each word (weight 0.5), plus the
@@ -20,7 +13,7 @@ function hash(text: string): number {
 export function nameVector(tableName: string, columnName: string): number[] {
   const v = new Array<number>(NAME_VECTOR_DIMENSIONS).fill(0);
   const add = (feature: string, weight: number) => {
-    v[hash(feature) % NAME_VECTOR_DIMENSIONS]! += weight;
+    v[fnv1a(feature) % NAME_VECTOR_DIMENSIONS]! += weight;
   };
   for (const w of nameTokens(columnName)) {
     add(`w:${w}`, 1);

@@ -1,7 +1,8 @@
 // Fingerprints: documented layout, unit length, similarity across tables, and no recoverable values.
 import { describe, expect, it } from 'vitest';
 import { FINGERPRINT_DIMENSIONS } from '../../../core/profile.js';
-import { computeColumnStats, FINGERPRINT_LAYOUT, fingerprintSimilarity } from '../../../tools/analysis/fingerprint.js';
+import { computeColumnStats, FINGERPRINT_LAYOUT, fingerprintSimilarity, fnv1a } from '../../../tools/analysis/fingerprint.js';
+import { shapeOf } from '../../../tools/analysis/value-shapes.js';
 
 const fp = (values: Array<string | number | null>) => computeColumnStats(values).fingerprint;
 const repeat = <T>(v: T, n: number) => Array.from({ length: n }, () => v);
@@ -27,6 +28,15 @@ describe('fingerprint layout', () => {
     const withoutNulls = computeColumnStats(['a', 'b']).fingerprint;
     expect(s.fingerprint[0]).toBeGreaterThan(0);
     expect(withoutNulls[0]).toBe(0);
+  });
+
+  it('puts the shape signature of a value in the bin fnv1a(shapeOf(value)) mod 32 of the shapes range', () => {
+    for (const v of ['AB-1234', 'hello world', 'Ünïcode 99', 'a very long text that goes on past the cut']) {
+      const f = fp(repeat(v, 3));
+      const [start, end] = FINGERPRINT_LAYOUT.shapes;
+      const bins = f.slice(start, end).map((x, i) => (x > 0 ? i : -1)).filter((i) => i >= 0);
+      expect(bins).toEqual([fnv1a(shapeOf(v)) % 32]);
+    }
   });
 
   it('is all zeros for a column without rows (and says so instead of dividing by zero)', () => {

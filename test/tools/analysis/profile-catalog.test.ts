@@ -7,6 +7,7 @@ import { ColumnProfile } from '../../../core/profile.js';
 import type { SourceConnector } from '../../../connectors/connector.js';
 import { openSource } from '../../../connectors/open-source.js';
 import { profileCatalog, type ProfileResult } from '../../../tools/analysis/profile-catalog.js';
+import { completeWithLuhn } from '../../../tools/analysis/validators.js';
 import { tempDir } from '../../fixtures/databases.js';
 
 const dir = tempDir('sensei-profile-');
@@ -18,19 +19,6 @@ function lcg(seed: number) {
   return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 1) / 2 ** 31;
 }
 
-function luhnComplete(prefix: string): string {
-  for (let d = 0; d <= 9; d++) {
-    const n = prefix + d;
-    let sum = 0;
-    for (let i = 0; i < n.length; i++) {
-      let x = +n[n.length - 1 - i]!;
-      if (i % 2 === 1) x = x * 2 > 9 ? x * 2 - 9 : x * 2;
-      sum += x;
-    }
-    if (sum % 10 === 0) return n;
-  }
-  throw new Error('unreachable');
-}
 
 const FIRST = ['Anna', 'Boris', 'Chloé', 'David', 'Emma', 'Farid', 'Greta', 'Hugo', 'Ines', 'Jonas', 'Kira', 'Liam'];
 const LAST = ['Meyer', 'Novak', 'Okafor', 'Petit', 'Quinn', 'Rossi', 'Schmidt', 'Tanaka', 'Ullmann', 'Vargas'];
@@ -50,9 +38,9 @@ beforeAll(() => {
   for (let i = 1; i <= 400; i++) {
     const f = FIRST[i % FIRST.length]!;
     const l = LAST[Math.floor(rnd() * LAST.length)]!;
-    const card = luhnComplete(`4${String(Math.floor(rnd() * 1e14)).padStart(14, '0')}`);
+    const card = completeWithLuhn(`4${String(Math.floor(rnd() * 1e14)).padStart(14, '0')}`);
     // 16 digits that fail Luhn: the last digit of a valid number, shifted.
-    const bad = luhnComplete(`5${String(Math.floor(rnd() * 1e14)).padStart(14, '0')}`);
+    const bad = completeWithLuhn(`5${String(Math.floor(rnd() * 1e14)).padStart(14, '0')}`);
     const notLuhn = bad.slice(0, 15) + String((+bad[15]! + 1) % 10);
     cust.run(
       i, f, l, `${f.toLowerCase()}.${l.toLowerCase()}${i}@mail.example.com`, `+49 30 ${String(1000000 + i * 37)}`,
@@ -148,6 +136,12 @@ describe('profileCatalog on a real SQLite file', () => {
     const small = await profileCatalog(source, await source.catalog({ withCounts: true }), { sampleRows: 100, rand: () => 0.5 });
     expect(col(small.catalog, 'ORDERS', 'ORDER_ID').profile!.sampleSize).toBe(100);
     expect(small.samples.find((s) => s.table === 'ORDERS')!.method).toBe('database-sample');
-    await expect(profileCatalog(source, await source.catalog(), { sampleRows: 0 })).rejects.toThrow(/sample size 0/);
+    // The reference is still found when both sides are samples (inclusion scaled by the key's sampled share).
+    const half = await profileCatalog(source, await source.catalog({ withCounts: true }), { sampleRows: 600 });
+    const rel = half.catalog.relationships!.find((r) => r.table === 'ORDER_LINE' && r.columns.join() === 'ORDER_ID');
+    expect(rel).toMatchObject({ refTable: 'ORDERS', refColumns: ['ORDER_ID'] });
+    expect(rel!.confidence).toBeLessThanOrEqual(0.85);
+    expect(rel!.evidence).toMatch(/key sampled/);
+        await expect(profileCatalog(source, await source.catalog(), { sampleRows: 0 })).rejects.toThrow(/sample size 0/);
   });
 });
