@@ -100,6 +100,7 @@ describe('embedded store', () => {
       'sensei_migrations',
       'sensei_patterns',
       'sensei_runs',
+      'sensei_tokens',
       'sensei_validation_results',
     ]);
   });

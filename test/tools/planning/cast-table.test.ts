@@ -88,7 +88,7 @@ describe('generateTargetSchema', () => {
         ')',
       ].join('\n'),
     );
-    expect(g.postLoadDdl).toEqual(['CREATE INDEX "ix_orders_state_qty" ON "public"."orders" ("state", "qty")']);
+    expect(g.postLoadDdl).toEqual(['CREATE INDEX IF NOT EXISTS "ix_orders_state_qty" ON "public"."orders" ("state", "qty")']);
     expect(g.warnings).toEqual([
       'default of Orders.Born is not carried over (only literals and the current timestamp are): set it on the target if it is needed',
       'default of Orders.Odd is not carried over (only literals and the current timestamp are): set it on the target if it is needed',
