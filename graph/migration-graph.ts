@@ -18,6 +18,7 @@ import { captureQueries } from '../tools/verification/query-replay.js';
 import { loadCapture, type CaptureStore } from '../tools/verification/capture-store.js';
 import type { Connections } from '../tools/ingest/connections.js';
 import { NODE } from './node-names.js';
+import type { QueueState } from './queue-state.js';
 import { MigrationState, type MigrationStateT, type MigrationUpdate } from './state.js';
 
 export interface MigrationGraphDeps {
@@ -29,8 +30,8 @@ export interface MigrationGraphDeps {
   errors: ErrorSink;
   /** Where the source capture and validation results are kept; without it the graph verifies without a capture. */
   captures?: CaptureStore;
-  /** The run's error-queue entries (table and key), so rows queued during execution are not reported missing. */
-  queued?: (runId: string) => Promise<Array<{ table: string; key: unknown }>>;
+  /** The run's error queue (table and key), so rows queued during execution are not reported missing. */
+  queued?: (runId: string) => Promise<QueueState>;
   /** Opens (once per run and process) the run's source and target. */
   connections(state: MigrationStateT): Promise<Connections>;
   /** Where the certificate of a run is written. */
@@ -177,7 +178,7 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
       plan: need(state.mappingPlan, 'plan'),
       plannedTarget: need(state.plannedTarget, 'planned target'),
       outcomes: state.outcomes,
-      ...(deps.captures ? { capture: await loadCapture(deps.captures, state.runId), rules: state.config.rules, queries: { queries: state.config.queries ?? [], captured: await deps.captures.loadQueries(state.runId) }, queued: (await deps.queued?.(state.runId)) ?? [] } : {}),
+      ...(deps.captures ? { capture: await loadCapture(deps.captures, state.runId), rules: state.config.rules, queries: { queries: state.config.queries ?? [], captured: await deps.captures.loadQueries(state.runId) }, ...((await deps.queued?.(state.runId)) ?? {}) } : {}),
     });
     await deps.captures?.saveValidation(state.runId, report);
     return { verification: report, stage: 'verify', status: report.passed ? 'running' : 'failed' };

@@ -6,6 +6,7 @@ import { openConnections } from '../tools/ingest/connections.js';
 import { loadSecretBox } from '../tools/store/secret-box.js';
 import { createCaptureStore, loadCapture } from '../tools/verification/capture-store.js';
 import type { SenseiRuntime } from './runtime.js';
+import { queueState } from './queue-state.js';
 import type { MigrationStateT } from './state.js';
 
 /** Throws RunStateError when the run is unknown or never executed. The report is also stored as a validation result. */
@@ -26,7 +27,7 @@ export async function reverifyRun(runtime: SenseiRuntime, home: string, runId: s
       capture: await loadCapture(captures, runId),
       rules: state.config.rules ?? [],
       queries: { queries: state.config.queries ?? [], captured: await captures.loadQueries(runId) },
-      queued: await runtime.store.listErrors(runId),
+      ...(await queueState(runtime.store, runId)),
     });
     await captures.saveValidation(runId, report);
     return report;

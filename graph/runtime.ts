@@ -20,6 +20,7 @@ import { openStore, type SenseiStore } from '../tools/store/sensei-store.js';
 import { createCaptureStore } from '../tools/verification/capture-store.js';
 import { createMigrationGraph, type MigrationGraph } from './migration-graph.js';
 import { retryQueuedRows, type RetryOptions, type RetryReport } from './retry-run.js';
+import { queueState } from './queue-state.js';
 import type { MigrationStateT } from './state.js';
 
 export interface SenseiRuntimeOptions {
@@ -98,7 +99,7 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
     amani: createAmani(),
     verifier: createVerifier(),
     captures,
-    queued: (runId) => store.listErrors(runId),
+    queued: (runId) => queueState(store, runId),
     errors: {
       add: async (runId, entries) => {
         await store.addErrors(runId, entries);

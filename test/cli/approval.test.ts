@@ -41,7 +41,7 @@ describe('approval across processes', () => {
     expect(first.json.status).toBe('awaiting_approval');
     const pending = first.json.approval_request.pending.map((m: { sourceColumn: string; targetColumn: string; band: string }) => `${m.sourceColumn}→${m.targetColumn}:${m.band}`);
     expect(pending).toEqual(['name→full_name:explicit', 'country→country_code:explicit']);
-    expect(first.json.approval_request.counts).toEqual({ auto: 12, review: 0, explicit: 2 });
+    expect(first.json.approval_request.counts).toEqual({ auto: 12, review: 0, explicit: 2, approved: 0 });
     // Nothing touched the target before approval: the DDL is applied only at execution.
     expect(await pgQuery(approveTarget.url, "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'")).toEqual([{ n: 0 }]);
 
@@ -61,10 +61,28 @@ describe('approval across processes', () => {
     expect(again.json.error.message).toMatch(/is completed, not waiting for approval/);
   });
 
+  it('learns from the approval: the same migration in the same home needs no human the second time', async () => {
+    const db = await createPgDatabase();
+    try {
+      writeFileSync(join(dir.path, 'learned.yaml'), `source:\n  url: sqlite:library.db\ntarget:\n  url: ${db.url}\n  schema: target.sql\n`);
+      // The approved name→full_name and country→country_code are in the pattern library now, asked first by the mapper.
+      const run = await runCli(['migrate', '-c', join(dir.path, 'learned.yaml'), '--json'], { home });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.json.status).toBe('completed');
+      // A home that never saw the approval still asks.
+      const fresh = await runCli(['migrate', '-c', join(dir.path, 'learned.yaml'), '--json'], { home: `${home}-fresh` });
+      expect(fresh.code).toBe(3);
+    } finally {
+      await db.drop();
+    }
+  }, 180_000);
+
   it('a rejected run ends with exit code 5 and leaves the target untouched', async () => {
-    const first = await runCli(['migrate', '-c', join(dir.path, 'reject.yaml'), '--json'], { home });
+    // A home of its own: the approval above taught the pattern library these mappings.
+    const rejectHome = `${home}-reject`;
+    const first = await runCli(['migrate', '-c', join(dir.path, 'reject.yaml'), '--json'], { home: rejectHome });
     expect(first.code).toBe(3);
-    const second = await runCli(['approve', first.json.run_id, '--reject', '--reason', 'names are wrong', '--json'], { home });
+    const second = await runCli(['approve', first.json.run_id, '--reject', '--reason', 'names are wrong', '--json'], { home: rejectHome });
     expect(second.code).toBe(5);
     expect(second.json.status).toBe('rejected');
     expect(await pgQuery(rejectTarget.url, "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'")).toEqual([{ n: 0 }]);
