@@ -10,36 +10,11 @@ import type { Catalog } from '../core/catalog.js';
 import { openSource } from '../connectors/open-source.js';
 import { analyzeSource } from '../tools/analysis/analyze-source.js';
 import { completeWithLuhn } from '../tools/analysis/validators.js';
+import { parseCsv } from './matching-case.js';
 import { LABELS } from './semantic-labels.js';
 
 type Label = [string, string];
 const MYSQL_ADMIN_URL = process.env.SENSEI_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/';
-
-/** RFC 4180 CSV: quoted fields, doubled quotes, newlines inside quotes. */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(field), (field = '');
-    else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) rows.push([...row, field]);
-  return rows;
-}
 
 function loadCsvDir(db: Database.Database, dir: string): void {
   for (const f of readdirSync(dir).filter((x) => x.endsWith('.csv'))) {
