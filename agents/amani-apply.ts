@@ -181,7 +181,7 @@ export async function applyAction(ctx: ApplyContext, action: StakeholderAction):
     case 'set_strategy': {
       const { action: _a, by, ...changes } = action;
       const keys = Object.keys(changes) as (keyof typeof changes)[];
-      if (keys.length === 0) return refuse('Which parameter? I can set batch size, checkpoint interval, auto-approve threshold and review threshold.');
+      if (keys.length === 0) return refuse('Which parameter? I can set batch size, checkpoint interval, auto-approve threshold, review threshold, concurrency and error policy.');
       const strategy: StrategyConfig = { ...ctx.strategy, ...changes };
       if (strategy.review_above > strategy.auto_approve_above) {
         return refuse(`The review threshold (${strategy.review_above}) cannot be above the auto-approve threshold (${strategy.auto_approve_above}); nothing changed.`);
@@ -198,7 +198,7 @@ export async function applyAction(ctx: ApplyContext, action: StakeholderAction):
         outcome: 'applied',
         plan,
         strategy,
-        reply: `Strategy set: ${keys.map((k) => `${k} ${String(before[k])} → ${String(strategy[k])}`).join(', ')}. ${pendingMappings(plan, ctx.approvedKeys).length} mapping(s) need approval.`,
+        reply: `Strategy set: ${keys.map((k) => `${k} ${shown(before[k])} → ${shown(strategy[k])}`).join(', ')}. ${pendingMappings(plan, ctx.approvedKeys).length} mapping(s) need approval.`,
         audit: { decision: 'set_strategy', by, detail: { action, before, after: changes } },
       };
     }
@@ -266,4 +266,9 @@ function withUnmapped(plan: Plan, source: Catalog, target: Catalog): Plan {
     unmappedSource: source.tables.flatMap((t) => (srcTables.has(t.name) ? t.columns.filter((c) => !c.isGenerated && !mappedSrc.has(`${t.name}.${c.name}`)).map((c) => `${t.name}.${c.name}`) : [t.name])),
     unmappedTarget: target.tables.flatMap((t) => (tgtTables.has(t.name) ? t.columns.filter((c) => !mappedTgt.has(`${t.name}.${c.name}`)).map((c) => `${t.name}.${c.name}`) : [t.name])),
   };
+}
+
+/** A strategy value in a reply: numbers and words as they are, an object (error policy) as JSON. */
+function shown(v: unknown): string {
+  return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
 }

@@ -1,11 +1,13 @@
 // AMANI's deterministic grammar: the plain-language requests understood without an LLM (documented in the README).
+import type { ErrorPolicy } from '../core/config.js';
 
 /** What a message asks for. `table` may be missing when the stakeholder named only a column; AMANI resolves it. */
 export type Intent =
   | { kind: 'approve'; table?: string; column?: string; band?: 'review' | 'explicit' }
   | { kind: 'modify'; table?: string; column: string; target_column?: string; transformation?: string }
   | { kind: 'reject'; table?: string; column?: string; reason: string }
-  | { kind: 'set_strategy'; key: 'batch_size' | 'checkpoint_every' | 'auto_approve_above' | 'review_above'; value: number }
+  | { kind: 'set_strategy'; key: 'batch_size' | 'checkpoint_every' | 'auto_approve_above' | 'review_above' | 'concurrency'; value: number }
+  | { kind: 'set_strategy'; key: 'error_policy'; value: ErrorPolicy }
   | { kind: 'abort'; reason?: string }
   | { kind: 'ask'; question: 'why'; table?: string; column: string }
   | { kind: 'ask'; question: 'unmapped' | 'errors' | 'next' | 'plan' | 'help' }
@@ -26,7 +28,8 @@ function columnRef(text: string): { table?: string; column: string } | null {
   return null;
 }
 
-const STRATEGY_KEYS: Array<[RegExp, Extract<Intent, { kind: 'set_strategy' }>['key']]> = [
+const STRATEGY_KEYS: Array<[RegExp, Exclude<Extract<Intent, { kind: 'set_strategy' }>['key'], 'error_policy'>]> = [
+  [/^concurrency$/i, 'concurrency'],
   [/^batch[ _-]?size$/i, 'batch_size'],
   [/^checkpoint(?:[ _-]?(?:interval|every))?$/i, 'checkpoint_every'],
   [/^auto[ _-]?approve(?:[ _-]?(?:threshold|above))?$/i, 'auto_approve_above'],
@@ -70,6 +73,10 @@ export function parseIntent(message: string): Intent {
     if (ref) return { kind: 'modify', ...ref, transformation: m[1]!.trim() };
   }
 
+  if ((m = /^set (?:the )?error[ _-]?policy (?:to|=) (continue|stop[ _-]on[ _-]first|stop[ _-]after ([0-9]+))$/i.exec(text))) {
+    const value: ErrorPolicy = m[2] !== undefined ? { stop_after: Number(m[2]) } : /^continue$/i.test(m[1]!) ? 'continue' : 'stop_on_first';
+    return { kind: 'set_strategy', key: 'error_policy', value };
+  }
   if ((m = /^set (.+?) (?:to|=) ([0-9][0-9_,]*(?:\.[0-9]+)?)$/i.exec(text))) {
     const key = STRATEGY_KEYS.find(([re]) => re.test(m![1]!.trim()))?.[1];
     if (key) return { kind: 'set_strategy', key, value: Number(m[2]!.replace(/[_,]/g, '')) };

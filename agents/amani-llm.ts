@@ -3,6 +3,7 @@
 import { HumanMessage, SystemMessage, type AIMessage } from '@langchain/core/messages';
 import type { ChatOpenAI } from '@langchain/openai';
 import { z } from 'zod';
+import { ErrorPolicy } from '../core/config.js';
 import { buildAmaniPrompt } from '../prompts/amani-prompt.js';
 import { pendingMappings } from './amani.js';
 import type { ConversationContext, IntentInterpreter } from './amani-conversation.js';
@@ -25,7 +26,13 @@ export const AMANI_TOOLS = {
   },
   set_strategy: {
     description: 'Set a strategy parameter of the run.',
-    schema: z.object({ key: z.enum(['batch_size', 'checkpoint_every', 'auto_approve_above', 'review_above']), value: z.number() }).strict(),
+    schema: z
+      .object({
+        key: z.enum(['batch_size', 'checkpoint_every', 'auto_approve_above', 'review_above', 'concurrency', 'error_policy']),
+        /** A number, or for error_policy: "continue", "stop_on_first" or { "stop_after": N }. */
+        value: z.union([z.number(), ErrorPolicy]),
+      })
+      .strict(),
   },
   abort_run: {
     description: 'Stop the run without writing anything. Only when the stakeholder explicitly asks to stop or cancel.',
@@ -56,7 +63,7 @@ export function intentFromToolCall(name: string, args: unknown): Intent {
     case 'reject_mappings':
       return { kind: 'reject', ...(defined as { reason: string }) };
     case 'set_strategy':
-      return { kind: 'set_strategy', ...(defined as { key: 'batch_size'; value: number }) };
+      return { kind: 'set_strategy', ...(defined as { key: 'batch_size'; value: number }) } as Intent;
     case 'abort_run':
       return { kind: 'abort', ...defined };
     case 'answer_question': {

@@ -1,5 +1,6 @@
 // AMANI, the approval agent: decides what needs a human, builds the approval request, validates the stakeholder's action.
 import { z } from 'zod';
+import { ErrorPolicy } from '../core/config.js';
 import { ApprovalDecision } from '../core/run.js';
 import { allMappings, Band, type ColumnMapping, type Plan } from '../core/plan.js';
 
@@ -80,6 +81,8 @@ export const StakeholderAction = z.discriminatedUnion('action', [
       checkpoint_every: z.number().int().positive().optional(),
       auto_approve_above: z.number().min(0).max(1).optional(),
       review_above: z.number().min(0).max(1).optional(),
+      concurrency: z.number().int().positive().max(64).optional(),
+      error_policy: ErrorPolicy.optional(),
     })
     .strict(),
   z.object({ action: z.literal('abort'), by: By, reason: z.string().trim().max(2000).optional() }).strict(),

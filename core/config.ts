@@ -23,6 +23,10 @@ export const EndpointConfig = z
   .strict();
 export type EndpointConfig = z.infer<typeof EndpointConfig>;
 
+/** What queued rows do to a run (see `strategy.error_policy`). */
+export const ErrorPolicy = z.union([z.enum(['continue', 'stop_on_first']), z.object({ stop_after: z.number().int().nonnegative() }).strict()]);
+export type ErrorPolicy = z.infer<typeof ErrorPolicy>;
+
 export const StrategyConfig = z
   .object({
     /** Rows per read batch. Default 10,000. */
@@ -39,7 +43,7 @@ export const StrategyConfig = z
      * What queued rows do to the run: `continue` (default), `stop_on_first`, or `{ stop_after: N }` (more than N rows
      * queued by one execution). A stop happens at a checkpoint: fix the cause, then `sensei resume RUN_ID`.
      */
-    error_policy: z.union([z.enum(['continue', 'stop_on_first']), z.object({ stop_after: z.number().int().nonnegative() }).strict()]).default('continue'),
+    error_policy: ErrorPolicy.default('continue'),
     /** Retries of a segment after a lost connection (with exponential backoff). Default 5. */
     max_retries: z.number().int().nonnegative().max(100).default(5),
     /** First pause before a retry, doubled each time (max 10 s). Default 500 ms. */

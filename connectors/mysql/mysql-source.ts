@@ -188,7 +188,8 @@ export class MysqlSource implements SourceConnector {
     const convert = cols.map((c) => converterFor(c.logicalType));
     const share = total === 0 ? 1 : Math.min(1, (rows + 4 * Math.sqrt(rows) + 10) / total);
     const raw = await this.arrays(
-      `SELECT ${cols.map(selectTerm).join(', ')} FROM ${this.qualified(table.name)} WHERE RAND() < ? LIMIT ${Math.floor(rows)}`,
+      // Shuffled before the LIMIT, so that cutting the slightly larger sample does not favour the table's first rows.
+      `SELECT * FROM (SELECT ${cols.map(selectTerm).join(', ')} FROM ${this.qualified(table.name)} WHERE RAND() < ?) AS s ORDER BY RAND() LIMIT ${Math.floor(rows)}`,
       [share],
       `sample table ${table.name}`,
     );

@@ -253,7 +253,9 @@ export class PostgresSource implements SourceConnector {
     let result: (string | null)[][];
     try {
       result = (await pool.query({
-        text: `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${from} TABLESAMPLE BERNOULLI ($1) LIMIT ${Math.floor(rows)}`,
+        // The LIMIT applies after a shuffle of the (slightly larger) sample: cutting it in table order would favour the
+        // table's first rows.
+        text: `SELECT * FROM (SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${from} TABLESAMPLE BERNOULLI ($1)) AS s ORDER BY random() LIMIT ${Math.floor(rows)}`,
         values: [percent],
         rowMode: 'array',
       })).rows as (string | null)[][];

@@ -183,7 +183,7 @@ export class SqliteSource implements SourceConnector {
     const cols = table.columns.filter((c) => !c.isGenerated);
     const convert = cols.map((c) => converterFor(c.logicalType));
     const perMillion = total === 0 ? 1_000_000 : Math.min(1_000_000, Math.ceil((1_000_000 * (rows + 4 * Math.sqrt(rows) + 10)) / total));
-    const sql = `SELECT ${cols.map((c) => quoteSqlite(c.name)).join(', ')} FROM main.${quoteSqlite(table.name)} WHERE abs(random() % 1000000) < ? LIMIT ?`;
+    const sql = `SELECT ${cols.map((c) => quoteSqlite(c.name)).join(', ')} FROM main.${quoteSqlite(table.name)} WHERE abs(random() % 1000000) < ? ORDER BY random() LIMIT ?`;
     const raw = this.guard(`sample table ${table.name}`, () => db.prepare(sql).raw(true).safeIntegers(true).all(perMillion, Math.floor(rows)) as unknown[][]);
     const values: IrValue[][] = cols.map((_, c) => raw.map((r) => convert[c]!(r[c])));
     const columns: BatchColumn[] = cols.map((c) => ({ name: c.name, declaredType: c.declaredType, logicalType: c.logicalType, encoding: 'utf8' }));

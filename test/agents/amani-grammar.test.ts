@@ -19,6 +19,10 @@ describe('AMANI grammar', () => {
     ['set checkpoint interval to 50,000', { kind: 'set_strategy', key: 'checkpoint_every', value: 50000 }],
     ['set review threshold to 0.7', { kind: 'set_strategy', key: 'review_above', value: 0.7 }],
     ['set auto-approve threshold to 0.9', { kind: 'set_strategy', key: 'auto_approve_above', value: 0.9 }],
+    ['set concurrency to 4', { kind: 'set_strategy', key: 'concurrency', value: 4 }],
+    ['set error policy to stop after 10', { kind: 'set_strategy', key: 'error_policy', value: { stop_after: 10 } }],
+    ['set error policy to stop on first', { kind: 'set_strategy', key: 'error_policy', value: 'stop_on_first' }],
+    ['set error policy to continue', { kind: 'set_strategy', key: 'error_policy', value: 'continue' }],
     ['why is DOB low?', { kind: 'ask', question: 'why', column: 'DOB' }],
     ['why customers.DOB?', { kind: 'ask', question: 'why', table: 'customers', column: 'DOB' }],
     ['reject orders: amounts are in cents', { kind: 'reject', table: 'orders', reason: 'amounts are in cents' }],
@@ -34,7 +38,7 @@ describe('AMANI grammar', () => {
   });
 
   it('never guesses: anything else is unknown, and a rejection without a reason is incomplete', () => {
-    for (const text of ['approve all of it maybe?', 'please do the thing', 'map', 'set batch size to lots', 'drop table customers', 'approve; DROP TABLE x']) {
+    for (const text of ['approve all of it maybe?', 'please do the thing', 'map', 'set batch size to lots', 'set error policy to whatever', 'drop table customers', 'approve; DROP TABLE x']) {
       expect(parseIntent(text), text).toEqual({ kind: 'unknown' });
     }
     expect(parseIntent('reject orders')).toMatchObject({ kind: 'incomplete' });

@@ -68,6 +68,11 @@ describe('AMANI decision flow', () => {
     const strategy = await rt.resume(runId, { action: 'set_strategy', by: 'alice', batch_size: 7 });
     expect(strategy.reply).toMatch(/batch_size 10000 → 7/);
     expect((await rt.inspect(runId))!.state.config.strategy.batch_size).toBe(7);
+    const policy = await rt.resume(runId, { action: 'set_strategy', by: 'alice', concurrency: 1, error_policy: { stop_after: 3 } });
+    expect(policy.reply).toMatch(/concurrency 2 → 1, error_policy continue → \{"stop_after":3\}/);
+    expect((await rt.inspect(runId))!.state.config.strategy).toMatchObject({ concurrency: 1, error_policy: { stop_after: 3 } });
+    await expect(rt.resume(runId, { action: 'set_strategy', by: 'alice', concurrency: 0 })).rejects.toThrow(/concurrency/);
+    expect((await rt.inspect(runId))!.state.config.strategy.concurrency).toBe(1);
 
     const booksApproved = await rt.resume(runId, { action: 'approve', by: 'bob', table: 'books' });
     expect(pendingOf(booksApproved)).toEqual(['authors.name:explicit']);
@@ -77,7 +82,7 @@ describe('AMANI decision flow', () => {
 
     const audit = await rt.store.listApprovals(runId);
     // Refused edits, unknown tables and a refused strategy leave no trace: nothing changed.
-    expect(audit.map((a) => `${a.decision}:${a.by}`)).toEqual(['modify:alice', 'reject:bob', 'set_strategy:alice', 'approve:bob', 'approve:alice']);
+    expect(audit.map((a) => `${a.decision}:${a.by}`)).toEqual(['modify:alice', 'reject:bob', 'set_strategy:alice', 'set_strategy:alice', 'approve:bob', 'approve:alice']);
     const modify = audit.find((a) => a.decision === 'modify')!;
     expect(modify.detail).toMatchObject({ before: { targetColumn: 'country_code', transformation: 'CAST(src."country" AS character(2))' }, after: { transformation: 'CAST((lower(trim(src."country"))) AS character(2))' } });
     expect(modify.by).toBe('alice');
