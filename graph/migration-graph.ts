@@ -15,10 +15,10 @@ import { deleteRunCheckpoints } from '../tools/execution/checkpoints.js';
 import { executePlan, executionStrategy } from '../tools/execution/execute-plan.js';
 import { captureSource } from '../tools/verification/capture-source.js';
 import { captureQueries } from '../tools/verification/query-replay.js';
-import { loadCapture, type CaptureStore } from '../tools/verification/capture-store.js';
+import type { CaptureStore } from '../tools/verification/capture-store.js';
 import type { Connections } from '../tools/ingest/connections.js';
 import { NODE } from './node-names.js';
-import type { QueueState } from './queue-state.js';
+import { captureInputs, type QueueState } from './verify-inputs.js';
 import { MigrationState, type MigrationStateT, type MigrationUpdate } from './state.js';
 
 export interface MigrationGraphDeps {
@@ -178,7 +178,7 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
       plan: need(state.mappingPlan, 'plan'),
       plannedTarget: need(state.plannedTarget, 'planned target'),
       outcomes: state.outcomes,
-      ...(deps.captures ? { capture: await loadCapture(deps.captures, state.runId), rules: state.config.rules, queries: { queries: state.config.queries ?? [], captured: await deps.captures.loadQueries(state.runId) }, ...((await deps.queued?.(state.runId)) ?? {}) } : {}),
+      ...(deps.captures ? await captureInputs(deps.captures, (await deps.queued?.(state.runId)) ?? { queued: [], retried: [] }, state.runId, state.config) : {}),
     });
     await deps.captures?.saveValidation(state.runId, report);
     return { verification: report, stage: 'verify', status: report.passed ? 'running' : 'failed' };

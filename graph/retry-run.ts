@@ -1,7 +1,7 @@
 // `sensei errors retry`: replay a finished run's queued rows (after the plan or the data was fixed), then verify and
 // certify the run again, so the certificate always describes the target as it is.
-import { queueState } from './queue-state.js';
-import { loadCapture, type CaptureStore } from '../tools/verification/capture-store.js';
+import { captureInputs, queueState } from './verify-inputs.js';
+import type { CaptureStore } from '../tools/verification/capture-store.js';
 import { RunStateError } from '../core/errors.js';
 import type { Plan } from '../core/plan.js';
 import type { TableOutcome } from '../core/run.js';
@@ -70,7 +70,7 @@ export async function retryQueuedRows(deps: RetryDeps, runId: string, options: R
       plan,
       plannedTarget: state.plannedTarget!,
       outcomes,
-      ...(captures ? { capture: await loadCapture(captures, runId), rules: state.config.rules, queries: { queries: state.config.queries ?? [], captured: await captures.loadQueries(runId) }, ...(await queueState(deps.store, runId)) } : {}),
+      ...(captures ? await captureInputs(captures, await queueState(deps.store, runId), runId, state.config) : {}),
     });
     await captures?.saveValidation(runId, verification);
     let certificatePath: string | null = null;

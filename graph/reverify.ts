@@ -4,9 +4,9 @@ import type { VerificationReport } from '../core/findings.js';
 import { createVerifier } from '../agents/verifier.js';
 import { openConnections } from '../tools/ingest/connections.js';
 import { loadSecretBox } from '../tools/store/secret-box.js';
-import { createCaptureStore, loadCapture } from '../tools/verification/capture-store.js';
+import { createCaptureStore } from '../tools/verification/capture-store.js';
 import type { SenseiRuntime } from './runtime.js';
-import { queueState } from './queue-state.js';
+import { captureInputs, queueState } from './verify-inputs.js';
 import type { MigrationStateT } from './state.js';
 
 /** Throws RunStateError when the run is unknown or never executed. The report is also stored as a validation result. */
@@ -24,10 +24,7 @@ export async function reverifyRun(runtime: SenseiRuntime, home: string, runId: s
       plan: state.mappingPlan,
       plannedTarget: state.plannedTarget,
       outcomes: state.outcomes,
-      capture: await loadCapture(captures, runId),
-      rules: state.config.rules ?? [],
-      queries: { queries: state.config.queries ?? [], captured: await captures.loadQueries(runId) },
-      ...(await queueState(runtime.store, runId)),
+      ...(await captureInputs(captures, await queueState(runtime.store, runId), runId, state.config)),
     });
     await captures.saveValidation(runId, report);
     return report;

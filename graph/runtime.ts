@@ -20,7 +20,7 @@ import { openStore, type SenseiStore } from '../tools/store/sensei-store.js';
 import { createCaptureStore } from '../tools/verification/capture-store.js';
 import { createMigrationGraph, type MigrationGraph } from './migration-graph.js';
 import { retryQueuedRows, type RetryOptions, type RetryReport } from './retry-run.js';
-import { queueState } from './queue-state.js';
+import { queueState } from './verify-inputs.js';
 import type { MigrationStateT } from './state.js';
 
 export interface SenseiRuntimeOptions {
