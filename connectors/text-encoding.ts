@@ -20,3 +20,50 @@ export function invalidUtf8Offset(b: Uint8Array): number {
   }
   return -1;
 }
+
+/**
+ * Windows-1252 bytes 0x80–0x9F as the characters MySQL's latin1 (and the WHATWG decoder) gives them; the five bytes
+ * cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) map to the C1 control of the same number, so every byte has
+ * exactly one character and back.
+ */
+const CP1252_HIGH = '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
+const CP1252_BYTE = new Map<string, number>([...CP1252_HIGH].map((ch, i) => [ch, 0x80 + i]));
+
+/**
+ * Characters that stand for a UTF-8 continuation byte (0x80–0xBF) when UTF-8 was read as cp1252, or as ISO-8859-1
+ * (C1 controls U+0080–U+009F: what PostgreSQL's LATIN1 and Node's decoder make of those bytes).
+ */
+const CONTINUATION_CHARS = `${CP1252_HIGH}\u0080-\u00bf`;
+
+/**
+ * A UTF-8 lead byte (0xC2–0xF4, as the characters Â…ô) followed by a continuation byte, both read as cp1252: the mark
+ * of UTF-8 stored through a latin1 connection (`Ã©` for `é`). Written once for JavaScript and for MariaDB's PCRE.
+ */
+export const DOUBLE_ENCODED_MARK = new RegExp(`[\\u00c2-\\u00f4][${CONTINUATION_CHARS}]`);
+
+/** The same pattern in PCRE syntax (`\x{…}` escapes), for a `REGEXP` on the server. Contains no quote. */
+export const DOUBLE_ENCODED_MARK_PCRE = `[\\x{00c2}-\\x{00f4}][${[...CP1252_HIGH].map((ch) => `\\x{${ch.codePointAt(0)!.toString(16).padStart(4, '0')}}`).join('')}\\x{0080}-\\x{00bf}]`;
+
+/**
+ * What a text value is with respect to double encoding:
+ * - `clean`: it has no double-encoded mark (also a correct `é`, `日本`, plain ASCII): leave it alone;
+ * - `double`: every character is a cp1252 (or ISO-8859-1) byte and those bytes are valid UTF-8 — `text` is the value
+ *   as meant;
+ * - `broken`: it has the mark but does not round-trip (a character outside cp1252, or bytes that are not UTF-8);
+ *   `offset` is the character offset of the first mark.
+ */
+export type DoubleEncoding = { kind: 'clean' } | { kind: 'double'; text: string } | { kind: 'broken'; offset: number };
+
+export function classifyDoubleEncoding(value: string): DoubleEncoding {
+  const mark = DOUBLE_ENCODED_MARK.exec(value);
+  if (mark === null) return { kind: 'clean' };
+  const bytes = new Uint8Array(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    const b = code <= 0xff ? code : CP1252_BYTE.get(value[i]!);
+    if (b === undefined) return { kind: 'broken', offset: mark.index };
+    bytes[i] = b;
+  }
+  if (invalidUtf8Offset(bytes) >= 0) return { kind: 'broken', offset: mark.index };
+  return { kind: 'double', text: Buffer.from(bytes).toString('utf8') };
+}

@@ -2,11 +2,22 @@
 // the error queue with table, key, column and reason, and rows_read = rows_written + rows_errored for every table.
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invalidDateReason } from '../../connectors/source-options.js';
 import { invalidUtf8Offset } from '../../connectors/text-encoding.js';
+import { openSource } from '../../connectors/open-source.js';
 import { createMysqlDatabase, createPgDatabase, mysqlExec, pgQuery, tempDir, type TempDatabase } from '../fixtures/databases.js';
 import { countsBalance, migrateDirect } from '../fixtures/direct-migration.js';
+
+async function mysqlRows(url: string, sql: string): Promise<Record<string, unknown>[]> {
+  const c = await mysql.createConnection({ uri: url, charset: 'utf8mb4' });
+  try {
+    return (await c.query(sql))[0] as Record<string, unknown>[];
+  } finally {
+    await c.end();
+  }
+}
 
 const summary = (errors: { table: string; key: Record<string, unknown>; column: string | null; rule: string }[]) =>
   errors.map((e) => ({ table: e.table, key: e.key, column: e.column, rule: e.rule })).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
@@ -91,6 +102,106 @@ describe('MariaDB zero dates', () => {
       { id: 2, d_null: true, dt_null: false, ts_null: true },
       { id: 3, d_null: false, dt_null: true, ts_null: true },
     ]);
+  }, 60_000);
+});
+
+describe('MariaDB text with double-encoded UTF-8', () => {
+  let src: TempDatabase;
+  const targets: TempDatabase[] = [];
+
+  beforeAll(async () => {
+    src = await createMysqlDatabase('sensei_dbl');
+    // How it happens: a client sends UTF-8 bytes on a connection declared latin1, the server stores what it was told.
+    await mysqlExec(
+      src.url,
+      `SET NAMES utf8mb4;
+       CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(40) NULL, note TEXT CHARACTER SET latin1 NULL, code VARCHAR(8) NULL) DEFAULT CHARSET utf8mb4;
+       SET NAMES latin1;
+       INSERT INTO people VALUES (1, 'été à Paris', 'Ångström', 'A1'), (2, '😀 naïve – “x”', NULL, 'A2');
+       SET NAMES utf8mb4;
+       INSERT INTO people VALUES (3, 'café', 'ok', 'A3'), (4, 'Ã© 日本', 'fine', 'A4'), (5, NULL, 'Ã© “x”', 'A5'), (6, 'plain', 'Ã©', 'Ã©');`,
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await src?.drop();
+    for (const t of targets) await t.drop();
+  });
+
+  const targetRows = (url: string) => pgQuery(url, 'SELECT id, name, note, code FROM people ORDER BY id');
+
+  it('by default reports per column how many values look double-encoded and loads every value unchanged', async () => {
+    const tgt = await createPgDatabase('sensei_dbl');
+    targets.push(tgt);
+    const run = await migrateDirect(src.url, tgt.url);
+    expect(run.errors).toEqual([]);
+    expect(run.outcomes).toMatchObject([{ source: 'people', rows_read: 6, rows_written: 6, rows_errored: 0 }]);
+    const notes = run.plan.warnings.filter((w) => w.includes('double-encoded'));
+    expect(notes).toEqual([
+      'source column people.name: 2 value(s) look double-encoded (UTF-8 stored through a latin1 connection, e.g. "Ã©" for "é"); 1 more have that mark but are not cp1252-encoded UTF-8: loaded unchanged; set double_encoding: repair (or list "people.name") in the configuration to repair them',
+      'source column people.note: 2 value(s) look double-encoded (UTF-8 stored through a latin1 connection, e.g. "Ã©" for "é"); 1 more have that mark but are not cp1252-encoded UTF-8: loaded unchanged; set double_encoding: repair (or list "people.note") in the configuration to repair them',
+      'source column people.code: 1 value(s) look double-encoded (UTF-8 stored through a latin1 connection, e.g. "Ã©" for "é"): loaded unchanged; set double_encoding: repair (or list "people.code") in the configuration to repair them',
+    ]);
+    // Unchanged: the target holds exactly what MariaDB holds, compared in SQL on both sides.
+    const source = await mysqlRows(src.url, 'SELECT id, name, note, code FROM people ORDER BY id');
+    expect(await targetRows(tgt.url)).toEqual(source);
+    expect(source[0]!.name).toBe('Ã©tÃ© Ã\u00a0 Paris'); // à is C3 A0: Ã and a no-break space
+  }, 60_000);
+
+  it('repairs only the configured columns, lists each repair, and queues values that do not round-trip', async () => {
+    const tgt = await createPgDatabase('sensei_dbl');
+    targets.push(tgt);
+    const run = await migrateDirect(src.url, tgt.url, { doubleEncoding: ['people.name', 'people.note'] });
+    expect(countsBalance(run.outcomes)).toBe(true);
+    expect(run.outcomes).toMatchObject([{ source: 'people', rows_read: 6, rows_written: 4, rows_errored: 2 }]);
+    expect(summary(run.errors)).toEqual([
+      { table: 'people', key: { id: '4' }, column: 'name', rule: 'double_encoding' },
+      { table: 'people', key: { id: '5' }, column: 'note', rule: 'double_encoding' },
+    ]);
+    expect(run.errors[0]!.reason).toBe(
+      'people.name looks double-encoded at character 0 but is not cp1252-encoded UTF-8, so it cannot be repaired without guessing; fix the value at the source, or leave the column out of double_encoding to load it unchanged',
+    );
+    // The queued row keeps the value as read.
+    expect(run.errors.find((e) => e.key.id === '4')!.row.name).toBe('Ã© 日本');
+    expect(await targetRows(tgt.url)).toEqual([
+      { id: 1, name: 'été à Paris', note: 'Ångström', code: 'A1' },
+      { id: 2, name: '😀 naïve – “x”', note: null, code: 'A2' },
+      { id: 3, name: 'café', note: 'ok', code: 'A3' },
+      // code is not configured: its look-alike stays as it was.
+      { id: 6, name: 'plain', note: 'é', code: 'Ã©' },
+    ]);
+    // The repair is what MariaDB itself gives when it reads the bytes back as UTF-8.
+    const fixedBySql = await mysqlRows(
+      src.url,
+      'SELECT id, CONVERT(CAST(CONVERT(name USING latin1) AS BINARY) USING utf8mb4) AS name FROM people WHERE id IN (1, 2) ORDER BY id',
+    );
+    expect(fixedBySql).toEqual([
+      { id: 1, name: 'été à Paris' },
+      { id: 2, name: '😀 naïve – “x”' },
+    ]);
+    expect(run.plan.warnings).toContain(
+      'source column people.name: 2 value(s) look double-encoded (UTF-8 stored through a latin1 connection, e.g. "Ã©" for "é"): each is repaired on load and listed as a repair; 1 more have that mark but are not cp1252-encoded UTF-8: those go to the error queue (rule double_encoding)',
+    );
+  }, 60_000);
+
+  it('lists every repaired value in its batch by row and column', async () => {
+    const source = await openSource(src.url, { doubleEncoding: 'repair' });
+    try {
+      const table = (await source.catalog()).tables.find((t) => t.name === 'people')!;
+      const repairs: { id: unknown; column: string; rule: string }[] = [];
+      for await (const b of source.readBatches(table, { batchSize: 4 })) {
+        for (const x of b.repairs ?? []) repairs.push({ id: b.values[0]![x.row], column: x.column, rule: x.rule });
+      }
+      expect(repairs).toEqual([
+        { id: 1, column: 'name', rule: 'double_encoding_repaired' },
+        { id: 1, column: 'note', rule: 'double_encoding_repaired' },
+        { id: 2, column: 'name', rule: 'double_encoding_repaired' },
+        { id: 6, column: 'note', rule: 'double_encoding_repaired' },
+        { id: 6, column: 'code', rule: 'double_encoding_repaired' },
+      ]);
+    } finally {
+      await source.close();
+    }
   }, 60_000);
 });
 
