@@ -1,5 +1,6 @@
 // Byte-level checks of text encodings, for sources whose drivers would otherwise replace bad bytes silently.
 import { isUtf8 } from 'node:buffer';
+import type { BatchReject } from '../core/batch.js';
 
 /** Offset of the first byte that breaks UTF-8 in `b`, or -1 when all of it is valid UTF-8. */
 export function invalidUtf8Offset(b: Uint8Array): number {
@@ -66,4 +67,56 @@ export function classifyDoubleEncoding(value: string): DoubleEncoding {
   }
   if (invalidUtf8Offset(bytes) >= 0) return { kind: 'broken', offset: mark.index };
   return { kind: 'double', text: Buffer.from(bytes).toString('utf8') };
+}
+
+/**
+ * Encodings a source can declare for text the database does not check (PostgreSQL `SQL_ASCII`): `utf8` (default),
+ * `latin1` (ISO-8859-1, every byte is a character) and `cp1252` (Windows-1252; 0x81, 0x8D, 0x8F, 0x90, 0x9D are
+ * undefined and therefore invalid).
+ */
+export type DeclaredEncoding = 'utf8' | 'latin1' | 'cp1252';
+
+/** A declared encoding from its usual names (`UTF8`, `utf-8`, `LATIN1`, `ISO-8859-1`, `WIN1252`, `windows-1252`…), or null. */
+export function declaredEncoding(name: string): DeclaredEncoding | null {
+  const n = name.trim().toLowerCase().replace(/[-_ ]/g, '');
+  if (n === 'utf8') return 'utf8';
+  if (n === 'latin1' || n === 'iso88591') return 'latin1';
+  if (n === 'win1252' || n === 'windows1252' || n === 'cp1252') return 'cp1252';
+  return null;
+}
+
+const CP1252_UNDEFINED = new Set([0x81, 0x8d, 0x8f, 0x90, 0x9d]);
+
+/** Bytes as text of a declared encoding: the text, or the offset of the first byte the encoding does not define. */
+export function decodeDeclared(bytes: Buffer, encoding: DeclaredEncoding): { text: string } | { offset: number } {
+  if (encoding === 'utf8') {
+    const offset = invalidUtf8Offset(bytes);
+    return offset < 0 ? { text: bytes.toString('utf8') } : { offset };
+  }
+  if (encoding === 'latin1') return { text: bytes.toString('latin1') };
+  let text = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (CP1252_UNDEFINED.has(b)) return { offset: i };
+    text += b >= 0x80 && b <= 0x9f ? CP1252_HIGH[b - 0x80]! : String.fromCharCode(b);
+  }
+  return { text };
+}
+
+/** Text back into the bytes of a declared encoding (the inverse of `decodeDeclared` for the text it produced). */
+export function encodeDeclared(text: string, encoding: DeclaredEncoding): Buffer {
+  if (encoding === 'utf8') return Buffer.from(text, 'utf8');
+  if (encoding === 'latin1') return Buffer.from(text, 'latin1');
+  return Buffer.from([...text].map((ch) => CP1252_BYTE.get(ch) ?? ch.charCodeAt(0)));
+}
+
+/** The batch reject of a text value whose bytes are not valid in `encoding`; names the byte offset, never the value. */
+export function invalidEncodingReject(at: { table: string; column: string; row: number }, offset: number, encoding: string = 'utf8'): BatchReject {
+  const name = encoding === 'utf8' ? 'UTF-8' : encoding;
+  return {
+    row: at.row,
+    column: at.column,
+    rule: 'invalid_encoding',
+    reason: `${at.table}.${at.column} is not valid ${name} (first invalid byte at offset ${offset}); Sensei never replaces bytes silently: fix the value at the source or map the column to bytea`,
+  };
 }

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invalidDateReason } from '../../connectors/source-options.js';
 import { invalidUtf8Offset } from '../../connectors/text-encoding.js';
 import { openSource } from '../../connectors/open-source.js';
-import { createMysqlDatabase, createPgDatabase, mysqlExec, pgQuery, tempDir, type TempDatabase } from '../fixtures/databases.js';
+import { createMysqlDatabase, createPgDatabase, mysqlExec, pgExec, pgQuery, tempDir, type TempDatabase } from '../fixtures/databases.js';
 import { countsBalance, migrateDirect } from '../fixtures/direct-migration.js';
 
 async function mysqlRows(url: string, sql: string): Promise<Record<string, unknown>[]> {
@@ -203,6 +203,88 @@ describe('MariaDB text with double-encoded UTF-8', () => {
       await source.close();
     }
   }, 60_000);
+});
+
+describe('PostgreSQL SQL_ASCII database (text bytes unchecked by the server)', () => {
+  let src: TempDatabase;
+  const targets: TempDatabase[] = [];
+
+  beforeAll(async () => {
+    src = await createPgDatabase('sensei_ascii', "ENCODING 'SQL_ASCII' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'");
+    await pgExec(
+      src.url,
+      `CREATE TABLE words (id int PRIMARY KEY, w text, c char(4), v varchar(10), j json);
+       INSERT INTO words VALUES (1, 'été', 'ok', 'fine', '{"a": 1}'),
+         (2, E'A\\xc3(B', 'ok', 'fine', NULL),
+         (3, 'x', E'\\xff', 'fine', NULL),
+         (4, 'x', 'ok', 'fine', E'{"a": "\\xe9"}'),
+         (5, NULL, NULL, NULL, NULL);
+       CREATE TABLE tags (k text PRIMARY KEY, n int);
+       INSERT INTO tags VALUES ('a', 1), (E'b\\xff', 2), ('c', 3), (E'd\\x81', 4);`,
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await src?.drop();
+    for (const t of targets) await t.drop();
+  });
+
+  it('reads text as bytes, checks it as UTF-8, and queues invalid values with the byte offset and the raw bytes', async () => {
+    const tgt = await createPgDatabase('sensei_ascii_t');
+    targets.push(tgt);
+    // Batches of one row: keyset pagination must step over a key whose bytes are not UTF-8.
+    const run = await migrateDirect(src.url, tgt.url, { batchSize: 1 });
+    expect(countsBalance(run.outcomes)).toBe(true);
+    expect(Object.fromEntries(run.outcomes.map((o) => [o.source, [o.rows_read, o.rows_written, o.rows_errored]]))).toEqual({
+      tags: [4, 2, 2],
+      words: [5, 2, 3],
+    });
+    expect(summary(run.errors)).toEqual([
+      { table: 'tags', key: { k: '\\x62ff' }, column: 'k', rule: 'invalid_encoding' },
+      { table: 'tags', key: { k: '\\x6481' }, column: 'k', rule: 'invalid_encoding' },
+      { table: 'words', key: { id: '2' }, column: 'w', rule: 'invalid_encoding' },
+      { table: 'words', key: { id: '3' }, column: 'c', rule: 'invalid_encoding' },
+      { table: 'words', key: { id: '4' }, column: 'j', rule: 'invalid_encoding' },
+    ]);
+    const reasons = Object.fromEntries(run.errors.filter((e) => e.table === 'words').map((e) => [e.key.id, e.reason]));
+    expect(reasons['2']).toBe(
+      'words.w is not valid UTF-8 (first invalid byte at offset 1); Sensei never replaces bytes silently: fix the value at the source or map the column to bytea',
+    );
+    expect(reasons['3']).toContain('offset 0');
+    expect(reasons['4']).toContain('offset 7');
+    // Raw bytes kept (char(4) with its padding), never a replacement character.
+    expect(run.errors.find((e) => e.key.id === '3')!.row.c).toBe('\\xff202020');
+    expect(JSON.stringify(run.errors)).not.toContain('\uFFFD');
+    expect(await pgQuery(tgt.url, 'SELECT id, w, c, v, j::text AS j FROM words ORDER BY id')).toEqual([
+      { id: 1, w: 'été', c: 'ok  ', v: 'fine', j: '{"a": 1}' },
+      { id: 5, w: null, c: null, v: null, j: null },
+    ]);
+    expect(await pgQuery(tgt.url, 'SELECT k, n FROM tags ORDER BY n')).toEqual([
+      { k: 'a', n: 1 },
+      { k: 'c', n: 3 },
+    ]);
+  }, 60_000);
+
+  it('decodes a declared encoding instead (?encoding=WIN1252) and still queues bytes it does not define', async () => {
+    const tgt = await createPgDatabase('sensei_ascii_t');
+    targets.push(tgt);
+    const run = await migrateDirect(`${src.url}?encoding=WIN1252`, tgt.url, { batchSize: 1 });
+    expect(countsBalance(run.outcomes)).toBe(true);
+    // 0x81 is undefined in Windows-1252.
+    expect(summary(run.errors)).toEqual([{ table: 'tags', key: { k: '\\x6481' }, column: 'k', rule: 'invalid_encoding' }]);
+    expect(run.errors[0]!.reason).toContain('is not valid cp1252 (first invalid byte at offset 1)');
+    expect(await pgQuery(tgt.url, 'SELECT id, w, c, j::text AS j FROM words WHERE id <= 4 ORDER BY id')).toEqual([
+      { id: 1, w: 'Ã©tÃ©', c: 'ok  ', j: '{"a": 1}' },
+      { id: 2, w: 'AÃ(B', c: 'ok  ', j: null },
+      { id: 3, w: 'x', c: 'ÿ   ', j: null },
+      { id: 4, w: 'x', c: 'ok  ', j: '{"a": "é"}' },
+    ]);
+    expect(await pgQuery(tgt.url, 'SELECT k FROM tags ORDER BY n')).toEqual([{ k: 'a' }, { k: 'bÿ' }, { k: 'c' }]);
+  }, 60_000);
+
+  it('refuses an encoding it cannot check, naming it', async () => {
+    await expect(openSource(`${src.url}?encoding=KOI8R`)).rejects.toThrow(/\?encoding=KOI8R .* is not an encoding Sensei can check/);
+  });
 });
 
 describe('SQLite with invalid UTF-8, NUL bytes, overflows and zero dates', () => {
