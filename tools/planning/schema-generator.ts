@@ -38,12 +38,8 @@ export function generateTargetSchema(source: Catalog, schema: string, options: G
         .filter((c) => !c.isGenerated)
         .map((c, i) => {
           const declaredType = castFor(source.dialect, t.name, c, options.casts);
-          const values = c.logicalType.values;
-          if (values && values.length > 0 && /^(text|character)/.test(declaredType)) {
-            const list = checks.get(t.name) ?? [];
-            list.push(`CHECK (${quoteIdent(rename(c.name))} IN (${values.map(quoteLiteral).join(', ')}))`);
-            checks.set(t.name, list);
-          }
+          const check = memberCheck(quoteIdent(rename(c.name)), c, declaredType);
+          if (check !== null) checks.set(t.name, [...(checks.get(t.name) ?? []), check]);
           const defaultValue = c.defaultValue === null ? null : pgDefault(c, declaredType);
           if (c.defaultValue !== null && defaultValue === null) {
             warnings.push(`default of ${t.name}.${c.name} is not carried over (only literals and the current timestamp are): set it on the target if it is needed`);
@@ -101,6 +97,21 @@ export function generateTargetSchema(source: Catalog, schema: string, options: G
     (t.indexes ?? []).map((ix) => `CREATE INDEX IF NOT EXISTS ${quoteIdent(ix.name)} ON ${qualified(schema, t.name)} (${ix.columns.map(quoteIdent).join(', ')})`),
   );
   return { catalog: { dialect: 'postgres', database: schema, tables }, ddl, postLoadDdl, warnings };
+}
+
+/**
+ * The CHECK that keeps a text column to its declared members: `IN (…)` for an enum; for a SET, every comma-separated
+ * part of the value is a member (the empty set is ''). Null when the column has no members or was cast to a non-text
+ * type (an override such as a PostgreSQL enum type already constrains it).
+ */
+function memberCheck(col: string, c: ColumnDef, pgType: string): string | null {
+  if (!/^(text|character)/.test(pgType)) return null;
+  const { values, setMembers } = c.logicalType;
+  if (values && values.length > 0) return `CHECK (${col} IN (${values.map(quoteLiteral).join(', ')}))`;
+  if (setMembers && setMembers.length > 0) {
+    return `CHECK (${col} = '' OR string_to_array(${col}, ',') <@ ARRAY[${setMembers.map(quoteLiteral).join(', ')}]::text[])`;
+  }
+  return null;
 }
 
 /**

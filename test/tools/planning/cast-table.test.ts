@@ -61,6 +61,7 @@ describe('generateTargetSchema', () => {
           col('Made', 'timestamp', { kind: 'timestamptz' }, { defaultValue: 'current_timestamp()', ordinal: 5 }),
           col('Odd', 'int(11)', { kind: 'int32' }, { defaultValue: '(1 + 2)', ordinal: 6 }),
           col('Note', "varchar(10)", { kind: 'varchar', length: 10 }, { defaultValue: "'a''b\\\\c'", ordinal: 7 }),
+          col('Tags', "set('x','it''s')", { kind: 'varchar', length: 6, setMembers: ['x', "it's"] }, { ordinal: 8 }),
         ],
         primaryKey: ['Id'],
         foreignKeys: [],
@@ -71,7 +72,7 @@ describe('generateTargetSchema', () => {
     ],
   };
 
-  it('writes CHECKs for enums and literal defaults, warns about the rest, and leaves indexes for after the load', () => {
+  it('writes CHECKs for enums and sets, literal defaults, warns about the rest, and leaves indexes for after the load', () => {
     const g = generateTargetSchema(source, 'public');
     expect(g.ddl[0]).toBe(
       [
@@ -83,8 +84,10 @@ describe('generateTargetSchema', () => {
         '  "made" timestamp with time zone DEFAULT CURRENT_TIMESTAMP,',
         '  "odd" integer,',
         `  "note" character varying(10) DEFAULT 'a''b\\c'::character varying(10),`,
+        `  "tags" character varying(6),`,
         '  PRIMARY KEY ("id"),',
-        `  CHECK ("state" IN ('new', 'it''s done'))`,
+        `  CHECK ("state" IN ('new', 'it''s done')),`,
+        `  CHECK ("tags" = '' OR string_to_array("tags", ',') <@ ARRAY['x', 'it''s']::text[])`,
         ')',
       ].join('\n'),
     );
