@@ -67,7 +67,12 @@ describe('web console', () => {
 
     await page.click('#plan tr.explicit button.approve');
     await page.waitForFunction("document.getElementById('status').dataset.status === 'completed'", undefined, { timeout: 180_000 });
-    expect(await page.locator('#progress').textContent()).toMatch(/reviews: \d+ written, 0 queued of \d+ ✓/);
+    expect(await page.locator('#progress [data-stage="execute"]').allTextContents()).toEqual([
+      expect.stringMatching(/^authors: 7 written, 0 queued of 7 ✓/),
+      expect.stringMatching(/^books: 60 written, 0 queued of 60 ✓/),
+      expect.stringMatching(/^reviews: \d+ written, 0 queued of \d+ ✓/),
+    ]);
+    expect(await page.locator('#progress [data-stage="capture"]').count()).toBe(3);
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#certificate')]);
     const path = await download.path();
