@@ -49,7 +49,7 @@ class SourceReadFailure extends Error {
  * on where a run was interrupted.
  */
 export async function loadTable(deps: LoadTableDeps, mapping: TableMapping, sourceTable: TableDef): Promise<TableOutcome> {
-  const resumable = sourceTable.primaryKey.length > 0 || deps.source.capabilities.hasStableRowOrder;
+  const resumable = resumesInPlace(deps.source, sourceTable);
   const maxRetries = deps.maxRetries ?? 5;
   let rowsTotal: number | null = null;
   for (let attempt = 0; ; attempt++) {
@@ -71,6 +71,11 @@ export async function loadTable(deps: LoadTableDeps, mapping: TableMapping, sour
       throw describeFault(deps.runId, mapping, e, fault);
     }
   }
+}
+
+/** A table's load continues after its checkpoint (a key or a stable row order); otherwise it is reloaded whole. */
+export function resumesInPlace(source: SourceConnector, table: TableDef): boolean {
+  return table.primaryKey.length > 0 || source.capabilities.hasStableRowOrder;
 }
 
 function describeFault(runId: string, mapping: TableMapping, e: unknown, fault: ReturnType<typeof classifyFault>): unknown {
