@@ -1,7 +1,8 @@
 // `npm run bench -- --scale N`: the MySQL employees sample ×N in MariaDB, migrated into a fresh PostgreSQL database by
 // Sensei (full pipeline: validation, checkpoints, hashing, verification, certificate) and, when installed, by pgloader.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -86,12 +87,50 @@ async function dropPg(name: string): Promise<void> {
   await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).finally(() => c.end());
 }
 
+/** `--profile`: a CPU profile of the execute stage alone (inspector), written to execute-<pid>.cpuprofile. */
+async function profiler(): Promise<{ stage: (s: string) => Promise<void>; stop: () => Promise<void> }> {
+  if (!values.profile) return { stage: async () => undefined, stop: async () => undefined };
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  let running = false;
+  const stop = async (): Promise<void> => {
+    if (!running) return;
+    running = false;
+    const { profile } = await session.post('Profiler.stop');
+    const file = `execute-${process.pid}.cpuprofile`;
+    writeFileSync(file, JSON.stringify(profile));
+    process.stderr.write(`CPU profile of the execute stage: ${file}\n`);
+  };
+  return {
+    stage: async (s) => {
+      if (s === 'execute') {
+        running = true;
+        await session.post('Profiler.start');
+      } else await stop();
+    },
+    stop,
+  };
+}
+
 async function runSensei(source: string): Promise<{ rows: number; seconds: number; executeSeconds: number; peakMb: number; status: string; stages: string }> {
   const targetDb = `sensei_bench_tgt_${process.pid}`;
   const target = await freshPg(targetDb);
   const home = mkdtempSync(join(tmpdir(), 'sensei-bench-'));
   const stages = new Map<string, number>();
-  const rt = await createRuntime({ home, onStage: (_id, s) => stages.set(s, Date.now()) });
+  // Peak RSS per stage, sampled every 50 ms (the process maximum alone does not say which stage holds the memory).
+  const peaks = new Map<string, number>();
+  let current = 'start';
+  const sampler = setInterval(() => peaks.set(current, Math.max(peaks.get(current) ?? 0, process.memoryUsage.rss())), 50);
+  const prof = await profiler();
+  const rt = await createRuntime({
+    home,
+    onStage: (_id, s) => {
+      stages.set(s, Date.now());
+      current = s;
+      void prof.stage(s);
+    },
+  });
   try {
     const config = parseConfig({ source: { url: withDb(MYSQL, source) }, target: { url: target }, strategy: { batch_size: batchSize, concurrency: Number(values.concurrency) } }, 'bench');
     const t0 = Date.now();
@@ -102,9 +141,12 @@ async function runSensei(source: string): Promise<{ rows: number; seconds: numbe
     const executeSeconds = ((stages.get('verify') ?? t1) - (stages.get('execute') ?? t0)) / 1000;
     const tables = r.tables.map((t) => `${t.source} ${t.seconds.toFixed(1)}s`).join(', ');
     const marks = [...stages.entries(), ['end', t1] as const];
-    const perStage = marks.slice(0, -1).map(([s, t], i) => `${s} ${((marks[i + 1]![1] - t) / 1000).toFixed(1)}s`).join(', ');
+    const mb = (s: string): string => `${Math.round((peaks.get(s) ?? 0) / 2 ** 20)} MB`;
+    const perStage = marks.slice(0, -1).map(([s, t], i) => `${s} ${((marks[i + 1]![1] - t) / 1000).toFixed(1)}s/${mb(s)}`).join(', ');
     return { rows, seconds: (t1 - t0) / 1000, executeSeconds, peakMb: process.resourceUsage().maxRSS / 1024, status: r.status, stages: `${perStage}; load per table: ${tables}` };
   } finally {
+    clearInterval(sampler);
+    await prof.stop();
     await rt.close();
     rmSync(home, { recursive: true, force: true });
     await dropPg(targetDb);
@@ -146,7 +188,7 @@ process.stderr.write(`source: ${src.name}, ${fmt(src.rows)} rows; batch size ${b
 const sensei = await runSensei(src.name);
 const line = (name: string, rows: number, s: number, mb: number, extra = ''): string =>
   `${name.padEnd(10)} ${fmt(rows).padStart(10)} rows  ${s.toFixed(1).padStart(7)} s  ${fmt(rows / s).padStart(9)} rows/s  peak ${fmt(mb)} MB${extra}`;
-const out = [line('sensei', sensei.rows, sensei.seconds, sensei.peakMb, `  (execute stage ${sensei.executeSeconds.toFixed(1)} s = ${fmt(sensei.rows / sensei.executeSeconds)} rows/s; status ${sensei.status})`), `           stages: ${sensei.stages}`];
+const out = [line('sensei', sensei.rows, sensei.seconds, sensei.peakMb, `  (execute stage ${sensei.executeSeconds.toFixed(1)} s = ${fmt(sensei.rows / sensei.executeSeconds)} rows/s; status ${sensei.status})`), `           stages (seconds/peak RSS): ${sensei.stages}`];
 const pgl = await runPgloader(src.name);
 if (pgl) {
   out.push(line('pgloader', pgl.rows, pgl.seconds, pgl.peakMb));

@@ -9,7 +9,7 @@ import type { SourceConnector, TargetConnector } from '../../connectors/connecto
 import { qualified, quoteIdent } from '../planning/identifiers.js';
 import { ensureCheckpointTables, readCheckpoints, readRunState, writeCheckpoint, writeRunState } from './checkpoints.js';
 import { liftForeignKeys, reinstateForeignKeysUnvalidated, restoreForeignKeys, type LiftedForeignKey } from './deferred-constraints.js';
-import { loadTable } from './load-table.js';
+import { loadTable, resumesInPlace } from './load-table.js';
 
 export interface ExecutePlanDeps {
   runId: string;
@@ -56,7 +56,15 @@ export async function executePlan(deps: ExecutePlanDeps, plan: Plan, sourceCatal
   const lifted = await liftOnce(deps, plan, runState?.liftedFks ?? null);
   const outcomes = new Map<string, TableOutcome>();
   const concurrency = deps.target.capabilities.supportsConcurrentSessions ? Math.max(1, deps.concurrency ?? 2) : 1;
-  const policy = errorPolicyGuard(deps.runId, deps.errorPolicy ?? 'continue');
+  // Rows this run queued before a stop count against the policy too: a resume does not start the count afresh
+  // (except those of a table that will be reloaded whole: its queued rows are forgotten and queued again).
+  const queuedBefore = [...checkpoints.values()]
+    .filter((cp) => {
+      const table = sourceCatalog.tables.find((t) => t.name === cp.sourceTable);
+      return cp.done || (table !== undefined && resumesInPlace(deps.source, table));
+    })
+    .reduce((n, cp) => n + cp.rowsErrored, 0);
+  const policy = errorPolicyGuard(deps.runId, deps.errorPolicy ?? 'continue', queuedBefore);
   let restored = runState?.constraintsRestored ?? false;
   try {
     for (const phase of plan.phases) {
@@ -106,15 +114,15 @@ async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) =
   if (failure) throw (failure as { error: unknown }).error;
 }
 
-/** The afterSegment hook enforcing the error policy over every table of this execution. */
-function errorPolicyGuard(runId: string, policy: StrategyConfig['error_policy']): (queued: number) => void {
+/** The afterSegment hook enforcing the error policy over every table of the run, counting from `queuedBefore`. */
+function errorPolicyGuard(runId: string, policy: StrategyConfig['error_policy'], queuedBefore: number): (queued: number) => void {
   const limit = policy === 'continue' ? Infinity : policy === 'stop_on_first' ? 0 : policy.stop_after;
-  let queued = 0;
+  let queued = queuedBefore;
   return (n) => {
     queued += n;
     if (queued > limit) {
       throw new ErrorPolicyError(`${queued} row(s) were queued, more than the error policy allows (${limit === 0 ? 'stop_on_first' : `stop_after: ${limit}`}); the run stopped at a checkpoint`, {
-        hint: `review them with: sensei errors list ${runId}; fix the source or the plan, then: sensei resume ${runId} (the policy counts afresh)`,
+        hint: `review them with: sensei errors list ${runId}; fix the source or the plan, then: sensei resume ${runId} (rows queued so far still count: raise strategy.error_policy to let the run go on)`,
       });
     }
   };

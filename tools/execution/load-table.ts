@@ -49,7 +49,7 @@ class SourceReadFailure extends Error {
  * on where a run was interrupted.
  */
 export async function loadTable(deps: LoadTableDeps, mapping: TableMapping, sourceTable: TableDef): Promise<TableOutcome> {
-  const resumable = sourceTable.primaryKey.length > 0 || deps.source.capabilities.hasStableRowOrder;
+  const resumable = resumesInPlace(deps.source, sourceTable);
   const maxRetries = deps.maxRetries ?? 5;
   let rowsTotal: number | null = null;
   for (let attempt = 0; ; attempt++) {
@@ -71,6 +71,11 @@ export async function loadTable(deps: LoadTableDeps, mapping: TableMapping, sour
       throw describeFault(deps.runId, mapping, e, fault);
     }
   }
+}
+
+/** A table's load continues after its checkpoint (a key or a stable row order); otherwise it is reloaded whole. */
+export function resumesInPlace(source: SourceConnector, table: TableDef): boolean {
+  return table.primaryKey.length > 0 || source.capabilities.hasStableRowOrder;
 }
 
 function describeFault(runId: string, mapping: TableMapping, e: unknown, fault: ReturnType<typeof classifyFault>): unknown {
@@ -275,11 +280,12 @@ export async function loadBatch(s: TargetSession, ctx: TableContext, batch: Batc
     const seen = readRejects.get(x.row);
     readRejects.set(x.row, seen ? { ...seen, reason: `${seen.reason}; ${x.reason}`, rule: seen.rule === x.rule ? seen.rule : `${seen.rule},${x.rule}` } : x);
   }
+  // The source hash covers every row read, in read order, as its COPY line: hashed once per batch.
+  const hashed: string[] = new Array<string>(batch.rowCount);
   for (let r = 0; r < batch.rowCount; r++) {
     const values = batch.values.map((col) => col[r] ?? null);
     const line = copyLine(values);
-    hash.update(line);
-    hash.update('\n');
+    hashed[r] = line;
     const bad = readRejects.get(r);
     if (bad) {
       rejected.push(entry(r, { column: bad.column, rule: bad.rule, stage: 'read', reason: bad.reason }));
@@ -299,18 +305,58 @@ export async function loadBatch(s: TargetSession, ctx: TableContext, batch: Batc
     }
     lines.push(`${r}\t${line}`);
   }
+  if (batch.rowCount > 0) hash.update(`${hashed.join('\n')}\n`);
   if (lines.length > 0) await s.copyFrom(STAGE, ['_sensei_ord', ...names], `${lines.join('\n')}\n`);
-  await rejectInvalid(s, ctx, rejected, entry);
-  return insertIsolating(s, ctx, batch.rowCount, rejected, entry);
+  return insertValid(s, ctx, lines.length, batch.rowCount, rejected, entry);
 }
 
-/** Deletes the staged rows that break a validation rule and queues them, naming every broken rule. */
-async function rejectInvalid(s: TargetSession, ctx: TableContext, rejected: ErrorQueueEntry[], entry: EntryFn): Promise<void> {
+/** The validation rules as one condition, and as one flag per rule (for naming what a failing row broke). */
+function ruleTerms(ctx: TableContext): { ok: string; flags: string } {
+  const rules = ctx.rules;
+  return {
+    ok: rules.length === 0 ? 'true' : rules.map((r) => `coalesce(${r.predicate}, false)`).join(' AND '),
+    flags: rules.map((rule, i) => `coalesce(${rule.predicate}, false) AS "r${i}"`).join(', '),
+  };
+}
+
+/**
+ * The common case in one pass over the staged rows: INSERT … SELECT the rows that hold every rule (the
+ * transformations only run on those); when fewer than staged went in, the others broke a rule and are queued. When
+ * the INSERT itself fails (a cast the rules did not foresee, a constraint), rows breaking a rule are queued first and
+ * the rest is inserted isolating the failing rows.
+ */
+async function insertValid(s: TargetSession, ctx: TableContext, staged: number, rowCount: number, rejected: ErrorQueueEntry[], entry: EntryFn): Promise<number> {
+  if (staged === 0) return 0;
+  const { ok } = ruleTerms(ctx);
+  await s.query('SAVEPOINT "sensei_batch"');
+  try {
+    const res = await s.query(
+      `INSERT INTO ${ctx.targetTable} (${ctx.targetCols.join(', ')}) SELECT ${ctx.exprs.join(', ')} FROM ${STAGE} AS src WHERE ${ok} ORDER BY "_sensei_ord"`,
+    );
+    await s.query('RELEASE SAVEPOINT "sensei_batch"');
+    if (res.rowCount < staged) await rejectInvalid(s, ctx, rejected, entry, false);
+    return res.rowCount;
+  } catch (e) {
+    if (classifyFault(e) !== 'permanent') throw e;
+    await s.query('ROLLBACK TO SAVEPOINT "sensei_batch"');
+    await s.query('RELEASE SAVEPOINT "sensei_batch"');
+  }
+  await rejectInvalid(s, ctx, rejected, entry, true);
+  return insertIsolating(s, ctx, rowCount, rejected, entry);
+}
+
+/**
+ * Queues the staged rows that break a validation rule, naming every broken rule; `remove` also deletes them from the
+ * staging table (before an isolating insert), otherwise they are only selected (they were not inserted).
+ */
+async function rejectInvalid(s: TargetSession, ctx: TableContext, rejected: ErrorQueueEntry[], entry: EntryFn, remove: boolean): Promise<void> {
   const rules = ctx.rules;
   if (rules.length === 0) return;
-  const flags = rules.map((rule, i) => `coalesce(${rule.predicate}, false) AS "r${i}"`).join(', ');
+  const { ok, flags } = ruleTerms(ctx);
   const failed = await s.query<Record<string, string>>(
-    `DELETE FROM ${STAGE} AS src WHERE NOT (${rules.map((r) => `coalesce(${r.predicate}, false)`).join(' AND ')}) RETURNING "_sensei_ord", ${flags}`,
+    remove
+      ? `DELETE FROM ${STAGE} AS src WHERE NOT (${ok}) RETURNING "_sensei_ord", ${flags}`
+      : `SELECT "_sensei_ord", ${flags} FROM ${STAGE} AS src WHERE NOT (${ok})`,
   );
   for (const row of failed.rows) {
     const broken = rules.filter((_, i) => row[`r${i}`] !== 't' && row[`r${i}`] !== 'true');
