@@ -29,6 +29,8 @@ export const Finding = z.discriminatedUnion('code', [
   z.object({ code: z.literal('check_error'), ...base }),
   /** A replayed query gave a different result on the target than on the source at capture time. */
   z.object({ code: z.literal('query_mismatch'), ...base, query: z.string(), expectedRows: z.number(), actualRows: z.number() }),
+  /** A replayed query could not be rewritten for the target schema by the parser of the source's dialect. */
+  z.object({ code: z.literal('query_rewrite_failed'), ...base, query: z.string() }),
 ]);
 export type Finding = z.infer<typeof Finding>;
 

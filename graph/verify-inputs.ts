@@ -21,12 +21,17 @@ export async function captureInputs(
   captures: CaptureStore,
   queue: QueueState,
   runId: string,
-  config: Pick<SenseiConfig, 'rules' | 'queries'>,
+  config: Pick<SenseiConfig, 'rules' | 'queries' | 'source'>,
 ): Promise<Pick<VerifyInput, 'capture' | 'rules' | 'queries' | 'queued' | 'retried'>> {
   return {
     capture: await loadCapture(captures, runId),
     rules: config.rules ?? [],
-    queries: { queries: config.queries ?? [], captured: await captures.loadQueries(runId) },
+    queries: { queries: config.queries ?? [], captured: await captures.loadQueries(runId), sourceDialect: config.source.type ?? schemeOf(config.source.url) },
     ...queue,
   };
+}
+
+/** Only the scheme of the URL is read (it may carry a password). */
+function schemeOf(url: string | undefined): string | undefined {
+  return /^([a-z][a-z0-9+.-]*):/i.exec(url ?? '')?.[1]?.toLowerCase();
 }

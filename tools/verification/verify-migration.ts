@@ -23,8 +23,11 @@ export interface VerifyInput {
   capture?: VerifyCapture | null;
   /** Business rules (semantic perspective). Default none. */
   rules?: RuleConfig[];
-  /** Queries to replay (behavioural perspective) and their results captured on the source. Default none. */
-  queries?: { queries: QueryConfig[]; captured: QueryResultDigest[] };
+  /**
+   * Queries to replay (behavioural perspective), their results captured on the source, and the source's dialect
+   * (`postgres`, `mysql`, `sqlite`: which parser rewrites them for the target). Default none.
+   */
+  queries?: { queries: QueryConfig[]; captured: QueryResultDigest[]; sourceDialect?: string };
   /** Rows the run queued (error queue entries: source table and source key), expected to be absent. Default none. */
   queued?: Array<{ table: string; key: unknown }>;
   /**
@@ -47,7 +50,7 @@ export async function verifyMigration(target: TargetConnector, input: VerifyInpu
     ]));
   }
   if (input.rules && input.rules.length > 0) checks.push(await checkBusinessRules(target, input.rules));
-  if (input.queries && input.queries.queries.length > 0) checks.push(await compareQueries(target, input.queries.queries, input.queries.captured, input.plan));
+  if (input.queries && input.queries.queries.length > 0) checks.push(await compareQueries(target, input.queries.queries, input.queries.captured, input.plan, input.queries.sourceDialect));
   return { passed: checks.every((c) => c.passed), checks };
 }
 
