@@ -6,6 +6,7 @@ import { verifyCertificateText } from '../../tools/certification/certificate-ver
 import { libraryApprovalRun, recordingPatterns } from '../fixtures/approval-run.js';
 import { tempDir, type TempDatabase } from '../fixtures/databases.js';
 import { connectWs, type WsClient } from '../fixtures/ws-client.js';
+import { homeWithStore } from '../fixtures/store-template.js';
 
 describe('sensei server', () => {
   const dir = tempDir('sensei-server-');
@@ -33,7 +34,7 @@ describe('sensei server', () => {
     const run = await libraryApprovalRun(dir.path);
     target = run.target;
     config = { source: { url: 'sqlite:library.db' }, target: { url: target.url, schema: 'target.sql' } };
-    server = await createSenseiServer({ home: join(dir.path, 'home'), patterns, baseDir: dir.path });
+    server = await createSenseiServer({ home: homeWithStore(join(dir.path, 'home')), patterns, baseDir: dir.path });
     for (const [name, role, tables] of [['ada', 'admin'], ['alice', 'approver'], ['vic', 'viewer'], ['bea', 'approver', ['books']]] as const) {
       const { token, stakeholder } = await server.tokens.create({ name, role, ...(tables ? { tables: [...tables] } : {}) });
       tok[name] = { token, id: stakeholder.id };
