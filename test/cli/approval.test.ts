@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../fixtures/cli.js';
 import { createPgDatabase, pgQuery, tempDir, type TempDatabase } from '../fixtures/databases.js';
 import { libraryRows, loadLibrarySqlite } from '../fixtures/library-source.js';
+import { homeWithStore } from '../fixtures/store-template.js';
 
 const TARGET_DDL = `
 CREATE TABLE authors (id integer PRIMARY KEY, full_name varchar(80) NOT NULL, country_code char(2), born date);
@@ -16,7 +17,7 @@ CREATE TABLE reviews (book_id integer REFERENCES books (id), reviewer varchar(60
 
 describe('approval across processes', () => {
   const dir = tempDir('sensei-approve-');
-  const home = join(dir.path, 'home');
+  const home = homeWithStore(join(dir.path, 'home'));
   let approveTarget: TempDatabase;
   let rejectTarget: TempDatabase;
 
@@ -70,7 +71,7 @@ describe('approval across processes', () => {
       expect(run.code, run.stderr).toBe(0);
       expect(run.json.status).toBe('completed');
       // A home that never saw the approval still asks.
-      const fresh = await runCli(['migrate', '-c', join(dir.path, 'learned.yaml'), '--json'], { home: `${home}-fresh` });
+      const fresh = await runCli(['migrate', '-c', join(dir.path, 'learned.yaml'), '--json'], { home: homeWithStore(`${home}-fresh`) });
       expect(fresh.code).toBe(3);
     } finally {
       await db.drop();
@@ -79,7 +80,7 @@ describe('approval across processes', () => {
 
   it('a rejected run ends with exit code 5 and leaves the target untouched', async () => {
     // A home of its own: the approval above taught the pattern library these mappings.
-    const rejectHome = `${home}-reject`;
+    const rejectHome = homeWithStore(`${home}-reject`);
     const first = await runCli(['migrate', '-c', join(dir.path, 'reject.yaml'), '--json'], { home: rejectHome });
     expect(first.code).toBe(3);
     const second = await runCli(['approve', first.json.run_id, '--reject', '--reason', 'names are wrong', '--json'], { home: rejectHome });

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../fixtures/cli.js';
 import { createPgDatabase, pgExec, tempDir, type TempDatabase } from '../fixtures/databases.js';
+import { homeWithStore } from '../fixtures/store-template.js';
 
 describe('sensei verify, certificate verify --target, retention purge', () => {
   const dir = tempDir('sensei-v8-cli-');
-  const home = join(dir.path, 'home');
+  const home = homeWithStore(join(dir.path, 'home'));
   let src: TempDatabase;
   let tgt: TempDatabase;
   let migrated: CliResult;

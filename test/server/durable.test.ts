@@ -7,10 +7,11 @@ import { libraryApprovalRun } from '../fixtures/approval-run.js';
 import { runCli, SENSEI_BIN } from '../fixtures/cli.js';
 import { tempDir, type TempDatabase } from '../fixtures/databases.js';
 import { connectWs } from '../fixtures/ws-client.js';
+import { homeWithStore } from '../fixtures/store-template.js';
 
 describe('sensei serve survives a crash while a run waits for approval', () => {
   const dir = tempDir('sensei-durable-');
-  const home = join(dir.path, 'home');
+  const home = homeWithStore(join(dir.path, 'home'));
   let target: TempDatabase;
   const children: ChildProcess[] = [];
 

@@ -10,6 +10,7 @@ import { startOpenAiStub, type OpenAiStub, type StubReply } from '../fakes/opena
 import { libraryApprovalRun, recordingPatterns } from '../fixtures/approval-run.js';
 import { pgQuery, tempDir, type TempDatabase } from '../fixtures/databases.js';
 import { connectWs, type WsClient } from '../fixtures/ws-client.js';
+import { homeWithStore } from '../fixtures/store-template.js';
 
 describe('sensei server', () => {
   const dir = tempDir('sensei-server-');
@@ -45,7 +46,7 @@ describe('sensei server', () => {
     config = { source: { url: 'sqlite:library.db' }, target: { url: target.url, schema: 'target.sql' } };
     stub = await startOpenAiStub((r) => LLM_SCRIPT[String(r.messages.at(-1)?.content)] ?? { status: 500, body: '{"error":{"message":"not scripted"}}' });
     const chatModel = createChatModel({ apiKey: 'test-key', baseUrl: stub.url, model: 'stub-model', timeoutMs: 10_000, maxRetries: 0 });
-    server = await createSenseiServer({ home: join(dir.path, 'home'), patterns, baseDir: dir.path, chatModel });
+    server = await createSenseiServer({ home: homeWithStore(join(dir.path, 'home')), patterns, baseDir: dir.path, chatModel });
     for (const [name, role, tables] of [['ada', 'admin'], ['alice', 'approver'], ['vic', 'viewer'], ['bea', 'approver', ['books']]] as const) {
       const { token, stakeholder } = await server.tokens.create({ name, role, ...(tables ? { tables: [...tables] } : {}) });
       tok[name] = { token, id: stakeholder.id };
