@@ -99,7 +99,8 @@ describe('matchSchemas on a legacy schema with abbreviated names', () => {
     expect(by['EMP.TERM_FLG']!.transformation).toBe(`CASE upper(btrim(src."TERM_FLG")) WHEN 'Y' THEN true WHEN 'N' THEN false END`);
     expect(by['EMP.SAL_CENTS']!.transformation).toBe('CAST(CAST(src."SAL_CENTS" AS numeric) / 100 AS numeric(12,2))');
     expect(by['EMP.EMP_FNM']!.validationRules.map((r) => r.rule)).toEqual(['max_length']);
-    expect(by['DEPT.DEPT_CD']!.validationRules.map((r) => r.rule)).toEqual(['not_null', 'max_length']);
+    expect(by['DEPT.DEPT_CD']!.validationRules.map((r) => r.rule)).toEqual(['not_null', 'max_length', 'unique']);
+    expect(by['EMP.DEPT_CD']!.validationRules.map((r) => r.rule)).toEqual(['max_length', 'fk']);
   });
 
   it('writes only SQL the allow-list accepts', async () => {
