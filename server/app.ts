@@ -2,13 +2,13 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createNodeWebSocket } from '@hono/node-ws';
+import type { ChatOpenAI } from '@langchain/openai';
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { WSContext } from 'hono/ws';
 import { describeError, isConfigError, isSenseiError, RunStateError } from '../core/errors.js';
 import type { PatternLibrary } from '../core/profile.js';
 import type { Stage } from '../core/run.js';
-import type { ChatOpenAI } from '@langchain/openai';
 import { createAmaniService, type IntentInterpreter } from '../graph/amani-service.js';
 import { createRuntime, newRunId, type RunResult, type SenseiRuntime } from '../graph/runtime.js';
 import { parseConfig } from '../tools/ingest/load-config.js';
