@@ -17,6 +17,8 @@ export interface ReadOptions {
   afterKey?: IrValue[] | null;
   /** Position of the resume point in read order. Without afterKey, skip this many rows first; with afterKey nothing is skipped and batch offsets start here. Default 0. */
   offset?: number;
+  /** Stop after this primary-key tuple (inclusive, key order): the end of a key range. Default: to the end of the table. */
+  untilKey?: IrValue[] | null;
 }
 
 /**
@@ -38,6 +40,12 @@ export interface SourceConnector {
    * holding more than one batch in memory. Generated columns are not read.
    */
   readBatches(table: TableDef, options?: ReadOptions): AsyncIterable<Batch>;
+  /**
+   * Optional: at most `parts - 1` primary-key tuples, ascending in key order and chosen by the database, that cut the
+   * table into about equal key ranges (range i runs after key i-1 up to key i inclusive; the last one to the end).
+   * Empty when the table has no usable primary key or too few rows. Without it, tables are not split.
+   */
+  splitKeys?(table: TableDef, parts: number): Promise<IrValue[][]>;
   /**
    * Optional: a uniform random sample of about `rows` rows, chosen by the database so that the cost follows the
    * sample, not the table. One batch (`lastKey` null, `offset` 0), at most `rows` rows. Without it, analysis reads

@@ -145,13 +145,23 @@ export class MysqlSource implements SourceConnector {
         { hint: 'pass the lastKey of a batch of this table' },
       );
     }
+    const until = options.untilKey ?? null;
+    if (until !== null && (!keyed || until.length !== table.primaryKey.length)) {
+      throw new ConfigError(`untilKey for table ${table.name} does not match its primary key (${table.primaryKey.join(', ') || 'none'})`, {
+        hint: 'pass a key tuple from splitKeys of this table',
+      });
+    }
     let offset = options.offset ?? 0;
     let skip = keyed && after !== null ? 0 : offset;
+    const keyCols = keyIdx.map((i) => cols[i]!);
 
     for (;;) {
       let sql = select;
       const params: unknown[] = [];
-      if (keyed && after !== null) sql += ` WHERE ${keysetPredicate(table.primaryKey, keyIdx.map((i) => cols[i]!), after, params)}`;
+      const where: string[] = [];
+      if (keyed && after !== null) where.push(keysetPredicate(table.primaryKey, keyCols, after, params, '>'));
+      if (until !== null) where.push(keysetPredicate(table.primaryKey, keyCols, until, params, '<='));
+      if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
       sql += `${order} LIMIT ${batchSize}`;
       if (skip > 0) sql += ` OFFSET ${skip}`;
       const rows = await this.arrays(sql, params, `read table ${table.name}`);
@@ -200,6 +210,25 @@ export class MysqlSource implements SourceConnector {
         skip = offset;
       }
     }
+  }
+
+  /** Key tuples at even row positions in key order: one short index walk (`LIMIT 1 OFFSET n`) per cut. */
+  async splitKeys(table: TableDef, parts: number): Promise<IrValue[][]> {
+    const keyCols = table.primaryKey.map((k) => table.columns.find((c) => c.name === k && !c.isGenerated));
+    if (parts < 2 || keyCols.length === 0 || !keyCols.every((c): c is ColumnDef => c !== undefined)) return [];
+    const total = await this.countRows(table);
+    const convert = keyCols.map((c) => converterFor(c.logicalType));
+    const cuts = new Set(Array.from({ length: parts - 1 }, (_, i) => Math.floor((total * (i + 1)) / parts) - 1).filter((at) => at >= 0 && at < total - 1));
+    const keys: IrValue[][] = [];
+    for (const at of cuts) {
+      const rows = await this.arrays(
+        `SELECT ${keyCols.map(selectTerm).join(', ')} FROM ${this.qualified(table.name)} ORDER BY ${table.primaryKey.map(quoteMysql).join(', ')} LIMIT 1 OFFSET ${at}`,
+        [],
+        `split table ${table.name}`,
+      );
+      if (rows[0]) keys.push(keyCols.map((_, j) => convert[j]!(rows[0]![j])));
+    }
+    return keys;
   }
 
   /** About `rows` rows kept by `RAND()` in one scan inside the server (only the sample travels). */
@@ -331,13 +360,14 @@ function connectReason(e: unknown, user: string): string {
 
 /**
  * `k1 > ?` for one key column; `k1 >= ? AND (k1, k2) > (?, ?)` for several, because MariaDB does not use an index
- * range for a bare row-value comparison (it scans from the start), while the leading `k1 >= ?` gives it one.
+ * range for a bare row-value comparison (it scans from the start), while the leading `k1 >= ?` gives it one. The
+ * same with `<=` for the end of a key range (`k1 <= ?` bounds the index range there).
  */
-function keysetPredicate(keys: string[], keyCols: ColumnDef[], after: IrValue[], params: unknown[]): string {
-  if (keys.length === 1) return `${quoteMysql(keys[0]!)} > ${keyLiteral(after[0]!, keyCols[0]!, params)}`;
-  const lead = keyLiteral(after[0]!, keyCols[0]!, params);
-  const row = after.map((v, i) => keyLiteral(v, keyCols[i]!, params));
-  return `${quoteMysql(keys[0]!)} >= ${lead} AND (${keys.map(quoteMysql).join(', ')}) > (${row.join(', ')})`;
+function keysetPredicate(keys: string[], keyCols: ColumnDef[], bound: IrValue[], params: unknown[], op: '>' | '<='): string {
+  if (keys.length === 1) return `${quoteMysql(keys[0]!)} ${op} ${keyLiteral(bound[0]!, keyCols[0]!, params)}`;
+  const lead = keyLiteral(bound[0]!, keyCols[0]!, params);
+  const row = bound.map((v, i) => keyLiteral(v, keyCols[i]!, params));
+  return `${quoteMysql(keys[0]!)} ${op === '>' ? '>=' : '<='} ${lead} AND (${keys.map(quoteMysql).join(', ')}) ${op} (${row.join(', ')})`;
 }
 
 /**

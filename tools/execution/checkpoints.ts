@@ -23,6 +23,10 @@ export interface TableCheckpoint {
   done: boolean;
   /** Seconds spent loading, summed over every attempt. */
   seconds: number;
+  /** For one key range of a table loaded in parts: the table it is part of (its target table). Default null. */
+  partOf?: string | null;
+  /** For a key range: its last key (inclusive). Default null (to the end of the table). */
+  untilKey?: IrValue[] | null;
 }
 
 type Runner = Pick<TargetSession, 'query'>;
@@ -38,6 +42,8 @@ export async function ensureCheckpointTables(target: TargetConnector): Promise<v
        updated_at timestamptz NOT NULL DEFAULT now(),
        PRIMARY KEY (run_id, target_table))`,
   );
+  // Key ranges of a table loaded in parts have a row each (target_table names the part) until the table is done.
+  await target.query(`ALTER TABLE ${CHECKPOINTS} ADD COLUMN IF NOT EXISTS part_of text, ADD COLUMN IF NOT EXISTS until_key text`);
   await target.query(
     `CREATE TABLE IF NOT EXISTS ${RUN_STATE} (
        run_id text PRIMARY KEY, lifted_fks text NOT NULL, constraints_restored boolean NOT NULL DEFAULT false)`,
@@ -62,23 +68,29 @@ async function exists(on: Runner): Promise<boolean> {
   return r.rows[0]?.t != null;
 }
 
-/** Every checkpoint of a run, by target table; empty when the run never committed a segment here. */
+const COLUMNS = 'target_table, source_table, rows_read, rows_written, rows_errored, last_key, segment_hashes, done, seconds, part_of, until_key';
+
+/** Every checkpoint of a run (the parts of a table loaded in parts too), by target table (or part name). */
 export async function readCheckpoints(on: Runner, runId: string): Promise<Map<string, TableCheckpoint>> {
   if (!(await exists(on))) return new Map();
-  const r = await on.query<Record<string, string>>(
-    `SELECT target_table, source_table, rows_read, rows_written, rows_errored, last_key, segment_hashes, done, seconds FROM ${CHECKPOINTS} WHERE run_id = $1`,
-    [runId],
-  );
+  const r = await on.query<Record<string, string>>(`SELECT ${COLUMNS} FROM ${CHECKPOINTS} WHERE run_id = $1`, [runId]);
   return new Map(r.rows.map((row) => [row.target_table!, toCheckpoint(row)]));
 }
 
 export async function readCheckpoint(on: Runner, runId: string, targetTable: string): Promise<TableCheckpoint | null> {
   if (!(await exists(on))) return null;
-  const r = await on.query<Record<string, string>>(
-    `SELECT target_table, source_table, rows_read, rows_written, rows_errored, last_key, segment_hashes, done, seconds FROM ${CHECKPOINTS} WHERE run_id = $1 AND target_table = $2`,
-    [runId, targetTable],
-  );
+  const r = await on.query<Record<string, string>>(`SELECT ${COLUMNS} FROM ${CHECKPOINTS} WHERE run_id = $1 AND target_table = $2`, [runId, targetTable]);
   return r.rows[0] ? toCheckpoint(r.rows[0]) : null;
+}
+
+/** The name a key range's checkpoint is kept under: the table's name, a unit separator and the part's number. */
+export const partName = (targetTable: string, part: number): string => `${targetTable}\u001f${String(part).padStart(4, '0')}`;
+
+/** The checkpoints of the key ranges of a table loaded in parts, in key order; empty when it is not. */
+export async function readParts(on: Runner, runId: string, targetTable: string): Promise<TableCheckpoint[]> {
+  if (!(await exists(on))) return [];
+  const r = await on.query<Record<string, string>>(`SELECT ${COLUMNS} FROM ${CHECKPOINTS} WHERE run_id = $1 AND part_of = $2 ORDER BY target_table`, [runId, targetTable]);
+  return r.rows.map(toCheckpoint);
 }
 
 function toCheckpoint(row: Record<string, string>): TableCheckpoint {
@@ -93,14 +105,16 @@ function toCheckpoint(row: Record<string, string>): TableCheckpoint {
     segmentHashes: row.segment_hashes ? row.segment_hashes.split(',') : [],
     done: done === true || done === 't' || done === 'true',
     seconds: Number(row.seconds),
+    partOf: row.part_of ?? null,
+    untilKey: row.until_key ? decodeKey(row.until_key) : null,
   };
 }
 
 /** Upserts the checkpoint; call it inside the transaction that wrote the segment's rows. */
 export async function writeCheckpoint(s: Runner, runId: string, cp: TableCheckpoint): Promise<void> {
   await s.query(
-    `INSERT INTO ${CHECKPOINTS} (run_id, target_table, source_table, rows_read, rows_written, rows_errored, last_key, segment_hashes, done, seconds)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+    `INSERT INTO ${CHECKPOINTS} (run_id, target_table, source_table, rows_read, rows_written, rows_errored, last_key, segment_hashes, done, seconds, part_of, until_key)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
      ON CONFLICT (run_id, target_table) DO UPDATE SET rows_read = EXCLUDED.rows_read, rows_written = EXCLUDED.rows_written,
        rows_errored = EXCLUDED.rows_errored, last_key = EXCLUDED.last_key, segment_hashes = EXCLUDED.segment_hashes,
        done = EXCLUDED.done, seconds = EXCLUDED.seconds, updated_at = now()`,
@@ -115,12 +129,18 @@ export async function writeCheckpoint(s: Runner, runId: string, cp: TableCheckpo
       cp.segmentHashes.join(','),
       cp.done,
       cp.seconds,
+      cp.partOf ?? null,
+      cp.untilKey ? encodeKey(cp.untilKey) : null,
     ],
   );
 }
 
 export async function deleteCheckpoint(s: Runner, runId: string, targetTable: string): Promise<void> {
   await s.query(`DELETE FROM ${CHECKPOINTS} WHERE run_id = $1 AND target_table = $2`, [runId, targetTable]);
+}
+
+export async function deleteParts(s: Runner, runId: string, targetTable: string): Promise<void> {
+  await s.query(`DELETE FROM ${CHECKPOINTS} WHERE run_id = $1 AND part_of = $2`, [runId, targetTable]);
 }
 
 /** The run's saved FK list (as JSON text) and whether they were restored; null before the load started. */

@@ -10,6 +10,7 @@ import { qualified, quoteIdent } from '../planning/identifiers.js';
 import { ensureCheckpointTables, readCheckpoints, readRunState, writeCheckpoint, writeRunState } from './checkpoints.js';
 import { liftForeignKeys, reinstateForeignKeysUnvalidated, restoreForeignKeys, type LiftedForeignKey } from './deferred-constraints.js';
 import { loadTable, resumesInPlace } from './load-table.js';
+import { settleAll, slots } from './slots.js';
 
 export interface ExecutePlanDeps {
   runId: string;
@@ -69,11 +70,15 @@ export async function executePlan(deps: ExecutePlanDeps, plan: Plan, sourceCatal
   try {
     for (const phase of plan.phases) {
       const mappings = phase.map((name) => plan.tables.find((t) => t.target === name)).filter((m): m is TableMapping => m !== undefined);
-      await inParallel(mappings, concurrency, async (mapping) => {
-        const sourceTable = sourceCatalog.tables.find((t) => t.name === mapping.source);
-        if (!sourceTable) throw new PlanError(`source table ${mapping.source} is in the plan but no longer in the source catalog`, { hint: 're-run the analysis' });
-        outcomes.set(mapping.target, await loadTable({ ...deps, afterSegment: policy }, mapping, sourceTable));
-      });
+      // Tables and the key ranges of large tables share `concurrency` slots.
+      const slot = slots(concurrency);
+      await settleAll(
+        mappings.map(async (mapping) => {
+          const sourceTable = sourceCatalog.tables.find((t) => t.name === mapping.source);
+          if (!sourceTable) throw new PlanError(`source table ${mapping.source} is in the plan but no longer in the source catalog`, { hint: 're-run the analysis' });
+          outcomes.set(mapping.target, await loadTable({ ...deps, afterSegment: policy, slot, parts: concurrency }, mapping, sourceTable));
+        }),
+      );
     }
     if (!restored) await restoreConstraints(deps, plan, lifted);
     restored = true;
@@ -94,24 +99,6 @@ export async function executePlan(deps: ExecutePlanDeps, plan: Plan, sourceCatal
   }
   await proveAccounting(deps, result, sourceCatalog);
   return result;
-}
-
-/** Runs `fn` over `items` with at most `limit` at once; the first failure is thrown after the running ones settle. */
-async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | null = null;
-  const worker = async (): Promise<void> => {
-    while (failure === null && next < items.length) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (e) {
-        failure ??= { error: e };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw (failure as { error: unknown }).error;
 }
 
 /** The afterSegment hook enforcing the error policy over every table of the run, counting from `queuedBefore`. */

@@ -9,9 +9,10 @@ import type { ErrorQueueEntry, ErrorSink, TableOutcome, TableProgress } from '..
 import type { SourceConnector, TargetConnector, TargetSession } from '../../connectors/connector.js';
 import { uniqueKeyColumns } from '../planning/constraint-rules.js';
 import { qualified, quoteIdent } from '../planning/identifiers.js';
-import { deleteCheckpoint, readCheckpoint, writeCheckpoint, type TableCheckpoint } from './checkpoints.js';
+import { deleteCheckpoint, deleteParts, partName, readCheckpoint, readParts, writeCheckpoint, type TableCheckpoint } from './checkpoints.js';
 import { copyLine, hasNulByte, stagedText } from './copy-text.js';
 import { backoffMs, classifyFault } from './fault-class.js';
+import { settleAll, type Slot } from './slots.js';
 
 export interface LoadTableDeps {
   runId: string;
@@ -31,6 +32,10 @@ export interface LoadTableDeps {
   onProgress?: (p: TableProgress) => void;
   /** Told when a segment is retried (for logs). */
   onRetry?: (table: string, attempt: number, error: unknown) => void;
+  /** Where each unit of work (the table, or one of its key ranges) waits for its turn. Default: at once. */
+  slot?: Slot;
+  /** Key ranges a large table may be cut into and loaded at once. Default 1 (never cut). */
+  parts?: number;
 }
 
 const STAGE = 'pg_temp."_sensei_stage"';
@@ -47,21 +52,47 @@ class SourceReadFailure extends Error {
  * (rows_read = rows_written + rows_errored). Resumes from the table's checkpoint when there is one; a table without a
  * primary key whose source has no stable row order is reloaded whole instead. The source hash is the SHA-256 over the
  * per-segment SHA-256 digests (hex, one per line), each over the segment's rows in read order, so it does not depend
- * on where a run was interrupted.
+ * on where a run was interrupted. A large table whose source can cut it into key ranges is loaded in `parts` ranges
+ * at once (each with its own checkpoint, in its own slot); the table's checkpoint then sums them, segments in key order.
  */
 export async function loadTable(deps: LoadTableDeps, mapping: TableMapping, sourceTable: TableDef): Promise<TableOutcome> {
+  const slot: Slot = deps.slot ?? ((fn) => fn());
+  const { rowsTotal, parts } = await slot(() =>
+    withRetries(deps, mapping, async () => {
+      const rows = await readSource(() => deps.source.countRows(sourceTable));
+      return { rowsTotal: rows, parts: await splitOnce(deps, mapping, sourceTable, rows) };
+    }),
+  );
+  if (parts === null) return outcomeOf(mapping, await slot(() => loadRange(deps, mapping, sourceTable, mapping.target, rowsTotal, deps.onProgress)));
+  const latest = new Map<number, TableProgress>();
+  const onPart = (i: number) => (p: TableProgress) => {
+    latest.set(i, p);
+    const all = [...latest.values()];
+    const sum = (f: (x: TableProgress) => number): number => all.reduce((n, x) => n + f(x), 0);
+    deps.onProgress?.({ ...p, rowsRead: sum((x) => x.rowsRead), rowsWritten: sum((x) => x.rowsWritten), rowsErrored: sum((x) => x.rowsErrored), done: all.length === parts.length && all.every((x) => x.done) });
+  };
+  await settleAll(parts.map((part, i) => slot(() => loadRange(deps, mapping, sourceTable, part.targetTable, rowsTotal, onPart(i)))));
+  return outcomeOf(mapping, await withRetries(deps, mapping, () => joinParts(deps, mapping)));
+}
+
+/** One table, or one key range of it (`key` names its checkpoint), from its checkpoint to its end. */
+async function loadRange(deps: LoadTableDeps, mapping: TableMapping, sourceTable: TableDef, key: string, rowsTotal: number, onProgress: LoadTableDeps['onProgress']): Promise<TableCheckpoint> {
   const resumable = resumesInPlace(deps.source, sourceTable);
+  return withRetries(deps, mapping, async () => {
+    let cp = await readCheckpoint(deps.target, deps.runId, key);
+    if (cp && !cp.done && !resumable) {
+      cp = await restartWhole(deps, mapping);
+    }
+    return cp?.done ? cp : loadFrom({ ...deps, onProgress }, mapping, sourceTable, cp, rowsTotal);
+  });
+}
+
+/** Runs `fn`, again after a transient failure (with backoff, at most `maxRetries` times); other failures are described. */
+async function withRetries<T>(deps: LoadTableDeps, mapping: TableMapping, fn: () => Promise<T>): Promise<T> {
   const maxRetries = deps.maxRetries ?? 5;
-  let rowsTotal: number | null = null;
   for (let attempt = 0; ; attempt++) {
     try {
-      rowsTotal ??= await readSource(() => deps.source.countRows(sourceTable));
-      let cp = await readCheckpoint(deps.target, deps.runId, mapping.target);
-      if (cp && !cp.done && !resumable) {
-        cp = await restartWhole(deps, mapping);
-      }
-      const final = cp?.done ? cp : await loadFrom(deps, mapping, sourceTable, cp, rowsTotal);
-      return outcomeOf(mapping, final);
+      return await fn();
     } catch (e) {
       const fault = e instanceof SourceReadFailure ? classifyFault(e.original) : classifyFault(e);
       if (fault === 'transient' && attempt < maxRetries) {
@@ -72,6 +103,73 @@ export async function loadTable(deps: LoadTableDeps, mapping: TableMapping, sour
       throw describeFault(deps.runId, mapping, e, fault);
     }
   }
+}
+
+const freshCheckpoint = (mapping: TableMapping): TableCheckpoint => ({
+  targetTable: mapping.target,
+  sourceTable: mapping.source,
+  rowsRead: 0,
+  rowsWritten: 0,
+  rowsErrored: 0,
+  lastKey: null,
+  segmentHashes: [],
+  done: false,
+  seconds: 0,
+});
+
+/**
+ * The key ranges of a table loaded in parts: those saved by an earlier attempt, or new ones when the table has at
+ * least two checkpoints' worth of rows, a key, and a source that can cut it (saved with the table's own checkpoint, so
+ * a resume uses the same ranges). Null: load the table as one range (also when an unsplit load already started).
+ */
+async function splitOnce(deps: LoadTableDeps, mapping: TableMapping, sourceTable: TableDef, rowsTotal: number): Promise<TableCheckpoint[] | null> {
+  const whole = await readCheckpoint(deps.target, deps.runId, mapping.target);
+  if (whole?.done) return null;
+  const saved = await readParts(deps.target, deps.runId, mapping.target);
+  if (saved.length > 0) return saved;
+  const every = deps.checkpointEvery ?? 100_000;
+  const parts = Math.min(deps.parts ?? 1, Math.floor(rowsTotal / every));
+  if (whole || parts < 2 || !deps.source.splitKeys || sourceTable.primaryKey.length === 0) return null;
+  const keys = await readSource(() => deps.source.splitKeys!(sourceTable, parts));
+  if (keys.length === 0) return null;
+  const ranges = [...keys, null].map((until, i) => ({
+    ...freshCheckpoint(mapping),
+    targetTable: partName(mapping.target, i),
+    partOf: mapping.target,
+    lastKey: i === 0 ? null : keys[i - 1]!,
+    untilKey: until,
+  }));
+  await deps.target.transaction(async (s) => {
+    await writeCheckpoint(s, deps.runId, freshCheckpoint(mapping));
+    for (const r of ranges) await writeCheckpoint(s, deps.runId, r);
+  });
+  return ranges;
+}
+
+/** All key ranges done: the table's checkpoint becomes their sum (segments in key order) and theirs are removed. */
+async function joinParts(deps: LoadTableDeps, mapping: TableMapping): Promise<TableCheckpoint> {
+  return deps.target.transaction(async (s) => {
+    const parts = await readParts(s, deps.runId, mapping.target);
+    if (parts.length === 0 || parts.some((p) => !p.done)) {
+      const cp = await readCheckpoint(s, deps.runId, mapping.target);
+      if (cp?.done) return cp;
+      throw new AccountingError(`the key ranges of ${mapping.source} are not all loaded`, { hint: 'report this run id; sensei resume continues the ranges' });
+    }
+    const sum = (f: (p: TableCheckpoint) => number): number => parts.reduce((n, p) => n + f(p), 0);
+    const whole: TableCheckpoint = {
+      ...freshCheckpoint(mapping),
+      rowsRead: sum((p) => p.rowsRead),
+      rowsWritten: sum((p) => p.rowsWritten),
+      rowsErrored: sum((p) => p.rowsErrored),
+      segmentHashes: parts.flatMap((p) => p.segmentHashes),
+      done: true,
+      // The ranges ran at the same time: the table took as long as the longest.
+      seconds: Math.max(...parts.map((p) => p.seconds)),
+    };
+    await writeCheckpoint(s, deps.runId, whole);
+    await deleteParts(s, deps.runId, mapping.target);
+    return whole;
+  });
 }
 
 /** A table's load continues after its checkpoint (a key or a stable row order); otherwise it is reloaded whole. */
@@ -140,22 +238,12 @@ async function loadFrom(deps: LoadTableDeps, mapping: TableMapping, sourceTable:
   const target = deps.target;
   const batchSize = deps.batchSize ?? 10_000;
   const batchesPerSegment = Math.max(1, Math.ceil((deps.checkpointEvery ?? 100_000) / batchSize));
-  let cp: TableCheckpoint = from ?? {
-    targetTable: mapping.target,
-    sourceTable: mapping.source,
-    rowsRead: 0,
-    rowsWritten: 0,
-    rowsErrored: 0,
-    lastKey: null,
-    segmentHashes: [],
-    done: false,
-    seconds: 0,
-  };
+  let cp: TableCheckpoint = from ?? freshCheckpoint(mapping);
   const progress: TableProgress = { table: mapping.source, rowsRead: cp.rowsRead, rowsTotal, rowsWritten: cp.rowsWritten, rowsErrored: cp.rowsErrored, done: false };
   deps.onProgress?.({ ...progress });
   const ctx = tableContext(mapping, sourceTable, target);
   const batches = readAhead(
-    deps.source.readBatches(sourceTable, { batchSize, ...(cp.lastKey ? { afterKey: cp.lastKey } : {}), offset: cp.rowsRead })[Symbol.asyncIterator](),
+    deps.source.readBatches(sourceTable, { batchSize, ...(cp.lastKey ? { afterKey: cp.lastKey } : {}), ...(cp.untilKey ? { untilKey: cp.untilKey } : {}), offset: cp.rowsRead })[Symbol.asyncIterator](),
   );
   try {
     while (!cp.done) {
