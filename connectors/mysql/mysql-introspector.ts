@@ -92,7 +92,10 @@ export class MysqlIntrospector {
           defaultValue: r.d === 'NULL' ? null : r.d,
           ordinal: Number(r.pos),
           isGenerated: /GENERATED|VIRTUAL|STORED|PERSISTENT/i.test(r.x),
+          ...(/auto_increment/i.test(r.x) ? { autoIncrement: true } : {}),
           ...encodingOf(r.cs),
+          // PostgreSQL has no ON UPDATE for a column: it would take a trigger, which Sensei does not write.
+          ...(/on update/i.test(r.x) ? { notes: ['ON UPDATE CURRENT_TIMESTAMP is not carried over: the target column keeps only its default'] } : {}),
         }));
       for (const c of columns) {
         if (/^tinyint\(1\)/i.test(c.declaredType) && !c.isGenerated && (await this.onlyZeroOrOne(t, c.name))) {
