@@ -152,6 +152,9 @@ function personalNameShare(stats: ColumnStats): number {
   });
 }
 
+/** A handle or slug: letters or digits joined by `-`, `_` or `.` into one token. */
+const HANDLE = /^[\p{L}\d]+([-_.][\p{L}\d]+)+$/u;
+
 const PERSON_CONTEXT = /(customer|client|employee|emp|person|people|user|member|contact|author|artist|student|patient|staff|worker|owner|manager|agent|player|musician|composer|teacher|account_holder|applicant|subscriber|guest|passenger|driver)/i;
 
 function words(name: string): Set<string> {
@@ -278,6 +281,9 @@ function decide(input: SemanticInput): Omit<SemanticResult, 'pii' | 'piiConfiden
     }
     const personContext = PERSON_CONTEXT.test(input.table) || PERSON_CONTEXT.test(input.column) || [...tw].some((x) => PERSON_CONTEXT.test(x));
     if (wordy && named('name') && personContext && !named('company', 'title', 'product', 'dept', 'department', 'role', 'job', 'user', 'login', 'file', 'publisher', 'store', 'genre', 'type', 'category', 'album', 'track', 'playlist', 'media', 'pub', 'org', 'firm', 'business')) {
+      // Handles are one token, often words joined by - _ . (`snoop-dogg`); names of people have spaces.
+      const spaced = share((t) => /\s/.test(t.trim()));
+      if (spaced < 0.1 && share((t) => HANDLE.test(t.trim())) >= 0.5) return out('username', 0.65, 'person context, values are single tokens of joined words (handles)');
       const twoWords = share((t) => t.trim().split(/\s+/).length >= 2) >= 0.6;
       return out('person_name', twoWords ? 0.85 : 0.7, 'person context, name says name');
     }

@@ -37,6 +37,17 @@ describe('person names from a role word and name-shaped values', () => {
   });
 });
 
+describe('handles under a name column', () => {
+  it('single tokens of joined words in a person context are user names; single given names are not', () => {
+    const slugs = ['Snoop-dogg', 'Buddy-holly', 'Prince', 'Weird-al-yankovic', 'Anna-faris', 'Madonna', 'Stevie-wonder', 'Kurt-cobain', 'Dave-grohl', 'Ella-fitzgerald', 'Beck'];
+    const handles = classify('musicians', 'geniusNameLabel', cycle(slugs, slugs.length * 2));
+    expect([handles.semanticType, handles.pii]).toEqual(['username', 'personal']);
+    const names = slugs.map((x) => x.replaceAll('-', ' '));
+    expect(classify('musicians', 'musicianName', cycle(names, names.length * 2)).semanticType).toBe('person_name');
+    expect(classify('customer', 'first_name', cycle(['Anna', 'Jean-Pierre', 'Boris', 'Greta'], 40)).semanticType).toBe('given_name');
+  });
+});
+
 describe('qualified names, initials and abbreviations', () => {
   it('a name that ends in a qualifier (type, kind, status…) is a code about the thing, not the thing', () => {
     expect(classify('EMP_ADDR', 'ADDR_TYP', cycle(['H', 'W', 'H', 'H'], 40)).semanticType).toBe('code');
