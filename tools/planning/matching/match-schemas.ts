@@ -96,7 +96,11 @@ export function matchSchemas(input: MatchInput): MatchResult {
   const tablePairs = matchTables(sources, targets);
   const samples = new SampleIndex(input.sourceSamples, input.targetSamples);
   const ranking: RankedPair[] = [];
-  const scored = tablePairs.map((pair) => ({ pair, ...matchColumns(pair.s, pair.t, tablePairs, samples, input.patternHits, input.withRanking ? ranking : undefined) }));
+  const scored = tablePairs.map((pair): ScoredPair => {
+    const { columns, details } = matchColumns(pair.s, pair.t, tablePairs, samples, input.patternHits, input.withRanking ? ranking : undefined);
+    // Only pairs merged into one target are looked at again; the others' evidence is dropped now (memory, GC).
+    return { pair, columns, details: pair.merged ? details : [] };
+  });
   shareQualifiedCopies(scored);
   const tables: TableMatch[] = scored.map(({ pair: { s, t, score, reason, merged }, columns }) => ({ source: s.def, target: t.def, confidence: round(score), reason, merged, columns }));
   ranking.sort((a, b) => b.score - a.score);

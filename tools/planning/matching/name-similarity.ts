@@ -175,7 +175,8 @@ export function nameSimilarity(a: string, b: string, tables?: { a: string; b: st
   }
   if (score >= 0.999) return { score: 0.97, reason: 'same words after expanding abbreviations and synonyms' };
   if (score === 0) return { score: 0, reason: 'no common words' };
-  if (onlyQualifierAdded(wa, wb)) return { score: QUALIFIED_SIMILARITY, reason: 'same name plus a qualifier that tells copies apart (a letter, a digit, is/flag)' };
+  // A qualifier-only pair already shares every strong word, so its soft Dice is high: skip the check below that.
+  if (score >= 0.5 && onlyQualifierAdded(wa, wb)) return { score: QUALIFIED_SIMILARITY, reason: 'same name plus a qualifier that tells copies apart (a letter, a digit, is/flag)' };
   return { score: score * 0.95, reason: `names share words (similarity ${score.toFixed(2)})` };
 }
 
