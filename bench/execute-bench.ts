@@ -142,7 +142,7 @@ async function runSensei(source: string): Promise<{ rows: number; seconds: numbe
     const tables = r.tables.map((t) => `${t.source} ${t.seconds.toFixed(1)}s`).join(', ');
     const marks = [...stages.entries(), ['end', t1] as const];
     const mb = (s: string): string => `${Math.round((peaks.get(s) ?? 0) / 2 ** 20)} MB`;
-    const perStage = marks.slice(0, -1).map(([s, t], i) => `${s} ${((marks[i + 1]![1] - t) / 1000).toFixed(1)}s/${mb(s)}`).join(', ');
+    const perStage = `runtime up ${mb('start')}, ` + marks.slice(0, -1).map(([s, t], i) => `${s} ${((marks[i + 1]![1] - t) / 1000).toFixed(1)}s/${mb(s)}`).join(', ');
     return { rows, seconds: (t1 - t0) / 1000, executeSeconds, peakMb: process.resourceUsage().maxRSS / 1024, status: r.status, stages: `${perStage}; load per table: ${tables}` };
   } finally {
     clearInterval(sampler);

@@ -77,3 +77,9 @@ export function applyDatePolicy(
 
 /** Logical kinds whose values are checked by `applyDatePolicy`. */
 export const DATE_KINDS: ReadonlySet<string> = new Set(['date', 'timestamp', 'timestamptz']);
+
+/** Row positions (0-based, in key order) of the last row of each of `parts` about equal key ranges but the last. */
+export function rangeCuts(total: number, parts: number): number[] {
+  const cuts = Array.from({ length: Math.max(0, parts - 1) }, (_, i) => Math.floor((total * (i + 1)) / parts) - 1);
+  return [...new Set(cuts.filter((at) => at >= 0 && at < total - 1))];
+}

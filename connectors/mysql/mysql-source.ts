@@ -7,7 +7,7 @@ import type { ReadOptions, SourceCapabilities, SourceConnector } from '../connec
 import { redactUrl } from '../endpoint.js';
 import { isPlainText, MysqlIntrospector, quoteMysql } from './mysql-introspector.js';
 import { enumMembers, isSpatialType } from './mysql-types.js';
-import { applyDatePolicy, DATE_KINDS, repairsDoubleEncoding, type DoubleEncodingPolicy, type SourceOptions, type ZeroDatePolicy } from '../source-options.js';
+import { applyDatePolicy, DATE_KINDS, rangeCuts, repairsDoubleEncoding, type DoubleEncodingPolicy, type SourceOptions, type ZeroDatePolicy } from '../source-options.js';
 import { classifyDoubleEncoding } from '../text-encoding.js';
 
 const DEFAULT_BATCH_SIZE = 10_000;
@@ -218,9 +218,8 @@ export class MysqlSource implements SourceConnector {
     if (parts < 2 || keyCols.length === 0 || !keyCols.every((c): c is ColumnDef => c !== undefined)) return [];
     const total = await this.countRows(table);
     const convert = keyCols.map((c) => converterFor(c.logicalType));
-    const cuts = new Set(Array.from({ length: parts - 1 }, (_, i) => Math.floor((total * (i + 1)) / parts) - 1).filter((at) => at >= 0 && at < total - 1));
     const keys: IrValue[][] = [];
-    for (const at of cuts) {
+    for (const at of rangeCuts(total, parts)) {
       const rows = await this.arrays(
         `SELECT ${keyCols.map(selectTerm).join(', ')} FROM ${this.qualified(table.name)} ORDER BY ${table.primaryKey.map(quoteMysql).join(', ')} LIMIT 1 OFFSET ${at}`,
         [],

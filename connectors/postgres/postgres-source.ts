@@ -5,7 +5,7 @@ import type { Catalog, ColumnDef, LogicalKind, TableDef } from '../../core/catal
 import { ConfigError, ConnectionError, PlanError } from '../../core/errors.js';
 import type { ReadOptions, SourceCapabilities, SourceConnector } from '../connector.js';
 import { introspectPostgres } from './postgres-introspector.js';
-import type { SourceOptions } from '../source-options.js';
+import { rangeCuts, type SourceOptions } from '../source-options.js';
 import { declaredEncoding, decodeDeclared, encodeDeclared, invalidEncodingReject, type DeclaredEncoding } from '../text-encoding.js';
 
 /** Where a `postgres://` URL points, with Sensei's own `?schema=` taken out. */
@@ -189,6 +189,26 @@ export class PostgresSource implements SourceConnector {
     }
   }
 
+  /** Key tuples at even row positions in key order (`LIMIT 1 OFFSET n` over the key's index), one query per cut. */
+  async splitKeys(table: TableDef, parts: number): Promise<IrValue[][]> {
+    const key = table.primaryKey;
+    if (parts < 2 || key.length === 0) return [];
+    const total = await this.countRows(table);
+    const convert = key.map((k) => converterFor(columnOf(table, k).logicalType.kind));
+    const keys: IrValue[][] = [];
+    for (const at of rangeCuts(total, parts)) {
+      let row: (string | null)[] | undefined;
+      try {
+        const res = await this.#connected().query({ text: `SELECT ${key.map(quoteIdent).join(', ')} FROM ${this.#from(table)} ORDER BY ${key.map(quoteIdent).join(', ')} LIMIT 1 OFFSET ${at}`, rowMode: 'array' });
+        row = res.rows[0] as (string | null)[] | undefined;
+      } catch (e) {
+        throw this.#readError(`cutting ${this.#from(table)} into key ranges`, e);
+      }
+      if (row) keys.push(row.map((text, j) => (text === null ? null : convert[j]!(text))));
+    }
+    return keys;
+  }
+
   /**
    * Batches of `batchSize` rows (default 10,000). With a primary key: key order, strictly after `afterKey` when
    * given, and `offset` (default 0) only numbers the batches. Without one: `offset` rows are skipped first.
@@ -221,6 +241,12 @@ export class PostgresSource implements SourceConnector {
         hint: 'the checkpoint does not belong to this table: restart the table from the beginning',
       });
     }
+    const until = options.untilKey ?? null;
+    if (until && (key.length === 0 || until.length !== key.length)) {
+      throw new PlanError(`reading ${from}: the range end has ${until.length} values but the primary key has ${key.length} columns`, {
+        hint: 'pass a key tuple from splitKeys of this table',
+      });
+    }
     const keyList = key.map(quoteIdent).join(', ');
     const order = key.length > 0 ? keyList : selected.map(orderTerm).join(', ');
 
@@ -229,8 +255,13 @@ export class PostgresSource implements SourceConnector {
       let params: unknown[] = [];
       if (key.length > 0) {
         // Raw text keys go back as their bytes: the server compares them unchecked, exactly as stored.
-        const where = after ? `WHERE (${keyList}) > (${after.map((_, i) => (raw[keyIdx[i]!] ? `convert_from($${i + 1}::bytea, 'SQL_ASCII')` : `$${i + 1}`)).join(', ')}) ` : '';
-        params = after ? after.map((v, i) => (raw[keyIdx[i]!] && typeof v === 'string' ? encodeDeclared(v, encoding) : v)) : [];
+        const keyParam = (v: unknown, i: number) => (raw[keyIdx[i]!] && typeof v === 'string' ? encodeDeclared(v, encoding) : v);
+        const keyTerm = (i: number, n: number) => (raw[keyIdx[i]!] ? `convert_from($${n}::bytea, 'SQL_ASCII')` : `$${n}`);
+        const bounds: string[] = [];
+        params = [...(after ?? []).map(keyParam), ...(until ?? []).map(keyParam)];
+        if (after) bounds.push(`(${keyList}) > (${after.map((_, i) => keyTerm(i, i + 1)).join(', ')})`);
+        if (until) bounds.push(`(${keyList}) <= (${until.map((_, i) => keyTerm(i, (after?.length ?? 0) + i + 1)).join(', ')})`);
+        const where = bounds.length > 0 ? `WHERE ${bounds.join(' AND ')} ` : '';
         sql = `SELECT ${list} FROM ${from} ${where}ORDER BY ${keyList} LIMIT ${batchSize}`;
       } else {
         sql = `SELECT ${list} FROM ${from} ORDER BY ${order} LIMIT ${batchSize} OFFSET ${offset}`;

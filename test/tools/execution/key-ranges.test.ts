@@ -1,4 +1,4 @@
-// A large table cut into key ranges loaded at once (MariaDB source, PostgreSQL target, both real): every row once,
+// A large table cut into key ranges loaded at once (MariaDB and PostgreSQL sources, PostgreSQL target, all real): every row once,
 // queued rows once, resumable range by range, and the same source hash as a load that was never interrupted.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createMapper } from '../../../agents/mapper.js';
@@ -23,7 +23,12 @@ async function plannedRun(source: SourceConnector, target: TargetConnector) {
   return { catalog, plan };
 }
 
-describe('large tables in key ranges', () => {
+const SOURCES = [
+  { kind: 'MariaDB', create: () => createMysqlDatabase('sensei_rsrc'), exec: mysqlExec },
+  { kind: 'PostgreSQL', create: () => createPgDatabase('sensei_rsrc'), exec: pgExec },
+];
+
+describe.each(SOURCES)('large tables in key ranges from $kind', ({ create, exec }) => {
   const dir = tempDir('sensei-ranges-');
   let store: SenseiStore;
   let errors: ErrorSink;
@@ -38,12 +43,12 @@ describe('large tables in key ranges', () => {
       clear: async (runId, table) => void (await store.clearErrors(runId, table)),
       count: (runId) => store.countErrors(runId),
     };
-    src = await createMysqlDatabase('sensei_rsrc');
+    src = await create();
     const rows: string[] = [];
     for (let s = 1; s <= SENSORS; s++) {
-      for (let d = 0; d < DAYS; d++) rows.push(`(${s}, DATE_ADD('2020-01-01', INTERVAL ${d} DAY), ${value(s, d)})`);
+      for (let d = 0; d < DAYS; d++) rows.push(`(${s}, '${new Date(Date.UTC(2020, 0, 1 + d)).toISOString().slice(0, 10)}', ${value(s, d)})`);
     }
-    await mysqlExec(src.url, `CREATE TABLE reading (sensor int NOT NULL, at date NOT NULL, value int NOT NULL, PRIMARY KEY (sensor, at)); INSERT INTO reading VALUES ${rows.join(', ')};`);
+    await exec(src.url, `CREATE TABLE reading (sensor int NOT NULL, at date NOT NULL, value int NOT NULL, PRIMARY KEY (sensor, at)); INSERT INTO reading VALUES ${rows.join(', ')};`);
   }, 120_000);
 
   afterAll(async () => {
