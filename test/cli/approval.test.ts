@@ -17,7 +17,7 @@ CREATE TABLE reviews (book_id integer REFERENCES books (id), reviewer varchar(60
 
 // Time-outs are generous: these are whole CLI processes, and a machine shared with other work makes them slow.
 // One home for every step, in order: a rejection and --yes teach the pattern library nothing, so the approval flow still
-// pauses in the same home, and only then does the approval teach it (one store created instead of three).
+// pauses in the same home, and only then does the approval teach it (one home and store instead of three).
 describe('approval across processes', () => {
   const dir = tempDir('sensei-approve-');
   const home = homeWithStore(join(dir.path, 'home'));

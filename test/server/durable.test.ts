@@ -40,7 +40,7 @@ describe('sensei serve survives a crash while a run waits for approval', () => {
   });
 
   it('keeps the waiting run, its plan and the decisions made so far', async () => {
-    // Argument errors and help open no store: they run while the first server creates it.
+    // Argument errors and help open no store: they run while the first server starts.
     const argChecks = Promise.all([
       runCli(['token', 'create', '--name', 'x', '--role', 'root'], { home }),
       runCli(['serve', '--port', 'abc'], { home }),
