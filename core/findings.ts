@@ -47,5 +47,9 @@ export type CheckResult = z.infer<typeof CheckResult>;
 export const VerificationReport = z.object({
   passed: z.boolean(),
   checks: z.array(CheckResult),
+  /** Findings a stakeholder approved as exceptions (waivers): not counted against `passed`, listed here. */
+  waived: z
+    .array(z.object({ finding: Finding, waiver: z.object({ id: z.number(), reason: z.string(), approved_by: z.string(), approved_at: z.string() }) }))
+    .optional(),
 });
 export type VerificationReport = z.infer<typeof VerificationReport>;
