@@ -265,7 +265,7 @@ async function cmdPlan(argv: string[]): Promise<number> {
   if (values.help) return help('plan');
   if (!values.config) throw new UsageError('plan needs a configuration file: -c sensei.yaml', { hint: 'see sensei plan --help' });
   const loaded = await loadConfig(values.config);
-  return runPlan(loaded.config, loaded.baseDir, Boolean(values.json));
+  return runPlan(loaded.config, loaded.baseDir, Boolean(values.json), { home: home(), ...(process.env.SENSEI_STORE_URL ? { url: process.env.SENSEI_STORE_URL } : {}) });
 }
 
 async function cmdApprove(argv: string[]): Promise<number> {

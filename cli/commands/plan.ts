@@ -1,12 +1,10 @@
 // `sensei plan -c sensei.yaml [--json]`: analyze the source and print the mapping plan, without touching the target.
-import { resolve } from 'node:path';
 import type { SenseiConfig } from '../../core/config.js';
 import { allMappings, type Plan } from '../../core/plan.js';
-import { createMapper } from '../../agents/mapper.js';
-import { createSchemaAnalyst } from '../../agents/schema-analyst.js';
+import { planOnly } from '../../graph/single-agent.js';
 import { describeLlm, llmSettingsFromEnv } from '../../tools/llm/chat-model.js';
-import { mappingModelFromEnv } from '../../tools/llm/mapping-model.js';
-import { openConnections } from '../../tools/ingest/connections.js';
+import { createPatternLibrary } from '../../tools/patterns/pattern-library.js';
+import { openStore } from '../../tools/store/sensei-store.js';
 
 export const PLAN_HELP = `Usage: sensei plan -c sensei.yaml [--json]
 
@@ -14,6 +12,8 @@ Reads the source catalog and a sample of its values, finds the target schema (ta
 existing tables, or generated from the source) and prints the mapping plan: table and column mappings with confidence,
 band (auto > 0.95, review ≥ 0.80, explicit below; see strategy in the config), transformation, validation rules and
 origin (pattern, heuristic, llm, generated), what stays unmapped on both sides, and the load phases. Nothing is written.
+It is the plan a run of this config would propose: the pattern library of the Sensei store (SENSEI_HOME, or
+SENSEI_STORE_URL) is asked first, so mappings approved in earlier runs come back with origin "pattern"; casts: apply.
 
 With OPENAI_API_KEY (and OPENAI_BASE_URL, SENSEI_MODEL) set, columns below the review threshold are put to the model;
 it sees names, types and statistics, never row values. Without it the plan is deterministic and says so.
@@ -61,24 +61,15 @@ function human(plan: Plan, llm: string): string {
   return `${out.join('\n')}\n`;
 }
 
-/** Plans the migration a config describes. The target is only read. */
-export async function runPlan(config: SenseiConfig, baseDir: string, json: boolean): Promise<number> {
+/** Plans the migration a config describes, as a run would (pattern library first). The target is only read. */
+export async function runPlan(config: SenseiConfig, baseDir: string, json: boolean, storeAt: { home: string; url?: string }): Promise<number> {
   const llm = describeLlm(llmSettingsFromEnv());
-  const model = mappingModelFromEnv();
-  const conns = await openConnections(config, baseDir);
+  const store = await openStore({ home: storeAt.home, ...(storeAt.url ? { url: storeAt.url } : {}) });
   try {
-    const source = await createSchemaAnalyst().analyze(conns.source);
-    const strategy = config.strategy;
-    const { plan } = await createMapper({ model }).plan({
-      source,
-      target: conns.target,
-      sourceConnector: conns.source,
-      ...(config.target.schema ? { ddlPath: resolve(baseDir, config.target.schema) } : {}),
-      thresholds: { autoApproveAbove: strategy.auto_approve_above, reviewAbove: strategy.review_above },
-    });
+    const { plan } = await planOnly(config, baseDir, { patterns: createPatternLibrary(store.pool) });
     process.stdout.write(json ? `${JSON.stringify(planJson(plan, llm), null, 2)}\n` : human(plan, llm));
     return 0;
   } finally {
-    await conns.close();
+    await store.close();
   }
 }

@@ -6,6 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../fixtures/cli.js';
 import { createPgDatabase, tempDir, type TempDatabase } from '../fixtures/databases.js';
 import { startOpenAiStub } from '../fakes/openai-stub.js';
+import { homeWithStore } from '../fixtures/store-template.js';
+import { learnMappings } from '../../agents/amani-learn.js';
+import { analyzeOnly } from '../../graph/single-agent.js';
+import { createPatternLibrary } from '../../tools/patterns/pattern-library.js';
+import { openStore } from '../../tools/store/sensei-store.js';
 
 const dir = tempDir('sensei-plan-');
 const home = join(dir.path, 'home');
@@ -13,6 +18,7 @@ const config = join(dir.path, 'sensei.yaml');
 let target: TempDatabase;
 
 beforeAll(async () => {
+  homeWithStore(home);
   // A real PostgreSQL target (only read by plan): one embedded PostgreSQL fewer per run on a loaded machine.
   target = await createPgDatabase('sensei_plan');
   const db = new Database(join(dir.path, 'legacy.db'));
@@ -79,6 +85,37 @@ describe('sensei plan', () => {
     } finally {
       await stub.close();
     }
+  });
+
+  it('asks the pattern library of its store first: a mapping a stakeholder approved comes back with origin pattern', { timeout: 180_000 }, async () => {
+    // A fresh home of its own: the mapping below must come from what this store learned, nothing else.
+    const learnedHome = homeWithStore(join(dir.path, 'learned-home'));
+    const before = await runCli(['plan', '-c', config, '--json'], { home: learnedHome, env: { OPENAI_API_KEY: '' } });
+    expect(before.code, before.stderr).toBe(0);
+    expect(before.json.unmapped_source).toEqual(['EMP.ZZ_LEGACY']);
+
+    // What AMANI records when a stakeholder maps ZZ_LEGACY to badge (fingerprints from the same analysis a plan runs).
+    const catalog = await analyzeOnly({ source: { url: 'sqlite:legacy.db' } } as any, dir.path);
+    const store = await openStore({ home: learnedHome });
+    try {
+      await learnMappings(createPatternLibrary(store.pool), {
+        runId: 'run_learned',
+        by: 'alice',
+        source: catalog,
+        mappings: [{ sourceTable: 'EMP', sourceColumn: 'ZZ_LEGACY', targetTable: 'employees', targetColumn: 'badge', transformation: 'upper(src."ZZ_LEGACY")' } as any],
+      });
+    } finally {
+      await store.close();
+    }
+
+    const after = await runCli(['plan', '-c', config, '--json'], { home: learnedHome, env: { OPENAI_API_KEY: '' } });
+    expect(after.code, after.stderr).toBe(0);
+    const m = after.json.mappings.find((x: any) => x.source === 'EMP.ZZ_LEGACY');
+    expect(m).toMatchObject({ target: 'employees.badge', origin: 'pattern', transformation: 'upper(src."ZZ_LEGACY")' });
+    expect(after.json.unmapped_source).toEqual([]);
+    // The home the pattern was not recorded in still leaves the column unmapped.
+    const other = await runCli(['plan', '-c', config, '--json'], { home, env: { OPENAI_API_KEY: '' } });
+    expect(other.json.unmapped_source).toEqual(['EMP.ZZ_LEGACY']);
   });
 
   it('answers --help and refuses a missing config with exit code 2', async () => {
