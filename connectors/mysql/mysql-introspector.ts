@@ -146,11 +146,20 @@ export class MysqlIntrospector {
     if (text.length === 0) return;
     // Binary collation: a case-insensitive REGEXP would match more than the mark (ÿ for Ÿ).
     const marked = text.map((c) => `CONVERT(${quoteMysql(c.name)} USING utf8mb4) COLLATE utf8mb4_bin REGEXP ?`);
-    const rows = await this.query<Record<string, string | null>>(
-      `SELECT ${text.map((c, i) => `CASE WHEN ${marked[i]} THEN ${quoteMysql(c.name)} END AS ${quoteMysql(`c${i}`)}`).join(', ')}
-         FROM ${quoteMysql(this.database)}.${quoteMysql(table)} WHERE ${marked.join(' OR ')}`,
-      text.map(() => DOUBLE_ENCODED_MARK_PCRE).concat(text.map(() => DOUBLE_ENCODED_MARK_PCRE)),
-    );
+    let rows: Record<string, string | null>[];
+    try {
+      rows = await this.query<Record<string, string | null>>(
+        `SELECT ${text.map((c, i) => `CASE WHEN ${marked[i]} THEN ${quoteMysql(c.name)} END AS ${quoteMysql(`c${i}`)}`).join(', ')}
+           FROM ${quoteMysql(this.database)}.${quoteMysql(table)} WHERE ${marked.join(' OR ')}`,
+        text.map(() => DOUBLE_ENCODED_MARK_PCRE).concat(text.map(() => DOUBLE_ENCODED_MARK_PCRE)),
+      );
+    } catch (e) {
+      const cause = ((e as { cause?: unknown }).cause ?? e) as { code?: string; errno?: number };
+      if (!/REGEXP/i.test(cause.code ?? '') && cause.errno !== 1139) throw e;
+      // A server whose REGEXP lacks \x{…} escapes (MySQL before 8.0): say the check did not run rather than fail the catalog.
+      for (const c of text) c.notes = [...(c.notes ?? []), 'not checked for double-encoded UTF-8: the server could not run the check (REGEXP with \\x{…} escapes needs MariaDB 10.0.5+ or MySQL 8.0+)'];
+      return;
+    }
     if (rows.length === 0) return;
     text.forEach((c, i) => {
       let double = 0;
