@@ -178,6 +178,7 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
       plan: need(state.mappingPlan, 'plan'),
       plannedTarget: need(state.plannedTarget, 'planned target'),
       outcomes: state.outcomes,
+      sourceCatalog: state.sourceCatalog,
       ...(deps.captures ? await captureInputs(deps.captures, (await deps.queued?.(state.runId)) ?? { queued: [], retried: [] }, state.runId, state.config) : {}),
     });
     await deps.captures?.saveValidation(state.runId, report);

@@ -70,6 +70,7 @@ export async function retryQueuedRows(deps: RetryDeps, runId: string, options: R
       plan,
       plannedTarget: state.plannedTarget!,
       outcomes,
+      sourceCatalog: state.sourceCatalog,
       ...(captures ? await captureInputs(captures, await queueState(deps.store, runId), runId, state.config) : {}),
     });
     await captures?.saveValidation(runId, verification);

@@ -41,6 +41,7 @@ export async function reverifyRun(
       plan: state.mappingPlan,
       plannedTarget: state.plannedTarget,
       outcomes: state.outcomes,
+      sourceCatalog: state.sourceCatalog,
       ...(await captureInputs(captures, await queueState(runtime.store, runId), runId, state.config, createWaiverStore(runtime.store.pool))),
     });
     await captures.saveValidation(runId, report);

@@ -10,7 +10,7 @@ import { qualified } from '../planning/identifiers.js';
  * runs; a rule that is rejected, names an unknown table or fails to run is a `check_error` finding, never skipped.
  * A row passes when the predicate is true (NULL fails). An empty table passes every rule.
  */
-export async function checkBusinessRules(target: TargetConnector, rules: RuleConfig[]): Promise<CheckResult> {
+export async function checkBusinessRules(target: TargetConnector, rules: RuleConfig[], check = 'business rules from the configuration'): Promise<CheckResult> {
   const findings: Finding[] = [];
   const catalog = await target.catalog();
   for (const rule of rules) {
@@ -50,5 +50,5 @@ export async function checkBusinessRules(target: TargetConnector, rules: RuleCon
       });
     }
   }
-  return { perspective: 'semantic', check: 'business rules from the configuration', passed: findings.length === 0, checked: rules.length, findings };
+  return { perspective: 'semantic', check, passed: findings.length === 0, checked: rules.length, findings };
 }

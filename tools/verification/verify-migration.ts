@@ -9,6 +9,7 @@ import type { TargetConnector } from '../../connectors/connector.js';
 import { qualified, quoteIdent } from '../planning/identifiers.js';
 import { checkBusinessRules } from './business-rules.js';
 import { compareWithCapture, queuedKeysByTarget, type VerifyCapture } from './compare-capture.js';
+import { inferRules } from './inferred-rules.js';
 import { compareQueries, type QueryResultDigest } from './query-replay.js';
 import { applyWaivers, type Waiver } from './waivers.js';
 
@@ -24,6 +25,11 @@ export interface VerifyInput {
   capture?: VerifyCapture | null;
   /** Business rules (semantic perspective). Default none. */
   rules?: RuleConfig[];
+  /**
+   * The analysed source: rules are inferred from its columns' semantic types (formats, code shapes, plausible ranges)
+   * and checked with a 95% threshold. Default absent: no inferred rules.
+   */
+  sourceCatalog?: Catalog | null;
   /**
    * Queries to replay (behavioural perspective), their results captured on the source, and the source's dialect
    * (`postgres`, `mysql`, `sqlite`: which parser rewrites them for the target). Default none.
@@ -53,6 +59,8 @@ export async function verifyMigration(target: TargetConnector, input: VerifyInpu
     ]));
   }
   if (input.rules && input.rules.length > 0) checks.push(await checkBusinessRules(target, input.rules));
+  const inferred = inferRules(input.plan, input.sourceCatalog);
+  if (inferred.length > 0) checks.push(await checkBusinessRules(target, inferred, 'business rules inferred from the analysis'));
   if (input.queries && input.queries.queries.length > 0) checks.push(await compareQueries(target, input.queries.queries, input.queries.captured, input.plan, input.queries.sourceDialect));
   return applyWaivers({ passed: checks.every((c) => c.passed), checks }, input.waivers ?? []);
 }
