@@ -101,6 +101,7 @@ export const GRAMMAR_HELP = [
   'map COLUMN to TARGET_COLUMN (or map TABLE.COLUMN to TARGET_COLUMN)',
   'use EXPRESSION for COLUMN — x stands for the column, e.g. use upper(trim(x)) for email',
   'reject TABLE: REASON · reject TABLE.COLUMN: REASON · reject: REASON (the mapper plans again with your reason)',
-  'set batch size to N · set checkpoint interval to N · set auto-approve threshold to 0.9 · set review threshold to 0.7',
+  'set batch size to N · set checkpoint interval to N · set auto-approve threshold to 0.9 · set review threshold to 0.7 · set concurrency to N',
+  'set error policy to continue · set error policy to stop on first · set error policy to stop after N',
   'why is COLUMN low? · what is unmapped? · show errors · what happens next? · show plan · abort',
 ];

@@ -74,18 +74,20 @@ export function createMapper(deps: MapperDeps = {}): Mapper {
         };
       }
       let input: BuildPlanInput;
+      const ddlWarnings: string[] = [];
       if (ddlPath) {
-        const { catalog, ddl } = await catalogFromDdl(ddlPath);
+        const { catalog, ddl, warnings } = await catalogFromDdl(ddlPath);
+        ddlWarnings.push(...warnings);
         input = { source, target: catalog, targetSchemaSource: 'ddl-file', targetDdl: [ddl], thresholds };
       } else {
         const existing = await target.catalog();
         input = { source, target: existing, targetSchemaSource: 'existing', thresholds, targetSamples: await sampleTarget(target, existing) };
       }
       if (sourceConnector) input.sourceSamples = await sampleSource(sourceConnector, source);
-      const patternWarnings: string[] = [];
-      if (deps.patterns) input.patternHits = await guardedPatternHits(deps.patterns, source, patternWarnings);
+      const planNotes: string[] = [...ddlWarnings];
+      if (deps.patterns) input.patternHits = await guardedPatternHits(deps.patterns, source, planNotes);
       let plan = buildPlan(input);
-      if (patternWarnings.length > 0) plan = { ...plan, warnings: [...plan.warnings, ...patternWarnings] };
+      if (planNotes.length > 0) plan = { ...plan, warnings: [...plan.warnings, ...planNotes] };
       if (deps.model) {
         plan = await refineWithModel({ plan, source, target: input.target, model: deps.model, ...(input.sourceSamples ? { sourceSamples: input.sourceSamples } : {}) });
       }

@@ -1,6 +1,9 @@
 // Benchmark of `analyze` on a generated 50-table, 1M-row PostgreSQL source: prints the time of each phase.
 // Usage: npm run bench:analyze [-- --tables 50 --rows 1000000 --sample 100000]   (needs the PostgreSQL server)
+// Bounded by the sample: with --sample below the rows per table, the statistical phase should cost the same for
+// --rows 1000000 and --rows 4000000 (its CPU time is printed too: wall time on a loaded machine is noisy).
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { openSource } from '../connectors/open-source.js';
@@ -44,11 +47,12 @@ async function main(): Promise<void> {
       const total = (performance.now() - t0) / 1000;
       const t = report.timings;
       const sampled = report.samples.reduce((a, s) => a + s.rows, 0);
+      const methods = [...new Set(report.samples.map((s) => s.method))].join(', ');
       process.stdout.write(
-        `analyze (sample ${sample.toLocaleString('en-US')} rows/table, ${sampled.toLocaleString('en-US')} rows profiled):\n` +
+        `analyze (sample ${sample.toLocaleString('en-US')} rows/table, ${sampled.toLocaleString('en-US')} rows profiled, ${methods}; load ${loadavg().map((x) => x.toFixed(2)).join(' ')}):\n` +
           `  structural     ${(t.structural / 1000).toFixed(2)} s\n` +
           `  sampling       ${(t.sampling / 1000).toFixed(2)} s  (reading ${Math.round(sampled / (t.sampling / 1000)).toLocaleString('en-US')} rows/s)\n` +
-          `  statistical    ${(t.statistical / 1000).toFixed(2)} s  (statistics + fingerprints; ${Math.round(sampled / (t.statistical / 1000)).toLocaleString('en-US')} rows/s)\n` +
+          `  statistical    ${(t.statistical / 1000).toFixed(2)} s  (statistics + fingerprints; ${Math.round(sampled / (t.statistical / 1000)).toLocaleString('en-US')} rows/s; CPU ${(t.statisticalCpu / 1000).toFixed(2)} s)\n` +
           `  semantic       ${(t.semantic / 1000).toFixed(2)} s\n` +
           `  relationships  ${(t.relationships / 1000).toFixed(2)} s  (${(report.catalog.relationships ?? []).length} found)\n` +
           `  descriptions   ${(t.descriptions / 1000).toFixed(2)} s\n` +

@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -95,15 +95,19 @@ async function child(kind: string, rows: number, batchSize: number): Promise<voi
       let read = 0;
       let bytes = 0;
       const started = process.hrtime.bigint();
+      // CPU time next to wall time: on a shared machine the wall figure mostly measures the other processes.
+      const cpuStart = process.cpuUsage();
       for await (const batch of source.readBatches(table, { batchSize })) {
         read += batch.rowCount;
         for (const col of batch.values) for (const v of col) bytes += sizeOf(v);
         peak = Math.max(peak, process.memoryUsage().rss);
       }
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const cpu = process.cpuUsage(cpuStart);
+      const cpuSeconds = (cpu.user + cpu.system) / 1e6;
       if (read !== rows) throw new Error(`${kind}: read ${read} rows, expected ${rows}`);
       process.stdout.write(
-        `${JSON.stringify({ source: kind, rows: read, seconds: round(seconds), rows_per_s: Math.round(read / seconds), mb_per_s: round(bytes / 1e6 / seconds), peak_rss_mb: round(peak / 1e6) })}\n`,
+        `${JSON.stringify({ source: kind, rows: read, seconds: round(seconds), rows_per_s: Math.round(read / seconds), rows_per_cpu_s: Math.round(read / cpuSeconds), load_avg_1m: round(loadavg()[0]!), mb_per_s: round(bytes / 1e6 / seconds), peak_rss_mb: round(peak / 1e6) })}\n`,
       );
     } finally {
       await source.close();
@@ -134,7 +138,10 @@ async function main(): Promise<void> {
     const line = res.stdout.trim().split('\n').pop() ?? '';
     try {
       const r = JSON.parse(line) as Record<string, number | string>;
-      console.log(`${String(r.source).padEnd(9)} ${String(r.rows_per_s).padStart(8)} rows/s  ${String(r.mb_per_s).padStart(6)} MB/s  peak RSS ${r.peak_rss_mb} MB  (${r.seconds} s)`);
+      console.log(
+        `${String(r.source).padEnd(9)} ${String(r.rows_per_s).padStart(8)} rows/s  ${String(r.mb_per_s).padStart(6)} MB/s  peak RSS ${r.peak_rss_mb} MB  (${r.seconds} s)  ` +
+          `${r.rows_per_cpu_s} rows per CPU-second, load average ${r.load_avg_1m}`,
+      );
     } catch {
       console.log(`${kind.padEnd(9)} failed (exit ${res.status})`);
     }

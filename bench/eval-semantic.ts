@@ -1,5 +1,6 @@
-// Evaluation of the semantic classifier: per-class precision/recall and PII accuracy on labelled columns.
-// Usage: npm run eval:semantic -- ../shared/datasets   (needs the MariaDB server for chinook)
+// Evaluation of the semantic classifier: per-class precision/recall and PII accuracy on labelled columns, reported
+// separately for the tuning part and the held-out part of a fixed split by dataset (PARTS in semantic-labels.ts).
+// Usage: npm run eval:semantic -- ../shared/datasets   (needs the MariaDB server for chinook and employees)
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import { openSource } from '../connectors/open-source.js';
 import { analyzeSource } from '../tools/analysis/analyze-source.js';
 import { completeWithLuhn } from '../tools/analysis/validators.js';
 import { parseCsv } from './matching-case.js';
-import { LABELS } from './semantic-labels.js';
+import { LABELS, PARTS } from './semantic-labels.js';
 
 type Label = [string, string];
 const MYSQL_ADMIN_URL = process.env.SENSEI_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/';
@@ -90,6 +91,31 @@ async function analyzeUrl(url: string): Promise<Catalog> {
   }
 }
 
+/** Loads SQL scripts into a fresh MariaDB database, analyses it, drops it. */
+async function analyzeMysql(scripts: string[]): Promise<Catalog> {
+  const name = `sensei_eval_${randomBytes(4).toString('hex')}`;
+  const admin = await mysql.createConnection({ uri: MYSQL_ADMIN_URL, multipleStatements: true });
+  try {
+    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
+    await admin.query(`USE \`${name}\``);
+    for (const sql of scripts) await admin.query(sql);
+    const url = new URL(MYSQL_ADMIN_URL);
+    url.pathname = `/${name}`;
+    return await analyzeUrl(url.toString());
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    await admin.end();
+  }
+}
+
+/** The employees sample: the tables of employee.sql (its views, `source` and database statements left out), then its data files. */
+function employeesSql(dir: string): string[] {
+  const ddl = readFileSync(join(dir, 'employee.sql'), 'utf8').match(/CREATE TABLE \w+ \([\s\S]*?\n\)\s*;/g);
+  if (!ddl || ddl.length !== 6) throw new Error(`${dir}/employee.sql: expected 6 CREATE TABLE statements, found ${ddl?.length ?? 0}`);
+  const loads = ['department', 'employee', 'dept_emp', 'dept_manager', 'title', 'salary1'].map((t) => readFileSync(join(dir, `load_${t}.sql`), 'utf8'));
+  return [ddl.join('\n'), ...loads];
+}
+
 async function main(): Promise<void> {
   const root = resolve(process.argv[2] ?? '../shared/datasets');
   if (!existsSync(join(root, 'legacy_hr'))) throw new Error(`${root} does not look like the datasets folder (no legacy_hr/)`);
@@ -115,23 +141,41 @@ async function main(): Promise<void> {
     catalogs.push(['generated', await analyzeUrl(sqlite('generated', (db) => (gen = generated(db))))]);
     Object.assign(labels, gen);
 
-    const name = `sensei_eval_${randomBytes(4).toString('hex')}`;
-    const admin = await mysql.createConnection({ uri: MYSQL_ADMIN_URL, multipleStatements: true });
-    try {
-      await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
-      await admin.query(`USE \`${name}\``);
-      await admin.query(readFileSync(join(root, 'chinook', 'source.mysql.sql'), 'utf8'));
-      const url = new URL(MYSQL_ADMIN_URL);
-      url.pathname = `/${name}`;
-      catalogs.push(['chinook', await analyzeUrl(url.toString())]);
-    } finally {
-      await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
-      await admin.end();
-    }
+    catalogs.push(['chinook', await analyzeMysql([readFileSync(join(root, 'chinook', 'source.mysql.sql'), 'utf8')])]);
+    catalogs.push(['employees', await analyzeMysql(employeesSql(join(root, 'employees')))]);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 
+  const parts = (['tuning', 'held-out'] as const).map((part) => score(part, catalogs.filter(([c]) => PARTS[c] === part), labels));
+  const missing = catalogs.filter(([c]) => !PARTS[c]).map(([c]) => c);
+  if (missing.length > 0) throw new Error(`cases without a part in PARTS (semantic-labels.ts): ${missing.join(', ')}`);
+  const lines = [
+    'split (fixed, by dataset; see PARTS in bench/semantic-labels.ts):',
+    ...parts.map((p) => `  ${p.part.padEnd(9)} ${p.cases.join(', ')}`),
+    '',
+    `${'part'.padEnd(9)} ${'columns'.padStart(7)} ${'semantic'.padStart(8)} ${'PII'.padStart(6)}`,
+    ...parts.map((p) => `${p.part.padEnd(9)} ${String(p.n).padStart(7)} ${(p.right / p.n).toFixed(3).padStart(8)} ${(p.piiRight / p.n).toFixed(3).padStart(6)}`),
+    '',
+    'per case:',
+    ...parts.flatMap((p) => p.perCase.map(([c, n, r, pr]) => `  ${c.padEnd(10)} ${p.part.padEnd(9)} ${String(n).padStart(4)} columns  semantic ${(r / n).toFixed(3)}  PII ${(pr / n).toFixed(3)}`)),
+  ];
+  for (const p of parts) lines.push('', `== ${p.part} ==`, ...p.lines);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+interface PartScore {
+  part: string;
+  cases: string[];
+  n: number;
+  right: number;
+  piiRight: number;
+  perCase: Array<[string, number, number, number]>;
+  lines: string[];
+}
+
+/** Per-class precision/recall, PII accuracy and the misclassified columns of one part of the split. */
+function score(part: string, catalogs: Array<[string, Catalog]>, labels: Record<string, Label>): PartScore {
   const stats = new Map<string, { tp: number; fp: number; fn: number }>();
   const bump = (k: string, f: 'tp' | 'fp' | 'fn') => {
     const s = stats.get(k) ?? { tp: 0, fp: 0, fn: 0 };
@@ -143,8 +187,10 @@ async function main(): Promise<void> {
   let piiRight = 0;
   let unlabelled = 0;
   const wrong: string[] = [];
+  const perCase: PartScore['perCase'] = [];
   const piiConfusion: Record<string, number> = {};
   for (const [caseName, catalog] of catalogs) {
+    const before = [n, right, piiRight];
     for (const t of catalog.tables) {
       for (const c of t.columns) {
         const label = labels[`${caseName}/${t.name}.${c.name}`];
@@ -161,6 +207,7 @@ async function main(): Promise<void> {
         piiConfusion[key] = (piiConfusion[key] ?? 0) + 1;
       }
     }
+    perCase.push([caseName, n - before[0]!, right - before[1]!, piiRight - before[2]!]);
   }
   const lines = [`columns evaluated: ${n} (unlabelled, skipped: ${unlabelled})`, `semantic accuracy: ${(right / n).toFixed(3)}`, `PII accuracy: ${(piiRight / n).toFixed(3)}`, ''];
   lines.push(`${'class'.padEnd(18)} ${'prec'.padStart(6)} ${'recall'.padStart(6)} ${'support'.padStart(7)}`);
@@ -170,7 +217,7 @@ async function main(): Promise<void> {
     lines.push(`${k.padEnd(18)} ${Number.isNaN(p) ? '   -  ' : p.toFixed(2).padStart(6)} ${Number.isNaN(r) ? '   -  ' : r.toFixed(2).padStart(6)} ${String(s.tp + s.fn).padStart(7)}`);
   }
   lines.push('', `PII (expected→got): ${Object.entries(piiConfusion).sort().map(([k, v]) => `${k} ${v}`).join(', ')}`, '', 'misclassified:', ...wrong.map((w) => `  ${w}`));
-  process.stdout.write(`${lines.join('\n')}\n`);
+  return { part, cases: catalogs.map(([c]) => c), n, right, piiRight, perCase, lines };
 }
 
 main().catch((e: unknown) => {

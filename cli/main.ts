@@ -20,6 +20,7 @@ import { ANALYZE_HELP, runAnalyze } from './commands/analyze.js';
 import { checkCertificateTarget } from './commands/certificate-target.js';
 import { RETENTION_HELP, cmdRetention } from './commands/retention.js';
 import { VERIFY_HELP, cmdVerify } from './commands/verify.js';
+import { WAIVER_HELP, cmdWaiver } from './commands/waiver.js';
 import { createProgressRenderer } from './progress.js';
 
 /** Exit codes: documented in the README and in `sensei --help`. */
@@ -48,6 +49,7 @@ Commands:
   errors list|show|retry RUN_ID  review the rows a run queued (decrypted for you) and replay them once fixed
   certificate verify FILE   check a certificate's signature, canonical form and hash chain (--target URL: and the data)
   verify RUN_ID             verify a run's target again against the source as captured
+  waiver add RUN_ID …       approve a documented exception for one failing finding (list, revoke)
   retention purge           remove validation results and captures past the retention period
   serve [--port N]          the REST API, WebSocket chat with AMANI and the web console on one port
   token create|list|revoke  bearer tokens for stakeholders (viewer, approver, admin)
@@ -100,6 +102,7 @@ Options:
 Shows a run's status, stage, per-table counts and certificate path.`,
   errors: ERRORS_HELP,
   verify: VERIFY_HELP,
+  waiver: WAIVER_HELP,
   retention: RETENTION_HELP,
   certificate: `Usage: sensei certificate verify FILE [--fingerprint HEX] [--target URL] [--json]
 
@@ -389,6 +392,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdVerify(rest, { home: home(), withRuntime, help });
       case 'retention':
         return await cmdRetention(rest, { home: home(), withRuntime, help });
+      case 'waiver':
+        return await cmdWaiver(rest, { home: home(), withRuntime, help });
       default:
         process.stderr.write(`sensei: unknown command '${command}'\n\n${HELP.main}\n`);
         return EXIT.usage;

@@ -9,9 +9,27 @@ import type { BatchReject } from '../core/batch.js';
  */
 export type ZeroDatePolicy = 'error' | 'null';
 
+/**
+ * What a source does with text that looks double-encoded (UTF-8 bytes stored through a latin1 connection: `Ã©` for
+ * `é`). `report` (default): count such values per column in the catalog (shown as plan warnings) and load them as they
+ * are. `repair`: also turn each one back into the text meant, in every text column; a list of `table.column` repairs
+ * only those columns. A repaired value is never changed silently: the batch lists it under `repairs`; a value with the
+ * mark that does not round-trip goes to the error queue with rule `double_encoding`.
+ */
+export type DoubleEncodingPolicy = 'report' | 'repair' | readonly string[];
+
 export interface SourceOptions {
   /** Default `error`. */
   zeroDates?: ZeroDatePolicy;
+  /** Default `report` (MySQL/MariaDB sources; see `DoubleEncodingPolicy`). */
+  doubleEncoding?: DoubleEncodingPolicy;
+}
+
+/** Whether `policy` repairs double-encoded values of `table.column`. */
+export function repairsDoubleEncoding(policy: DoubleEncodingPolicy | undefined, table: string, column: string): boolean {
+  if (policy === undefined || policy === 'report') return false;
+  if (policy === 'repair') return true;
+  return policy.some((c) => c.toLowerCase() === `${table}.${column}`.toLowerCase());
 }
 
 const DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];

@@ -30,6 +30,11 @@ export interface Batch {
    * row (index in this batch) and column; the row goes to the error queue instead of the target. Default none.
    */
   rejects?: BatchReject[];
+  /**
+   * Values the source changed on purpose because the configuration asked it to (e.g. double-encoded UTF-8 repaired):
+   * each names its row and column, so that no value is changed silently. `values` holds the repaired value. Default none.
+   */
+  repairs?: BatchReject[];
 }
 
 /** One value a source refused to normalise; the row's value holds what was read (raw bytes for invalid text). */
@@ -37,7 +42,7 @@ export interface BatchReject {
   /** Row index within the batch. */
   row: number;
   column: string;
-  /** `zero_date`, `invalid_encoding`, … */
+  /** `zero_date`, `invalid_encoding`, `double_encoding` (a reject), `double_encoding_repaired` (a repair), … */
   rule: string;
   /** Says what was wrong and what to do; never quotes the value. */
   reason: string;

@@ -17,6 +17,11 @@ export const ColumnDef = z.object({
   ordinal: z.number().int().positive(),
   /** Computed by the database (generated column); never copied as data. */
   isGenerated: z.boolean().default(false),
+  /**
+   * The database numbers new rows itself (MySQL AUTO_INCREMENT, PostgreSQL serial or identity, SQLite INTEGER PRIMARY
+   * KEY): a generated target gives it an identity column whose sequence is set past the loaded keys. Default false.
+   */
+  autoIncrement: z.boolean().optional(),
   /** Character set of stored text when it is not UTF-8 (`cp1252` for MySQL latin1); values arrive decoded. */
   encoding: z.string().optional(),
   /** What the source connector noticed about the data (mixed storage classes, inferred type): shown as plan warnings. */

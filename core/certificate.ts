@@ -54,7 +54,16 @@ export const CertificatePayload = z.object({
   approval: z.object({ by: z.string(), at: z.string() }),
   verification: z.object({ passed: z.boolean(), checks: z.array(CheckResult) }),
   /** Rows not migrated (error queue summary) and approved waivers, with who approved them. */
-  exceptions: z.array(z.object({ table: z.string(), count: z.number().int().nonnegative(), reason: z.string(), approved_by: z.string().nullable() })),
+  exceptions: z.array(
+    z.object({
+      table: z.string(),
+      count: z.number().int().nonnegative(),
+      reason: z.string(),
+      approved_by: z.string().nullable(),
+      /** Present for a waiver: the finding it covers and when it was approved. Absent for queued rows. */
+      waiver: z.object({ id: z.number().int(), code: z.string(), path: z.array(z.string()), approved_at: z.string() }).optional(),
+    }),
+  ),
   /** The companion file with per-bucket digests and per-row key hashes, for naming changed rows; null when not written. */
   row_hashes: z.object({ file: z.string(), sha256: Hex64 }).nullable(),
   chain: z.object({

@@ -102,6 +102,12 @@ export const SenseiConfig = z
      */
     zero_dates: z.enum(['error', 'null']).optional(),
     /**
+     * Text that looks double-encoded (UTF-8 stored through a latin1 connection, `Ã©` for `é`; MySQL/MariaDB sources):
+     * `report` (default) counts it per column in the plan warnings and loads it unchanged; `repair` repairs it in every
+     * text column, a list of `table.column` only in those. Values that do not round-trip go to the error queue.
+     */
+    double_encoding: z.union([z.enum(['report', 'repair']), z.array(z.string().regex(/^[^.]+\.[^.]+$/, 'write table.column')).min(1)]).optional(),
+    /**
      * Overrides of the cast table (tools/planning/cast-table.ts) for generated targets: keys are a source declared type
      * (`tinyint(1)`, `time`, case-insensitive, parameters optional) or `table.column`; values a PostgreSQL type.
      */

@@ -29,6 +29,8 @@ export const Finding = z.discriminatedUnion('code', [
   z.object({ code: z.literal('check_error'), ...base }),
   /** A replayed query gave a different result on the target than on the source at capture time. */
   z.object({ code: z.literal('query_mismatch'), ...base, query: z.string(), expectedRows: z.number(), actualRows: z.number() }),
+  /** A replayed query could not be rewritten for the target schema by the parser of the source's dialect. */
+  z.object({ code: z.literal('query_rewrite_failed'), ...base, query: z.string() }),
 ]);
 export type Finding = z.infer<typeof Finding>;
 
@@ -45,5 +47,9 @@ export type CheckResult = z.infer<typeof CheckResult>;
 export const VerificationReport = z.object({
   passed: z.boolean(),
   checks: z.array(CheckResult),
+  /** Findings a stakeholder approved as exceptions (waivers): not counted against `passed`, listed here. */
+  waived: z
+    .array(z.object({ finding: Finding, waiver: z.object({ id: z.number(), reason: z.string(), approved_by: z.string(), approved_at: z.string() }) }))
+    .optional(),
 });
 export type VerificationReport = z.infer<typeof VerificationReport>;

@@ -39,5 +39,7 @@ export const LogicalType = z.object({
   scale: z.number().int().nonnegative().optional(),
   /** The only values allowed (MySQL ENUM, PostgreSQL enum types): the target gets a CHECK constraint. */
   values: z.array(z.string()).optional(),
+  /** A MySQL SET: each value is a comma-separated list of these members (or ''); the target gets a CHECK constraint. */
+  setMembers: z.array(z.string()).optional(),
 });
 export type LogicalType = z.infer<typeof LogicalType>;

@@ -1,16 +1,33 @@
-// Verify a finished run again, on demand (`sensei verify RUN_ID`): same checks, same capture, result stored.
+// Verify a finished run again, on demand (`sensei verify RUN_ID`): same checks, same capture, approved waivers
+// applied, result stored; with `certify`, a passing run gets its certificate (re)issued with the waivers in it.
+import { join } from 'node:path';
 import { RunStateError } from '../core/errors.js';
 import type { VerificationReport } from '../core/findings.js';
 import { createVerifier } from '../agents/verifier.js';
+import { issueCertificate } from '../tools/certification/issue-certificate.js';
 import { openConnections } from '../tools/ingest/connections.js';
 import { loadSecretBox } from '../tools/store/secret-box.js';
 import { createCaptureStore } from '../tools/verification/capture-store.js';
+import { createWaiverStore } from '../tools/verification/waivers.js';
 import type { SenseiRuntime } from './runtime.js';
 import { captureInputs, queueState } from './verify-inputs.js';
 import type { MigrationStateT } from './state.js';
 
-/** Throws RunStateError when the run is unknown or never executed. The report is also stored as a validation result. */
-export async function reverifyRun(runtime: SenseiRuntime, home: string, runId: string): Promise<VerificationReport> {
+export interface ReverifyOptions {
+  /** Issue the certificate again when verification passes (after waivers, a failed run can be certified). Default false. */
+  certify?: boolean;
+}
+
+/**
+ * Throws RunStateError when the run is unknown or never executed. The report is also stored as a validation result.
+ * `certificatePath` is set when a certificate was issued.
+ */
+export async function reverifyRun(
+  runtime: SenseiRuntime,
+  home: string,
+  runId: string,
+  options: ReverifyOptions = {},
+): Promise<VerificationReport & { certificatePath?: string }> {
   const snapshot = await runtime.graph.getState({ configurable: { thread_id: runId } });
   const state = snapshot.values as Partial<MigrationStateT>;
   if (!state.runId) throw new RunStateError(`no run ${runId} in the store at ${runtime.store.location}`, { hint: 'check the run id and SENSEI_HOME / SENSEI_STORE_URL' });
@@ -24,10 +41,29 @@ export async function reverifyRun(runtime: SenseiRuntime, home: string, runId: s
       plan: state.mappingPlan,
       plannedTarget: state.plannedTarget,
       outcomes: state.outcomes,
-      ...(await captureInputs(captures, await queueState(runtime.store, runId), runId, state.config)),
+      ...(await captureInputs(captures, await queueState(runtime.store, runId), runId, state.config, createWaiverStore(runtime.store.pool))),
     });
     await captures.saveValidation(runId, report);
-    return report;
+    if (!options.certify || !report.passed) return report;
+    if (!state.approval) throw new RunStateError(`run ${runId} was never approved, so it cannot be certified`, { hint: `approve it first (sensei approve ${runId})` });
+    const issued = await issueCertificate({
+      runId,
+      home,
+      path: join(home, 'certificates', `${runId}.json`),
+      source: { dialect: conns.source.dialect, database: conns.source.database },
+      target: conns.target,
+      plan: state.mappingPlan,
+      outcomes: state.outcomes,
+      capture: await captures.load(runId),
+      rules: state.config.rules?.length ?? 0,
+      queries: state.config.queries?.length ?? 0,
+      approval: state.approval,
+      verification: report,
+    });
+    await runtime.store.saveCertificate(runId, issued.text, issued.path);
+    await runtime.graph.updateState({ configurable: { thread_id: runId } }, { verification: report, certificatePath: issued.path, status: 'completed' });
+    await runtime.store.updateRun(runId, { status: 'completed', certificatePath: issued.path });
+    return { ...report, certificatePath: issued.path };
   } finally {
     await conns.close();
   }

@@ -14,6 +14,7 @@ import { createVerifier } from '../agents/verifier.js';
 import { openConnections, type Connections } from '../tools/ingest/connections.js';
 import { acquireRunLock, type RunLock } from '../tools/execution/run-lock.js';
 import { mappingModelFromEnv } from '../tools/llm/mapping-model.js';
+import { columnDescriberFromEnv } from '../tools/analysis/describe-columns.js';
 import { createPatternLibrary } from '../tools/patterns/pattern-library.js';
 import { loadSecretBox } from '../tools/store/secret-box.js';
 import { openStore, type SenseiStore } from '../tools/store/sensei-store.js';
@@ -94,7 +95,10 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
   const captures = createCaptureStore(store.pool, loadSecretBox(options.home));
   const graph = createMigrationGraph({
     checkpointer: store.checkpointer,
-    analyst: createSchemaAnalyst(),
+    // Descriptions by the configured model from statistics only, deterministic without one or when it fails.
+    analyst: createSchemaAnalyst({
+      describer: columnDescriberFromEnv(process.env, (e) => process.stderr.write(`sensei: LLM column descriptions failed, deterministic ones kept: ${(e as Error).message}\n`)),
+    }),
     mapper: createMapper({ model: mappingModelFromEnv(), patterns }),
     amani: createAmani(),
     verifier: createVerifier(),

@@ -4,6 +4,7 @@ import type { SenseiConfig } from '../core/config.js';
 import type { SenseiStore } from '../tools/store/sensei-store.js';
 import { loadCapture, type CaptureStore } from '../tools/verification/capture-store.js';
 import type { VerifyInput } from '../tools/verification/verify-migration.js';
+import type { WaiverStore } from '../tools/verification/waivers.js';
 
 /** Rows still queued (expected absent) and rows written later by `sensei errors retry` (under a corrected transformation). */
 export interface QueueState {
@@ -21,12 +22,19 @@ export async function captureInputs(
   captures: CaptureStore,
   queue: QueueState,
   runId: string,
-  config: Pick<SenseiConfig, 'rules' | 'queries'>,
-): Promise<Pick<VerifyInput, 'capture' | 'rules' | 'queries' | 'queued' | 'retried'>> {
+  config: Pick<SenseiConfig, 'rules' | 'queries' | 'source'>,
+  waivers?: Pick<WaiverStore, 'list'>,
+): Promise<Pick<VerifyInput, 'capture' | 'rules' | 'queries' | 'queued' | 'retried' | 'waivers'>> {
   return {
+    waivers: waivers ? await waivers.list(runId) : [],
     capture: await loadCapture(captures, runId),
     rules: config.rules ?? [],
-    queries: { queries: config.queries ?? [], captured: await captures.loadQueries(runId) },
+    queries: { queries: config.queries ?? [], captured: await captures.loadQueries(runId), sourceDialect: config.source.type ?? schemeOf(config.source.url) },
     ...queue,
   };
+}
+
+/** Only the scheme of the URL is read (it may carry a password). */
+function schemeOf(url: string | undefined): string | undefined {
+  return /^([a-z][a-z0-9+.-]*):/i.exec(url ?? '')?.[1]?.toLowerCase();
 }

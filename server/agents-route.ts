@@ -1,62 +1,53 @@
 // POST /agents/:agent — one agent on its own: analyze a source, plan a source onto a target, verify a finished run.
 import { HTTPException } from 'hono/http-exception';
-import { createMapper } from '../agents/mapper.js';
-import { createSchemaAnalyst } from '../agents/schema-analyst.js';
-import { createVerifier } from '../agents/verifier.js';
+import { z } from 'zod';
+import type { PatternLibrary } from '../core/profile.js';
+import { reverifyRun } from '../graph/reverify.js';
 import type { SenseiRuntime } from '../graph/runtime.js';
-import { openConnections } from '../tools/ingest/connections.js';
+import { analyzeOnly, planOnly, SINGLE_AGENTS } from '../graph/single-agent.js';
 import { parseConfig } from '../tools/ingest/load-config.js';
 
-interface AgentBody {
-  source?: unknown;
-  target?: unknown;
-  run_id?: unknown;
-  base_dir?: unknown;
+/** The request body of each agent; endpoints are validated by the config schema afterwards. */
+const Body = {
+  analyze: z.object({ source: z.record(z.string(), z.unknown()), zero_dates: z.unknown().optional(), base_dir: z.string().optional() }).strict(),
+  plan: z
+    .object({ source: z.record(z.string(), z.unknown()), target: z.record(z.string(), z.unknown()), strategy: z.unknown().optional(), casts: z.unknown().optional(), zero_dates: z.unknown().optional(), base_dir: z.string().optional() })
+    .strict(),
+  verify: z.object({ run_id: z.string().min(1).max(200) }).strict(),
+} as const;
+
+const USAGE = {
+  analyze: '{ "source": { "url": … }, "base_dir"?: "/abs/dir" }',
+  plan: '{ "source": { "url": … }, "target": { "url": …, "schema"?: "target.sql" }, "strategy"?: {…}, "base_dir"?: "/abs/dir" }',
+  verify: '{ "run_id": "run_…" }',
+} as const;
+
+export interface AgentRouteDeps {
+  runtime: SenseiRuntime;
+  home: string;
+  baseDir: string;
+  patterns: PatternLibrary | null;
 }
 
-export async function runAgent(agent: string, raw: unknown, deps: { runtime: SenseiRuntime; baseDir: string }): Promise<unknown> {
-  const body = (raw && typeof raw === 'object' ? raw : {}) as AgentBody;
-  const baseDir = typeof body.base_dir === 'string' ? body.base_dir : deps.baseDir;
-  switch (agent) {
-    case 'analyze':
-    case 'plan': {
-      if (body.source === undefined) throw new HTTPException(400, { message: `${agent} needs { "source": { "url": … } }` });
-      // Analysis alone still opens a target: an in-memory one that nothing is written to.
-      const target = agent === 'plan' ? body.target : { url: 'pglite://memory' };
-      if (target === undefined) throw new HTTPException(400, { message: 'plan needs { "source": …, "target": … }' });
-      const config = parseConfig({ source: body.source, target }, `POST /agents/${agent}`);
-      const conn = await openConnections(config, baseDir);
-      try {
-        const catalog = await createSchemaAnalyst().analyze(conn.source);
-        if (agent === 'analyze') return { agent, catalog };
-        const s = config.strategy;
-        const { plan } = await createMapper().plan({
-          source: catalog,
-          target: conn.target,
-          thresholds: { autoApproveAbove: s.auto_approve_above, reviewAbove: s.review_above },
-          ...(config.target.schema ? { ddlPath: new URL(config.target.schema, `file://${baseDir}/`).pathname } : {}),
-        });
-        return { agent, plan };
-      } finally {
-        await conn.close();
-      }
-    }
-    case 'verify': {
-      if (typeof body.run_id !== 'string') throw new HTTPException(400, { message: 'verify needs { "run_id": "run_…" }' });
-      const snap = await deps.runtime.inspect(body.run_id);
-      const st = snap?.state;
-      if (!st?.mappingPlan || !st.plannedTarget || st.outcomes.length === 0) {
-        throw new HTTPException(409, { message: `run ${body.run_id} has not executed yet: nothing to verify` });
-      }
-      const conn = await openConnections(st.config, st.baseDir);
-      try {
-        const report = await createVerifier().verify(conn.target, { plan: st.mappingPlan, plannedTarget: st.plannedTarget, outcomes: st.outcomes });
-        return { agent, run_id: body.run_id, verification: report };
-      } finally {
-        await conn.close();
-      }
-    }
-    default:
-      throw new HTTPException(404, { message: `no agent "${agent}": analyze, plan or verify` });
+export async function runAgent(agent: string, raw: unknown, deps: AgentRouteDeps): Promise<unknown> {
+  if (!(SINGLE_AGENTS as readonly string[]).includes(agent)) throw new HTTPException(404, { message: `no agent "${agent}": analyze, plan or verify` });
+  const name = agent as (typeof SINGLE_AGENTS)[number];
+  const parsed = Body[name].safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+    throw new HTTPException(400, { message: `${agent} needs ${USAGE[name]} (${problems}); nothing ran` });
   }
+  const body = parsed.data as Record<string, unknown>;
+  if (name === 'verify') {
+    const runId = body.run_id as string;
+    if (!(await deps.runtime.store.getRun(runId))) throw new HTTPException(404, { message: `no run ${runId}` });
+    return { agent, run_id: runId, verification: await reverifyRun(deps.runtime, deps.home, runId) };
+  }
+  const { base_dir: dir, ...rest } = body;
+  const baseDir = typeof dir === 'string' ? dir : deps.baseDir;
+  // Analysis reads only the source: the config schema still wants a target, which is never opened.
+  const config = parseConfig(name === 'analyze' ? { ...rest, target: { url: 'pglite://memory' } } : rest, `POST /agents/${agent} body`);
+  if (name === 'analyze') return { agent, catalog: await analyzeOnly(config, baseDir) };
+  const { plan } = await planOnly(config, baseDir, { patterns: deps.patterns });
+  return { agent, plan };
 }

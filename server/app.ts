@@ -2,17 +2,20 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createNodeWebSocket } from '@hono/node-ws';
+import type { ChatOpenAI } from '@langchain/openai';
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { WSContext } from 'hono/ws';
 import { describeError, isConfigError, isSenseiError, RunStateError } from '../core/errors.js';
 import type { PatternLibrary } from '../core/profile.js';
-import { createAmani, type StakeholderAction } from '../agents/amani.js';
-import { converse, deterministicInterpreter, type ConversationContext, type IntentInterpreter } from '../agents/amani-conversation.js';
+import type { Stage } from '../core/run.js';
+import { createAmaniService, type IntentInterpreter } from '../graph/amani-service.js';
 import { createRuntime, newRunId, type RunResult, type SenseiRuntime } from '../graph/runtime.js';
 import { parseConfig } from '../tools/ingest/load-config.js';
+import { createPatternLibrary } from '../tools/patterns/pattern-library.js';
 import { createTokenStore, hasRole, type Role, type Stakeholder, type TokenStore } from '../tools/store/token-store.js';
 import { runAgent } from './agents-route.js';
+import { authorize } from './authorize.js';
 import { CONSOLE_HTML } from './console.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 import { ClientMessage, MAX_MESSAGE_BYTES, type ServerMessage } from './protocol.js';
@@ -25,7 +28,9 @@ export interface SenseiServerOptions {
   storeUrl?: string;
   /** Learns approved and corrected mappings. Default none. */
   patterns?: PatternLibrary;
-  /** How chat messages are read: default the deterministic grammar; an LLM interpreter when one is configured. */
+  /** The LLM AMANI reads chat messages with (tool calling). Default none: AMANI's deterministic grammar. */
+  chatModel?: ChatOpenAI;
+  /** Overrides how chat messages are read (tests script it); wins over `chatModel`. */
   interpreter?: IntentInterpreter;
   /** Where relative paths of configs posted without `base_dir` resolve. Default the working directory. */
   baseDir?: string;
@@ -50,41 +55,39 @@ function bearer(c: Context): string | undefined {
   return m?.[1] ?? c.req.query('token') ?? undefined;
 }
 
-/** Why `who` may not do `action` on the run, or null when they may. Adds the approver's table scope to approvals. */
-export function authorize(who: Stakeholder, action: StakeholderAction, tablesOfRun: Array<{ source: string; target: string }>): { denied: string } | { action: StakeholderAction } {
-  if (!hasRole(who.role, 'approver')) return { denied: `${who.name} is a viewer: viewers can read and chat, not ${action.action}` };
-  if (who.role === 'admin' || who.tables === null) return { action };
-  const scope = who.tables.map((t) => t.toLowerCase());
-  const inScope = (name: string): boolean => {
-    const t = tablesOfRun.find((x) => x.source.toLowerCase() === name.toLowerCase() || x.target.toLowerCase() === name.toLowerCase());
-    return t ? scope.includes(t.source.toLowerCase()) || scope.includes(t.target.toLowerCase()) : scope.includes(name.toLowerCase());
-  };
-  switch (action.action) {
-    case 'approve':
-      if (action.table !== undefined && !inScope(action.table)) return { denied: `${who.name} approves only in ${who.tables.join(', ')}, not ${action.table}` };
-      return { action: { ...action, within: who.tables } };
-    case 'modify':
-    case 'reject':
-      if (action.table !== undefined && inScope(action.table)) return { action };
-      return { denied: `${who.name} acts only on ${who.tables.join(', ')}${action.table ? `, not ${action.table}` : '; rejecting the whole plan needs an admin'}` };
-    default:
-      return { denied: `${action.action} affects the whole run: it needs an admin or an approver of every table` };
-  }
-}
-
 export async function createSenseiServer(options: SenseiServerOptions): Promise<SenseiServer> {
   const hub = createRunHub();
+  // Capture (reading the source for verification) and execution both report table progress: the stage tells them apart.
+  const stageOf = new Map<string, Stage>();
   const runtime = await createRuntime({
     home: options.home,
     ...(options.storeUrl ? { storeUrl: options.storeUrl } : {}),
     ...(options.patterns ? { patterns: options.patterns } : {}),
     onProgress: (runId, p) =>
-      hub.broadcast(runId, { type: 'progress', table: p.table, rows_read: p.rowsRead, rows_written: p.rowsWritten, rows_errored: p.rowsErrored, rows_total: p.rowsTotal, done: p.done }),
-    onStage: (runId, stage) => hub.broadcast(runId, { type: 'status', run_id: runId, stage, status: 'running' }),
+      hub.broadcast(runId, {
+        type: 'progress',
+        run_id: runId,
+        stage: stageOf.get(runId) ?? 'execute',
+        table: p.table,
+        rows_read: p.rowsRead,
+        rows_written: p.rowsWritten,
+        rows_errored: p.rowsErrored,
+        rows_total: p.rowsTotal,
+        done: p.done,
+      }),
+    onStage: (runId, stage) => {
+      stageOf.set(runId, stage);
+      hub.broadcast(runId, { type: 'status', run_id: runId, stage, status: 'running' });
+    },
   });
   const tokens = createTokenStore(runtime.store.pool);
-  const interpreter = options.interpreter ?? deterministicInterpreter;
-  const amani = createAmani();
+  // The library the runtime's mapper asks, so that POST /agents/plan proposes what a run would.
+  const patterns = options.patterns ?? createPatternLibrary(runtime.store.pool);
+  const amani = createAmaniService({
+    runtime,
+    ...(options.chatModel ? { chatModel: options.chatModel } : {}),
+    ...(options.interpreter ? { interpreter: options.interpreter } : {}),
+  });
   const app = new Hono();
   const { upgradeWebSocket, injectWebSocket, wss } = createNodeWebSocket({ app });
 
@@ -94,6 +97,13 @@ export async function createSenseiServer(options: SenseiServerOptions): Promise<
     if (!who) throw new HTTPException(401, { message: token ? 'invalid or revoked token' : 'missing bearer token: send Authorization: Bearer <token> (sensei token create)' });
     if (!hasRole(who.role, role)) throw new HTTPException(403, { message: `${who.name} is ${who.role}; this needs ${role}` });
     return who;
+  };
+
+  /** The `:id` of the request, when the store has that run; else 404. */
+  const knownRun = async (c: Context): Promise<string> => {
+    const runId = c.req.param('id') ?? '';
+    if (!(await runtime.store.getRun(runId))) throw new HTTPException(404, { message: `no run ${runId}` });
+    return runId;
   };
 
   const planMessage = async (runId: string): Promise<ServerMessage | null> => {
@@ -106,6 +116,7 @@ export async function createSenseiServer(options: SenseiServerOptions): Promise<
   const statusMessage = (r: RunResult): ServerMessage => ({ type: 'status', run_id: r.runId, stage: r.stage, status: r.status, certificate: r.certificatePath });
 
   const publish = async (r: RunResult): Promise<void> => {
+    stageOf.delete(r.runId);
     hub.broadcast(r.runId, statusMessage(r));
     const plan = await planMessage(r.runId);
     if (plan) hub.broadcast(r.runId, plan);
@@ -114,12 +125,7 @@ export async function createSenseiServer(options: SenseiServerOptions): Promise<
 
   /** One stakeholder action, from REST or WebSocket: validated, authorized, applied in turn, broadcast. */
   const act = async (runId: string, who: Stakeholder, raw: unknown): Promise<RunResult> => {
-    let action: StakeholderAction;
-    try {
-      action = amani.parseAction({ ...(raw as object), by: who.name });
-    } catch (e) {
-      throw new HTTPException(400, { message: (e as Error).message });
-    }
+    const action = amani.parseAction(raw, who.name);
     const snap = await runtime.inspect(runId);
     const tables = snap?.state.mappingPlan?.tables ?? [];
     const verdict = authorize(who, action, tables);
@@ -130,26 +136,10 @@ export async function createSenseiServer(options: SenseiServerOptions): Promise<
     return result;
   };
 
-  const conversationContext = async (runId: string): Promise<ConversationContext | null> => {
-    const run = await runtime.store.getRun(runId);
-    if (!run) return null;
-    const snap = await runtime.inspect(runId);
-    return {
-      runId,
-      status: run.status,
-      stage: run.stage,
-      plan: snap?.state.mappingPlan ?? null,
-      approvedKeys: snap?.state.approvedKeys ?? [],
-      request: snap?.request ?? null,
-      errorCounts: await runtime.store.countErrors(runId),
-    };
-  };
-
   const chat = async (runId: string, who: Stakeholder, text: string, ws: Listener): Promise<void> => {
     hub.broadcast(runId, { type: 'message', from: who.name, text });
-    const ctx = await conversationContext(runId);
-    if (!ctx) return hub.send(ws, { type: 'error', message: `no run ${runId}` });
-    const turns = await converse(interpreter, text, ctx, who.name);
+    const turns = await amani.converse(runId, text, who.name);
+    if (!turns) return hub.send(ws, { type: 'error', message: `no run ${runId}` });
     for (const turn of turns) {
       if (!turn.action) {
         hub.broadcast(runId, { type: 'reply', text: turn.reply, to: who.name });
@@ -202,11 +192,12 @@ export async function createSenseiServer(options: SenseiServerOptions): Promise<
   });
   app.get('/runs/:id/approvals', async (c) => {
     await authenticate(c);
-    return c.json({ approvals: await runtime.store.listApprovals(c.req.param('id')) });
+    const runId = await knownRun(c);
+    return c.json({ approvals: await runtime.store.listApprovals(runId) });
   });
   app.get('/runs/:id/errors', async (c) => {
     const who = await authenticate(c);
-    const runId = c.req.param('id');
+    const runId = await knownRun(c);
     const counts = await runtime.store.countErrors(runId);
     // Queued rows hold source values: only admins see them decrypted.
     if (who.role !== 'admin') return c.json({ run_id: runId, counts });
@@ -228,7 +219,7 @@ export async function createSenseiServer(options: SenseiServerOptions): Promise<
   app.post('/agents/:agent', async (c) => {
     await authenticate(c, 'approver');
     const body = await c.req.json().catch(() => null);
-    return c.json(await runAgent(c.req.param('agent'), body, { runtime, baseDir: options.baseDir ?? process.cwd() }));
+    return c.json(await runAgent(c.req.param('agent'), body, { runtime, home: options.home, baseDir: options.baseDir ?? process.cwd(), patterns }));
   });
 
   app.get('/tokens', async (c) => {

@@ -79,9 +79,13 @@ function renderPlan(msg) {
   }
 }
 function renderProgress(p) {
-  let row = document.querySelector('#progress [data-table="' + CSS.escape(p.table) + '"]');
-  if (!row) { row = document.createElement('div'); row.dataset.table = p.table; row.innerHTML = '<span></span> <progress max="1" value="0"></progress>'; $('progress').append(row); }
-  row.querySelector('span').textContent = p.table + ': ' + p.rows_written + ' written, ' + p.rows_errored + ' queued of ' + p.rows_total + (p.done ? ' ✓' : '');
+  const id = p.stage + ':' + p.table;
+  let row = document.querySelector('#progress [data-id="' + CSS.escape(id) + '"]');
+  if (!row) { row = document.createElement('div'); row.dataset.id = id; row.dataset.stage = p.stage; row.innerHTML = '<span></span> <progress max="1" value="0"></progress>'; $('progress').append(row); }
+  // Capture reads the source for verification before anything is written; execution loads the target.
+  row.querySelector('span').textContent = p.stage === 'execute'
+    ? p.table + ': ' + p.rows_written + ' written, ' + p.rows_errored + ' queued of ' + p.rows_total + (p.done ? ' ✓' : '')
+    : p.table + ': ' + p.rows_read + ' of ' + p.rows_total + ' read for verification (' + p.stage + ')' + (p.done ? ' ✓' : '');
   row.querySelector('progress').max = Math.max(p.rows_total, 1);
   row.querySelector('progress').value = p.rows_read;
 }

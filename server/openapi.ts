@@ -1,54 +1,116 @@
-// The OpenAPI 3.1 document served at /openapi.json.
+// The OpenAPI 3.1 document served at /openapi.json: every route of server/app.ts (a test holds them equal).
 const bearer = [{ bearer: [] }];
-const runId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const runId = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'the run id (run_…)' };
+const tokenId = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'the token id (sensei token list)' };
 const ok = (description: string) => ({ description, content: { 'application/json': { schema: { type: 'object' } } } });
 const errors = {
-  401: { description: 'missing or invalid bearer token' },
-  403: { description: 'the token\'s role or tables do not allow this; nothing changed' },
+  401: { description: 'missing, invalid or revoked bearer token' },
+  403: { description: "the token's role or tables do not allow this; nothing changed" },
+};
+const noRun = { 404: { description: 'no such run' } };
+const json = (schema: object) => ({ required: true, content: { 'application/json': { schema } } });
+
+const action = {
+  type: 'object',
+  required: ['action'],
+  description: 'A stakeholder action; `by` is always the token holder. Table and column are source or target names.',
+  properties: {
+    action: { type: 'string', enum: ['approve', 'modify', 'reject', 'set_strategy', 'abort'] },
+    table: { type: 'string' },
+    column: { type: 'string', description: 'needs table' },
+    band: { type: 'string', enum: ['auto', 'review', 'explicit'], description: 'approve only' },
+    target_column: { type: 'string', description: 'modify: exactly one of target_column or transformation' },
+    transformation: { type: 'string', description: 'modify: a PostgreSQL expression, x is the source column; checked by the SQL allow-list' },
+    reason: { type: 'string', description: 'reject (required), abort' },
+    batch_size: { type: 'integer' },
+    checkpoint_every: { type: 'integer' },
+    auto_approve_above: { type: 'number' },
+    review_above: { type: 'number' },
+    concurrency: { type: 'integer' },
+    error_policy: { description: '"continue", "stop_on_first" or { "stop_after": N }' },
+  },
 };
 
 export const OPENAPI_DOCUMENT = {
   openapi: '3.1.0',
-  info: { title: 'Sensei', version: '0.1.0', description: 'Database migration that proves the result. WebSocket chat with AMANI at /ws/runs/{id}?token=… (see README).' },
+  info: { title: 'Sensei', version: '0.1.0', description: 'Database migration that proves the result. WebSocket chat with AMANI at /ws/runs/{id} (protocol in the README).' },
   components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
   paths: {
+    '/': { get: { summary: 'the web console (HTML)', responses: { 200: { description: 'the console', content: { 'text/html': { schema: { type: 'string' } } } } } } },
     '/health': { get: { summary: 'liveness and store mode', responses: { 200: ok('healthy') } } },
+    '/openapi.json': { get: { summary: 'this document', responses: { 200: ok('OpenAPI 3.1') } } },
     '/runs': {
       get: { summary: 'recent runs', security: bearer, responses: { 200: ok('runs'), ...errors } },
       post: {
         summary: 'create a run from a config (approver); it runs in the background until done or waiting for approval',
         security: bearer,
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['config'], properties: { config: { type: 'object' }, base_dir: { type: 'string' } } } } } },
-        responses: { 202: ok('run accepted: { run_id }'), 400: { description: 'invalid config' }, ...errors },
+        requestBody: json({ type: 'object', required: ['config'], properties: { config: { type: 'object', description: 'source, target, strategy… as in sensei.yaml' }, base_dir: { type: 'string' } } }),
+        responses: { 202: ok('run accepted: { run_id, status }'), 400: { description: 'invalid config' }, ...errors },
       },
     },
-    '/runs/{id}': { get: { summary: 'status, stage, per-table counts', security: bearer, parameters: [runId], responses: { 200: ok('run'), 404: { description: 'no such run' }, ...errors } } },
-    '/runs/{id}/plan': { get: { summary: 'the plan and what waits for approval', security: bearer, parameters: [runId], responses: { 200: ok('plan'), 404: { description: 'no plan' }, ...errors } } },
-    '/runs/{id}/approvals': { get: { summary: 'the audit log: who, when, what, before → after (read-only)', security: bearer, parameters: [runId], responses: { 200: ok('audit'), ...errors } } },
-    '/runs/{id}/errors': { get: { summary: 'queued rows: counts for everyone, decrypted rows for admins', security: bearer, parameters: [runId], responses: { 200: ok('errors'), ...errors } } },
-    '/runs/{id}/certificate': { get: { summary: 'the signed certificate (download)', security: bearer, parameters: [runId], responses: { 200: ok('certificate'), 404: { description: 'not certified' }, ...errors } } },
-    '/runs/{id}/actions': {
-      post: {
-        summary: 'a stakeholder action (approve, modify, reject, set_strategy, abort) — the same as over WebSocket',
+    '/runs/{id}': { get: { summary: 'status, stage, per-table counts', security: bearer, parameters: [runId], responses: { 200: ok('run'), ...noRun, ...errors } } },
+    '/runs/{id}/plan': { get: { summary: 'the plan and what waits for approval', security: bearer, parameters: [runId], responses: { 200: ok('plan'), 404: { description: 'no such run, or no plan yet' }, ...errors } } },
+    '/runs/{id}/approvals': {
+      get: { summary: 'the audit log: who, when, what, before → after (read-only: no route writes it)', security: bearer, parameters: [runId], responses: { 200: ok('audit'), ...noRun, ...errors } },
+    },
+    '/runs/{id}/errors': {
+      get: { summary: 'queued rows: counts for everyone, decrypted rows for admins', security: bearer, parameters: [runId], responses: { 200: ok('errors'), ...noRun, ...errors } },
+    },
+    '/runs/{id}/certificate': {
+      get: {
+        summary: 'the signed certificate (download)',
         security: bearer,
         parameters: [runId],
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['action'] } } } },
-        responses: { 200: ok('the run after the action, with AMANI\'s reply'), 400: { description: 'invalid action' }, 409: { description: 'the run is not waiting for approval' }, ...errors },
+        responses: { 200: ok('certificate'), 404: { description: 'no such run, or not certified (yet)' }, ...errors },
+      },
+    },
+    '/runs/{id}/actions': {
+      post: {
+        summary: 'a stakeholder action (approve, modify, reject, set_strategy, abort): the same as over WebSocket, broadcast to every connected stakeholder',
+        security: bearer,
+        parameters: [runId],
+        requestBody: json(action),
+        responses: {
+          200: ok("the run after the action, with AMANI's reply"),
+          400: { description: 'invalid action' },
+          409: { description: 'the run is not waiting for approval' },
+          ...errors,
+        },
       },
     },
     '/agents/{agent}': {
       post: {
-        summary: 'run one agent: analyze (body { source }), plan (body { source, target }), verify (body { run_id })',
+        summary: 'run one agent (approver): analyze (body { source }), plan (body { source, target, strategy? }), verify (body { run_id })',
         security: bearer,
         parameters: [{ name: 'agent', in: 'path', required: true, schema: { type: 'string', enum: ['analyze', 'plan', 'verify'] } }],
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
-        responses: { 200: ok('the agent\'s result'), 400: { description: 'invalid input' }, ...errors },
+        requestBody: json({ type: 'object', properties: { source: { type: 'object' }, target: { type: 'object' }, strategy: { type: 'object' }, base_dir: { type: 'string' }, run_id: { type: 'string' } } }),
+        responses: {
+          200: ok("the agent's result: { agent, catalog } | { agent, plan } | { agent, run_id, verification }"),
+          400: { description: 'invalid input' },
+          404: { description: 'no such agent, or (verify) no such run' },
+          409: { description: '(verify) the run has not executed yet' },
+          ...errors,
+        },
       },
     },
     '/tokens': {
-      get: { summary: 'list tokens (admin)', security: bearer, responses: { 200: ok('tokens'), ...errors } },
-      post: { summary: 'issue a token (admin); the token is shown once', security: bearer, responses: { 201: ok('token'), 400: { description: 'invalid' }, ...errors } },
+      get: { summary: 'list tokens (admin); never the tokens themselves', security: bearer, responses: { 200: ok('tokens'), ...errors } },
+      post: {
+        summary: 'issue a token (admin); the token is shown once and stored hashed',
+        security: bearer,
+        requestBody: json({ type: 'object', required: ['name', 'role'], properties: { name: { type: 'string' }, role: { type: 'string', enum: ['viewer', 'approver', 'admin'] }, tables: { type: 'array', items: { type: 'string' } } } }),
+        responses: { 201: ok('token'), 400: { description: 'invalid' }, ...errors },
+      },
     },
-    '/tokens/{id}': { delete: { summary: 'revoke a token (admin)', security: bearer, parameters: [runId], responses: { 200: ok('revoked'), 404: { description: 'no such live token' }, ...errors } } },
+    '/tokens/{id}': { delete: { summary: 'revoke a token (admin)', security: bearer, parameters: [tokenId], responses: { 200: ok('revoked'), 404: { description: 'no such live token' }, ...errors } } },
+    '/ws/runs/{id}': {
+      get: {
+        summary: 'WebSocket: chat with AMANI and act on the run (protocol in the README); token as ?token=… or Authorization: Bearer',
+        parameters: [runId, { name: 'token', in: 'query', required: false, schema: { type: 'string' } }],
+        responses: {
+          101: { description: 'switching protocols; closed with 1008 for a missing, invalid or revoked token, 4404 for an unknown run' },
+        },
+      },
+    },
   },
 } as const;

@@ -1,5 +1,6 @@
 // The WebSocket protocol of `/ws/runs/:id`: client messages (validated with zod) and the server's message shapes.
 import { z } from 'zod';
+import type { Stage } from '../core/run.js';
 
 /** Largest client message accepted, in bytes. Larger ones get an error reply; the connection stays open. */
 export const MAX_MESSAGE_BYTES = 16 * 1024;
@@ -15,6 +16,11 @@ export type ServerMessage =
   | { type: 'plan'; run_id: string; plan: unknown; pending: unknown[]; approved: string[]; counts: unknown }
   | { type: 'reply'; text: string; to: string; by?: string; action?: unknown }
   | { type: 'message'; from: string; text: string }
-  | { type: 'progress'; table: string; rows_read: number; rows_written: number; rows_errored: number; rows_total: number; done: boolean }
+  /**
+   * A table's progress. `stage` `capture`: rows read from the source for verification (`rows_written`: rows that passed
+   * the validation rules, `rows_errored`: the others; nothing is written yet). `stage` `execute`: rows loaded into the
+   * target and rows queued as errors.
+   */
+  | { type: 'progress'; run_id: string; stage: Stage; table: string; rows_read: number; rows_written: number; rows_errored: number; rows_total: number; done: boolean }
   | { type: 'status'; run_id: string; stage: string; status: string; certificate?: string | null }
   | { type: 'error'; message: string };

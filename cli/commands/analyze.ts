@@ -4,9 +4,9 @@ import { ConfigError } from '../../core/errors.js';
 import { resolveEndpoint } from '../../connectors/endpoint.js';
 import { openSource } from '../../connectors/open-source.js';
 import { analysisJson, analyzeSource, type AnalysisReport } from '../../tools/analysis/analyze-source.js';
-import { createLlmDescriber } from '../../tools/analysis/describe-columns.js';
+import { columnDescriberFromEnv } from '../../tools/analysis/describe-columns.js';
 import { loadConfig } from '../../tools/ingest/load-config.js';
-import { createChatModel, describeLlm, llmSettingsFromEnv } from '../../tools/llm/chat-model.js';
+import { describeLlm, llmSettingsFromEnv } from '../../tools/llm/chat-model.js';
 
 export const ANALYZE_HELP = `Usage: sensei analyze (--source URL | -c sensei.yaml) [--sample N] [--json] [--quiet]
 
@@ -61,7 +61,7 @@ export async function runAnalyze(a: AnalyzeArgs, out: NodeJS.WritableStream = pr
   try {
     report = await analyzeSource(source, {
       ...(sampleRows !== undefined ? { sampleRows } : {}),
-      ...(llm ? { describer: createLlmDescriber(createChatModel(llm), (e) => err.write(`sensei: LLM descriptions failed, deterministic ones kept: ${(e as Error).message}\n`)) } : {}),
+      describer: columnDescriberFromEnv(process.env, (e) => err.write(`sensei: LLM descriptions failed, deterministic ones kept: ${(e as Error).message}\n`)),
       onTable: (done, total, table, rows) => {
         if (quiet) return;
         const secs = (Date.now() - started) / 1000;

@@ -2,7 +2,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../core/errors.js';
-import { createLlmInterpreter } from '../../agents/amani-llm.js';
 import { createChatModel, describeLlm, llmSettingsFromEnv } from '../../tools/llm/chat-model.js';
 import { createSenseiServer } from '../../server/app.js';
 
@@ -19,7 +18,7 @@ export async function cmdServe(argv: string[]): Promise<number> {
   const server = await createSenseiServer({
     home: resolve(process.env.SENSEI_HOME ?? '.sensei'),
     ...(process.env.SENSEI_STORE_URL ? { storeUrl: process.env.SENSEI_STORE_URL } : {}),
-    ...(llm ? { interpreter: createLlmInterpreter(createChatModel(llm)) } : {}),
+    ...(llm ? { chatModel: createChatModel(llm) } : {}),
   });
   const listening = await server.listen(port, values.host ?? '127.0.0.1');
   const url = `http://${values.host ?? '127.0.0.1'}:${listening.port}`;

@@ -1,6 +1,8 @@
 // Reads the catalog of one MySQL/MariaDB database from information_schema: tables, columns, keys, uniques, counts.
 import type { Catalog, ColumnDef, ForeignKey, IndexDef, TableDef, UniqueConstraint } from '../../core/catalog.js';
-import { mysqlLogicalType } from './mysql-types.js';
+import { isSpatialType, mysqlLogicalType } from './mysql-types.js';
+import { repairsDoubleEncoding, type DoubleEncodingPolicy } from '../source-options.js';
+import { classifyDoubleEncoding, DOUBLE_ENCODED_MARK_PCRE } from '../text-encoding.js';
 
 /** Runs one statement and returns its rows as objects; the caller maps driver errors to Sensei errors. */
 export type MysqlQuery = <R>(sql: string, params?: unknown[]) => Promise<R[]>;
@@ -43,6 +45,7 @@ export class MysqlIntrospector {
   constructor(
     private readonly query: MysqlQuery,
     private readonly database: string,
+    private readonly doubleEncoding: DoubleEncodingPolicy = 'report',
   ) {}
 
   async catalog(options: { withCounts?: boolean } = {}): Promise<Catalog> {
@@ -89,7 +92,10 @@ export class MysqlIntrospector {
           defaultValue: r.d === 'NULL' ? null : r.d,
           ordinal: Number(r.pos),
           isGenerated: /GENERATED|VIRTUAL|STORED|PERSISTENT/i.test(r.x),
+          ...(/auto_increment/i.test(r.x) ? { autoIncrement: true } : {}),
           ...encodingOf(r.cs),
+          // PostgreSQL has no ON UPDATE for a column: it would take a trigger, which Sensei does not write.
+          ...(/on update/i.test(r.x) ? { notes: ['ON UPDATE CURRENT_TIMESTAMP is not carried over: the target column keeps only its default'] } : {}),
         }));
       for (const c of columns) {
         if (/^tinyint\(1\)/i.test(c.declaredType) && !c.isGenerated && (await this.onlyZeroOrOne(t, c.name))) {
@@ -97,6 +103,7 @@ export class MysqlIntrospector {
           c.notes = [...(c.notes ?? []), 'TINYINT(1) holding only 0 and 1: migrated as boolean'];
         }
       }
+      await this.noteDoubleEncoding(t, columns);
       const mine = constraintRows.filter((r) => r.t === t);
       tables.push({
         schema: db,
@@ -130,6 +137,45 @@ export class MysqlIntrospector {
   }
 
   /**
+   * Counts, per text column, the values that look double-encoded (UTF-8 stored through a latin1 connection) and notes
+   * them on the column, saying what the load will do. Only values with the mark leave the server (a REGEXP filters
+   * them); the decision is `classifyDoubleEncoding`'s, the same the reader applies.
+   */
+  private async noteDoubleEncoding(table: string, columns: ColumnDef[]): Promise<void> {
+    const text = columns.filter(isPlainText);
+    if (text.length === 0) return;
+    // Binary collation: a case-insensitive REGEXP would match more than the mark (ÿ for Ÿ).
+    const marked = text.map((c) => `CONVERT(${quoteMysql(c.name)} USING utf8mb4) COLLATE utf8mb4_bin REGEXP ?`);
+    const rows = await this.query<Record<string, string | null>>(
+      `SELECT ${text.map((c, i) => `CASE WHEN ${marked[i]} THEN ${quoteMysql(c.name)} END AS ${quoteMysql(`c${i}`)}`).join(', ')}
+         FROM ${quoteMysql(this.database)}.${quoteMysql(table)} WHERE ${marked.join(' OR ')}`,
+      text.map(() => DOUBLE_ENCODED_MARK_PCRE).concat(text.map(() => DOUBLE_ENCODED_MARK_PCRE)),
+    );
+    if (rows.length === 0) return;
+    text.forEach((c, i) => {
+      let double = 0;
+      let broken = 0;
+      for (const row of rows) {
+        const v = row[`c${i}`];
+        if (typeof v !== 'string') continue;
+        const kind = classifyDoubleEncoding(v).kind;
+        if (kind === 'double') double++;
+        else if (kind === 'broken') broken++;
+      }
+      if (double + broken === 0) return;
+      const repair = repairsDoubleEncoding(this.doubleEncoding, table, c.name);
+      const found = `${double} value(s) look double-encoded (UTF-8 stored through a latin1 connection, e.g. "Ã©" for "é")`;
+      const odd = broken > 0 ? `; ${broken} more have that mark but are not cp1252-encoded UTF-8` : '';
+      c.notes = [
+        ...(c.notes ?? []),
+        repair
+          ? `${found}: each is repaired on load and listed as a repair${odd}${broken > 0 ? ': those go to the error queue (rule double_encoding)' : ''}`
+          : `${found}${odd}: loaded unchanged; set double_encoding: repair (or list "${table}.${c.name}") in the configuration to repair them`,
+      ];
+    });
+  }
+
+  /**
    * Columns MariaDB declares as JSON: it stores them as LONGTEXT with a `json_valid(col)` check. MySQL has a real
    * JSON type and no TABLE_NAME in CHECK_CONSTRAINTS, so the lookup is skipped there.
    */
@@ -150,6 +196,11 @@ export class MysqlIntrospector {
     }
     return out;
   }
+}
+
+/** A character column whose values are free text (not ENUM/SET members, not JSON). */
+export function isPlainText(c: ColumnDef): boolean {
+  return ['char', 'varchar', 'text'].includes(c.logicalType.kind) && !c.isGenerated && !/^(enum|set)\s*\(/i.test(c.declaredType) && !/^(inet[46]|uuid)$/i.test(c.declaredType) && !isSpatialType(c.declaredType);
 }
 
 function groupForeignKeys(rows: ConstraintRow[]): ForeignKey[] {

@@ -5,9 +5,10 @@ import type { Catalog, ColumnDef, LogicalType, TableDef } from '../../core/catal
 import { ConfigError, ConnectionError } from '../../core/errors.js';
 import type { ReadOptions, SourceCapabilities, SourceConnector } from '../connector.js';
 import { redactUrl } from '../endpoint.js';
-import { MysqlIntrospector, quoteMysql } from './mysql-introspector.js';
+import { isPlainText, MysqlIntrospector, quoteMysql } from './mysql-introspector.js';
 import { enumMembers, isSpatialType } from './mysql-types.js';
-import { applyDatePolicy, DATE_KINDS, rangeCuts, type ZeroDatePolicy } from '../source-options.js';
+import { applyDatePolicy, DATE_KINDS, rangeCuts, repairsDoubleEncoding, type DoubleEncodingPolicy, type SourceOptions, type ZeroDatePolicy } from '../source-options.js';
+import { classifyDoubleEncoding } from '../text-encoding.js';
 
 const DEFAULT_BATCH_SIZE = 10_000;
 const CONNECT_HINT = 'check the URL (host, port, user, database), that the server runs and accepts connections, and the credentials';
@@ -41,14 +42,19 @@ export class MysqlSource implements SourceConnector {
   private readonly introspector: MysqlIntrospector;
 
   private readonly zeroDates: ZeroDatePolicy;
+  private readonly doubleEncoding: DoubleEncodingPolicy;
 
-  /** `options.zeroDates`: what a zero date (`0000-00-00`, `2020-00-15`) becomes; default `error` (see source-options.ts). */
-  constructor(url: string, options: { zeroDates?: ZeroDatePolicy } = {}) {
+  /**
+   * `options.zeroDates`: what a zero date (`0000-00-00`, `2020-00-15`) becomes; default `error`.
+   * `options.doubleEncoding`: whether double-encoded UTF-8 is only reported (default) or repaired. See source-options.ts.
+   */
+  constructor(url: string, options: SourceOptions = {}) {
     this.zeroDates = options.zeroDates ?? 'error';
+    this.doubleEncoding = options.doubleEncoding ?? 'report';
     this.target = parseMysqlUrl(url);
     this.database = this.target.database;
     this.where = `${this.target.host}:${this.target.port}, database ${this.target.database}`;
-    this.introspector = new MysqlIntrospector((sql, params) => this.rows(sql, params, 'read the catalog'), this.database);
+    this.introspector = new MysqlIntrospector((sql, params) => this.rows(sql, params, 'read the catalog'), this.database, this.doubleEncoding);
   }
 
   /** Open the pool and check that the server answers and the credentials are accepted. */
@@ -119,6 +125,7 @@ export class MysqlSource implements SourceConnector {
     }));
     const convert = cols.map((c) => converterFor(c.logicalType));
     const dateLike = cols.map((c) => DATE_KINDS.has(c.logicalType.kind));
+    const repair = cols.map((c) => isPlainText(c) && repairsDoubleEncoding(this.doubleEncoding, table.name, c.name));
     const keyIdx = table.primaryKey.map((k) => cols.findIndex((c) => c.name === k));
     // A key over a generated column is not in the select list: read such a table like one without a key.
     const keyed = keyIdx.length > 0 && keyIdx.every((i) => i >= 0);
@@ -162,6 +169,7 @@ export class MysqlSource implements SourceConnector {
 
       const values: IrValue[][] = cols.map(() => new Array<IrValue>(rows.length));
       const rejects: BatchReject[] = [];
+      const repairs: BatchReject[] = [];
       for (let r = 0; r < rows.length; r++) {
         const row = rows[r]!;
         for (let c = 0; c < cols.length; c++) {
@@ -173,12 +181,25 @@ export class MysqlSource implements SourceConnector {
               continue;
             }
           }
+          if (repair[c] && typeof v === 'string') {
+            values[c]![r] = undoDoubleEncoding(v, { table: table.name, column: cols[c]!.name, row: r }, rejects, repairs);
+            continue;
+          }
           values[c]![r] = convert[c]!(v);
         }
       }
       const last = rows.length - 1;
       const lastKey = keyed ? keyIdx.map((i) => values[i]![last]!) : null;
-      yield { table: table.name, columns, values, rowCount: rows.length, lastKey, offset, ...(rejects.length > 0 ? { rejects } : {}) };
+      yield {
+        table: table.name,
+        columns,
+        values,
+        rowCount: rows.length,
+        lastKey,
+        offset,
+        ...(rejects.length > 0 ? { rejects } : {}),
+        ...(repairs.length > 0 ? { repairs } : {}),
+      };
 
       offset += rows.length;
       if (rows.length < batchSize) return;
@@ -373,6 +394,32 @@ function keyLiteral(v: IrValue, col: ColumnDef, params: unknown[]): string {
 }
 
 type Converter = (v: unknown) => IrValue;
+
+/**
+ * A text value of a column configured for repair: double-encoded UTF-8 comes back as the text meant and is listed in
+ * `repairs`; a value with the mark that does not round-trip is kept as read and rejected (rule `double_encoding`).
+ */
+function undoDoubleEncoding(v: string, at: { table: string; column: string; row: number }, rejects: BatchReject[], repairs: BatchReject[]): string {
+  const found = classifyDoubleEncoding(v);
+  if (found.kind === 'clean') return v;
+  const where = `${at.table}.${at.column}`;
+  if (found.kind === 'double') {
+    repairs.push({
+      row: at.row,
+      column: at.column,
+      rule: 'double_encoding_repaired',
+      reason: `${where} held UTF-8 read as latin1 (double-encoded); repaired as configured (double_encoding)`,
+    });
+    return found.text;
+  }
+  rejects.push({
+    row: at.row,
+    column: at.column,
+    rule: 'double_encoding',
+    reason: `${where} looks double-encoded at character ${found.offset} but is not cp1252-encoded UTF-8, so it cannot be repaired without guessing; fix the value at the source, or leave the column out of double_encoding to load it unchanged`,
+  });
+  return v;
+}
 
 /** A column in a select list: spatial values as WKT text. */
 function selectTerm(c: ColumnDef): string {

@@ -10,7 +10,7 @@ export interface MysqlTypeOptions {
  * The logical type of a MySQL column from its declared `COLUMN_TYPE` (e.g. `int(10) unsigned`, `enum('a','b')`).
  * Unsigned types widen so every value fits (INT UNSIGNED → int64, BIGINT UNSIGNED → decimal(20,0)); TINYINT(1) stays
  * int16 here (the introspector makes it boolean when every stored value is 0 or 1); ENUM/SET become varchar of their
- * longest possible value (ENUM with its members as `values`); TIME becomes interval (it spans -838:59:59 to
+ * longest possible value (ENUM with its members as `values`, SET as `setMembers`); TIME becomes interval (it spans -838:59:59 to
  * 838:59:59); BIT(n) becomes bits(n); spatial types travel as WKT text (see `isSpatialType`).
  */
 export function mysqlLogicalType(columnType: string, options: MysqlTypeOptions = {}): LogicalType {
@@ -81,7 +81,7 @@ export function mysqlLogicalType(columnType: string, options: MysqlTypeOptions =
         base === 'enum'
           ? Math.max(0, ...members.map(charLength))
           : members.reduce((sum, m) => sum + charLength(m), 0) + Math.max(0, members.length - 1);
-      return base === 'enum' ? { ...withLength('varchar', longest), values: members } : withLength('varchar', longest);
+      return base === 'enum' ? { ...withLength('varchar', longest), values: members } : { ...withLength('varchar', longest), setMembers: members };
     }
     case 'uuid':
       return { kind: 'uuid' };

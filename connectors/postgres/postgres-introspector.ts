@@ -28,6 +28,7 @@ SELECT c.relname AS table_name,
             'notnull', a.attnotnull,
             'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
             'generated', a.attgenerated <> '',
+            'identity', a.attidentity <> '',
             'base', CASE WHEN ty.typtype = 'd' THEN format_type(ty.typbasetype, ty.typtypmod) END,
             'labels', CASE WHEN ty.typtype = 'e' THEN
               (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_catalog.pg_enum e WHERE e.enumtypid = ty.oid) END
@@ -76,6 +77,7 @@ interface RawColumn {
   notnull: boolean;
   default: string | null;
   generated: boolean;
+  identity: boolean;
   /** Base type of a domain. */
   base?: string | null;
   /** Labels of an enum type, in sort order. */
@@ -109,6 +111,8 @@ export async function introspectPostgres(query: PostgresQuery, options: Introspe
       defaultValue: c.default ?? null,
       ordinal: i + 1,
       isGenerated: c.generated,
+      // serial columns (a nextval default) and identity columns both number new rows.
+      ...(c.identity || /^nextval\(/i.test(c.default ?? '') ? { autoIncrement: true } : {}),
     }));
     tables.set(name, { schema, name, columns, primaryKey: [], foreignKeys: [], uniques: [], rowCount: null });
   }

@@ -1,11 +1,12 @@
 // The PostgreSQL source: catalog from pg_catalog, batched reads in key order, values in the IR's canonical forms.
 import pg from 'pg';
-import type { Batch, BatchColumn, IrValue } from '../../core/batch.js';
+import type { Batch, BatchColumn, BatchReject, IrValue } from '../../core/batch.js';
 import type { Catalog, ColumnDef, LogicalKind, TableDef } from '../../core/catalog.js';
 import { ConfigError, ConnectionError, PlanError } from '../../core/errors.js';
 import type { ReadOptions, SourceCapabilities, SourceConnector } from '../connector.js';
 import { introspectPostgres } from './postgres-introspector.js';
 import { rangeCuts, type SourceOptions } from '../source-options.js';
+import { declaredEncoding, decodeDeclared, encodeDeclared, invalidEncodingReject, type DeclaredEncoding } from '../text-encoding.js';
 
 /** Where a `postgres://` URL points, with Sensei's own `?schema=` taken out. */
 export interface PostgresEndpoint {
@@ -13,6 +14,8 @@ export interface PostgresEndpoint {
   connectionString: string;
   /** From `?schema=`; default `public`. */
   schema: string;
+  /** From `?encoding=` (sources): what text of a `SQL_ASCII` database is meant to be; default `utf8`. */
+  textEncoding: DeclaredEncoding;
   host: string;
   port: string;
   database: string;
@@ -38,11 +41,19 @@ export function parsePostgresUrl(url: string, role: 'source' | 'target'): Postgr
   const schema = u.searchParams.get('schema') ?? 'public';
   if (schema === '') throw new ConfigError(`${role}: ?schema= is empty in the PostgreSQL URL`, { hint: 'name a schema or leave the parameter out (default public)' });
   u.searchParams.delete('schema');
+  const encodingName = u.searchParams.get('encoding');
+  const textEncoding = encodingName === null ? 'utf8' : declaredEncoding(encodingName);
+  if (textEncoding === null) {
+    throw new ConfigError(`${role}: ?encoding=${encodingName} in the PostgreSQL URL is not an encoding Sensei can check`, {
+      hint: 'use UTF8, LATIN1 or WIN1252 (it only applies to a SQL_ASCII database), or leave it out for UTF-8',
+    });
+  }
+  u.searchParams.delete('encoding');
   const host = u.hostname || 'localhost';
   const port = u.port || '5432';
   const database = safeDecode(u.pathname.replace(/^\//, '')) || safeDecode(u.username) || 'postgres';
   const secrets = u.password ? [...new Set([u.password, safeDecode(u.password)])] : [];
-  return { connectionString: u.toString(), schema, host, port, database, label: `${host}:${port}/${database}`, secrets };
+  return { connectionString: u.toString(), schema, textEncoding, host, port, database, label: `${host}:${port}/${database}`, secrets };
 }
 
 /** A ConnectionError for a failed connect, naming host:port/database and never the password. */
@@ -102,8 +113,14 @@ export class PostgresSource implements SourceConnector {
   readonly capabilities: SourceCapabilities = { supportsKeysetPagination: true, hasStableRowOrder: false };
   readonly #endpoint: PostgresEndpoint;
   #pool: pg.Pool | null = null;
+  /** The database is `SQL_ASCII`: the server stores and sends text bytes unchecked, so Sensei checks them. */
+  #uncheckedText = false;
 
-  /** `_options`: nothing to apply — PostgreSQL cannot hold a date it could not store. */
+  /**
+   * `_options`: nothing to apply — PostgreSQL cannot hold a date it could not store. In a `SQL_ASCII` database the
+   * server checks no text bytes: text columns are read as bytes and checked against `?encoding=` (default UTF-8);
+   * a value that is not valid goes to the batch's `rejects` (rule `invalid_encoding`, with the byte offset).
+   */
   constructor(url: string, _options: SourceOptions = {}) {
     this.#endpoint = parsePostgresUrl(url, 'source');
     this.database = this.#endpoint.database;
@@ -116,8 +133,13 @@ export class PostgresSource implements SourceConnector {
     const pool = createPostgresPool(this.#endpoint, 4);
     let exists: boolean;
     try {
-      const res = await pool.query('SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1', [this.schema]);
-      exists = res.rows.length > 0;
+      const res = await pool.query(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1) AS e, current_setting('server_encoding') AS enc",
+        [this.schema],
+      );
+      const row = res.rows[0] as { e: string; enc: string };
+      exists = row.e === 't';
+      this.#uncheckedText = row.enc === 'SQL_ASCII';
     } catch (e) {
       await pool.end().catch(() => {});
       throw postgresConnectionError(this.#endpoint, 'source', e);
@@ -206,14 +228,11 @@ export class PostgresSource implements SourceConnector {
     const selected: ColumnDef[] = [...columns, ...hiddenKey.map((k) => columnOf(table, k))];
     const convert = selected.map((c) => converterFor(c.logicalType.kind));
     const keyIdx = key.map((k) => selected.findIndex((c) => c.name === k));
-    const list = selected.map((c) => quoteIdent(c.name)).join(', ');
+    const raw = selected.map((c) => this.#uncheckedText && isText(c));
+    const list = selected.map((c, i) => (raw[i] ? rawTextTerm(c) : quoteIdent(c.name))).join(', ');
     const from = this.#from(table);
-    const batchColumns: BatchColumn[] = columns.map((c) => ({
-      name: c.name,
-      declaredType: c.declaredType,
-      logicalType: c.logicalType,
-      encoding: 'utf8',
-    }));
+    const batchColumns = this.#batchColumns(columns);
+    const encoding = this.#endpoint.textEncoding;
 
     let offset = options.offset ?? 0;
     let after = options.afterKey ?? null;
@@ -235,10 +254,13 @@ export class PostgresSource implements SourceConnector {
       let sql: string;
       let params: unknown[] = [];
       if (key.length > 0) {
+        // Raw text keys go back as their bytes: the server compares them unchecked, exactly as stored.
+        const keyParam = (v: unknown, i: number) => (raw[keyIdx[i]!] && typeof v === 'string' ? encodeDeclared(v, encoding) : v);
+        const keyTerm = (i: number, n: number) => (raw[keyIdx[i]!] ? `convert_from($${n}::bytea, 'SQL_ASCII')` : `$${n}`);
         const bounds: string[] = [];
-        params = [...(after ?? []), ...(until ?? [])];
-        if (after) bounds.push(`(${keyList}) > (${after.map((_, i) => `$${i + 1}`).join(', ')})`);
-        if (until) bounds.push(`(${keyList}) <= (${until.map((_, i) => `$${(after?.length ?? 0) + i + 1}`).join(', ')})`);
+        params = [...(after ?? []).map(keyParam), ...(until ?? []).map(keyParam)];
+        if (after) bounds.push(`(${keyList}) > (${after.map((_, i) => keyTerm(i, i + 1)).join(', ')})`);
+        if (until) bounds.push(`(${keyList}) <= (${until.map((_, i) => keyTerm(i, (after?.length ?? 0) + i + 1)).join(', ')})`);
         const where = bounds.length > 0 ? `WHERE ${bounds.join(' AND ')} ` : '';
         sql = `SELECT ${list} FROM ${from} ${where}ORDER BY ${keyList} LIMIT ${batchSize}`;
       } else {
@@ -253,16 +275,35 @@ export class PostgresSource implements SourceConnector {
       if (rows.length === 0) return;
 
       const values: IrValue[][] = selected.map(() => new Array<IrValue>(rows.length));
+      const rejects: BatchReject[] = [];
       for (let r = 0; r < rows.length; r++) {
         const row = rows[r]!;
         for (let c = 0; c < selected.length; c++) {
           const text = row[c] ?? null;
+          if (text !== null && raw[c]) {
+            const decoded = decodeDeclared(Buffer.from(text.slice(2), 'hex'), encoding);
+            if ('text' in decoded) values[c]![r] = decoded.text;
+            else {
+              // The raw bytes are handed out for the error queue; a hidden key column is never data.
+              values[c]![r] = Buffer.from(text.slice(2), 'hex');
+              if (c < columns.length) rejects.push(invalidEncodingReject({ table: table.name, column: selected[c]!.name, row: r }, decoded.offset, encoding));
+            }
+            continue;
+          }
           values[c]![r] = text === null ? null : convert[c]!(text);
         }
       }
       const last = rows.length - 1;
       const lastKey = key.length > 0 ? keyIdx.map((i) => values[i]![last] ?? null) : null;
-      yield { table: table.name, columns: batchColumns, values: values.slice(0, columns.length), rowCount: rows.length, lastKey, offset };
+      yield {
+        table: table.name,
+        columns: batchColumns,
+        values: values.slice(0, columns.length),
+        rowCount: rows.length,
+        lastKey,
+        offset,
+        ...(rejects.length > 0 ? { rejects } : {}),
+      };
 
       offset += rows.length;
       after = lastKey;
@@ -276,6 +317,8 @@ export class PostgresSource implements SourceConnector {
     const total = table.rowCount ?? (await this.countRows(table));
     const columns = table.columns.filter((c) => !c.isGenerated);
     const convert = columns.map((c) => converterFor(c.logicalType.kind));
+    const raw = columns.map((c) => this.#uncheckedText && isText(c));
+    const encoding = this.#endpoint.textEncoding;
     // Four standard deviations above the wanted share, so that the LIMIT rather than chance decides the size.
     const percent = total === 0 ? 100 : Math.min(100, (100 * (rows + 4 * Math.sqrt(rows) + 10)) / total);
     const from = this.#from(table);
@@ -284,16 +327,25 @@ export class PostgresSource implements SourceConnector {
       result = (await pool.query({
         // The LIMIT applies after a shuffle of the (slightly larger) sample: cutting it in table order would favour the
         // table's first rows.
-        text: `SELECT * FROM (SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${from} TABLESAMPLE BERNOULLI ($1)) AS s ORDER BY random() LIMIT ${Math.floor(rows)}`,
+        text: `SELECT * FROM (SELECT ${columns.map((c, i) => (raw[i] ? rawTextTerm(c) : quoteIdent(c.name))).join(', ')} FROM ${from} TABLESAMPLE BERNOULLI ($1)) AS s ORDER BY random() LIMIT ${Math.floor(rows)}`,
         values: [percent],
         rowMode: 'array',
       })).rows as (string | null)[][];
     } catch (e) {
       throw this.#readError(`sampling ${from}`, e);
     }
-    const values: IrValue[][] = columns.map((_, c) => result.map((r) => (r[c] == null ? null : convert[c]!(r[c]!))));
-    const batchColumns: BatchColumn[] = columns.map((c) => ({ name: c.name, declaredType: c.declaredType, logicalType: c.logicalType, encoding: 'utf8' }));
-    return { table: table.name, columns: batchColumns, values, rowCount: result.length, lastKey: null, offset: 0 };
+    const values: IrValue[][] = columns.map((_, c) =>
+      result.map((r) => {
+        const text = r[c];
+        if (text == null) return null;
+        if (!raw[c]) return convert[c]!(text);
+        // A sample has no error queue: bytes that are not valid text stay bytes.
+        const bytes = Buffer.from(text.slice(2), 'hex');
+        const decoded = decodeDeclared(bytes, encoding);
+        return 'text' in decoded ? decoded.text : bytes;
+      }),
+    );
+    return { table: table.name, columns: this.#batchColumns(columns), values, rowCount: result.length, lastKey: null, offset: 0 };
   }
 
   async close(): Promise<void> {
@@ -309,6 +361,16 @@ export class PostgresSource implements SourceConnector {
       });
     }
     return this.#pool;
+  }
+
+  /** Text of a `SQL_ASCII` database is decoded by Sensei from the declared encoding; everything else is UTF-8. */
+  #batchColumns(columns: ColumnDef[]): BatchColumn[] {
+    return columns.map((c) => ({
+      name: c.name,
+      declaredType: c.declaredType,
+      logicalType: c.logicalType,
+      encoding: this.#uncheckedText && isText(c) ? this.#endpoint.textEncoding : 'utf8',
+    }));
   }
 
   #from(table: TableDef): string {
@@ -349,6 +411,21 @@ function converterFor(kind: LogicalKind): (text: string) => IrValue {
       // int64 and decimal stay exact strings; dates, times, text, json, uuid, interval and unknown as printed.
       return (t) => t;
   }
+}
+
+/** Character columns (and json, which is stored as text): the ones whose bytes `SQL_ASCII` leaves unchecked. */
+function isText(c: ColumnDef): boolean {
+  return ['char', 'varchar', 'text', 'json'].includes(c.logicalType.kind);
+}
+
+/**
+ * The stored bytes of a text column, unconverted (`convert_to(…, 'SQL_ASCII')`: `textsend` would convert to the client
+ * encoding and fail). char(n) gets its padding back, as its text output has it. No alias: ORDER BY must keep meaning
+ * the column, not these bytes.
+ */
+function rawTextTerm(c: ColumnDef): string {
+  const col = quoteIdent(c.name);
+  return c.logicalType.kind === 'char' ? `convert_to(rpad(${col}::text, octet_length(${col})), 'SQL_ASCII')` : `convert_to(${col}::text, 'SQL_ASCII')`;
 }
 
 /** Types without a btree ordering (json, point, xml…) are ordered by their text so the order stays total. */

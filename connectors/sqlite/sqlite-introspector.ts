@@ -75,6 +75,8 @@ export class SqliteIntrospector {
       defaultValue: c.dflt_value,
       ordinal: i + 1,
       isGenerated: c.hidden === 2 || c.hidden === 3,
+      // The rowid alias: SQLite numbers a row inserted without it.
+      ...(rowidAlias && c.pk > 0 ? { autoIncrement: true } : {}),
     }));
     this.inferFromData(name, columns);
     return {

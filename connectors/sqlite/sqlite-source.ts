@@ -8,7 +8,7 @@ import { ConfigError, ConnectionError } from '../../core/errors.js';
 import type { ReadOptions, SourceCapabilities, SourceConnector } from '../connector.js';
 import { filePathOf } from '../endpoint.js';
 import { applyDatePolicy, DATE_KINDS, rangeCuts, type SourceOptions, type ZeroDatePolicy } from '../source-options.js';
-import { invalidUtf8Offset } from '../text-encoding.js';
+import { invalidEncodingReject, invalidUtf8Offset } from '../text-encoding.js';
 import { SqliteIntrospector, quoteSqlite } from './sqlite-introspector.js';
 
 const DEFAULT_BATCH_SIZE = 10_000;
@@ -245,12 +245,7 @@ export class SqliteSource implements SourceConnector {
     if (!Buffer.isBuffer(bytes)) return text;
     const offset = invalidUtf8Offset(bytes);
     if (offset < 0) return text;
-    rejects.push({
-      row: at.r,
-      column: at.col,
-      rule: 'invalid_encoding',
-      reason: `${at.table}.${at.col} is not valid UTF-8 (first invalid byte at offset ${offset}); Sensei never replaces bytes silently: fix the value at the source or map the column to bytea`,
-    });
+    rejects.push(invalidEncodingReject({ table: at.table, column: at.col, row: at.r }, offset));
     return bytes;
   }
 

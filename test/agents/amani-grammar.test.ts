@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseIntent } from '../../agents/amani-grammar.js';
+import { GRAMMAR_HELP, parseIntent } from '../../agents/amani-grammar.js';
 
 describe('AMANI grammar', () => {
   it.each([
@@ -42,5 +42,15 @@ describe('AMANI grammar', () => {
       expect(parseIntent(text), text).toEqual({ kind: 'unknown' });
     }
     expect(parseIntent('reject orders')).toMatchObject({ kind: 'incomplete' });
+  });
+
+  it('understands every request its help lists', () => {
+    const fill: Array<[RegExp, string]> = [[/TABLE\.COLUMN/g, 'customers.CUST_NM'], [/TARGET_COLUMN/g, 'full_name'], [/COLUMN/g, 'CUST_NM'], [/TABLE/g, 'customers'], [/EXPRESSION/g, 'upper(x)'], [/REASON/g, 'amounts are in cents'], [/\bN\b/g, '10']];
+    const examples = GRAMMAR_HELP.flatMap((line) => line.split(' · ').map((e) => e.replace(/ (—|\().*$/, '')));
+    expect(examples.length).toBeGreaterThan(20);
+    for (const example of examples) {
+      const text = fill.reduce((t, [re, v]) => t.replace(re, v), example);
+      expect(parseIntent(text).kind, text).not.toMatch(/^(unknown|incomplete)$/);
+    }
   });
 });

@@ -24,7 +24,7 @@ describe('sensei analyze', () => {
     expect(email.fingerprint).toHaveLength(128);
     expect(emp.columns.find((c) => c.name === 'FIRST_NM')).toMatchObject({ semantic_type: 'given_name', pii: 'personal' });
     expect(r.json.relationships).toContainEqual({ table: 'EMP', columns: ['DEPT_ID'], ref_table: 'DEPT', ref_columns: ['DEPT_ID'], confidence: 1, evidence: 'declared' });
-    expect(Object.keys(r.json.timings_ms)).toEqual(['structural', 'sampling', 'statistical', 'semantic', 'relationships', 'descriptions']);
+    expect(Object.keys(r.json.timings_ms)).toEqual(['structural', 'sampling', 'statistical', 'statisticalCpu', 'semantic', 'relationships', 'descriptions']);
     expect(r.stdout).not.toMatch(/@example\.com/);
   });
 

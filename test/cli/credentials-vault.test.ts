@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../fixtures/cli.js';
 import { createPgDatabase, tempDir, type TempDatabase } from '../fixtures/databases.js';
 import { loadLibrarySqlite } from '../fixtures/library-source.js';
+import { homeWithStore } from '../fixtures/store-template.js';
 
 const filesUnder = (dir: string): string[] =>
   readdirSync(dir).flatMap((name) => {
@@ -16,7 +17,7 @@ const filesUnder = (dir: string): string[] =>
 
 describe('vault:// credentials and ssl', () => {
   const dir = tempDir('sensei-vault-');
-  const home = join(dir.path, 'home');
+  const home = homeWithStore(join(dir.path, 'home'));
   // The test server trusts every connection: any password is accepted, so what matters is where it ends up.
   const SECRET = 'vault-pw-91c2e7-never-stored';
   const TOKEN = 'hvs.cli-token-5d1f0a';

@@ -5,10 +5,11 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../fixtures/cli.js';
 import { tempDir } from '../fixtures/databases.js';
+import { homeWithStore } from '../fixtures/store-template.js';
 
 describe('sensei errors show and retry', () => {
   const dir = tempDir('sensei-retry-');
-  const home = join(dir.path, 'home');
+  const home = homeWithStore(join(dir.path, 'home'));
   let runId = '';
   let firstCertificate = '';
 

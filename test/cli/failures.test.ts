@@ -5,10 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../fixtures/cli.js';
 import { createPgDatabase, pgExec, pgQuery, tempDir, type TempDatabase } from '../fixtures/databases.js';
 import { loadLibrarySqlite } from '../fixtures/library-source.js';
+import { homeWithStore } from '../fixtures/store-template.js';
 
 describe('CLI failure paths', () => {
   const dir = tempDir('sensei-fail-');
-  const home = join(dir.path, 'home');
+  const home = homeWithStore(join(dir.path, 'home'));
   let target: TempDatabase;
 
   beforeAll(async () => {

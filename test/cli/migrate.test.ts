@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../fixtures/cli.js';
 import { createMysqlDatabase, createPgDatabase, pgQuery, tempDir, type TempDatabase } from '../fixtures/databases.js';
 import { libraryRows, loadLibraryMysql, loadLibraryPostgres, loadLibrarySqlite } from '../fixtures/library-source.js';
+import { homeWithStore } from '../fixtures/store-template.js';
 
 const expected = libraryRows();
 
@@ -50,7 +51,7 @@ describe.each(cases)('sensei migrate from $name into a fresh PostgreSQL database
     source = await c.setup(dir.path);
     target = await createPgDatabase();
     writeFileSync(join(dir.path, 'sensei.yaml'), `source:\n  url: ${source.url}\ntarget:\n  url: ${target.url}\nstrategy:\n  batch_size: 25\n`);
-    result = await runCli(['migrate', '-c', join(dir.path, 'sensei.yaml'), '--json'], { home: join(dir.path, 'home') });
+    result = await runCli(['migrate', '-c', join(dir.path, 'sensei.yaml'), '--json'], { home: homeWithStore(join(dir.path, 'home')) });
   }, 120_000);
 
   afterAll(async () => {

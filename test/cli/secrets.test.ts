@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../fixtures/cli.js';
 import { createPgDatabase, tempDir, type TempDatabase } from '../fixtures/databases.js';
 import { loadLibrarySqlite } from '../fixtures/library-source.js';
+import { homeWithStore } from '../fixtures/store-template.js';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -15,7 +16,7 @@ function filesUnder(dir: string): string[] {
 
 describe('credentials by reference', () => {
   const dir = tempDir('sensei-secret-');
-  const home = join(dir.path, 'home');
+  const home = homeWithStore(join(dir.path, 'home'));
   // The test server trusts every connection, so any password is accepted: what matters is where it ends up.
   const SECRET = 'pw-7f3a9c-never-stored';
   let target: TempDatabase;

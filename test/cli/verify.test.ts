@@ -4,13 +4,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../fixtures/cli.js';
 import { createPgDatabase, pgExec, tempDir, type TempDatabase } from '../fixtures/databases.js';
+import { homeWithStore } from '../fixtures/store-template.js';
 
 describe('sensei verify, certificate verify --target, retention purge', () => {
   const dir = tempDir('sensei-v8-cli-');
-  const home = join(dir.path, 'home');
+  const home = homeWithStore(join(dir.path, 'home'));
   let src: TempDatabase;
   let tgt: TempDatabase;
   let migrated: CliResult;
+  let changed: { code: string; path: string[] };
+  let allFindings: Array<{ code: string; path: string[] }>;
 
   beforeAll(async () => {
     src = await createPgDatabase('sensei_v8csrc');
@@ -45,6 +48,8 @@ describe('sensei verify, certificate verify --target, retention purge', () => {
     expect(again.code).toBe(4);
     const content = again.json.checks.find((c: { check: string }) => c.check.startsWith('rows equal the source'));
     expect(content.findings[0]).toMatchObject({ code: 'row_changed', key: { id: '77' } });
+    changed = content.findings[0];
+    allFindings = again.json.checks.flatMap((c: { findings: unknown[] }) => c.findings);
   }, 240_000);
 
   it('rejects a tampered certificate before looking at the target', async () => {
@@ -57,10 +62,58 @@ describe('sensei verify, certificate verify --target, retention purge', () => {
     expect(res.json.problems).toContain('signature.value does not verify: the payload was changed after signing or signed with another key');
   }, 120_000);
 
+  it('waives the changed row on a stakeholder\'s word: verify passes and lists it, the re-issued certificate carries who approved it', async () => {
+    const runId = migrated.json.run_id as string;
+    const pathArgs = changed.path.flatMap((p) => ['--path', p]);
+    const wrongPath = await runCli(['waiver', 'add', runId, '--code', changed.code, '--path', 'items', '--path', 'nowhere', '--reason', 'label fixed by hand in the target', '--by', 'erin'], { home });
+    expect(wrongPath.code).toBe(2);
+    expect(wrongPath.stderr).toContain(`has no row_changed finding at [items, nowhere]`);
+    const noReason = await runCli(['waiver', 'add', runId, '--code', changed.code, ...pathArgs, '--reason', 'ok', '--by', 'erin'], { home });
+    expect(noReason.code).toBe(2);
+    expect(noReason.stderr).toContain('reason: give the reason in a sentence');
+
+    const added = await runCli(['waiver', 'add', runId, '--code', changed.code, ...pathArgs, '--reason', 'label corrected by hand in the target, ticket OPS-12', '--by', 'erin', '--json'], { home });
+    expect(added.code).toBe(0);
+    expect(added.json.waiver).toMatchObject({ code: 'row_changed', path: changed.path, approvedBy: 'erin' });
+    // One waiver is not enough while the label statistics differ too: each finding needs its own.
+    const partly = await runCli(['verify', runId, '--json'], { home });
+    expect(partly.code).toBe(4);
+    expect(partly.json.waived).toHaveLength(1);
+    const others = allFindings.filter((f) => f !== changed && !(f.code === changed.code && f.path.join() === changed.path.join()));
+    expect(others.length).toBeGreaterThan(0);
+    for (const f of others) {
+      const more = await runCli(['waiver', 'add', runId, '--code', f.code, ...f.path.flatMap((p) => ['--path', p]), '--reason', 'follows from the hand-corrected label, ticket OPS-12', '--by', 'erin'], { home });
+      expect(more.code, more.stderr).toBe(0);
+    }
+
+    const verified = await runCli(['verify', runId, '--certify', '--json'], { home });
+    expect(verified.code).toBe(0);
+    expect(verified.json.passed).toBe(true);
+    expect(verified.json.waived).toHaveLength(allFindings.length);
+    expect(verified.json.waived[0]).toEqual({ finding: expect.objectContaining({ code: 'row_changed', path: changed.path }), waiver: expect.objectContaining({ approved_by: 'erin', reason: 'label corrected by hand in the target, ticket OPS-12' }) });
+    const file = verified.json.certificate as string;
+    const check = await runCli(['certificate', 'verify', file, '--target', tgt.url, '--json'], { home });
+    expect(check.code).toBe(0);
+    expect(check.json).toMatchObject({ valid: true, target_matches: true });
+    const exceptions = JSON.parse(readFileSync(file, 'utf8')).payload.exceptions;
+    expect(exceptions).toHaveLength(allFindings.length);
+    expect(exceptions).toContainEqual(
+      { table: 'items', count: 1, reason: 'waived row_changed: label corrected by hand in the target, ticket OPS-12', approved_by: 'erin', waiver: { id: added.json.waiver.id, code: 'row_changed', path: changed.path, approved_at: added.json.waiver.approvedAt } },
+    );
+
+    const revoked = await runCli(['waiver', 'revoke', runId, String(added.json.waiver.id)], { home });
+    expect(revoked.code).toBe(0);
+    expect((await runCli(['waiver', 'list', runId, '--json'], { home })).json.waivers).toHaveLength(allFindings.length - 1);
+    const failing = await runCli(['verify', runId], { home });
+    expect(failing.code).toBe(4);
+    expect(failing.stdout).toContain('[FAIL]');
+    expect(failing.stdout).not.toContain('label corrected by hand');
+  }, 240_000);
+
   it('purges validation results past retention, and explains its options', async () => {
     const purge = await runCli(['retention', 'purge', '--years', '0', '--json'], { home });
     expect(purge.code).toBe(0);
-    expect(purge.json).toMatchObject({ validation_results: 2, captured_tables: 1 });
+    expect(purge.json).toMatchObject({ validation_results: 5, captured_tables: 1 });
     const bad = await runCli(['retention', 'purge', '--years', 'soon'], { home });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--years must be a non-negative number');

@@ -101,7 +101,7 @@ describe('mysqlLogicalType', () => {
 
   it('sizes ENUM by its longest member and SET by all members joined', () => {
     expect(mysqlLogicalType("enum('happy','sad','it''s complicated')")).toEqual({ kind: 'varchar', length: 16, values: ['happy', 'sad', "it's complicated"] });
-    expect(mysqlLogicalType("set('a','bb','ccc')")).toEqual({ kind: 'varchar', length: 8 });
+    expect(mysqlLogicalType("set('a','bb','ccc')")).toEqual({ kind: 'varchar', length: 8, setMembers: ['a', 'bb', 'ccc'] });
     expect(mysqlLogicalType("enum('Zoë','ab')")).toEqual({ kind: 'varchar', length: 3, values: ['Zoë', 'ab'] });
     expect(enumMembers("enum('a','it''s','back\\\\slash','x,y')")).toEqual(['a', "it's", 'back\\slash', 'x,y']);
   });
@@ -193,7 +193,7 @@ describe('MysqlSource specifics', () => {
       // TINYINT(1) holding only 0 and 1.
       flag: { kind: 'boolean' },
       mood: { kind: 'varchar', length: 16, values: ['happy', 'sad', "it's complicated"] },
-      tags: { kind: 'varchar', length: 8 },
+      tags: { kind: 'varchar', length: 8, setMembers: ['a', 'bb', 'ccc'] },
       doc: { kind: 'json' },
       dt6: { kind: 'timestamp' },
       ts: { kind: 'timestamptz' },

@@ -2,11 +2,22 @@
 // the error queue with table, key, column and reason, and rows_read = rows_written + rows_errored for every table.
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invalidDateReason } from '../../connectors/source-options.js';
 import { invalidUtf8Offset } from '../../connectors/text-encoding.js';
-import { createMysqlDatabase, createPgDatabase, mysqlExec, pgQuery, tempDir, type TempDatabase } from '../fixtures/databases.js';
+import { openSource } from '../../connectors/open-source.js';
+import { createMysqlDatabase, createPgDatabase, mysqlExec, pgExec, pgQuery, tempDir, type TempDatabase } from '../fixtures/databases.js';
 import { countsBalance, migrateDirect } from '../fixtures/direct-migration.js';
+
+async function mysqlRows(url: string, sql: string): Promise<Record<string, unknown>[]> {
+  const c = await mysql.createConnection({ uri: url, charset: 'utf8mb4' });
+  try {
+    return (await c.query(sql))[0] as Record<string, unknown>[];
+  } finally {
+    await c.end();
+  }
+}
 
 const summary = (errors: { table: string; key: Record<string, unknown>; column: string | null; rule: string }[]) =>
   errors.map((e) => ({ table: e.table, key: e.key, column: e.column, rule: e.rule })).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
@@ -92,6 +103,188 @@ describe('MariaDB zero dates', () => {
       { id: 3, d_null: false, dt_null: true, ts_null: true },
     ]);
   }, 60_000);
+});
+
+describe('MariaDB text with double-encoded UTF-8', () => {
+  let src: TempDatabase;
+  const targets: TempDatabase[] = [];
+
+  beforeAll(async () => {
+    src = await createMysqlDatabase('sensei_dbl');
+    // How it happens: a client sends UTF-8 bytes on a connection declared latin1, the server stores what it was told.
+    await mysqlExec(
+      src.url,
+      `SET NAMES utf8mb4;
+       CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(40) NULL, note TEXT CHARACTER SET latin1 NULL, code VARCHAR(8) NULL) DEFAULT CHARSET utf8mb4;
+       SET NAMES latin1;
+       INSERT INTO people VALUES (1, 'été à Paris', 'Ångström', 'A1'), (2, '😀 naïve – “x”', NULL, 'A2');
+       SET NAMES utf8mb4;
+       INSERT INTO people VALUES (3, 'café', 'ok', 'A3'), (4, 'Ã© 日本', 'fine', 'A4'), (5, NULL, 'Ã© “x”', 'A5'), (6, 'plain', 'Ã©', 'Ã©');`,
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await src?.drop();
+    for (const t of targets) await t.drop();
+  });
+
+  const targetRows = (url: string) => pgQuery(url, 'SELECT id, name, note, code FROM people ORDER BY id');
+
+  it('by default reports per column how many values look double-encoded and loads every value unchanged', async () => {
+    const tgt = await createPgDatabase('sensei_dbl');
+    targets.push(tgt);
+    const run = await migrateDirect(src.url, tgt.url);
+    expect(run.errors).toEqual([]);
+    expect(run.outcomes).toMatchObject([{ source: 'people', rows_read: 6, rows_written: 6, rows_errored: 0 }]);
+    const notes = run.plan.warnings.filter((w) => w.includes('double-encoded'));
+    expect(notes).toEqual([
+      'source column people.name: 2 value(s) look double-encoded (UTF-8 stored through a latin1 connection, e.g. "Ã©" for "é"); 1 more have that mark but are not cp1252-encoded UTF-8: loaded unchanged; set double_encoding: repair (or list "people.name") in the configuration to repair them',
+      'source column people.note: 2 value(s) look double-encoded (UTF-8 stored through a latin1 connection, e.g. "Ã©" for "é"); 1 more have that mark but are not cp1252-encoded UTF-8: loaded unchanged; set double_encoding: repair (or list "people.note") in the configuration to repair them',
+      'source column people.code: 1 value(s) look double-encoded (UTF-8 stored through a latin1 connection, e.g. "Ã©" for "é"): loaded unchanged; set double_encoding: repair (or list "people.code") in the configuration to repair them',
+    ]);
+    // Unchanged: the target holds exactly what MariaDB holds, compared in SQL on both sides.
+    const source = await mysqlRows(src.url, 'SELECT id, name, note, code FROM people ORDER BY id');
+    expect(await targetRows(tgt.url)).toEqual(source);
+    expect(source[0]!.name).toBe('Ã©tÃ© Ã\u00a0 Paris'); // à is C3 A0: Ã and a no-break space
+  }, 60_000);
+
+  it('repairs only the configured columns, lists each repair, and queues values that do not round-trip', async () => {
+    const tgt = await createPgDatabase('sensei_dbl');
+    targets.push(tgt);
+    const run = await migrateDirect(src.url, tgt.url, { doubleEncoding: ['people.name', 'people.note'] });
+    expect(countsBalance(run.outcomes)).toBe(true);
+    expect(run.outcomes).toMatchObject([{ source: 'people', rows_read: 6, rows_written: 4, rows_errored: 2 }]);
+    expect(summary(run.errors)).toEqual([
+      { table: 'people', key: { id: '4' }, column: 'name', rule: 'double_encoding' },
+      { table: 'people', key: { id: '5' }, column: 'note', rule: 'double_encoding' },
+    ]);
+    expect(run.errors[0]!.reason).toBe(
+      'people.name looks double-encoded at character 0 but is not cp1252-encoded UTF-8, so it cannot be repaired without guessing; fix the value at the source, or leave the column out of double_encoding to load it unchanged',
+    );
+    // The queued row keeps the value as read.
+    expect(run.errors.find((e) => e.key.id === '4')!.row.name).toBe('Ã© 日本');
+    expect(await targetRows(tgt.url)).toEqual([
+      { id: 1, name: 'été à Paris', note: 'Ångström', code: 'A1' },
+      { id: 2, name: '😀 naïve – “x”', note: null, code: 'A2' },
+      { id: 3, name: 'café', note: 'ok', code: 'A3' },
+      // code is not configured: its look-alike stays as it was.
+      { id: 6, name: 'plain', note: 'é', code: 'Ã©' },
+    ]);
+    // The repair is what MariaDB itself gives when it reads the bytes back as UTF-8.
+    const fixedBySql = await mysqlRows(
+      src.url,
+      'SELECT id, CONVERT(CAST(CONVERT(name USING latin1) AS BINARY) USING utf8mb4) AS name FROM people WHERE id IN (1, 2) ORDER BY id',
+    );
+    expect(fixedBySql).toEqual([
+      { id: 1, name: 'été à Paris' },
+      { id: 2, name: '😀 naïve – “x”' },
+    ]);
+    expect(run.plan.warnings).toContain(
+      'source column people.name: 2 value(s) look double-encoded (UTF-8 stored through a latin1 connection, e.g. "Ã©" for "é"): each is repaired on load and listed as a repair; 1 more have that mark but are not cp1252-encoded UTF-8: those go to the error queue (rule double_encoding)',
+    );
+  }, 60_000);
+
+  it('lists every repaired value in its batch by row and column', async () => {
+    const source = await openSource(src.url, { doubleEncoding: 'repair' });
+    try {
+      const table = (await source.catalog()).tables.find((t) => t.name === 'people')!;
+      const repairs: { id: unknown; column: string; rule: string }[] = [];
+      for await (const b of source.readBatches(table, { batchSize: 4 })) {
+        for (const x of b.repairs ?? []) repairs.push({ id: b.values[0]![x.row], column: x.column, rule: x.rule });
+      }
+      expect(repairs).toEqual([
+        { id: 1, column: 'name', rule: 'double_encoding_repaired' },
+        { id: 1, column: 'note', rule: 'double_encoding_repaired' },
+        { id: 2, column: 'name', rule: 'double_encoding_repaired' },
+        { id: 6, column: 'note', rule: 'double_encoding_repaired' },
+        { id: 6, column: 'code', rule: 'double_encoding_repaired' },
+      ]);
+    } finally {
+      await source.close();
+    }
+  }, 60_000);
+});
+
+describe('PostgreSQL SQL_ASCII database (text bytes unchecked by the server)', () => {
+  let src: TempDatabase;
+  const targets: TempDatabase[] = [];
+
+  beforeAll(async () => {
+    src = await createPgDatabase('sensei_ascii', "ENCODING 'SQL_ASCII' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'");
+    await pgExec(
+      src.url,
+      `CREATE TABLE words (id int PRIMARY KEY, w text, c char(4), v varchar(10), j json);
+       INSERT INTO words VALUES (1, 'été', 'ok', 'fine', '{"a": 1}'),
+         (2, E'A\\xc3(B', 'ok', 'fine', NULL),
+         (3, 'x', E'\\xff', 'fine', NULL),
+         (4, 'x', 'ok', 'fine', E'{"a": "\\xe9"}'),
+         (5, NULL, NULL, NULL, NULL);
+       CREATE TABLE tags (k text PRIMARY KEY, n int);
+       INSERT INTO tags VALUES ('a', 1), (E'b\\xff', 2), ('c', 3), (E'd\\x81', 4);`,
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await src?.drop();
+    for (const t of targets) await t.drop();
+  });
+
+  it('reads text as bytes, checks it as UTF-8, and queues invalid values with the byte offset and the raw bytes', async () => {
+    const tgt = await createPgDatabase('sensei_ascii_t');
+    targets.push(tgt);
+    // Batches of one row: keyset pagination must step over a key whose bytes are not UTF-8.
+    const run = await migrateDirect(src.url, tgt.url, { batchSize: 1 });
+    expect(countsBalance(run.outcomes)).toBe(true);
+    expect(Object.fromEntries(run.outcomes.map((o) => [o.source, [o.rows_read, o.rows_written, o.rows_errored]]))).toEqual({
+      tags: [4, 2, 2],
+      words: [5, 2, 3],
+    });
+    expect(summary(run.errors)).toEqual([
+      { table: 'tags', key: { k: '\\x62ff' }, column: 'k', rule: 'invalid_encoding' },
+      { table: 'tags', key: { k: '\\x6481' }, column: 'k', rule: 'invalid_encoding' },
+      { table: 'words', key: { id: '2' }, column: 'w', rule: 'invalid_encoding' },
+      { table: 'words', key: { id: '3' }, column: 'c', rule: 'invalid_encoding' },
+      { table: 'words', key: { id: '4' }, column: 'j', rule: 'invalid_encoding' },
+    ]);
+    const reasons = Object.fromEntries(run.errors.filter((e) => e.table === 'words').map((e) => [e.key.id, e.reason]));
+    expect(reasons['2']).toBe(
+      'words.w is not valid UTF-8 (first invalid byte at offset 1); Sensei never replaces bytes silently: fix the value at the source or map the column to bytea',
+    );
+    expect(reasons['3']).toContain('offset 0');
+    expect(reasons['4']).toContain('offset 7');
+    // Raw bytes kept (char(4) with its padding), never a replacement character.
+    expect(run.errors.find((e) => e.key.id === '3')!.row.c).toBe('\\xff202020');
+    expect(JSON.stringify(run.errors)).not.toContain('\uFFFD');
+    expect(await pgQuery(tgt.url, 'SELECT id, w, c, v, j::text AS j FROM words ORDER BY id')).toEqual([
+      { id: 1, w: 'été', c: 'ok  ', v: 'fine', j: '{"a": 1}' },
+      { id: 5, w: null, c: null, v: null, j: null },
+    ]);
+    expect(await pgQuery(tgt.url, 'SELECT k, n FROM tags ORDER BY n')).toEqual([
+      { k: 'a', n: 1 },
+      { k: 'c', n: 3 },
+    ]);
+  }, 60_000);
+
+  it('decodes a declared encoding instead (?encoding=WIN1252) and still queues bytes it does not define', async () => {
+    const tgt = await createPgDatabase('sensei_ascii_t');
+    targets.push(tgt);
+    const run = await migrateDirect(`${src.url}?encoding=WIN1252`, tgt.url, { batchSize: 1 });
+    expect(countsBalance(run.outcomes)).toBe(true);
+    // 0x81 is undefined in Windows-1252.
+    expect(summary(run.errors)).toEqual([{ table: 'tags', key: { k: '\\x6481' }, column: 'k', rule: 'invalid_encoding' }]);
+    expect(run.errors[0]!.reason).toContain('is not valid cp1252 (first invalid byte at offset 1)');
+    expect(await pgQuery(tgt.url, 'SELECT id, w, c, j::text AS j FROM words WHERE id <= 4 ORDER BY id')).toEqual([
+      { id: 1, w: 'Ã©tÃ©', c: 'ok  ', j: '{"a": 1}' },
+      { id: 2, w: 'AÃ(B', c: 'ok  ', j: null },
+      { id: 3, w: 'x', c: 'ÿ   ', j: null },
+      { id: 4, w: 'x', c: 'ok  ', j: '{"a": "é"}' },
+    ]);
+    expect(await pgQuery(tgt.url, 'SELECT k FROM tags ORDER BY n')).toEqual([{ k: 'a' }, { k: 'bÿ' }, { k: 'c' }]);
+  }, 60_000);
+
+  it('refuses an encoding it cannot check, naming it', async () => {
+    await expect(openSource(`${src.url}?encoding=KOI8R`)).rejects.toThrow(/\?encoding=KOI8R .* is not an encoding Sensei can check/);
+  });
 });
 
 describe('SQLite with invalid UTF-8, NUL bytes, overflows and zero dates', () => {

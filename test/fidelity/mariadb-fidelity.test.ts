@@ -1,7 +1,7 @@
 // MariaDB → PostgreSQL fidelity: a torture table per type family, compared value by value in SQL on both servers.
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMysqlDatabase, createPgDatabase, mysqlExec, pgQuery, type TempDatabase } from '../fixtures/databases.js';
+import { createMysqlDatabase, createPgDatabase, mysqlExec, pgExec, pgQuery, type TempDatabase } from '../fixtures/databases.js';
 import { countsBalance, migrateDirect, type DirectMigration } from '../fixtures/direct-migration.js';
 
 /** [column, canonical text in MariaDB SQL, canonical text in PostgreSQL SQL] — each side computed by its own server. */
@@ -149,7 +149,7 @@ describe('MariaDB → PostgreSQL fidelity', () => {
     expect(run.plan.warnings).toContain('source column torture.ti1: TINYINT(1) holding only 0 and 1: migrated as boolean');
   });
 
-  it('keeps keys, NOT NULL, defaults, ENUM as CHECK and non-unique indexes (built after the load)', async () => {
+  it('keeps keys, NOT NULL, defaults, ENUM and SET as CHECKs and non-unique indexes (built after the load)', async () => {
     const idx = await pgQuery<{ d: string }>(tgt.url, "SELECT indexdef AS d FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'torture' ORDER BY indexname");
     expect(idx.map((r) => r.d)).toEqual([
       'CREATE INDEX ix_torture_ti_si ON public.torture USING btree (ti, si)',
@@ -158,7 +158,14 @@ describe('MariaDB → PostgreSQL fidelity', () => {
     ]);
     expect(run.plan.postLoadDdl).toHaveLength(2);
     const checks = await pgQuery<{ d: string }>(tgt.url, "SELECT pg_get_constraintdef(oid) AS d FROM pg_constraint WHERE conrelid = 'public.torture'::regclass AND contype = 'c'");
-    expect(checks.map((r) => r.d)).toEqual([expect.stringMatching(/^CHECK \(\(\(e\)::text = ANY .*'a'.*'it''s'.*'zz'.*\)$/)]);
+    expect(checks.map((r) => r.d).sort()).toEqual([
+      expect.stringMatching(/^CHECK \(\(\(\(st\)::text = ''::text\) OR \(string_to_array\(\(st\)::text, ','::text\) <@ ARRAY\['a'::text, 'b'::text, 'c'::text\]\)\)\)$/),
+      expect.stringMatching(/^CHECK \(\(\(e\)::text = ANY .*'a'.*'it''s'.*'zz'.*\)$/),
+    ]);
+    // The SET's CHECK takes any combination of members (and the empty set) and nothing else.
+    await pgExec(tgt.url, "BEGIN; INSERT INTO torture (id, st) VALUES (100, 'b'), (101, 'a,b,c'), (102, ''); ROLLBACK");
+    await expect(pgExec(tgt.url, "INSERT INTO torture (id, st) VALUES (103, 'a,d')")).rejects.toThrow(/violates check constraint/);
+    await expect(pgExec(tgt.url, "INSERT INTO torture (id, st) VALUES (104, 'A')")).rejects.toThrow(/violates check constraint/);
     const defaults = await pgQuery<{ c: string; d: string }>(
       tgt.url,
       "SELECT column_name AS c, column_default AS d FROM information_schema.columns WHERE table_name = 'torture' AND column_default IS NOT NULL ORDER BY 1",

@@ -6,6 +6,7 @@ import { libraryApprovalRun, recordingPatterns } from '../fixtures/approval-run.
 import { pgQuery, tempDir, type TempDatabase } from '../fixtures/databases.js';
 import { libraryRows } from '../fixtures/library-source.js';
 import type { SenseiConfig } from '../../core/config.js';
+import { homeWithStore } from '../fixtures/store-template.js';
 
 const pendingOf = (r: { approvalRequest: { pending: { sourceTable: string; sourceColumn: string; band: string }[] } | null }) =>
   r.approvalRequest?.pending.map((m) => `${m.sourceTable}.${m.sourceColumn}:${m.band}`) ?? [];
@@ -19,7 +20,7 @@ describe('AMANI decision flow', () => {
 
   beforeAll(async () => {
     ({ config, target } = await libraryApprovalRun(dir.path));
-    rt = await createRuntime({ home: join(dir.path, 'home'), patterns });
+    rt = await createRuntime({ home: homeWithStore(join(dir.path, 'home')), patterns });
   }, 120_000);
   afterAll(async () => {
     await rt?.close();

@@ -16,6 +16,7 @@ import { checkBusinessRules } from '../../tools/verification/business-rules.js';
 import { loadSecretBox } from '../../tools/store/secret-box.js';
 import { createCaptureStore } from '../../tools/verification/capture-store.js';
 import { createPgDatabase, pgExec, tempDir, type TempDatabase } from '../fixtures/databases.js';
+import { homeWithStore } from '../fixtures/store-template.js';
 
 const SOURCE_SQL = `
 CREATE TYPE mood AS ENUM ('happy', 'sad');
@@ -37,7 +38,7 @@ describe('a verified and certified run', () => {
     src = await createPgDatabase('sensei_v8rsrc');
     tgt = await createPgDatabase('sensei_v8rtgt');
     await pgExec(src.url, SOURCE_SQL);
-    rt = await createRuntime({ home: dir.path });
+    rt = await createRuntime({ home: homeWithStore(dir.path) });
     const config = SenseiConfig.parse({
       source: { url: src.url },
       target: { url: tgt.url },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { authorize } from '../../server/app.js';
+import { authorize } from '../../server/authorize.js';
 import type { Stakeholder } from '../../tools/store/token-store.js';
 
 const who = (role: Stakeholder['role'], tables: string[] | null = null): Stakeholder => ({ id: 't', name: 'sam', role, tables, createdAt: '', revokedAt: null });

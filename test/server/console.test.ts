@@ -7,6 +7,7 @@ import { createSenseiServer, type SenseiServer } from '../../server/app.js';
 import { verifyCertificateText } from '../../tools/certification/certificate-verifier.js';
 import { libraryApprovalRun } from '../fixtures/approval-run.js';
 import { tempDir, type TempDatabase } from '../fixtures/databases.js';
+import { homeWithStore } from '../fixtures/store-template.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -22,7 +23,7 @@ describe('web console', () => {
     // Not skipped when missing: .ci/run installs Debian's chromium; a machine without it fails here, saying so.
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)`);
     ({ target } = await libraryApprovalRun(dir.path));
-    server = await createSenseiServer({ home: join(dir.path, 'home'), baseDir: dir.path });
+    server = await createSenseiServer({ home: homeWithStore(join(dir.path, 'home')), baseDir: dir.path });
     const l = await server.listen(0);
     stop = l.close;
     base = `http://127.0.0.1:${l.port}`;
@@ -67,7 +68,12 @@ describe('web console', () => {
 
     await page.click('#plan tr.explicit button.approve');
     await page.waitForFunction("document.getElementById('status').dataset.status === 'completed'", undefined, { timeout: 180_000 });
-    expect(await page.locator('#progress').textContent()).toMatch(/reviews: \d+ written, 0 queued of \d+ ✓/);
+    expect(await page.locator('#progress [data-stage="execute"]').allTextContents()).toEqual([
+      expect.stringMatching(/^authors: 7 written, 0 queued of 7 ✓/),
+      expect.stringMatching(/^books: 60 written, 0 queued of 60 ✓/),
+      expect.stringMatching(/^reviews: \d+ written, 0 queued of \d+ ✓/),
+    ]);
+    expect(await page.locator('#progress [data-stage="capture"]').count()).toBe(3);
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#certificate')]);
     const path = await download.path();

@@ -64,7 +64,13 @@ function payload(): CertificatePayload {
     coverage: { tables: 1, columns_mapped: 4, rows_read: 3, rows_written: 2, rows_errored: 1, rows_compared: 2, rules: 0, queries: 0 },
     approval: { by: 'dana', at: '2024-05-01T09:59:00.000Z' },
     verification: { passed: true, checks: [{ perspective: 'structural', check: 'tables', passed: true, checked: 1, findings: [] }] },
-    exceptions: [{ table: 'customers', count: 1, reason: 'café – naïve "quote"', approved_by: null }],
+    exceptions: [
+      { table: 'customers', count: 1, reason: 'café – naïve "quote"', approved_by: null },
+      {
+        table: 'queries', count: 1, reason: 'waived query_mismatch: rounding of averages differs by design', approved_by: 'erin',
+        waiver: { id: 3, code: 'query_mismatch', path: ['queries', 'avg price'], approved_at: '2024-05-01T10:30:00.000Z' },
+      },
+    ],
     row_hashes: null,
     chain: buildHashChain(chainInputsOf({ tables, plan })),
   };
@@ -241,6 +247,10 @@ describe('signing and verifying', () => {
       ['approval', (p) => (p.approval.by = 'mallory'), []],
       ['verification', (p) => (p.verification.passed = false), []],
       ['exceptions', (p) => (p.exceptions[0]!.approved_by = 'mallory'), []],
+      ['waiver approver', (p) => (p.exceptions[1]!.approved_by = 'mallory'), []],
+      ['waiver reason', (p) => (p.exceptions[1]!.reason = 'waived query_mismatch: whatever'), []],
+      ['waiver finding', (p) => (p.exceptions[1]!.waiver!.path = ['queries', 'other']), []],
+      ['waiver dropped', (p) => p.exceptions.pop(), []],
       ['row_hashes', (p) => (p.row_hashes = { file: 'x.rows.json.gz', sha256: h('x') }), []],
       ['plan', (p) => (p.plan.warnings = ['forged']), ['chain.plan does not match the payload (plan)']],
       ['captured_root', (p) => (p.tables[0]!.captured_root = h('forged')), ['chain.source_snapshot does not match the payload (tables[] rows and roots)']],

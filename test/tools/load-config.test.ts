@@ -24,6 +24,14 @@ describe('loadConfig', () => {
     expect(() => parseConfig({ target: { url: 'y' } })).toThrow(/source/);
   });
 
+  it('takes double_encoding as report, repair or a list of table.column, and names a bad entry', () => {
+    const base = { source: { url: 'mysql://root@h/db' }, target: { url: 'pglite://memory' } };
+    expect(parseConfig({ ...base, double_encoding: 'repair' }).double_encoding).toBe('repair');
+    expect(parseConfig({ ...base, double_encoding: ['people.name'] }).double_encoding).toEqual(['people.name']);
+    expect(() => parseConfig({ ...base, double_encoding: ['name'] })).toThrow(/double_encoding[\s\S]*table\.column/);
+    expect(() => parseConfig({ ...base, double_encoding: 'fix' })).toThrow(/double_encoding/);
+  });
+
   it('refuses an inline password and never repeats it', () => {
     let message = '';
     try {

@@ -109,7 +109,7 @@ const ALIASES: Record<string, string> = {
   dob: 'birth', bdate: 'birth', birthdate: 'birth', birthday: 'birth', born: 'birth', bday: 'birth',
   addr: 'address', adr: 'address', street: 'address', addr1: 'address', addr2: 'address',
   tel: 'phone', ph: 'phone', phn: 'phone', mobile: 'phone', cell: 'phone', fax: 'phone', telephone: 'phone', phonenumber: 'phone',
-  zip: 'postal', zipcode: 'postal', postcode: 'postal', plz: 'postal', postalcode: 'postal',
+  zip: 'postal', zipcode: 'postal', postcode: 'postal', plz: 'postal', postalcode: 'postal', pst: 'postal', pstl: 'postal',
   mail: 'email', emailaddress: 'email', eml: 'email',
   ssn: 'nationalid', sin: 'nationalid', nin: 'nationalid', nino: 'nationalid', taxid: 'nationalid', tin: 'nationalid', passport: 'nationalid',
   cc: 'card', ccn: 'card', pan: 'card', creditcard: 'card',
@@ -122,12 +122,38 @@ const ALIASES: Record<string, string> = {
   ccy: 'currency', cur: 'currency', curr: 'currency',
   ctry: 'country', cntry: 'country', nation: 'country',
   state: 'region', province: 'region', county: 'region', prov: 'region',
-  town: 'city', municipality: 'city',
+  town: 'city', municipality: 'city', residence: 'city', hometown: 'city', birthplace: 'city',
+  middle: 'first', middlename: 'first', minit: 'initial', mi: 'initial', mid: 'initial',
   desc: 'text', description: 'text', comment: 'text', comments: 'text', note: 'text', notes: 'text', remark: 'text', remarks: 'text', notes_: 'text', bio: 'text', summary: 'text',
   no: 'id', num: 'id', nbr: 'id', key: 'id', ref: 'id', identifier: 'id', uuid: 'id', guid: 'id',
   pwd: 'secret', password: 'secret', passwd: 'secret', token: 'secret', pin: 'secret', hash: 'secret',
   ip: 'ip', ipaddr: 'ip', ipaddress: 'ip',
 };
+
+/**
+ * Column-name words that denote a person by role or relation: a column named so whose values are personal names
+ * (capitalised words) holds the person's name, whatever the table is about.
+ */
+const PERSON_ROLE = new Set([
+  'person', 'people', 'father', 'mother', 'parent', 'spouse', 'partner', 'husband', 'wife', 'child', 'son', 'daughter',
+  'sibling', 'brother', 'sister', 'guardian', 'composer', 'author', 'writer', 'artist', 'director', 'actor', 'singer',
+  'musician', 'painter', 'performer', 'producer', 'editor', 'translator', 'illustrator', 'owner', 'contact', 'recipient',
+  'sender', 'beneficiary', 'witness', 'signatory', 'applicant', 'patient', 'student', 'teacher', 'physician', 'doctor',
+]);
+/** Last name words that qualify the thing named before them (`ADDR_TYP` is a kind of address, not an address). */
+const QUALIFIER = new Set(['typ', 'type', 'kind', 'cat', 'category', 'class', 'status', 'stat', 'grp', 'group', 'cnt', 'count', 'len', 'length', 'flag', 'flg']);
+/** One personal name or a part of one: capitalised words, particles allowed, no digits. */
+const NAME_PART = /^\p{Lu}[\p{L}'’.-]*(\s+(\p{Lu}[\p{L}'’.-]*|de|da|do|dos|del|della|der|di|du|la|le|van|von|bin|al))*$/u;
+/** Share of values that are personal names or lists of them (split at `,` `&` `/` `;` ` - ` and the word "and" in a few languages), two capitalised words at least. */
+function personalNameShare(stats: ColumnStats): number {
+  return shareOf(stats, (t) => {
+    const parts = t.split(/\s*(?:[,&/;]|\s-\s|\s(?:and|e|y|et|und)\s)\s*/).filter((x) => x.length > 0);
+    return parts.length > 0 && parts.every((x) => NAME_PART.test(x)) && parts.join(' ').split(/\s+/).length >= 2;
+  });
+}
+
+/** A handle or slug: letters or digits joined by `-`, `_` or `.` into one token. */
+const HANDLE = /^[\p{L}\d]+([-_.][\p{L}\d]+)+$/u;
 
 const PERSON_CONTEXT = /(customer|client|employee|emp|person|people|user|member|contact|author|artist|student|patient|staff|worker|owner|manager|agent|player|musician|composer|teacher|account_holder|applicant|subscriber|guest|passenger|driver)/i;
 
@@ -228,7 +254,10 @@ function decide(input: SemanticInput): Omit<SemanticResult, 'pii' | 'piiConfiden
 
   // 4. Names of people and places: the name decides, the values must look like words.
   const wordy = share((t) => /^[\p{L}][\p{L}'’ .-]*$/u.test(t.trim())) >= 0.9;
-  if (isText) {
+  const tokens = nameTokens(input.column);
+  const qualified = tokens.length > 1 && QUALIFIER.has(tokens[tokens.length - 1]!);
+  if (isText && !qualified) {
+    if (named('initial') && share((t) => /^\p{Lu}\.?$/u.test(t.trim())) >= 0.9) return out('given_name', 0.75, 'name says (middle) initial, values are single capital letters');
     if (named('nationalid')) return out('national_id', 0.7, 'name says national identifier');
     if (named('secret')) return out('secret', 0.75, 'name says password/secret');
     if (wordy && named('first')) return out('given_name', 0.88, 'name says first/given name, values are words');
@@ -246,8 +275,15 @@ function decide(input: SemanticInput): Omit<SemanticResult, 'pii' | 'piiConfiden
       if (share((t) => COUNTRY_ALPHA2.has(t.toUpperCase()) || COUNTRY_ALPHA3.has(t.toUpperCase())) >= 0.9) return out('country_code', boost(0.8, named('country')), 'ISO 3166 country codes');
       if (named('country') && wordy) return out('country', 0.8, 'name says country');
     }
+    if (tokens.some((t) => PERSON_ROLE.has(t)) && !named('id')) {
+      const names = personalNameShare(stats);
+      if (names >= 0.7) return out('person_name', names >= 0.9 ? 0.8 : 0.7, `name says a person by role, ${pct(names)} of values are capitalised multi-word names`);
+    }
     const personContext = PERSON_CONTEXT.test(input.table) || PERSON_CONTEXT.test(input.column) || [...tw].some((x) => PERSON_CONTEXT.test(x));
     if (wordy && named('name') && personContext && !named('company', 'title', 'product', 'dept', 'department', 'role', 'job', 'user', 'login', 'file', 'publisher', 'store', 'genre', 'type', 'category', 'album', 'track', 'playlist', 'media', 'pub', 'org', 'firm', 'business')) {
+      // Handles are one token, often words joined by - _ . (`snoop-dogg`); names of people have spaces.
+      const spaced = share((t) => /\s/.test(t.trim()));
+      if (spaced < 0.1 && share((t) => HANDLE.test(t.trim())) >= 0.5) return out('username', 0.65, 'person context, values are single tokens of joined words (handles)');
       const twoWords = share((t) => t.trim().split(/\s+/).length >= 2) >= 0.6;
       return out('person_name', twoWords ? 0.85 : 0.7, 'person context, name says name');
     }

@@ -3,6 +3,7 @@ import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
 import { z } from 'zod';
 import type { ColumnProfile } from '../../core/profile.js';
 import { buildDescribeColumnsPrompt, type TableSummary } from '../../prompts/describe-columns.js';
+import { createChatModel, llmSettingsFromEnv } from '../llm/chat-model.js';
 import { nameTokens } from '../planning/identifiers.js';
 
 export type { ColumnSummary, TableSummary } from '../../prompts/describe-columns.js';
@@ -105,4 +106,13 @@ export function createLlmDescriber(model: BaseChatModel, onError: (e: unknown) =
       return base;
     },
   };
+}
+
+/**
+ * The describer the environment configures: the model of `OPENAI_API_KEY` (`OPENAI_BASE_URL`, `SENSEI_MODEL`) with the
+ * deterministic sentences as fallback, or the deterministic describer alone without a key.
+ */
+export function columnDescriberFromEnv(env: NodeJS.ProcessEnv = process.env, onError?: (e: unknown) => void): ColumnDescriber {
+  const settings = llmSettingsFromEnv(env);
+  return settings ? createLlmDescriber(createChatModel(settings), onError) : createDeterministicDescriber();
 }

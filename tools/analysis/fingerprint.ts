@@ -80,8 +80,20 @@ export interface ColumnStats {
 }
 
 const LENGTH_BUCKETS = [0, 1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 32, 64, 128, 256];
+/** bucketOf(LENGTH_BUCKETS, len) for every length below 256 (the last bucket holds the rest). */
+const LENGTH_BUCKET_OF = Array.from({ length: 256 }, (_, len) => bucketOf(LENGTH_BUCKETS, len));
 const MAGNITUDES = [1, 10, 100, 1e3, 1e4, 1e6, 1e9];
 const PUNCT_SLOTS: Record<string, number> = { ' ': 3, '-': 4, '.': 5, '@': 6, '/': 7, ':': 8, _: 9, ',': 10, '+': 11, '(': 12, ')': 12 };
+/** Character-class slot of each ASCII code that is not a letter or digit: control 15, listed punctuation, other 13. */
+const PUNCT_SLOT_BY_CODE = Array.from({ length: 128 }, (_, ch) => (ch < 32 || ch === 127 ? 15 : (PUNCT_SLOTS[String.fromCharCode(ch)] ?? 13)));
+const MIDNIGHT = /[ T]00:00(:00(\.0+)?)?/;
+
+/**
+ * Distinct values whose characters, kinds, numbers and shapes are examined at most. Beyond it a fixed-seed uniform
+ * pick of the distinct values stands for all of them (weighted by count), so that the cost of a fingerprint is bounded
+ * by this cap plus one cheap pass over the sample. Cardinality and length statistics always cover every value.
+ */
+export const FEATURE_CAP = 4_096;
 
 const q16 = (x: number) => Math.round(Math.min(1, Math.max(0, x)) * 16) / 16;
 const squash = (x: number, half: number) => x / (x + half);
@@ -102,45 +114,92 @@ export function fnv1a(text: string): number {
   return h >>> 0;
 }
 
-/** Statistics and fingerprint of one column from its sampled values (any order). */
-export function computeColumnStats(values: readonly IrValue[]): ColumnStats {
+/** Statistics and fingerprint of one column from its sampled values (any order); `featureCap` default FEATURE_CAP. */
+export function computeColumnStats(values: readonly IrValue[], options: { featureCap?: number } = {}): ColumnStats {
+  const featureCap = options.featureCap ?? FEATURE_CAP;
   const distinct = new Map<string, number>();
   const kinds: Record<string, number> = {};
   let nulls = 0;
   let binary = 0;
+  // Counted in locals, the common kinds (strings, numbers) without a call per value: this pass sees every sampled value.
+  let textKind = 0;
+  let integerKind = 0;
   for (const v of values) {
-    const k = valueKind(v);
-    kinds[k] = (kinds[k] ?? 0) + 1;
-    const t = valueText(v);
+    let t: string | null | undefined;
+    if (typeof v === 'string') (t = v), textKind++;
+    else if (typeof v === 'number' && Number.isInteger(v)) (t = String(v)), integerKind++;
+    else {
+      const k = valueKind(v);
+      if (k !== 'null') kinds[k] = (kinds[k] ?? 0) + 1;
+      t = valueText(v);
+    }
     if (t === null) nulls++;
     else if (t === undefined) binary++;
     else distinct.set(t, (distinct.get(t) ?? 0) + 1);
   }
-  delete kinds.null;
+  if (textKind > 0) kinds.text = textKind;
+  if (integerKind > 0) kinds.integer = (kinds.integer ?? 0) + integerKind;
   const rows = values.length;
   const nonNull = rows - nulls;
   const f = new Array<number>(FINGERPRINT_DIMENSIONS).fill(0);
   const texts = nonNull - binary;
 
   // cardinality
-  const counts = [...distinct.values()].sort((a, b) => b - a);
+  // The ten largest counts (kept sorted, descending) and the entropy, in one pass without sorting every count.
+  const top: number[] = [];
+  let entropy = 0;
+  for (const c of distinct.values()) {
+    entropy -= (c / texts) * Math.log2(c / texts);
+    if (top.length === 10 && c <= top[9]!) continue;
+    let i = Math.min(top.length, 9);
+    if (top.length < 10) top.push(c);
+    while (i > 0 && top[i - 1]! < c) (top[i] = top[i - 1]!), i--;
+    top[i] = c;
+  }
   f[0] = rows === 0 ? 0 : nulls / rows;
   f[1] = nonNull === 0 ? 0 : distinct.size / Math.max(1, texts);
   f[2] = texts > 1 && distinct.size === texts ? 1 : 0;
   f[3] = q16(Math.log10(distinct.size + 1) / 6);
-  f[4] = texts === 0 ? 0 : q16((counts[0] ?? 0) / texts);
-  f[5] = texts === 0 ? 0 : q16(counts.slice(0, 10).reduce((a, b) => a + b, 0) / texts);
-  let entropy = 0;
-  for (const c of counts) entropy -= (c / texts) * Math.log2(c / texts);
+  f[4] = texts === 0 ? 0 : q16((top[0] ?? 0) / texts);
+  f[5] = texts === 0 ? 0 : q16(top.reduce((a, b) => a + b, 0) / texts);
   f[6] = texts > 1 ? q16(entropy / Math.log2(texts)) : 0;
 
-  // Per distinct value, weighted by its count.
+  // Lengths of every distinct value (cheap), weighted by its count; the values whose characters are examined are picked.
   let lenSum = 0;
   let lenSq = 0;
   let lenMin = Infinity;
   let lenMax = 0;
   let lenSpace = 0;
+  // Count of values per length: an array below 256 characters, a map for the rare longer texts.
+  const shortLenCounts = new Float64Array(256);
   const lenCounts = new Map<number, number>();
+  const w = texts === 0 ? 0 : 1 / texts;
+  const picked: Array<[string, number]> = [];
+  const keep = distinct.size <= featureCap ? 1 : featureCap / distinct.size;
+  // A fixed-seed generator: the same sample gives the same fingerprint, and periodic data cannot align with the pick.
+  let seed = 0x9e3779b9;
+  let pickedWeight = 0;
+  for (const [t, c] of distinct) {
+    const cw = c * w;
+    const len = t.length;
+    lenSum += len * c;
+    lenSq += len * len * c;
+    if (len < lenMin) lenMin = len;
+    if (len > lenMax) lenMax = len;
+    if (len < 256) shortLenCounts[len]! += c;
+    else lenCounts.set(len, (lenCounts.get(len) ?? 0) + c);
+    f[24 + (len < 256 ? LENGTH_BUCKET_OF[len]! : LENGTH_BUCKETS.length - 1)]! += cw;
+    if (len === 0) f[7]! += cw;
+    if (len > 0 && (t.charCodeAt(0) === 32 || t.charCodeAt(len - 1) === 32)) lenSpace += c;
+    if (keep < 1) {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      if (seed / 4294967296 >= keep) continue;
+    }
+    picked.push([t, c]);
+    pickedWeight += c;
+  }
+
+  // Characters, kinds, numbers, shapes, style and years of the picked values, as shares of the picked weight.
   let chars = 0;
   let numerics = 0;
   let nSum = 0;
@@ -152,18 +211,10 @@ export function computeColumnStats(values: readonly IrValue[]): ColumnStats {
   let words = 0;
   let dated = 0;
   let timed = 0;
-  const w = texts === 0 ? 0 : 1 / texts;
-  for (const [t, c] of distinct) {
-    const cw = c * w;
+  const pw = pickedWeight === 0 ? 0 : 1 / pickedWeight;
+  for (const [t, c] of picked) {
+    const cw = c * pw;
     const len = t.length;
-    lenSum += len * c;
-    lenSq += len * len * c;
-    lenMin = Math.min(lenMin, len);
-    lenMax = Math.max(lenMax, len);
-    lenCounts.set(len, (lenCounts.get(len) ?? 0) + c);
-    f[24 + bucketOf(LENGTH_BUCKETS, len)]! += cw;
-    if (len === 0) f[7]! += cw;
-    if (len > 0 && (t[0] === ' ' || t[len - 1] === ' ')) lenSpace += c;
 
     // Character classes (first 256 characters of long texts suffice for the mix).
     let upper = 0;
@@ -184,7 +235,7 @@ export function computeColumnStats(values: readonly IrValue[]): ColumnStats {
       else if (ch >= 48 && ch <= 57) (slot = 2), digit++, (shapeCode = 57);
       else if (ch > 127) (slot = 14), (shapeCode = 117);
       else {
-        slot = ch < 32 || ch === 127 ? 15 : (PUNCT_SLOTS[t[i]!] ?? 13);
+        slot = PUNCT_SLOT_BY_CODE[ch]!;
         shapeCode = ch;
       }
       if (slot === 3) space++;
@@ -206,11 +257,12 @@ export function computeColumnStats(values: readonly IrValue[]): ColumnStats {
     const isInt = startsNumeric && INTEGER.test(trimmed);
     const isDec = startsNumeric && !isInt && DECIMAL.test(trimmed);
     let kind = -1;
+    let year: number | null = null;
     if (isInt) kind = 0;
     else if (isDec) kind = 1;
     else if (tl <= 5 && BOOLEAN_WORDS.has(trimmed.toLowerCase())) kind = 2;
-    else if (startsNumeric && tl >= 16 && tl <= 35 && TIMESTAMP.test(trimmed)) kind = 4;
-    else if (startsNumeric && tl >= 8 && tl <= 10 && dateYear(trimmed) !== null) kind = 3;
+    else if (startsNumeric && tl >= 16 && tl <= 35 && (year = dateYear(trimmed)) !== null && TIMESTAMP.test(trimmed)) kind = 4;
+    else if (startsNumeric && tl >= 8 && tl <= 10 && (year = dateYear(trimmed)) !== null) kind = 3;
     else if (startsNumeric && tl <= 15 && trimmed.includes(':') && TIME.test(trimmed)) kind = 5;
     else if (tl === 36 && UUID.test(trimmed)) kind = 6;
     else if (trimmed.includes('@') && EMAIL_SHAPE.test(trimmed)) kind = 7;
@@ -255,13 +307,10 @@ export function computeColumnStats(values: readonly IrValue[]): ColumnStats {
     if (wc === 1) f[119]! += cw;
 
     // Dates.
-    if (kind === 3 || kind === 4) {
-      const y = dateYear(trimmed);
-      if (y !== null) {
-        dated += c;
-        f[120 + bucketOf([0, 1900, 1950, 1980, 2000, 2010, 2020], y)]! += cw;
-        if (kind === 4 && !/[ T]00:00(:00(\.0+)?)?/.test(trimmed)) timed += c;
-      }
+    if ((kind === 3 || kind === 4) && year !== null) {
+      dated += c;
+      f[120 + bucketOf([0, 1900, 1950, 1980, 2000, 2010, 2020], year)]! += cw;
+      if (kind === 4 && !MIDNIGHT.test(trimmed)) timed += c;
     }
   }
 
@@ -271,23 +320,28 @@ export function computeColumnStats(values: readonly IrValue[]): ColumnStats {
     f[40] = q16(squash(mean, 10));
     f[41] = mean === 0 ? 0 : q16(squash(sd / mean, 1));
     f[42] = lenMax === 0 ? 1 : q16(lenMin / lenMax);
-    f[43] = q16(Math.max(...lenCounts.values()) / texts);
-    f[44] = q16((lenCounts.get(1) ?? 0) / texts);
-    f[45] = q16(squash(lenCounts.size, 4));
+    let modal = 0;
+    let lengths = lenCounts.size;
+    for (const n of lenCounts.values()) modal = Math.max(modal, n);
+    for (const n of shortLenCounts) if (n > 0) (lengths++, (modal = Math.max(modal, n)));
+    f[43] = q16(modal / texts);
+    f[44] = q16(shortLenCounts[1]! / texts);
+    f[45] = q16(squash(lengths, 4));
     f[46] = q16(squash(lenMax, 32));
     f[47] = q16(lenSpace / texts);
-    f[117] = q16(squash(words / texts, 2));
   }
+  if (pickedWeight > 0) f[117] = q16(squash(words / pickedWeight, 2));
   if (chars > 0) for (let i = 48; i < 64; i++) f[i] = f[i]! / chars;
-  if (numerics > 0 && texts > 0) {
-    f[64] = numerics / texts;
+  if (numerics > 0 && pickedWeight > 0) {
+    f[64] = numerics / pickedWeight;
     const mean = nSum / numerics;
     const variance = Math.max(0, nSq / numerics - mean * mean);
     const sd = Math.sqrt(variance);
     f[76] = mean === 0 ? (sd === 0 ? 0 : 1) : q16(squash(sd / Math.abs(mean), 1));
     const skew = sd === 0 ? 0 : (nCube / numerics - 3 * mean * variance - mean ** 3) / sd ** 3;
     f[77] = q16((squash(Math.abs(skew), 1) * Math.sign(skew) + 1) / 2);
-    f[78] = intDistinct > 1 ? q16(intDistinct / (intMax - intMin + 1)) : 0;
+    // Distinct integers per unit of their range, scaled up from the picked values to the whole column.
+    f[78] = intDistinct > 1 ? q16(((intDistinct / Math.max(1, picked.length)) * distinct.size) / (intMax - intMin + 1)) : 0;
   }
   if (dated > 0) f[127] = q16(timed / dated);
   f[23] = nonNull === 0 ? 0 : binary / nonNull;

@@ -26,6 +26,8 @@ export interface AnalysisTimings {
   sampling: number;
   /** Statistics and fingerprints of the sampled values. */
   statistical: number;
+  /** CPU time of this process in the statistical phase (user + system): what the phase costs, whatever else loads the machine. */
+  statisticalCpu: number;
   semantic: number;
   relationships: number;
   descriptions: number;
@@ -48,7 +50,7 @@ const DATE_LAYOUT = /^[YMD/.\- ]+$/;
 export async function profileCatalog(source: SourceConnector, catalog: Catalog, options: ProfileOptions = {}): Promise<ProfileResult> {
   const limit = options.sampleRows ?? DEFAULT_SAMPLE_ROWS;
   const describer = options.describer ?? createDeterministicDescriber();
-  const timings: AnalysisTimings = { sampling: 0, statistical: 0, semantic: 0, relationships: 0, descriptions: 0 };
+  const timings: AnalysisTimings = { sampling: 0, statistical: 0, statisticalCpu: 0, semantic: 0, relationships: 0, descriptions: 0 };
   const stats = new Map<string, Map<string, ColumnStats>>();
   const samples = new Map<string, TableSample>();
   const tables: TableDef[] = [];
@@ -62,10 +64,13 @@ export async function profileCatalog(source: SourceConnector, catalog: Catalog, 
     sampled.push({ table: table.name, rows: sample.rows, method: sample.method });
     timings.sampling += performance.now() - t0;
     t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const tableStats = new Map<string, ColumnStats>();
     sample.columns.forEach((name, i) => tableStats.set(name, computeColumnStats(sample.values[i]!.slice(0, sample.rows))));
     stats.set(table.name, tableStats);
     timings.statistical += performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    timings.statisticalCpu += (cpu.user + cpu.system) / 1000;
 
     t0 = performance.now();
     const fkColumns = new Set(table.foreignKeys.flatMap((fk) => fk.columns));

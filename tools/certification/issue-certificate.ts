@@ -128,14 +128,23 @@ export async function issueCertificate(input: IssueCertificateInput): Promise<Is
     },
     approval: { by: input.approval.by, at: input.approval.at },
     verification: { passed: input.verification.passed, checks: input.verification.checks },
-    exceptions: tables
+    exceptions: (tables as CertificatePayload['tables'])
       .filter((t) => t.rows_errored > 0)
-      .map((t) => ({
+      .map((t): CertificatePayload['exceptions'][number] => ({
         table: t.source,
         count: t.rows_errored,
         reason: `rows held in the encrypted error queue, not written (see: sensei errors list ${input.runId})`,
         approved_by: null,
-      })),
+      }))
+      .concat(
+        (input.verification.waived ?? []).map(({ finding, waiver }) => ({
+          table: finding.path[0] ?? '',
+          count: 1,
+          reason: `waived ${finding.code}: ${waiver.reason}`,
+          approved_by: waiver.approved_by,
+          waiver: { id: waiver.id, code: finding.code, path: finding.path, approved_at: waiver.approved_at },
+        })),
+      ),
     row_hashes: rowHashes,
     chain: buildHashChain(chainInputsOf({ tables, plan: input.plan })),
   };

@@ -7,6 +7,7 @@ import { AccountingError, SourceUnavailableError, TargetFaultError } from '../..
 import type { TableMapping } from '../../core/plan.js';
 import type { ErrorQueueEntry, ErrorSink, TableOutcome, TableProgress } from '../../core/run.js';
 import type { SourceConnector, TargetConnector, TargetSession } from '../../connectors/connector.js';
+import { uniqueKeyColumns } from '../planning/constraint-rules.js';
 import { qualified, quoteIdent } from '../planning/identifiers.js';
 import { deleteCheckpoint, deleteParts, partName, readCheckpoint, readParts, writeCheckpoint, type TableCheckpoint } from './checkpoints.js';
 import { copyLine, hasNulByte, stagedText } from './copy-text.js';
@@ -511,6 +512,15 @@ async function diagnose(s: TargetSession, ctx: TableContext, ord: number, error:
         reason: `${m.sourceColumn} → ${m.targetTable}.${m.targetColumn} (${m.targetType}): ${probe instanceof Error ? probe.message : String(probe)}; fix the source value or change the mapping's transformation`,
       };
     }
+  }
+  const pg = error as { code?: unknown; constraint?: unknown };
+  if (pg.code === '23505') {
+    const constraint = String(pg.constraint ?? '');
+    return {
+      column: uniqueKeyColumns(ctx.mapping.columns, constraint).join(',') || null,
+      rule: 'unique',
+      reason: `${ctx.mapping.target} already holds a row with this key (constraint ${constraint || 'unknown'}): deduplicate the source rows or fix the key, then retry`,
+    };
   }
   return {
     column: null,

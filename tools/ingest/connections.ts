@@ -18,7 +18,10 @@ export async function openConnections(config: SenseiConfig, baseDir: string): Pr
   const { schema: _ddl, ...targetEndpoint } = config.target;
   const src = await resolveEndpoint(config.source, { baseDir, role: 'source' });
   const tgt = await resolveEndpoint(targetEndpoint, { baseDir, role: 'target' });
-  const source = await openSource(src.url, config.zero_dates ? { zeroDates: config.zero_dates } : {});
+  const source = await openSource(src.url, {
+    ...(config.zero_dates ? { zeroDates: config.zero_dates } : {}),
+    ...(config.double_encoding ? { doubleEncoding: config.double_encoding } : {}),
+  });
   let target: TargetConnector;
   try {
     target = await openTarget(tgt.url);

@@ -3,6 +3,7 @@ import { findTable, type Catalog, type ColumnDef } from '../../core/catalog.js';
 import { PlanError } from '../../core/errors.js';
 import { bandOf, type ColumnMapping, type MappingOrigin, type Plan, type TableMapping, type Thresholds } from '../../core/plan.js';
 import type { PatternHit } from '../../core/profile.js';
+import { constraintRules } from './constraint-rules.js';
 import { dependencyDag } from './dependency-dag.js';
 import { matchSchemas } from './matching/match-schemas.js';
 import type { ColumnSamples, ValueFormat } from './matching/value-evidence.js';
@@ -138,8 +139,18 @@ interface MappingDecision {
   transformation?: string;
 }
 
-/** One column mapping with Sensei's transformation and validation rules (or a checked one from elsewhere). */
-export function columnMapping(sourceTable: string, targetTable: string, s: ColumnDef, t: ColumnDef, d: MappingDecision, input: Pick<BuildPlanInput, 'thresholds'>): ColumnMapping {
+/**
+ * One column mapping with Sensei's transformation and validation rules (or a checked one from elsewhere); with the
+ * target catalog, also the `unique` and `fk` rules of the target column's keys.
+ */
+export function columnMapping(
+  sourceTable: string,
+  targetTable: string,
+  s: ColumnDef,
+  t: ColumnDef,
+  d: MappingDecision,
+  input: Pick<BuildPlanInput, 'thresholds'> & { target?: Catalog },
+): ColumnMapping {
   const own = columnTransform({
     sourceColumn: s.name,
     sourceType: s.logicalType,
@@ -150,6 +161,7 @@ export function columnMapping(sourceTable: string, targetTable: string, s: Colum
     ...(d.codes ? { codes: d.codes } : {}),
   });
   const confidence = round(d.confidence);
+  const keys = input.target ? findTable(input.target, targetTable) : undefined;
   return {
     sourceTable,
     sourceColumn: s.name,
@@ -161,7 +173,7 @@ export function columnMapping(sourceTable: string, targetTable: string, s: Colum
     band: bandOf(confidence, input.thresholds),
     origin: d.origin,
     rationale: d.rationale,
-    validationRules: own.validationRules,
+    validationRules: keys ? [...own.validationRules, ...constraintRules(s.name, keys, t.name)] : own.validationRules,
   };
 }
 

@@ -20,7 +20,7 @@ import { pgTypeFor } from './pg-types.js';
  * | MySQL DATE / DATETIME(n) / TIMESTAMP | date / timestamp / timestamptz (read in UTC) |
  * | MySQL TIME (−838:59:59 … 838:59:59) | interval |
  * | MySQL ENUM | varchar(longest) + CHECK (col IN members) |
- * | MySQL SET | varchar(longest combination) |
+ * | MySQL SET | varchar(longest combination) + CHECK (every comma-separated part is a member) |
  * | MySQL JSON | jsonb |
  * | MySQL spatial types | text (WKT) |
  * | MySQL BINARY / VARBINARY / BLOB | bytea |

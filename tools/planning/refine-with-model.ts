@@ -112,7 +112,7 @@ export async function refineWithModel(options: RefineOptions): Promise<Plan> {
         sc,
         tc,
         { confidence, origin: 'llm', rationale, ...(transformation ? { transformation } : {}), ...(sourceFormat ? { sourceFormat } : {}) },
-        plan,
+        { thresholds: plan.thresholds, target: options.target },
       );
       // The model's choice replaces this column's unsure mapping and any unsure mapping onto the same target column.
       for (let i = columns.length - 1; i >= 0; i--) {

@@ -168,6 +168,23 @@ export const STORE_MIGRATIONS: readonly StoreMigration[] = [
       CREATE INDEX sensei_validation_results_created ON sensei_validation_results (created_at);
     `,
   },
+  {
+    version: 7,
+    name: 'verification waivers',
+    sql: `
+      -- A stakeholder's approved exception for one finding of a run (code and path as verification reports them).
+      CREATE TABLE sensei_waivers (
+        id bigserial PRIMARY KEY,
+        run_id text NOT NULL,
+        code text NOT NULL,
+        path text[] NOT NULL,
+        reason text NOT NULL,
+        approved_by text NOT NULL,
+        approved_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (run_id, code, path)
+      );
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same in every process that opens the store.

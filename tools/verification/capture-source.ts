@@ -83,6 +83,8 @@ export async function captureSource(deps: CaptureDeps, plan: Plan, sourceCatalog
 }
 
 const STAGE = 'pg_temp."_sensei_capture"';
+const EVALUATED_TABLE = 'pg_temp."_sensei_evaluated"';
+const EVALUATED = `${EVALUATED_TABLE} AS t`;
 
 async function captureTable(deps: CaptureDeps, mapping: TableMapping, table: TableDef): Promise<TableCapture> {
   const shape = shapeOf(mapping);
@@ -182,8 +184,11 @@ async function evaluateIsolating(
     if (hi <= lo) return;
     await s.query('SAVEPOINT "sensei_capture"');
     try {
-      const digests = await s.query<DigestRow>(rowDigestsSql(shape, buckets, from(lo, hi)));
-      const agg = await s.query<Record<string, unknown>>(columnStatsSql(shape.columns, from(lo, hi)));
+      // The transformations run once: their result is kept in a temporary table that digests and statistics read.
+      await s.query(`CREATE TEMP TABLE ${EVALUATED_TABLE} ON COMMIT DROP AS SELECT * FROM ${from(lo, hi)}`);
+      const digests = await s.query<DigestRow>(rowDigestsSql(shape, buckets, EVALUATED));
+      const agg = await s.query<Record<string, unknown>>(columnStatsSql(shape.columns, EVALUATED));
+      await s.query(`DROP TABLE ${EVALUATED_TABLE}`);
       await s.query('RELEASE SAVEPOINT "sensei_capture"');
       rows.push(...digests.rows);
       stats.push(readColumnStats(shape.columns, agg.rows[0] ?? { n: 0 }));

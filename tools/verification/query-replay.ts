@@ -7,6 +7,7 @@ import type { Plan } from '../../core/plan.js';
 import type { SourceConnector, TargetConnector } from '../../connectors/connector.js';
 import { checkSelectQuery } from '../planning/expression-guard.js';
 import { quoteIdent } from '../planning/identifiers.js';
+import { rewriteQuery, sourceDialectOf } from './query-rewrite.js';
 
 /** A query's result as captured: row count and sha256 of its normalised rows; never a value. */
 export interface QueryResultDigest {
@@ -15,31 +16,6 @@ export interface QueryResultDigest {
   sha256: string;
   /** Why the source could not answer, when it could not. */
   error?: string;
-}
-
-/**
- * The source query with table and column names mapped to the target's, token by token (string literals are left
- * alone; `"x"` and `` `x` `` quoted names are recognised). Names that map to different targets in different tables are
- * left as written. Dialect-specific functions are not translated: give `target:` for such a query.
- */
-export function rewriteForTarget(sql: string, plan: Plan): string {
-  const names = new Map<string, string | null>();
-  const add = (from: string, to: string) => {
-    const k = from.toLowerCase();
-    const seen = names.get(k);
-    names.set(k, seen === undefined || seen === to ? to : null);
-  };
-  for (const t of plan.tables) {
-    add(t.source, t.target);
-    for (const c of t.columns) add(c.sourceColumn, c.targetColumn);
-  }
-  return sql.replace(/'(?:[^']|'')*'|"((?:[^"]|"")*)"|`([^`]*)`|\b([A-Za-z_][A-Za-z0-9_$]*)\b/g, (m, dq?: string, bq?: string, bare?: string) => {
-    if (m.startsWith("'")) return m;
-    const name = dq !== undefined ? dq.replace(/""/g, '"') : (bq ?? bare)!;
-    const to = names.get(name.toLowerCase());
-    if (to) return quoteIdent(to);
-    return bq !== undefined ? quoteIdent(bq) : m;
-  });
 }
 
 /** A value's comparable text: numbers canonical, timestamps without `T`/zero zone/zero fraction, bytes as hex. */
@@ -104,8 +80,18 @@ export async function captureQueries(source: SourceConnector, queries: QueryConf
   return out;
 }
 
-/** Replay each query on the target (rewritten through the plan unless `target:` is given) and compare with the capture. */
-export async function compareQueries(target: TargetConnector, queries: QueryConfig[], captured: QueryResultDigest[], plan: Plan): Promise<CheckResult> {
+/**
+ * Replay each query on the target and compare with the capture. The target query is `target:` when given, else the
+ * source query rewritten through the plan by the parser of `sourceDialect` (`SourceConnector.dialect`); a query the
+ * rewrite cannot handle is a `query_rewrite_failed` finding that says to give `target:`.
+ */
+export async function compareQueries(
+  target: TargetConnector,
+  queries: QueryConfig[],
+  captured: QueryResultDigest[],
+  plan: Plan,
+  sourceDialect: string | undefined,
+): Promise<CheckResult> {
   const findings: Finding[] = [];
   const tables = plan.tables.map((t) => t.target);
   for (const q of queries) {
@@ -115,7 +101,16 @@ export async function compareQueries(target: TargetConnector, queries: QueryConf
       findings.push({ code: 'check_error', path, message: `query ${q.name} has no captured source result${expected?.error ? ` (${expected.error})` : ''}; fix it in queries[] and run again` });
       continue;
     }
-    const sql = q.target ?? rewriteForTarget(q.source.trim().replace(/;\s*$/, ''), plan);
+    let sql = q.target;
+    if (sql === undefined) {
+      const dialect = sourceDialectOf(sourceDialect);
+      const rewrite = dialect ? await rewriteQuery(q.source.trim().replace(/;\s*$/, ''), dialect, plan) : { ok: false as const, reason: `no parser for a ${sourceDialect ?? 'unknown'} source` };
+      if (!rewrite.ok) {
+        findings.push({ code: 'query_rewrite_failed', path, query: q.name, message: `query ${q.name} cannot be rewritten for the target schema: ${rewrite.reason}; give queries[].target (the same question in PostgreSQL over the target tables)` });
+        continue;
+      }
+      sql = rewrite.sql;
+    }
     const guard = await checkSelectQuery(sql, tables);
     if (!guard.ok) {
       findings.push({ code: 'check_error', path, message: `query ${q.name} was not run on the target: the SQL allow-list refuses it (${guard.reason})${q.target ? '' : '; give queries[].target for the target schema'}` });
@@ -127,12 +122,13 @@ export async function compareQueries(target: TargetConnector, queries: QueryConf
         await s.query('SET TRANSACTION READ ONLY');
         await s.query(`SET LOCAL TimeZone = 'UTC'`);
         await s.query(`SET LOCAL search_path TO ${quoteIdent(target.schema)}`);
-        const res = await s.query<Record<string, unknown>>(sql);
-        return res.rows.map((r) => Object.values(r));
+        // Each row as one record: columns of the same name (a.id, b.id) stay apart, in order.
+        const res = await s.query<{ q: unknown }>(`SELECT q FROM (${sql}) AS q`);
+        return res.rows.map((r) => parseRecord(String(r.q)));
       });
       actual = digestRows(q.name, rows, q.ordered);
     } catch (e) {
-      findings.push({ code: 'check_error', path, message: `query ${q.name} failed on the target: ${(e as Error).message}` });
+      findings.push({ code: 'check_error', path, message: `query ${q.name} failed on the target: ${(e as Error).message}${q.target ? '' : '; the rewrite renames tables and columns only, so give queries[].target if it uses functions of the source dialect'}` });
       continue;
     }
     if (actual.sha256 !== expected.sha256) {
@@ -147,4 +143,51 @@ export async function compareQueries(target: TargetConnector, queries: QueryConf
     }
   }
   return { perspective: 'behavioral', check: 'replayed queries give the source results', passed: findings.length === 0, checked: queries.length, findings };
+}
+
+/**
+ * PostgreSQL's text form of a record, `(1,,"a ""b""",)`, as field texts: an empty unquoted field is NULL, a quoted one
+ * is unescaped (`""` and `\\x`). The fields are the texts PostgreSQL prints for each column.
+ */
+export function parseRecord(text: string): Array<string | null> {
+  if (!text.startsWith('(') || !text.endsWith(')')) throw new Error('not a record');
+  const out: Array<string | null> = [];
+  let i = 1;
+  const end = text.length - 1;
+  if (end === 1) return [null];
+  for (;;) {
+    let value: string | null;
+    if (text[i] === '"') {
+      let v = '';
+      i++;
+      for (;;) {
+        const ch = text[i]!;
+        if (ch === '\\') {
+          v += text[i + 1];
+          i += 2;
+        } else if (ch === '"') {
+          if (text[i + 1] === '"') {
+            v += '"';
+            i += 2;
+          } else {
+            i++;
+            break;
+          }
+        } else {
+          v += ch;
+          i++;
+        }
+        if (i > end) throw new Error('unterminated quoted field in a record');
+      }
+      value = v;
+    } else {
+      const comma = text.indexOf(',', i);
+      const stop = comma === -1 || comma > end ? end : comma;
+      value = stop === i ? null : text.slice(i, stop);
+      i = stop;
+    }
+    out.push(value);
+    if (i >= end) return out;
+    i++; // the comma
+  }
 }

@@ -10,6 +10,7 @@ import { qualified, quoteIdent } from '../planning/identifiers.js';
 import { checkBusinessRules } from './business-rules.js';
 import { compareWithCapture, queuedKeysByTarget, type VerifyCapture } from './compare-capture.js';
 import { compareQueries, type QueryResultDigest } from './query-replay.js';
+import { applyWaivers, type Waiver } from './waivers.js';
 
 export interface VerifyInput {
   plan: Plan;
@@ -23,8 +24,11 @@ export interface VerifyInput {
   capture?: VerifyCapture | null;
   /** Business rules (semantic perspective). Default none. */
   rules?: RuleConfig[];
-  /** Queries to replay (behavioural perspective) and their results captured on the source. Default none. */
-  queries?: { queries: QueryConfig[]; captured: QueryResultDigest[] };
+  /**
+   * Queries to replay (behavioural perspective), their results captured on the source, and the source's dialect
+   * (`postgres`, `mysql`, `sqlite`: which parser rewrites them for the target). Default none.
+   */
+  queries?: { queries: QueryConfig[]; captured: QueryResultDigest[]; sourceDialect?: string };
   /** Rows the run queued (error queue entries: source table and source key), expected to be absent. Default none. */
   queued?: Array<{ table: string; key: unknown }>;
   /**
@@ -33,6 +37,8 @@ export interface VerifyInput {
    * Default none.
    */
   retried?: Array<{ table: string; key: unknown }>;
+  /** Approved exceptions: matching findings are listed under `waived` instead of failing. Default none. */
+  waivers?: Waiver[];
 }
 
 /** Collects every finding instead of stopping at the first; `passed` only when no check found anything. */
@@ -47,8 +53,8 @@ export async function verifyMigration(target: TargetConnector, input: VerifyInpu
     ]));
   }
   if (input.rules && input.rules.length > 0) checks.push(await checkBusinessRules(target, input.rules));
-  if (input.queries && input.queries.queries.length > 0) checks.push(await compareQueries(target, input.queries.queries, input.queries.captured, input.plan));
-  return { passed: checks.every((c) => c.passed), checks };
+  if (input.queries && input.queries.queries.length > 0) checks.push(await compareQueries(target, input.queries.queries, input.queries.captured, input.plan, input.queries.sourceDialect));
+  return applyWaivers({ passed: checks.every((c) => c.passed), checks }, input.waivers ?? []);
 }
 
 function result(perspective: CheckResult['perspective'], check: string, checked: number, findings: Finding[]): CheckResult {

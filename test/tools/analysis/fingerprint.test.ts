@@ -1,7 +1,7 @@
 // Fingerprints: documented layout, unit length, similarity across tables, and no recoverable values.
 import { describe, expect, it } from 'vitest';
 import { FINGERPRINT_DIMENSIONS } from '../../../core/profile.js';
-import { computeColumnStats, FINGERPRINT_LAYOUT, fingerprintSimilarity, fnv1a } from '../../../tools/analysis/fingerprint.js';
+import { computeColumnStats, FEATURE_CAP, FINGERPRINT_LAYOUT, fingerprintSimilarity, fnv1a } from '../../../tools/analysis/fingerprint.js';
 import { shapeOf } from '../../../tools/analysis/value-shapes.js';
 
 const fp = (values: Array<string | number | null>) => computeColumnStats(values).fingerprint;
@@ -76,5 +76,53 @@ describe('no value can be recovered from a fingerprint', () => {
     expect(fp(['tan', 'gray', 'olive', 'tan', 'gray', 'olive'])).toEqual(colours);
     expect(fp([101, 202, 303, 101, 202, 303])).toEqual(fp([104, 205, 306, 104, 205, 306]));
     expect(fp(['2001-02-03', '1999-12-31', '1985-06-07'])).toEqual(fp(['2002-03-04', '1998-11-30', '1986-07-08']));
+  });
+});
+
+describe('bounded cost: beyond FEATURE_CAP distinct values a uniform pick stands for the rest', () => {
+  // Ten kinds of value in a fixed rotation: a pick of every k-th value would see only some of them.
+  const rotation = (i: number): string | number => {
+    switch (i % 10) {
+      case 0: return `user${i}@example.com`;
+      case 1: return `19${String(10 + (i % 89)).padStart(2, '0')}-0${1 + (i % 9)}-1${i % 10}`;
+      case 2: return i * 3;
+      case 3: return `${(i % 997) + 0.25}`;
+      case 4: return `Note number ${i} about the delivery`;
+      case 5: return `AB-${i}`;
+      case 6: return `+44 20 ${String(i).padStart(8, '0').slice(0, 4)} ${String(i).padStart(8, '0').slice(4)}`;
+      case 7: return `https://example.org/p/${i}`;
+      case 8: return `Name${i}`;
+      default: return `2021-03-0${1 + (i % 9)} 12:${10 + (i % 49)}:00`;
+    }
+  };
+  const column = (n: number) => Array.from({ length: n }, (_, i) => rotation(i));
+  const kinds = (f: number[]) => f.slice(...FINGERPRINT_LAYOUT.kinds);
+
+  it('gives nearly the fingerprint of examining every value, kind by kind (shares measured, not the first values)', () => {
+    const values = column(FEATURE_CAP * 12);
+    const picked = computeColumnStats(values);
+    const exact = computeColumnStats(values, { featureCap: Infinity });
+    expect(picked.distinct.size).toBeGreaterThan(FEATURE_CAP * 5);
+    expect(picked.fingerprint).not.toEqual(exact.fingerprint);
+    expect(fingerprintSimilarity(picked.fingerprint, exact.fingerprint)).toBeGreaterThan(0.999);
+    // Each kind keeps its weight within 0.02 (a tenth of the values weighs about 0.05 here): none is lost or over-weighted.
+    kinds(picked.fingerprint).forEach((x, i) => expect(Math.abs(x - kinds(exact.fingerprint)[i]!)).toBeLessThan(0.02));
+    // A pick of every 10th distinct value (or the first ones) would instead see one kind only: the check above can fail.
+    const everyTenth = computeColumnStats(values.filter((_, i) => i % 10 === 0), { featureCap: Infinity });
+    expect(fingerprintSimilarity(everyTenth.fingerprint, exact.fingerprint)).toBeLessThan(0.9);
+  });
+
+  it('is reproducible: the same sample gives the same vector', () => {
+    const values = column(FEATURE_CAP * 5);
+    expect(computeColumnStats(values).fingerprint).toEqual(computeColumnStats([...values]).fingerprint);
+  });
+
+  it('still counts every value for cardinality and nulls', () => {
+    const values = [...column(FEATURE_CAP * 3), ...repeat(null, 1000)];
+    const s = computeColumnStats(values);
+    expect(s).toMatchObject({ rows: FEATURE_CAP * 3 + 1000, nulls: 1000, nonNull: FEATURE_CAP * 3 });
+    expect(s.distinct.size).toBeGreaterThan(FEATURE_CAP * 2);
+    const integers = values.filter((v) => typeof v === 'number').length;
+    expect(s.kinds).toEqual({ text: FEATURE_CAP * 3 - integers, integer: integers });
   });
 });

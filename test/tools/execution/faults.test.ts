@@ -11,6 +11,7 @@ import { openTarget } from '../../../connectors/open-target.js';
 import { executePlan, type ExecutePlanDeps } from '../../../tools/execution/execute-plan.js';
 import { openStore, type SenseiStore } from '../../../tools/store/sensei-store.js';
 import { createPgDatabase, pgExec, pgQuery, PG_ADMIN_URL, tempDir, type TempDatabase } from '../../fixtures/databases.js';
+import { homeWithStore } from '../../fixtures/store-template.js';
 
 const ROWS = 3000;
 
@@ -48,7 +49,7 @@ describe('execution faults', () => {
   let tgt: TempDatabase;
 
   beforeAll(async () => {
-    store = await openStore({ home: dir.path });
+    store = await openStore({ home: homeWithStore(dir.path) });
     errors = {
       add: async (runId, entries) => void (await store.addErrors(runId, entries)),
       clear: async (runId, table) => void (await store.clearErrors(runId, table)),

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, SENSEI_BIN } from '../../fixtures/cli.js';
 import { createPgDatabase, pgQuery, tempDir, type TempDatabase } from '../../fixtures/databases.js';
+import { homeWithStore } from '../../fixtures/store-template.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const STORE_FIXTURE = join(ROOT, 'test', 'fixtures', 'store-process.ts');
@@ -88,7 +89,7 @@ async function killWhen(child: Child, targetUrl: string, runId: () => string | n
 
 describe('kill -9 during execution and resume', () => {
   const dir = tempDir('sensei-kill-');
-  const home = join(dir.path, 'home');
+  const home = homeWithStore(join(dir.path, 'home'));
   let target: TempDatabase;
   let holder: ChildProcess;
   let runId = '';

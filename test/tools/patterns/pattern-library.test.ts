@@ -7,11 +7,12 @@ import { createPatternLibrary } from '../../../tools/patterns/pattern-library.js
 import { nameVector } from '../../../tools/patterns/name-vector.js';
 import { openStore, type SenseiStore } from '../../../tools/store/sensei-store.js';
 import { tempDir } from '../../fixtures/databases.js';
+import { homeWithStore } from '../../fixtures/store-template.js';
 
 const dir = tempDir('sensei-patterns-');
 let store: SenseiStore;
 beforeAll(async () => {
-  store = await openStore({ home: dir.path });
+  store = await openStore({ home: homeWithStore(dir.path) });
 });
 afterAll(async () => {
   await store?.close();

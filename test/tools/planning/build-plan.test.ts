@@ -56,7 +56,9 @@ describe('generateTargetSchema + buildPlan (generated target)', () => {
     expect(m).toMatchObject({ sourceColumn: 'Balance', targetColumn: 'balance', confidence: 1, band: 'auto', origin: 'generated', targetType: 'numeric(10,2)' });
     expect(m.transformation).toBe('CAST(src."Balance" AS numeric(10,2))');
     expect(m.validationRules.map((r) => r.rule)).toEqual(['numeric_range']);
-    expect(plan.tables[0]!.columns[0]!.validationRules.map((r) => r.rule)).toEqual(['not_null', 'integer_range']);
+    expect(plan.tables[0]!.columns[0]!.validationRules.map((r) => r.rule)).toEqual(['not_null', 'integer_range', 'unique']);
+    const fk = plan.tables[1]!.columns.find((c) => c.sourceColumn === 'CustomerId')!;
+    expect(fk.validationRules.map((r) => r.rule)).toEqual(['not_null', 'integer_range', 'fk']);
   });
 
   it('keeps source names when snake_case would make two of them collide', () => {

@@ -42,4 +42,11 @@ describe('nameScore', () => {
     expect(nameScore('EMP_FNM', 'first_name').score).toBeLessThan(0.8);
     expect(nameScore('TERM_FLG', 'is_terminated').score).toBeGreaterThan(0.75);
   });
+  it('treats a name plus a meaningless qualifier as nearly the same name, but not two different qualifiers', () => {
+    expect(nameScore('city', 'city_y').score).toBe(0.96);
+    expect(nameScore('phone_2', 'phone').score).toBe(0.96);
+    expect(nameScore('active', 'is_active').score).toBe(0.96);
+    expect(nameScore('address_1', 'address_2').score).toBeLessThan(0.8);
+    expect(nameScore('city', 'city_name').score).toBeLessThan(0.8);
+  });
 });

@@ -10,7 +10,7 @@ import { openSource } from '../../../connectors/open-source.js';
 import { openTarget } from '../../../connectors/open-target.js';
 import { executePlan } from '../../../tools/execution/execute-plan.js';
 import { checkSelectQuery } from '../../../tools/planning/expression-guard.js';
-import { captureQueries, compareQueries, rewriteForTarget, type QueryResultDigest } from '../../../tools/verification/query-replay.js';
+import { captureQueries, compareQueries, parseRecord, type QueryResultDigest } from '../../../tools/verification/query-replay.js';
 import { createMysqlDatabase, createPgDatabase, pgExec, tempDir, type TempDatabase } from '../../fixtures/databases.js';
 import { loadLibraryMysql, loadLibrarySqlite } from '../../fixtures/library-source.js';
 
@@ -64,14 +64,14 @@ describe('query replay', () => {
   });
 
   it('replays on the target: equal results pass', async () => {
-    const check = await compareQueries(target, QUERIES, captured, plan);
+    const check = await compareQueries(target, QUERIES, captured, plan, 'sqlite');
     expect(check).toEqual({ perspective: 'behavioral', check: 'replayed queries give the source results', passed: true, checked: 3, findings: [] });
   });
 
   it('finds a query whose answer changed, and only that one', async () => {
     await pgExec(tgt.url, 'UPDATE books SET price = price + 1 WHERE id = 3');
     try {
-      const check = await compareQueries(target, QUERIES, captured, plan);
+      const check = await compareQueries(target, QUERIES, captured, plan, 'sqlite');
       expect(check.findings).toEqual([
         { code: 'query_mismatch', path: ['queries', 'books per author'], query: 'books per author', expectedRows: 7, actualRows: 7, message: expect.stringContaining('answers differently') },
       ]);
@@ -89,7 +89,7 @@ describe('query replay', () => {
     ];
     const cap = await captureQueries(sqlite, bad.slice(0, 3));
     expect(cap[0]).toMatchObject({ name: 'writes', error: 'the source query is not a single SELECT' });
-    const check = await compareQueries(target, bad, cap, plan);
+    const check = await compareQueries(target, bad, cap, plan, 'sqlite');
     expect(check.findings.map((f) => [f.code, f.path[1], f.message.match(/allow-list|no captured/)?.[0]])).toEqual([
       ['check_error', 'writes', 'no captured'],
       ['check_error', 'sleeps', 'allow-list'],
@@ -98,19 +98,57 @@ describe('query replay', () => {
     ]);
   });
 
-  it('rewrites names through the mapping, leaving literals alone', () => {
-    const renamed: Plan = {
-      ...plan,
-      tables: [
-        {
-          source: 'Customer', target: 'customer', confidence: 1, rationale: '', sourceKey: ['CustomerId'],
-          columns: [{ sourceTable: 'Customer', sourceColumn: 'CustomerId', targetTable: 'customer', targetColumn: 'customer_id', transformation: '', targetType: 'integer', confidence: 1, band: 'auto', origin: 'heuristic', rationale: '', validationRules: [] }],
-        },
-      ],
-    };
-    expect(rewriteForTarget("SELECT `CustomerId`, count(*) FROM Customer WHERE note = 'Customer' GROUP BY \"CustomerId\"", renamed)).toBe(
-      `SELECT "customer_id", count(*) FROM "customer" WHERE note = 'Customer' GROUP BY "customer_id"`,
-    );
+  it('replays through a renamed target: the parser rewrites aliases, joins, subqueries, and equal columns stay apart', async () => {
+    const odd: QueryConfig[] = [
+      { name: 'same-named columns', source: 'SELECT b.id, a.id, b.title FROM books b JOIN authors a ON a.id = b.author_id', ordered: false },
+      { name: 'correlated', source: 'SELECT title FROM books WHERE price > (SELECT avg(price) FROM books b2 WHERE b2.author_id = books.author_id) ORDER BY title', ordered: true },
+      { name: 'star and derived table', source: 'SELECT * FROM (SELECT author_id, count(*) AS n FROM books GROUP BY author_id) AS d WHERE d.n >= 1', ordered: false },
+      { name: 'two columns named x', source: 'SELECT b.isbn AS x, a.country AS x FROM books b JOIN authors a ON a.id = b.author_id', ordered: false },
+    ];
+    const fromSqlite = await captureQueries(sqlite, odd);
+    expect(fromSqlite.map((c) => c.error)).toEqual([undefined, undefined, undefined, undefined]);
+    expect(await captureQueries(mysql, odd)).toEqual(fromSqlite);
+    await pgExec(tgt.url, 'ALTER TABLE books RENAME TO book_items; ALTER TABLE book_items RENAME COLUMN title TO book_title; ALTER TABLE authors RENAME COLUMN id TO author_no');
+    try {
+      const renamed: Plan = {
+        ...plan,
+        tables: plan.tables.map((t) => ({
+          ...t,
+          target: t.target === 'books' ? 'book_items' : t.target,
+          columns: t.columns.map((c) => ({ ...c, targetColumn: t.source === 'books' && c.sourceColumn === 'title' ? 'book_title' : t.source === 'authors' && c.sourceColumn === 'id' ? 'author_no' : c.targetColumn })),
+        })),
+      };
+      expect(await compareQueries(target, odd, fromSqlite, renamed, 'sqlite')).toMatchObject({ passed: true, checked: 4, findings: [] });
+      expect(await compareQueries(target, odd, fromSqlite, renamed, 'mysql')).toMatchObject({ passed: true, findings: [] });
+      // The same questions against the unrenamed mapping name tables that are gone: refused or failed, never passed.
+      const stale = await compareQueries(target, odd, fromSqlite, plan, 'sqlite');
+      expect(stale.passed).toBe(false);
+      expect(stale.findings.map((f) => f.code)).toEqual(['check_error', 'check_error', 'check_error', 'check_error']);
+      // A difference in the first of two same-named columns (the one a row object would lose) is found.
+      await pgExec(tgt.url, "UPDATE book_items SET isbn = isbn || '~' WHERE id = 1");
+      const changed = await compareQueries(target, odd, fromSqlite, renamed, 'sqlite');
+      expect(changed.findings.map((f) => [f.code, f.path[1]])).toEqual([['query_mismatch', 'two columns named x']]);
+    } finally {
+      await pgExec(tgt.url, "UPDATE book_items SET isbn = rtrim(isbn, '~') WHERE id = 1");
+      await pgExec(tgt.url, 'ALTER TABLE book_items RENAME COLUMN book_title TO title; ALTER TABLE book_items RENAME TO books; ALTER TABLE authors RENAME COLUMN author_no TO id');
+    }
+  });
+
+  it('reports a query the rewrite cannot follow as a finding that says to give target:', async () => {
+    const q: QueryConfig[] = [{ name: 'unknown column', source: 'SELECT nope FROM books', ordered: false }];
+    const cap: QueryResultDigest[] = [{ name: 'unknown column', rows: 1, sha256: 'x' }];
+    const check = await compareQueries(target, q, cap, plan, 'sqlite');
+    expect(check.findings).toEqual([
+      { code: 'query_rewrite_failed', path: ['queries', 'unknown column'], query: 'unknown column', message: expect.stringMatching(/the column nope is in no mapped table .* give queries\[\]\.target/) },
+    ]);
+    const noParser = await compareQueries(target, QUERIES.slice(0, 1), captured, plan, 'oracle');
+    expect(noParser.findings[0]).toMatchObject({ code: 'query_rewrite_failed', message: expect.stringContaining('no parser for a oracle source') });
+  });
+
+  it('reads PostgreSQL record text field by field', () => {
+    expect(parseRecord('(1,,"a ""b"", c","x\\\\y",)')).toEqual(['1', null, 'a "b", c', 'x\\y', null]);
+    expect(parseRecord('("")')).toEqual(['']);
+    expect(() => parseRecord('1,2')).toThrow('not a record');
   });
 
   it('allows CTEs and aggregates over migrated tables only', async () => {

@@ -96,10 +96,13 @@ export function matchSchemas(input: MatchInput): MatchResult {
   const tablePairs = matchTables(sources, targets);
   const samples = new SampleIndex(input.sourceSamples, input.targetSamples);
   const ranking: RankedPair[] = [];
-  const tables: TableMatch[] = tablePairs.map(({ s, t, score, reason, merged }) => {
-    const columns = matchColumns(s, t, tablePairs, samples, input.patternHits, input.withRanking ? ranking : undefined);
-    return { source: s.def, target: t.def, confidence: round(score), reason, merged, columns };
+  const scored = tablePairs.map((pair): ScoredPair => {
+    const { columns, details } = matchColumns(pair.s, pair.t, tablePairs, samples, input.patternHits, input.withRanking ? ranking : undefined);
+    // Only pairs merged into one target are looked at again; the others' evidence is dropped now (memory, GC).
+    return { pair, columns, details: pair.merged ? details : [] };
   });
+  shareQualifiedCopies(scored);
+  const tables: TableMatch[] = scored.map(({ pair: { s, t, score, reason, merged }, columns }) => ({ source: s.def, target: t.def, confidence: round(score), reason, merged, columns }));
   ranking.sort((a, b) => b.score - a.score);
   return input.withRanking ? { tables, ranking } : { tables };
 }
@@ -241,6 +244,13 @@ interface PairScore {
   codes?: Map<string, string>;
 }
 
+interface ScoredPair {
+  pair: TablePair;
+  columns: ColumnMatch[];
+  /** Evidence of every column pair of the table pair: `[source index][target index]`. */
+  details: PairScore[][];
+}
+
 function matchColumns(
   s: PreparedTable,
   t: PreparedTable,
@@ -248,7 +258,7 @@ function matchColumns(
   samples: SampleIndex,
   patternHits: ReadonlyMap<string, readonly PatternHit[]> | undefined,
   ranking: RankedPair[] | undefined,
-): ColumnMatch[] {
+): Omit<ScoredPair, 'pair'> {
   const formats = s.columns.map((c) => {
     if (c.profile?.format) {
       const fromProfile = detectFormatName(c.profile.format);
@@ -363,7 +373,54 @@ function matchColumns(
       ...(d.codes ? { codes: d.codes } : {}),
     });
   });
-  return out;
+  return { columns: out, details };
+}
+
+/**
+ * Several source tables merged into one target table bring equal column names, which the target tells apart with
+ * qualifiers (`city`, `city_x`, `city_y`, as a join or merge names them). Names cannot say which copy belongs to which
+ * source, and each table pair alone takes the copy that suits it best, even one another source suits better: so the
+ * source columns that landed on such a family of copies are assigned to its members jointly, one to one (Hungarian,
+ * the best total evidence). More claimants than copies means a shared column (a join key): left as it is.
+ */
+function shareQualifiedCopies(scored: ScoredPair[]): void {
+  const byTarget = new Map<TableDef, ScoredPair[]>();
+  for (const sp of scored) if (sp.pair.merged) byTarget.set(sp.pair.t.def, [...(byTarget.get(sp.pair.t.def) ?? []), sp]);
+  for (const pairs of byTarget.values()) {
+    const t = pairs[0]!.pair.t;
+    const families = new Map<string, number[]>();
+    t.columns.forEach((c, j) => {
+      const key = nameKey(c.name);
+      if (key !== '') families.set(key, [...(families.get(key) ?? []), j]);
+    });
+    for (const family of families.values()) {
+      if (family.length < 2) continue;
+      const members = family.map((j) => t.columns[j]!);
+      const claimants = pairs.flatMap((sp) => sp.columns.filter((m) => !m.pattern && members.includes(m.target)).map((m) => ({ sp, m, i: sp.pair.s.columns.indexOf(m.source) })));
+      if (claimants.length < 2 || claimants.length > family.length) continue;
+      const matrix = claimants.map(({ sp, i }) => family.map((j) => sp.details[i]![j]!.score));
+      const assigned = hungarian(matrix, COLUMN_MIN);
+      claimants.forEach(({ sp, m, i }, k) => {
+        const j = family[assigned[k]!];
+        if (j === undefined) {
+          sp.columns.splice(sp.columns.indexOf(m), 1);
+          return;
+        }
+        const tc = t.columns[j]!;
+        if (tc === m.target) return;
+        const d = sp.details[i]!.at(j)!;
+        const names = members.map((c) => c.name).join(', ');
+        Object.assign(m, {
+          target: tc,
+          score: round(d.score),
+          confidence: round(Math.min(d.score, NOT_DISTINCT_CAP)),
+          reasons: [...d.reasons, `${names} are copies of one name in a merged table: given to its source tables one to one by their evidence`],
+          codes: d.codes,
+        });
+        if (!d.codes) delete m.codes;
+      });
+    }
+  }
 }
 
 /** A profile's format string (`YYYYMMDD`, `Y/N`) as a ValueFormat. */

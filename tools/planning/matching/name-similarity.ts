@@ -133,6 +133,26 @@ export function withoutTableWords(words: Word[], table: Word[]): Word[] {
   return rest.length < words.length && rest.some((w) => w.weight === 1) ? rest : words;
 }
 
+/**
+ * Score of a name that equals the other plus weak words only (`city` ~ `city_y`, `phone` ~ `phone2`, `active` ~
+ * `is_active`). Such suffixes are how joins, merges and versioned copies tell equal names apart, so they say nothing
+ * about which copy is meant: the pair ties with the bare name (just below it) and value evidence decides.
+ */
+const QUALIFIED_SIMILARITY = 0.96;
+
+/** True when one word list is the other plus weak words (and they share at least one strong word). */
+function onlyQualifierAdded(a: Word[], b: Word[]): boolean {
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  if (short.length === long.length || !short.some((w) => w.weight === 1)) return false;
+  const rest = [...long];
+  for (const w of short) {
+    const k = rest.findIndex((x) => x.word === w.word);
+    if (k < 0) return false;
+    rest.splice(k, 1);
+  }
+  return rest.every((w) => w.weight < 1);
+}
+
 export interface NameSimilarity {
   score: number;
   reason: string;
@@ -155,6 +175,8 @@ export function nameSimilarity(a: string, b: string, tables?: { a: string; b: st
   }
   if (score >= 0.999) return { score: 0.97, reason: 'same words after expanding abbreviations and synonyms' };
   if (score === 0) return { score: 0, reason: 'no common words' };
+  // A qualifier-only pair already shares every strong word, so its soft Dice is high: skip the check below that.
+  if (score >= 0.5 && onlyQualifierAdded(wa, wb)) return { score: QUALIFIED_SIMILARITY, reason: 'same name plus a qualifier that tells copies apart (a letter, a digit, is/flag)' };
   return { score: score * 0.95, reason: `names share words (similarity ${score.toFixed(2)})` };
 }
 

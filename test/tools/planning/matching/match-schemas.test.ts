@@ -99,7 +99,8 @@ describe('matchSchemas on a legacy schema with abbreviated names', () => {
     expect(by['EMP.TERM_FLG']!.transformation).toBe(`CASE upper(btrim(src."TERM_FLG")) WHEN 'Y' THEN true WHEN 'N' THEN false END`);
     expect(by['EMP.SAL_CENTS']!.transformation).toBe('CAST(CAST(src."SAL_CENTS" AS numeric) / 100 AS numeric(12,2))');
     expect(by['EMP.EMP_FNM']!.validationRules.map((r) => r.rule)).toEqual(['max_length']);
-    expect(by['DEPT.DEPT_CD']!.validationRules.map((r) => r.rule)).toEqual(['not_null', 'max_length']);
+    expect(by['DEPT.DEPT_CD']!.validationRules.map((r) => r.rule)).toEqual(['not_null', 'max_length', 'unique']);
+    expect(by['EMP.DEPT_CD']!.validationRules.map((r) => r.rule)).toEqual(['max_length', 'fk']);
   });
 
   it('writes only SQL the allow-list accepts', async () => {
@@ -211,6 +212,71 @@ describe('matchSchemas with merged and ambiguous targets', () => {
     const m = matchSchemas({ source, target }).tables[0]!.columns[0]!;
     expect(m.confidence).toBeLessThanOrEqual(0.95);
     expect(m.reasons.join(' ')).toMatch(/competing pair|as close/);
+  });
+
+  describe('copies of one name in a merged target (city, city_x, city_y)', () => {
+    const source: Catalog = {
+      dialect: 'csv', database: 's', tables: [
+        table('authors', [['au_id', text()], ['city', text()]]),
+        table('stores', [['stor_id', text()], ['city', text()]]),
+        table('publishers', [['pub_id', text()], ['city', text()]]),
+      ],
+    };
+    const target: Catalog = {
+      dialect: 'csv', database: 't',
+      tables: [table('joined', [['stor_id', text()], ['city_x', text()], ['au_id', text()], ['city_y', text()], ['pub_id', text()], ['city', text()]])],
+    };
+    const src = new Map([
+      [columnKey('authors', 'city'), ['Oakland', 'Berkeley', 'San Jose', 'Menlo Park', 'Lawrence', 'Gary', 'Nashville']],
+      [columnKey('stores', 'city'), ['Seattle', 'Tustin', 'Los Gatos', 'Remulade', 'Fremont', 'Portland']],
+      [columnKey('publishers', 'city'), ['Boston', 'Washington', 'Berkeley', 'Chicago', 'Dallas', 'New York']],
+    ]);
+    const by = (r: ReturnType<typeof matchSchemas>): Record<string, string> =>
+      Object.fromEntries(r.tables.flatMap((t) => t.columns.map((c) => [`${t.source.name}.${c.source.name}`, c.target.name])));
+
+    it('are given to the source tables one to one by their values (the copies hold only values of their source), in review', () => {
+      // A join keeps a subset of each side's rows: every copy holds a few of its source's values, and only those.
+      const tgt = new Map([
+        [columnKey('joined', 'city_x'), ['Seattle', 'Portland', 'Fremont']],
+        [columnKey('joined', 'city_y'), ['Oakland', 'Berkeley', 'Gary']],
+        [columnKey('joined', 'city'), ['Boston', 'Washington']],
+      ]);
+      const r = matchSchemas({ source, target, sourceSamples: src, targetSamples: tgt });
+      expect(by(r)).toMatchObject({ 'authors.city': 'city_y', 'stores.city': 'city_x', 'publishers.city': 'city' });
+      const cities = r.tables.flatMap((t) => t.columns.filter((c) => c.source.name === 'city'));
+      expect(cities.every((c) => c.confidence <= 0.95)).toBe(true);
+    });
+
+    it('a copy holding values its claimant never has goes to the claimant that has them', () => {
+      // products.rate's values all appear in rate_y too (containment 100% both ways for products), so products alone
+      // would take rate_y; but rate_y also holds 18/20/22, which only schedules has.
+      const rates: Catalog = { dialect: 'csv', database: 's', tables: [table('products', [['sku', text()], ['rate', int]]), table('schedules', [['sku', text()], ['rate', int]])] };
+      const joined: Catalog = { dialect: 'csv', database: 't', tables: [table('joined', [['sku', text()], ['rate_x', int, 'integer'], ['rate_y', int, 'integer']])] };
+      const r = matchSchemas({
+        source: rates,
+        target: joined,
+        sourceSamples: new Map([[columnKey('products', 'rate'), ['10', '12', '14', '16', '24']], [columnKey('schedules', 'rate'), ['10', '12', '14', '16', '18', '20', '22', '24']]]),
+        targetSamples: new Map([[columnKey('joined', 'rate_x'), ['10', '12', '24']], [columnKey('joined', 'rate_y'), ['10', '12', '14', '16', '18', '20', '22', '24']]]),
+      });
+      expect(by(r)).toMatchObject({ 'products.rate': 'rate_x', 'schedules.rate': 'rate_y' });
+      const moved = r.tables[0]!.columns.find((c) => c.source.name === 'rate')!;
+      expect(moved.reasons.at(-1)).toContain('rate_x, rate_y are copies of one name in a merged table');
+      expect(moved.confidence).toBeLessThanOrEqual(0.95);
+    });
+
+    it('without data nothing can tell the copies apart: each stays in review or below, never auto', () => {
+      const r = matchSchemas({ source, target });
+      const cities = r.tables.flatMap((t) => t.columns.filter((c) => c.source.name === 'city'));
+      expect(new Set(cities.map((c) => c.target.name)).size).toBe(cities.length);
+      expect(cities.every((c) => c.confidence <= 0.95)).toBe(true);
+    });
+
+    it('leaves a shared column alone when more source tables claim it than it has copies (a join key)', () => {
+      const keys: Catalog = { dialect: 'csv', database: 's', tables: [table('sales', [['stor_id', text()]]), table('discounts', [['stor_id', text()]]), table('stores', [['stor_id', text()]])] };
+      const joined: Catalog = { dialect: 'csv', database: 't', tables: [table('joined', [['stor_id', text()], ['stor_id_2', text()]])] };
+      const r = matchSchemas({ source: keys, target: joined });
+      expect(r.tables.map((t) => t.columns.map((c) => c.target.name))).toEqual([['stor_id'], ['stor_id'], ['stor_id']]);
+    });
   });
 });
 

@@ -1,0 +1,90 @@
+// `npm run bench:store-start`: what one short `sensei` process pays for the embedded store. Each sample is a fresh
+// Node process that loads the built store module, opens the store, closes it and exits (as `sensei status` does), once
+// on an empty home (initdb) and BENCH_RUNS times on the same, existing home; with Node's default WebAssembly tiering
+// and with --liftoff-only (the flag test/fixtures/cli.ts gives the CLI processes of the tests). Prints milliseconds.
+// Needs `npm run build` first. Figures depend on the machine's load: the load average is printed with them.
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const STORE_MODULE = fileURLToPath(new URL('../dist/tools/store/sensei-store.js', import.meta.url));
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+
+/** One store user in its own process: the times it reports, and when its process was gone. */
+interface Sample {
+  /** Module graph loaded (ms since the process started). */
+  loaded: number;
+  /** openStore returned. */
+  opened: number;
+  /** close() returned. */
+  closed: number;
+  /** CPU of the process up to close() (user + system), ms; the compile jobs Node waits for at exit are not in it. */
+  cpu: number;
+  /** From spawn until the process had exited, as seen by the parent. */
+  exited: number;
+}
+
+const CHILD = `
+const t0 = performance.now();
+const { openStore } = await import(${JSON.stringify(pathToFileURL(STORE_MODULE).href)});
+const loaded = performance.now();
+const store = await openStore({ home: process.argv[1] });
+const opened = performance.now();
+await store.close();
+const closed = performance.now();
+const c = process.cpuUsage();
+process.stdout.write(JSON.stringify({ loaded, opened, closed, cpu: (c.user + c.system) / 1000 }));
+`;
+
+function sample(flags: string[], home: string): Promise<Sample> {
+  const start = performance.now();
+  const child = spawn(process.execPath, [...flags, '--input-type=module', '-e', CHILD, home], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SENSEI_STORE_URL: '' },
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  return new Promise((resolve, reject) => {
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`store process exited with ${code}: ${err}`));
+      resolve({ ...(JSON.parse(out) as Omit<Sample, 'exited'>), exited: performance.now() - start });
+    });
+  });
+}
+
+const fmt = (n: number): string => n.toFixed(0).padStart(7);
+
+function row(label: string, s: Sample): void {
+  console.log(
+    `${label.padEnd(38)}${fmt(s.loaded)}${fmt(s.opened - s.loaded)}${fmt(s.closed - s.opened)}${fmt(s.exited - s.closed)}${fmt(s.exited)}${fmt(s.cpu)}`,
+  );
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(STORE_MODULE)) throw new Error(`${STORE_MODULE} is missing: run npm run build first`);
+  const dir = mkdtempSync(join(tmpdir(), 'sensei-bench-store-'));
+  try {
+    console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(`${'process (ms)'.padEnd(38)}${'load'.padStart(7)}${'open'.padStart(7)}${'close'.padStart(7)}${'exit'.padStart(7)}${'total'.padStart(7)}${'cpu'.padStart(7)}`);
+    for (const [name, flags] of [['default tiering', []], ['--liftoff-only', ['--liftoff-only']]] as const) {
+      const home = join(dir, name.replace(/\W+/g, '-'));
+      row(`${name}, empty home (initdb)`, await sample([...flags], home));
+      for (let i = 1; i <= RUNS; i++) row(`${name}, existing store #${i}`, await sample([...flags], home));
+    }
+    // What test/fixtures/store-template.ts does instead of initdb for a new home.
+    const source = join(dir, 'default-tiering', 'store');
+    const t = performance.now();
+    cpSync(source, join(dir, 'copy', 'store'), { recursive: true });
+    console.log(`copy of an existing store data dir: ${(performance.now() - t).toFixed(0)} ms`);
+    console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

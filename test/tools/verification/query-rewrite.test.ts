@@ -1,0 +1,107 @@
+// Query rewriting for behavioural replay: names renamed in a real parser's AST through the mapping, per dialect, and
+// every query the rewrite cannot follow refused with its reason. The rewritten SQL must pass the SQL allow-list.
+import { describe, expect, it } from 'vitest';
+import type { ColumnMapping, Plan, TableMapping } from '../../../core/plan.js';
+import { checkSelectQuery } from '../../../tools/planning/expression-guard.js';
+import { rewriteQuery, sourceDialectOf } from '../../../tools/verification/query-rewrite.js';
+
+const col = (table: string, source: string, target: string): ColumnMapping => ({
+  sourceTable: table, sourceColumn: source, targetTable: table, targetColumn: target, transformation: '', targetType: 'integer',
+  confidence: 1, band: 'auto', origin: 'heuristic', rationale: '', validationRules: [],
+});
+const table = (source: string, target: string, columns: Array<[string, string]>): TableMapping => ({
+  source, target, confidence: 1, rationale: '', sourceKey: [columns[0]![0]], columns: columns.map(([s, t]) => col(source, s, t)),
+});
+const plan: Plan = {
+  tables: [
+    table('Customer', 'customer', [['CustomerId', 'customer_id'], ['Name', 'full_name'], ['Country', 'country']]),
+    table('Invoice', 'invoice', [['InvoiceId', 'invoice_id'], ['CustomerId', 'customer_ref'], ['Total', 'total']]),
+  ],
+  unmappedSource: [], unmappedTarget: [], phases: [['customer'], ['invoice']], cyclic: [], targetDdl: [],
+  targetSchemaSource: 'existing', thresholds: { autoApproveAbove: 0.95, reviewAbove: 0.8 }, warnings: [],
+};
+const TARGET_TABLES = ['customer', 'invoice'];
+
+async function ok(sql: string, dialect: 'postgres' | 'mysql' | 'sqlite'): Promise<string> {
+  const r = await rewriteQuery(sql, dialect, plan);
+  if (!r.ok) throw new Error(`refused: ${r.reason}`);
+  const guard = await checkSelectQuery(r.sql, TARGET_TABLES);
+  expect(guard, r.sql).toMatchObject({ ok: true });
+  return r.sql.replace(/\s+/g, ' ').replace(/\( /g, '(').replace(/ \)/g, ')').trim();
+}
+
+async function refused(sql: string, dialect: 'postgres' | 'mysql' | 'sqlite'): Promise<string> {
+  const r = await rewriteQuery(sql, dialect, plan);
+  if (r.ok) throw new Error(`rewritten, expected a refusal: ${r.sql}`);
+  return r.reason;
+}
+
+describe('rewriteQuery', () => {
+  it('renames tables and columns in MySQL queries, leaving literals, aliases and output names alone', async () => {
+    expect(await ok("SELECT `CustomerId`, count(*) AS n FROM Customer WHERE Name = 'Customer' AND Country = \"Name\" GROUP BY `CustomerId` ORDER BY n DESC", 'mysql')).toBe(
+      `SELECT customer_id AS "CustomerId", count(*) AS n FROM customer WHERE full_name = 'Customer' AND country = 'Name' GROUP BY customer_id ORDER BY n DESC`,
+    );
+  });
+
+  it('follows table aliases, qualified names and join conditions; the same source column name maps per table', async () => {
+    expect(await ok('SELECT c.Name, i.Total AS t, i.CustomerId FROM Customer c JOIN Invoice AS i ON i.CustomerId = c.CustomerId ORDER BY t DESC, c.Name LIMIT 3', 'mysql')).toBe(
+      'SELECT c.full_name AS "Name", i.total AS t, i.customer_ref AS "CustomerId" FROM customer AS c JOIN invoice AS i ON i.customer_ref = c.customer_id ORDER BY t DESC, c.full_name ASC LIMIT 3',
+    );
+    // Unaliased tables: the qualifier follows the table's new name.
+    expect(await ok('SELECT Customer.Name FROM Customer, Invoice WHERE Invoice.CustomerId = Customer.CustomerId', 'sqlite')).toBe(
+      'SELECT customer.full_name AS "Name" FROM customer, invoice WHERE invoice.customer_ref = customer.customer_id',
+    );
+  });
+
+  it('resolves correlated subqueries, derived tables and CTEs in their own scopes, keeping the names they export', async () => {
+    expect(await ok('SELECT Name FROM Customer c WHERE EXISTS (SELECT 1 FROM Invoice i WHERE i.CustomerId = c.CustomerId AND Total > 10)', 'sqlite')).toBe(
+      'SELECT full_name AS "Name" FROM customer AS c WHERE EXISTS (SELECT 1 FROM invoice AS i WHERE i.customer_ref = c.customer_id AND total > 10)',
+    );
+    expect(await ok('WITH x AS (SELECT CustomerId, sum(Total) AS s FROM Invoice GROUP BY CustomerId) SELECT c.Name, x.s FROM x JOIN Customer c ON c.CustomerId = x.CustomerId ORDER BY 2', 'postgres')).toBe(
+      'WITH x AS (SELECT customer_ref AS customerid, sum(total) AS s FROM invoice GROUP BY customer_ref) SELECT c.full_name AS name, x.s AS s FROM x JOIN customer AS c ON c.customer_id = x.customerid ORDER BY 2',
+    );
+    expect(await ok('SELECT d.CustomerId, d.n FROM (SELECT CustomerId, count(*) AS n FROM Invoice GROUP BY CustomerId) AS d WHERE d.n > 1', 'mysql')).toBe(
+      'SELECT d."CustomerId" AS "CustomerId", d.n AS n FROM (SELECT customer_ref AS "CustomerId", count(*) AS n FROM invoice GROUP BY customer_ref) AS d WHERE d.n > 1',
+    );
+  });
+
+  it('handles quoted PostgreSQL names, schema qualifiers, UNION with ORDER BY, USING joins and * in source column order', async () => {
+    expect(await ok('SELECT "CustomerId" FROM public."Customer" UNION SELECT "CustomerId" FROM "Invoice" ORDER BY "CustomerId"', 'postgres')).toBe(
+      'SELECT customer_id AS "CustomerId" FROM customer UNION SELECT customer_ref AS "CustomerId" FROM invoice ORDER BY "CustomerId"',
+    );
+    expect(await ok('SELECT * FROM Customer', 'sqlite')).toBe(
+      'SELECT customer.customer_id AS "CustomerId", customer.full_name AS "Name", customer.country AS "Country" FROM customer',
+    );
+    expect(await ok('SELECT i.*, c.Name FROM Invoice i JOIN Customer c ON c.CustomerId = i.CustomerId', 'sqlite')).toBe(
+      'SELECT i.invoice_id AS "InvoiceId", i.customer_ref AS "CustomerId", i.total AS "Total", c.full_name AS "Name" FROM invoice AS i JOIN customer AS c ON c.customer_id = i.customer_ref',
+    );
+    // Both sides of USING must map the column to one name: here they do not.
+    expect(await refused('SELECT Name FROM Customer JOIN Invoice USING (CustomerId)', 'sqlite')).toMatch(/USING .* does not map to one target column on both sides; write the join with ON/);
+  });
+
+  it('refuses what it cannot follow, saying why', async () => {
+    expect(await refused('SELECT Nope FROM Customer', 'sqlite')).toBe('the column Nope is in no mapped table of the query (is it mapped?)');
+    expect(await refused('SELECT c.Nope FROM Customer c', 'mysql')).toBe('the column c.Nope is not in the approved mapping');
+    expect(await refused('SELECT * FROM Secrets', 'postgres')).toBe('the table secrets is not in the approved mapping');
+    expect(await refused('SELECT CustomerId FROM Customer, Invoice', 'mysql')).toBe('the column CustomerId is ambiguous: qualify it with its table');
+    expect(await refused('SELECT Name FROM Customer NATURAL JOIN Invoice', 'postgres')).toMatch(/NATURAL join/);
+    expect(await refused('SELECT x.a FROM Customer c', 'postgres')).toBe('x.a names no table of the query');
+    expect(await refused('SELECT * FROM generate_series(1, 3)', 'postgres')).toBe('RangeFunction in FROM cannot be rewritten');
+    expect(await refused('DELETE FROM Customer', 'mysql')).toBe('it is not exactly one SELECT statement');
+    expect(await refused('SELECT 1; SELECT 2', 'postgres')).toBe('it is not exactly one SELECT statement');
+    expect(await refused('SELEKT 1', 'postgres')).toMatch(/^it does not parse as PostgreSQL/);
+    expect(await refused('SELECT FROM WHERE', 'mysql')).toMatch(/^the mysql parser cannot read it/);
+  });
+
+  it('keeps hostile text inert: names and literals that look like SQL stay names and literals', async () => {
+    const sql = await ok(`SELECT Name AS "x""; DROP TABLE customer; --" FROM Customer WHERE Name = 'a''; DROP TABLE customer; --'`, 'postgres');
+    expect(sql).toBe(`SELECT full_name AS "x""; DROP TABLE customer; --" FROM customer WHERE full_name = 'a''; DROP TABLE customer; --'`);
+    expect(await ok("SELECT `Name` AS `semi;colon`, 'it''s' FROM Customer", 'mysql')).toBe(`SELECT full_name AS "semi;colon", 'it''s' FROM customer`);
+    // node-sql-parser prints this alias as broken PostgreSQL: the re-parse catches it and the query is refused, not run.
+    expect(await refused('SELECT `Name` AS `weird "alias` FROM Customer', 'mysql')).toMatch(/^it does not parse as PostgreSQL/);
+  });
+
+  it('maps source dialect names to parsers', () => {
+    expect(['postgresql', 'mariadb', 'sqlite', 'oracle', undefined].map(sourceDialectOf)).toEqual(['postgres', 'mysql', 'sqlite', null, null]);
+  });
+});
