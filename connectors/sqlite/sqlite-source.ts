@@ -7,7 +7,7 @@ import type { Catalog, LogicalKind, LogicalType, TableDef } from '../../core/cat
 import { ConfigError, ConnectionError } from '../../core/errors.js';
 import type { ReadOptions, SourceCapabilities, SourceConnector } from '../connector.js';
 import { filePathOf } from '../endpoint.js';
-import { applyDatePolicy, DATE_KINDS, type SourceOptions, type ZeroDatePolicy } from '../source-options.js';
+import { applyDatePolicy, DATE_KINDS, rangeCuts, type SourceOptions, type ZeroDatePolicy } from '../source-options.js';
 import { invalidEncodingReject, invalidUtf8Offset } from '../text-encoding.js';
 import { SqliteIntrospector, quoteSqlite } from './sqlite-introspector.js';
 
@@ -87,6 +87,26 @@ export class SqliteSource implements SourceConnector {
     return this.guard(`count table ${table.name}`, () => intro.countRows(table.name));
   }
 
+  /** Key tuples at even row positions in key order (`LIMIT 1 OFFSET n`), in canonical form like `lastKey`. */
+  async splitKeys(table: TableDef, parts: number): Promise<IrValue[][]> {
+    const db = this.requireDb();
+    const cols = table.columns.filter((c) => !c.isGenerated);
+    const keyCols = table.primaryKey.map((k) => cols.find((c) => c.name === k));
+    if (parts < 2 || keyCols.length === 0 || !keyCols.every((c) => c !== undefined)) return [];
+    const total = await this.countRows(table);
+    const convert = keyCols.map((c) => converterFor(c!.logicalType));
+    const list = table.primaryKey.map(quoteSqlite).join(', ');
+    const stmt = this.guard(`split table ${table.name}`, () =>
+      db.prepare(`SELECT ${list} FROM main.${quoteSqlite(table.name)} ORDER BY ${list} LIMIT 1 OFFSET ?`).raw(true).safeIntegers(true),
+    );
+    const keys: IrValue[][] = [];
+    for (const at of rangeCuts(total, parts)) {
+      const row = this.guard(`split table ${table.name}`, () => stmt.get(at) as unknown[] | undefined);
+      if (row) keys.push(row.map((v, j) => convert[j]!(v)));
+    }
+    return keys;
+  }
+
   async *readBatches(table: TableDef, options: ReadOptions = {}): AsyncIterable<Batch> {
     const db = this.requireDb();
     const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
@@ -127,15 +147,25 @@ export class SqliteSource implements SourceConnector {
       }
       after = options.afterKey.map((v, i) => toStorage(v, cols[keyIdx[i]!]!.logicalType.kind));
     }
+    const untilKey = options.untilKey ?? null;
+    if (untilKey !== null && (!keyed || untilKey.length !== table.primaryKey.length)) {
+      throw new ConfigError(`untilKey for table ${table.name} does not match its primary key (${table.primaryKey.join(', ') || 'none'})`, {
+        hint: 'pass a key tuple from splitKeys of this table',
+      });
+    }
+    const until = untilKey?.map((v, i) => toStorage(v, cols[keyIdx[i]!]!.logicalType.kind)) ?? null;
     let offset = options.offset ?? 0;
     let skip = after !== null ? 0 : offset;
     const statements = new Map<string, Database.Statement>();
 
     for (;;) {
-      const where =
-        after === null ? '' : ` WHERE (${orderCols.join(', ')}) > (${orderCols.map(() => '?').join(', ')})`;
+      const bounds = [
+        ...(after === null ? [] : [`(${orderCols.join(', ')}) > (${orderCols.map(() => '?').join(', ')})`]),
+        ...(until === null ? [] : [`(${orderCols.join(', ')}) <= (${orderCols.map(() => '?').join(', ')})`]),
+      ];
+      const where = bounds.length > 0 ? ` WHERE ${bounds.join(' AND ')}` : '';
       const sql = `SELECT ${selectList} FROM ${from}${where} ORDER BY ${orderCols.join(', ')} LIMIT ?${skip > 0 ? ' OFFSET ?' : ''}`;
-      const params = [...(after ?? []), batchSize, ...(skip > 0 ? [skip] : [])];
+      const params = [...(after ?? []), ...(until ?? []), batchSize, ...(skip > 0 ? [skip] : [])];
       const rows = this.guard(`read table ${table.name}`, () => {
         let stmt = statements.get(sql);
         if (!stmt) {

@@ -1,5 +1,7 @@
-// A large table cut into key ranges loaded at once (MariaDB and PostgreSQL sources, PostgreSQL target, all real): every row once,
+// A large table cut into key ranges loaded at once (MariaDB, PostgreSQL and SQLite sources, PostgreSQL target, all real): every row once,
 // queued rows once, resumable range by range, and the same source hash as a load that was never interrupted.
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createMapper } from '../../../agents/mapper.js';
 import { createSchemaAnalyst } from '../../../agents/schema-analyst.js';
@@ -23,9 +25,27 @@ async function plannedRun(source: SourceConnector, target: TargetConnector) {
   return { catalog, plan };
 }
 
+/** A fresh SQLite file as a source database. */
+function createSqliteDatabase(): TempDatabase {
+  const d = tempDir('sensei-rsrc-');
+  const path = join(d.path, 'src.db');
+  return { name: path, url: `sqlite://${path}`, drop: async () => d.remove() };
+}
+
+function sqliteExec(url: string, sql: string): Promise<void> {
+  const db = new Database(url.replace(/^sqlite:\/\//, ''));
+  try {
+    db.exec(sql);
+  } finally {
+    db.close();
+  }
+  return Promise.resolve();
+}
+
 const SOURCES = [
   { kind: 'MariaDB', create: () => createMysqlDatabase('sensei_rsrc'), exec: mysqlExec },
   { kind: 'PostgreSQL', create: () => createPgDatabase('sensei_rsrc'), exec: pgExec },
+  { kind: 'SQLite', create: async () => createSqliteDatabase(), exec: sqliteExec },
 ];
 
 describe.each(SOURCES)('large tables in key ranges from $kind', ({ create, exec }) => {
