@@ -102,6 +102,7 @@ describe('embedded store', () => {
       'sensei_runs',
       'sensei_tokens',
       'sensei_validation_results',
+      'sensei_waivers',
     ]);
   });
 

@@ -177,6 +177,8 @@ class CatalogBuilder {
       defaultValue,
       ordinal: table.columns.length + 1,
       isGenerated: false,
+      // As the introspector says it: serial and identity columns (and a nextval default) number new rows.
+      ...(serial ? { autoIncrement: true } : {}),
     };
     table.columns.push(col);
     for (const k of c.constraints ?? []) {
@@ -189,9 +191,11 @@ class CatalogBuilder {
           break;
         case 'CONSTR_DEFAULT':
           col.defaultValue = this.expressionText(con.raw_expr);
+          if (/^nextval\(/i.test(col.defaultValue)) col.autoIncrement = true;
           break;
         case 'CONSTR_IDENTITY':
           col.nullable = false;
+          col.autoIncrement = true;
           break;
         case 'CONSTR_GENERATED':
           col.isGenerated = true;
@@ -265,9 +269,13 @@ class CatalogBuilder {
         case 'AT_DropNotNull':
           col().nullable = true;
           break;
-        case 'AT_ColumnDefault':
-          col().defaultValue = cmd.def ? this.expressionText(cmd.def) : null;
+        case 'AT_ColumnDefault': {
+          const target = col();
+          target.defaultValue = cmd.def ? this.expressionText(cmd.def) : null;
+          if (/^nextval\(/i.test(target.defaultValue ?? '')) target.autoIncrement = true;
+          else delete target.autoIncrement;
           break;
+        }
         default:
           if (IGNORED_ALTER.has(cmd.subtype)) this.warnings.push(`${where}: ALTER TABLE ${table.name} ${String(cmd.subtype).replace('AT_', '')} skipped`);
           else this.unsupported(where, `ALTER TABLE ${table.name} ${String(cmd.subtype).replace('AT_', '')}`);

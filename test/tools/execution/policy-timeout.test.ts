@@ -107,7 +107,8 @@ describe('stops that survive a resume', () => {
     await store.createRun({ id: runId, status: 'running', stage: 'execute', config: {} });
     const t = await openTarget(tgt.url);
     const { catalog, plan } = await plannedRun(source, t);
-    const deps: ExecutePlanDeps = { runId, source, target: t, errors, batchSize: 50, checkpointEvery: 100, retryBackoffMs: 10 };
+    // One range at a time: with concurrent key ranges, how many rows commit before the stall depends on timing.
+    const deps: ExecutePlanDeps = { runId, source, target: t, errors, batchSize: 50, checkpointEvery: 100, retryBackoffMs: 10, concurrency: 1 };
     try {
       const failure = await failureOf(executePlan(deps, plan, catalog));
       expect(isTargetFaultError(failure), String(failure)).toBe(true);
