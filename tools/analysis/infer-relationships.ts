@@ -122,34 +122,28 @@ export async function inferRelationships(catalog: Catalog, evidence: Relationshi
         }
         const keySample = evidence.samples.get(b.name);
         const keyComplete = keySample?.complete ?? false;
+        let measure: { inclusion: number; cap: number; needed: number; where: string } | undefined;
         if (!keyComplete && keySample && evidence.source?.countMatches) {
           // Pairs that cannot beat the best target found so far are not looked up: one query per useful pair.
           if (best && best.confidence >= round2(0.55 + 0.45 * name)) continue;
           const probed = await probeInclusion(evidence.source, b, k, s, kindClass(b, k), found, measured, keySample, b.rowCount);
-          if (probed !== null) {
-            if (probed.inclusion < MIN_INCLUSION) continue;
-            const confidence = round2(probed.inclusion * (0.55 + 0.45 * name));
-            if (confidence < MIN_RELATIONSHIP_CONFIDENCE) continue;
-            if (!best || confidence > best.confidence) {
-              best = {
-                table: a.name,
-                columns: [col.name],
-                refTable: b.name,
-                refColumns: [k],
-                confidence,
-                evidence: `${name > 0 ? `names (${name.toFixed(1)})` : 'identifier-like column'}; inclusion ${Math.round(probed.inclusion * 100)}% of ${probed.checked} of ${s.distinct.size} distinct values, looked up in ${b.name}.${k} on the source (key table sampled)`,
-              };
-            }
-            continue;
+          if (probed) {
+            measure = { inclusion: probed.inclusion, cap: 1, needed: MIN_INCLUSION, where: `${probed.checked} of ${s.distinct.size} distinct values, looked up in ${b.name}.${k} on the source (key table sampled)` };
           }
         }
-        // Against a sampled key only the sampled share of key values can be found: a true reference shows an
-        // inclusion near that share, so measure against it; and trust the estimate less.
-        const keyShare = keyComplete || !keySample || !b.rowCount ? 1 : Math.min(1, keySample.rows / b.rowCount);
-        const inclusion = Math.min(1, found / Math.min(measured, s.distinct.size) / keyShare);
-        const needed = keyComplete ? MIN_INCLUSION : 0.8;
-        if (inclusion < needed) continue;
-        const confidence = round2(Math.min(keyComplete ? 1 : 0.85, inclusion) * (0.55 + 0.45 * name));
+        if (!measure) {
+          // Against a sampled key only the sampled share of key values can be found: a true reference shows an
+          // inclusion near that share, so measure against it; and trust the estimate less.
+          const keyShare = keyComplete || !keySample || !b.rowCount ? 1 : Math.min(1, keySample.rows / b.rowCount);
+          measure = {
+            inclusion: Math.min(1, found / Math.min(measured, s.distinct.size) / keyShare),
+            cap: keyComplete ? 1 : 0.85,
+            needed: keyComplete ? MIN_INCLUSION : 0.8,
+            where: `${s.distinct.size} distinct values in ${b.name}.${k}${keyComplete ? '' : ` (key sampled: ${Math.round(keyShare * 100)}% of its rows; inclusion scaled)`}`,
+          };
+        }
+        if (measure.inclusion < measure.needed) continue;
+        const confidence = round2(Math.min(measure.cap, measure.inclusion) * (0.55 + 0.45 * name));
         if (confidence < MIN_RELATIONSHIP_CONFIDENCE) continue;
         if (!best || confidence > best.confidence) {
           best = {
@@ -158,7 +152,7 @@ export async function inferRelationships(catalog: Catalog, evidence: Relationshi
             refTable: b.name,
             refColumns: [k],
             confidence,
-            evidence: `${name > 0 ? `names (${name.toFixed(1)})` : 'identifier-like column'}; inclusion ${Math.round(inclusion * 100)}% of ${s.distinct.size} distinct values in ${b.name}.${k}${keyComplete ? '' : ` (key sampled: ${Math.round(keyShare * 100)}% of its rows; inclusion scaled)`}`,
+            evidence: `${name > 0 ? `names (${name.toFixed(1)})` : 'identifier-like column'}; inclusion ${Math.round(measure.inclusion * 100)}% of ${measure.where}`,
           };
         }
       }
