@@ -53,6 +53,14 @@ export interface SourceConnector {
    */
   sampleRows?(table: TableDef, rows: number): Promise<Batch>;
   /**
+   * Optional: how many distinct values of `column` in `table` equal one of `values` (at most 1,000; integers as
+   * numbers, everything else as text, converted by the database to the column's type). One query whose cost follows
+   * the values, not the table (an index lookup each when the column is a key); the values are bound parameters.
+   * Analysis uses it to measure whether a column references the key of a table larger than the sample. Without it,
+   * inclusion is estimated on the two tables' samples.
+   */
+  countMatches?(table: TableDef, column: string, values: ReadonlyArray<string | number>): Promise<number>;
+  /**
    * Run one read-only query (behavioural verification replays the configuration's `queries:`) and return its rows
    * as arrays, values as the driver gives them. Runs in a read-only transaction or on a read-only handle, so a
    * statement that writes fails. Optional: absent on sources that cannot replay.

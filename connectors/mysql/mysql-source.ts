@@ -247,6 +247,20 @@ export class MysqlSource implements SourceConnector {
     return { table: table.name, columns, values, rowCount: raw.length, lastKey: null, offset: 0 };
   }
 
+  /**
+   * One `IN (…)` query. Integers are sent as numbers: MySQL compares an integer column with a quoted string as
+   * doubles. Under a case-insensitive collation values differing only in case count once (an undercount).
+   */
+  async countMatches(table: TableDef, column: string, values: ReadonlyArray<string | number>): Promise<number> {
+    if (values.length === 0) return 0;
+    const rows = await this.arrays(
+      `SELECT COUNT(DISTINCT ${quoteMysql(column)}) FROM ${this.qualified(table.name)} WHERE ${quoteMysql(column)} IN (${values.map(() => '?').join(', ')})`,
+      [...values],
+      `match values of column ${column} in table ${table.name}`,
+    );
+    return Number(rows[0]![0]);
+  }
+
   async close(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;

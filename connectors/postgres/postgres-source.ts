@@ -373,6 +373,22 @@ export class PostgresSource implements SourceConnector {
     }));
   }
 
+  /** One `= ANY($1)` query: PostgreSQL types the array as the column's, so a key's index answers it. */
+  async countMatches(table: TableDef, column: string, values: ReadonlyArray<string | number>): Promise<number> {
+    if (values.length === 0) return 0;
+    const from = this.#from(table);
+    try {
+      const res = await this.#connected().query({
+        text: `SELECT count(DISTINCT ${quoteIdent(column)}) FROM ${from} WHERE ${quoteIdent(column)} = ANY($1)`,
+        values: [values],
+        rowMode: 'array',
+      });
+      return Number((res.rows[0] as unknown[])[0]);
+    } catch (e) {
+      throw this.#readError(`matching values of ${from}.${quoteIdent(column)}`, e);
+    }
+  }
+
   #from(table: TableDef): string {
     return `${quoteIdent(this.schema)}.${quoteIdent(table.name)}`;
   }

@@ -220,6 +220,19 @@ export class SqliteSource implements SourceConnector {
     return { table: table.name, columns, values, rowCount: raw.length, lastKey: null, offset: 0 };
   }
 
+  /**
+   * One `IN (…)` query; the column's affinity converts the values (text '42' finds integer 42 in an INTEGER column).
+   * Integers are bound as 64-bit integers, so a column without affinity still compares them as stored.
+   */
+  async countMatches(table: TableDef, column: string, values: ReadonlyArray<string | number>): Promise<number> {
+    if (values.length === 0) return 0;
+    const db = this.requireDb();
+    const sql = `SELECT count(DISTINCT ${quoteSqlite(column)}) FROM main.${quoteSqlite(table.name)} WHERE ${quoteSqlite(column)} IN (${values.map(() => '?').join(', ')})`;
+    const params = values.map((v) => (typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : v));
+    const row = this.guard(`match values of column ${column} in table ${table.name}`, () => db.prepare(sql).raw(true).get(...params) as unknown[]);
+    return Number(row[0]);
+  }
+
   async close(): Promise<void> {
     const db = this.db;
     this.db = undefined;

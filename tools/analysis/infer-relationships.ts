@@ -1,6 +1,7 @@
 // Relationships between tables: declared foreign keys, plus ones inferred from name evidence and inclusion measured on the data.
 import type { Catalog, TableDef } from '../../core/catalog.js';
 import type { InferredRelationship } from '../../core/profile.js';
+import type { SourceConnector } from '../../connectors/connector.js';
 import { nameTokens } from '../planning/identifiers.js';
 import { SHARE_CAP, type ColumnStats } from './fingerprint.js';
 import type { TableSample } from './sample-table.js';
@@ -11,12 +12,20 @@ export interface RelationshipEvidence {
   stats: Map<string, Map<string, ColumnStats>>;
   /** Samples by table (for composite keys, whose tuples are measured row by row). */
   samples: Map<string, TableSample>;
+  /**
+   * The source the samples came from. When it can `countMatches`, a column whose candidate key belongs to a sampled
+   * (not whole) table is measured against that key on the source itself: at most MAX_PROBE_VALUES of the column's
+   * sampled distinct values, one query per candidate pair. Default: none (estimated on the samples).
+   */
+  source?: Pick<SourceConnector, 'countMatches'>;
 }
 
 /** Inferred relationships below this confidence are not reported. Default 0.5. */
 export const MIN_RELATIONSHIP_CONFIDENCE = 0.5;
 /** Share of a column's distinct values that must be found in the key for inclusion. Default 0.95 (legacy data is dirty). */
 export const MIN_INCLUSION = 0.95;
+/** Distinct values of a column looked up in a sampled table's key on the source, per candidate pair. Default 1,000. */
+export const MAX_PROBE_VALUES = 1_000;
 
 const ID_WORDS = new Set(['id', 'no', 'num', 'nbr', 'code', 'key', 'ref', 'cd']);
 const NON_KEY_SEMANTICS = new Set(['quantity', 'currency_amount', 'boolean_flag', 'date', 'timestamp', 'date_of_birth', 'free_text', 'time']);
@@ -54,9 +63,10 @@ function kindClass(table: TableDef, column: string): string {
  * Declared foreign keys (confidence 1) and inferred ones. An inferred single-column relationship needs the column's
  * values to be included in a key of another table (measured on the samples) and either name evidence or, without
  * it, an identifier-like column; confidence = inclusion × (0.55 + 0.45 × name evidence). Composite keys are matched
- * by column names and measured on row tuples. One best target per column.
+ * by column names and measured on row tuples. One best target per column. A key of a table that was sampled is
+ * measured on the source when `evidence.source` can (see `RelationshipEvidence.source`), else estimated on the samples.
  */
-export function inferRelationships(catalog: Catalog, evidence: RelationshipEvidence): InferredRelationship[] {
+export async function inferRelationships(catalog: Catalog, evidence: RelationshipEvidence): Promise<InferredRelationship[]> {
   const out: InferredRelationship[] = [];
   const declared = new Set<string>();
   for (const t of catalog.tables) {
@@ -112,13 +122,28 @@ export function inferRelationships(catalog: Catalog, evidence: RelationshipEvide
         }
         const keySample = evidence.samples.get(b.name);
         const keyComplete = keySample?.complete ?? false;
-        // Against a sampled key only the sampled share of key values can be found: a true reference shows an
-        // inclusion near that share, so measure against it; and trust the estimate less.
-        const keyShare = keyComplete || !keySample || !b.rowCount ? 1 : Math.min(1, keySample.rows / b.rowCount);
-        const inclusion = Math.min(1, found / Math.min(measured, s.distinct.size) / keyShare);
-        const needed = keyComplete ? MIN_INCLUSION : 0.8;
-        if (inclusion < needed) continue;
-        const confidence = round2(Math.min(keyComplete ? 1 : 0.85, inclusion) * (0.55 + 0.45 * name));
+        let measure: { inclusion: number; cap: number; needed: number; where: string } | undefined;
+        if (!keyComplete && keySample && evidence.source?.countMatches) {
+          // Pairs that cannot beat the best target found so far are not looked up: one query per useful pair.
+          if (best && best.confidence >= round2(0.55 + 0.45 * name)) continue;
+          const probed = await probeInclusion(evidence.source, b, k, s, kindClass(b, k), found, measured, keySample, b.rowCount);
+          if (probed) {
+            measure = { inclusion: probed.inclusion, cap: 1, needed: MIN_INCLUSION, where: `${probed.checked} of ${s.distinct.size} distinct values, looked up in ${b.name}.${k} on the source (key table sampled)` };
+          }
+        }
+        if (!measure) {
+          // Against a sampled key only the sampled share of key values can be found: a true reference shows an
+          // inclusion near that share, so measure against it; and trust the estimate less.
+          const keyShare = keyComplete || !keySample || !b.rowCount ? 1 : Math.min(1, keySample.rows / b.rowCount);
+          measure = {
+            inclusion: Math.min(1, found / Math.min(measured, s.distinct.size) / keyShare),
+            cap: keyComplete ? 1 : 0.85,
+            needed: keyComplete ? MIN_INCLUSION : 0.8,
+            where: `${s.distinct.size} distinct values in ${b.name}.${k}${keyComplete ? '' : ` (key sampled: ${Math.round(keyShare * 100)}% of its rows; inclusion scaled)`}`,
+          };
+        }
+        if (measure.inclusion < measure.needed) continue;
+        const confidence = round2(Math.min(measure.cap, measure.inclusion) * (0.55 + 0.45 * name));
         if (confidence < MIN_RELATIONSHIP_CONFIDENCE) continue;
         if (!best || confidence > best.confidence) {
           best = {
@@ -127,7 +152,7 @@ export function inferRelationships(catalog: Catalog, evidence: RelationshipEvide
             refTable: b.name,
             refColumns: [k],
             confidence,
-            evidence: `${name > 0 ? `names (${name.toFixed(1)})` : 'identifier-like column'}; inclusion ${Math.round(inclusion * 100)}% of ${s.distinct.size} distinct values in ${b.name}.${k}${keyComplete ? '' : ` (key sampled: ${Math.round(keyShare * 100)}% of its rows; inclusion scaled)`}`,
+            evidence: `${name > 0 ? `names (${name.toFixed(1)})` : 'identifier-like column'}; inclusion ${Math.round(measure.inclusion * 100)}% of ${measure.where}`,
           };
         }
       }
@@ -153,6 +178,49 @@ export function inferRelationships(catalog: Catalog, evidence: RelationshipEvide
     }
   }
   return out;
+}
+
+/**
+ * Inclusion of `s`'s distinct values in key `k` of `b`, looked up on the source: at most MAX_PROBE_VALUES values,
+ * one query. Null when the lookup cannot run (the estimate on the samples is used instead). Skips the query when the
+ * samples already rule a reference out: with at least 20 hits expected from the key's sample (the sampled share of
+ * the key × values measured), finding fewer than half of them means most values are not in the key.
+ */
+async function probeInclusion(
+  source: Pick<SourceConnector, 'countMatches'>,
+  b: TableDef,
+  k: string,
+  s: ColumnStats,
+  keyClass: string,
+  sampledFound: number,
+  sampledMeasured: number,
+  keySample: TableSample,
+  keyRows: number | null,
+): Promise<{ inclusion: number; checked: number } | null> {
+  const measured = Math.min(sampledMeasured, s.distinct.size);
+  const expected = keyRows ? (measured * keySample.rows) / keyRows : 0;
+  if (expected >= 20 && sampledFound < expected / 2) return { inclusion: sampledFound / expected, checked: measured };
+  const kind = b.columns.find((c) => c.name === k)?.logicalType.kind;
+  const declaredInteger = kind === 'int16' || kind === 'int32' || kind === 'int64';
+  const values: Array<string | number> = [];
+  let checked = 0;
+  for (const text of s.distinct.keys()) {
+    if (checked >= MAX_PROBE_VALUES) break;
+    checked++;
+    // A value that cannot be an integer cannot be in an integer key: counted as not found, not sent.
+    if (keyClass === 'integer' && !/^-?\d+$/.test(text)) continue;
+    const n = Number(text);
+    values.push(declaredInteger && Number.isSafeInteger(n) ? n : text);
+  }
+  if (checked === 0) return null;
+  let matched: number;
+  try {
+    matched = await source.countMatches!(b, k, values);
+  } catch {
+    // A value the database cannot convert to the key's type fails the whole lookup: fall back to the samples.
+    return null;
+  }
+  return { inclusion: Math.min(1, matched / checked), checked };
 }
 
 function tupleKeys(sample: TableSample, columns: string[]): Set<string> | null {

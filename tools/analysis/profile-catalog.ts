@@ -111,7 +111,7 @@ export async function profileCatalog(source: SourceConnector, catalog: Catalog, 
 
   let t0 = performance.now();
   const profiled: Catalog = { ...catalog, tables };
-  const relationships = inferRelationships(profiled, { stats, samples });
+  const relationships = await inferRelationships(profiled, { stats, samples, source });
   // A column found to reference another table's key is a foreign key, unless it already has a stronger meaning.
   for (const rel of relationships) {
     if (rel.confidence < 0.7 || rel.columns.length !== 1) continue;

@@ -136,12 +136,27 @@ describe('profileCatalog on a real SQLite file', () => {
     const small = await profileCatalog(source, await source.catalog({ withCounts: true }), { sampleRows: 100, rand: () => 0.5 });
     expect(col(small.catalog, 'ORDERS', 'ORDER_ID').profile!.sampleSize).toBe(100);
     expect(small.samples.find((s) => s.table === 'ORDERS')!.method).toBe('database-sample');
-    // The reference is still found when both sides are samples (inclusion scaled by the key's sampled share).
+    // The reference is still found when both sides are samples: looked up in the key on the source itself.
     const half = await profileCatalog(source, await source.catalog({ withCounts: true }), { sampleRows: 600 });
     const rel = half.catalog.relationships!.find((r) => r.table === 'ORDER_LINE' && r.columns.join() === 'ORDER_ID');
     expect(rel).toMatchObject({ refTable: 'ORDERS', refColumns: ['ORDER_ID'] });
-    expect(rel!.confidence).toBeLessThanOrEqual(0.85);
-    expect(rel!.evidence).toMatch(/key sampled/);
+    expect(rel!.evidence).toMatch(/looked up in ORDERS\.ORDER_ID on the source/);
+    // A source that cannot look values up: inclusion estimated on the samples (scaled by the key's sampled share).
+    const noLookup: SourceConnector = {
+      dialect: source.dialect,
+      database: source.database,
+      capabilities: source.capabilities,
+      catalog: (o) => source.catalog(o),
+      countRows: (t) => source.countRows(t),
+      readBatches: (t, o) => source.readBatches(t, o),
+      sampleRows: (t, n) => source.sampleRows!(t, n),
+      close: async () => {},
+    };
+    const estimated = await profileCatalog(noLookup, await source.catalog({ withCounts: true }), { sampleRows: 600 });
+    const est = estimated.catalog.relationships!.find((r) => r.table === 'ORDER_LINE' && r.columns.join() === 'ORDER_ID');
+    expect(est).toMatchObject({ refTable: 'ORDERS', refColumns: ['ORDER_ID'] });
+    expect(est!.confidence).toBeLessThanOrEqual(0.85);
+    expect(est!.evidence).toMatch(/key sampled/);
         await expect(profileCatalog(source, await source.catalog(), { sampleRows: 0 })).rejects.toThrow(/sample size 0/);
   });
 });
