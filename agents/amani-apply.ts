@@ -5,6 +5,7 @@ import type { StrategyConfig } from '../core/config.js';
 import { allMappings, bandOf, type ColumnMapping, type Plan, type TableMapping } from '../core/plan.js';
 import { checkExpression, loadExpressionParser } from '../tools/planning/expression-guard.js';
 import { quoteIdent } from '../tools/planning/identifiers.js';
+import { constraintRules } from '../tools/planning/constraint-rules.js';
 import { columnTransform } from '../tools/planning/transformations.js';
 import { mappingKey, pendingMappings, type StakeholderAction } from './amani.js';
 import type { MapperFeedback } from './mapper.js';
@@ -226,7 +227,8 @@ function retarget(old: ColumnMapping, targetColumn: string, table: TableMapping,
     targetColumn: col.name,
     targetType: col.declaredType,
     transformation: t.transformation,
-    validationRules: t.validationRules,
+    // The new target column's keys come with it (and the old column's go): the same rules the planner gives.
+    validationRules: [...t.validationRules, ...constraintRules(sourceCol.name, tgt, col.name)],
     confidence: 1,
     band: 'auto',
     origin: 'user',
