@@ -101,9 +101,46 @@ export interface ColumnStats {
   max: string | null;
   /** numeric: sum of values; text: sum of character lengths. */
   sum: string | null;
+  /**
+   * Distinct-count sketch (KMV): the `SKETCH_SIZE` smallest distinct 64-bit hashes (`hashtextextended` of the value
+   * as text, non-null values only) as decimal strings, ascending. Hashes, never values. Absent in captures made
+   * before the sketch existed.
+   */
+  sketch?: string[];
 }
 
-/** One row of aggregates for the columns of `from` (alias `t`): `n`, then per column `nN`, `loN`, `hiN`, `sN`. */
+/** Hashes kept per column by the distinct-count sketch. */
+export const SKETCH_SIZE = 1024;
+
+/** The sketch of column `v` (an expression over alias `t`) as a scalar sub-select over the same rows. */
+function sketchSql(v: string, from: string, where: string): string {
+  const cond = `${where ? `${where} AND` : ' WHERE'} ${v} IS NOT NULL`;
+  // GROUP BY then ORDER BY … LIMIT: a sort that stops after k groups, measured cheaper than SELECT DISTINCT (hash
+  // aggregate of every value, then a top-N sort).
+  return `ARRAY(SELECT x FROM (SELECT hashtextextended(${v}::text, 0) AS x FROM ${from}${cond} GROUP BY 1) AS q ORDER BY x LIMIT ${SKETCH_SIZE})::text[]`;
+}
+
+/** Merge two sketches: the union of their hashes, the `SKETCH_SIZE` smallest kept (equal to the union's sketch). */
+export function mergeSketches(a: string[], b: string[]): string[] {
+  const all = [...new Set([...a, ...b])].map((h) => BigInt(h));
+  all.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  return all.slice(0, SKETCH_SIZE).map(String);
+}
+
+/**
+ * Distinct-count estimate from a sketch: exact when it holds fewer than `SKETCH_SIZE` hashes, else (k−1)/u with u
+ * the k-th smallest hash mapped to [0, 1). Equal sketches give equal estimates.
+ */
+export function distinctEstimate(sketch: string[]): number {
+  if (sketch.length < SKETCH_SIZE) return sketch.length;
+  const u = Number(BigInt(sketch[SKETCH_SIZE - 1]!) + 2n ** 63n) / 2 ** 64;
+  return u > 0 ? Math.round((SKETCH_SIZE - 1) / u) : sketch.length;
+}
+
+/**
+ * One row of aggregates for the columns of `from` (alias `t`): `n`, then per column `nN`, `loN`, `hiN`, `sN` and the
+ * distinct-count sketch `kN`.
+ */
 export function columnStatsSql(columns: DigestColumn[], from: string, where = ''): string {
   const parts = ['count(*)::bigint AS n'];
   columns.forEach((c, i) => {
@@ -113,6 +150,7 @@ export function columnStatsSql(columns: DigestColumn[], from: string, where = ''
     if (kind === 'numeric') parts.push(`min(${v})::text AS "lo${i}"`, `max(${v})::text AS "hi${i}"`, `sum(${v})::text AS "s${i}"`);
     else if (kind === 'temporal') parts.push(`min(${v})::text AS "lo${i}"`, `max(${v})::text AS "hi${i}"`);
     else if (kind === 'text') parts.push(`min(char_length(${v}))::text AS "lo${i}"`, `max(char_length(${v}))::text AS "hi${i}"`, `sum(char_length(${v}))::text AS "s${i}"`);
+    parts.push(`${sketchSql(v, from, where)} AS "k${i}"`);
   });
   return `SELECT ${parts.join(', ')} FROM ${from}${where}`;
 }
@@ -128,7 +166,15 @@ export function readColumnStats(columns: DigestColumn[], row: Record<string, unk
     min: str(row[`lo${i}`]),
     max: str(row[`hi${i}`]),
     sum: str(row[`s${i}`]),
+    sketch: readSketch(row[`k${i}`]),
   }));
+}
+
+/** A `text[]` as the driver returns it: an array (pg) or its literal `{…}` (when not parsed). */
+function readSketch(v: unknown): string[] {
+  if (Array.isArray(v)) return v.map(String);
+  if (typeof v === 'string') return v.replace(/^\{|\}$/g, '').split(',').filter((x) => x !== '');
+  return [];
 }
 
 const numericKinds = (k: StatKind): boolean => k === 'numeric' || k === 'text';
@@ -145,7 +191,8 @@ export function mergeColumnStats(a: ColumnStats[], b: ColumnStats[]): ColumnStat
   return a.map((x, i) => {
     const y = b[i]!;
     const sum = x.sum === null ? y.sum : y.sum === null ? x.sum : String(Number(x.sum) + Number(y.sum));
-    return { ...x, rows: x.rows + y.rows, nulls: x.nulls + y.nulls, min: pick(x.min, y.min, x.kind, 'min'), max: pick(x.max, y.max, x.kind, 'max'), sum };
+    const sketch = x.sketch && y.sketch ? mergeSketches(x.sketch, y.sketch) : undefined;
+    return { ...x, rows: x.rows + y.rows, nulls: x.nulls + y.nulls, min: pick(x.min, y.min, x.kind, 'min'), max: pick(x.max, y.max, x.kind, 'max'), sum, sketch };
   });
 }
 

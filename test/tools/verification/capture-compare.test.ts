@@ -11,7 +11,7 @@ import { openTarget } from '../../../connectors/open-target.js';
 import { executePlan } from '../../../tools/execution/execute-plan.js';
 import { captureSource, type SourceCapture } from '../../../tools/verification/capture-source.js';
 import { compareWithCapture, inMemoryDetail, queuedKeysByTarget } from '../../../tools/verification/compare-capture.js';
-import { createPgDatabase, pgExec, type TempDatabase } from '../../fixtures/databases.js';
+import { createPgDatabase, pgExec, pgQuery, type TempDatabase } from '../../fixtures/databases.js';
 
 const SOURCE_SQL = `
 CREATE TYPE mood AS ENUM ('happy', 'sad', 'meh');
@@ -103,12 +103,16 @@ describe('capture → execute → compare with the capture', () => {
       expect(stats!.passed).toBe(false);
       expect(stats!.findings.map((f) => f.path.join('.'))).toEqual([
         'customers.name.total_length',
+        'customers.name.distinct',
         'orders.id.max',
         'orders.id.sum',
+        'orders.id.distinct',
         'orders.customer_id.sum',
         'orders.total.sum',
+        'orders.total.distinct',
         'orders.note.min_length',
         'orders.note.total_length',
+        'orders.note.distinct',
       ]);
       expect(JSON.stringify(stats)).not.toContain('tampered');
     } finally {
@@ -132,6 +136,40 @@ describe('capture → execute → compare with the capture', () => {
       expect(stats!.passed).toBe(true);
     } finally {
       await pgExec(tgt.url, 'INSERT INTO orders SELECT g, 1 + g % 1500, g * 0.5, CASE WHEN g % 5 = 0 THEN NULL ELSE \'note \' || g END FROM generate_series(100, 101) g');
+    }
+    expect((await compare()).every((c) => c.passed)).toBe(true);
+  });
+
+  it('finds a value changed to a duplicate of another by the distinct count alone, naming table and column', async () => {
+    await pgExec(tgt.url, `UPDATE tags SET label = 'a' WHERE label = 'b'`);
+    try {
+      const [, stats] = await compare();
+      expect(stats!.passed).toBe(false);
+      expect(stats!.findings).toEqual([
+        { code: 'stat_mismatch', path: ['tags', 'label', 'distinct'], statistic: 'distinct', expected: '2', actual: '1', message: 'tags.label: distinct values differ from the captured source (1 distinct in the target, 2 in the captured source)' },
+      ]);
+      // A capture stored before the sketch existed holds none: its distinct count is not compared.
+      const older = capture.tables.map((t) => ({ ...t, stats: t.stats.map(({ sketch: _, ...rest }) => rest) }));
+      const [, oldStats] = await compareWithCapture(target, older, inMemoryDetail(capture.tables));
+      expect(oldStats!.passed).toBe(true);
+    } finally {
+      await pgExec(tgt.url, `UPDATE tags SET label = 'b' WHERE weight = 2`);
+    }
+    expect((await compare()).every((c) => c.passed)).toBe(true);
+  });
+
+  it('finds a duplicated value in a column past the sketch size (1500 names) by its sketch, never showing a value', async () => {
+    // The name with the smallest hash becomes a copy of another name: it leaves the sketch (its rounded estimate may not move).
+    const [first] = await pgQuery<{ id: number }>(tgt.url, `SELECT id FROM customers ORDER BY hashtextextended(name::text, 0) LIMIT 1`);
+    await pgExec(tgt.url, `UPDATE customers SET name = (SELECT name FROM customers WHERE id = ${first!.id === 1 ? 2 : 1}) WHERE id = ${first!.id}`);
+    try {
+      const [, stats] = await compare();
+      const distinct = stats!.findings.find((f) => f.path.join('.') === 'customers.name.distinct');
+      expect(stats!.findings.map((f) => f.path.join('.'))).toEqual(['customers.name.total_length', 'customers.name.distinct']);
+      expect(distinct).toMatchObject({ statistic: 'distinct', message: expect.stringMatching(/^customers\.name: distinct values differ from the captured source \(about \d+ distinct in the target, about \d+ in the captured source\)$/) });
+      expect(JSON.stringify(stats)).not.toMatch(/Name \d/);
+    } finally {
+      await pgExec(tgt.url, `UPDATE customers SET name = 'Name ' || id || E' \\t "q"' WHERE id = ${first!.id}`);
     }
     expect((await compare()).every((c) => c.passed)).toBe(true);
   });
