@@ -2,6 +2,7 @@
 // certify the run again, so the certificate always describes the target as it is.
 import { captureInputs, queueState } from './verify-inputs.js';
 import type { CaptureStore } from '../tools/verification/capture-store.js';
+import { createWaiverStore } from '../tools/verification/waivers.js';
 import { RunStateError } from '../core/errors.js';
 import type { Plan } from '../core/plan.js';
 import type { TableOutcome } from '../core/run.js';
@@ -71,7 +72,8 @@ export async function retryQueuedRows(deps: RetryDeps, runId: string, options: R
       plannedTarget: state.plannedTarget!,
       outcomes,
       sourceCatalog: state.sourceCatalog,
-      ...(captures ? await captureInputs(captures, await queueState(deps.store, runId), runId, state.config) : {}),
+      // Waivers approved for this run still hold after a retry (as in `sensei verify`).
+      ...(captures ? await captureInputs(captures, await queueState(deps.store, runId), runId, state.config, createWaiverStore(deps.store.pool)) : {}),
     });
     await captures?.saveValidation(runId, verification);
     let certificatePath: string | null = null;

@@ -1,6 +1,7 @@
 // sensei errors show|retry: review a queued row, fix the mapping, replay the queue, and get a re-issued certificate.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../fixtures/cli.js';
@@ -59,14 +60,32 @@ describe('sensei errors show and retry', () => {
     expect(again.json).toMatchObject({ retried: 2, written: 0, still_queued: 2 });
   }, 120_000);
 
+  it('a cell changed in the target fails verification until each of its findings is waived', async () => {
+    const target = new PGlite(join(dir.path, 'target'));
+    await target.query(`UPDATE item SET code = 'C1-corrected' WHERE id = 1`);
+    await target.close();
+    const failed = await runCli(['verify', runId, '--json'], { home });
+    expect(failed.code).toBe(4);
+    const findings = failed.json.checks.flatMap((c: { findings: Array<{ code: string; path: string[] }> }) => c.findings);
+    expect(findings.map((f: { code: string }) => f.code)).toContain('row_changed');
+    for (const f of findings) {
+      const w = await runCli(['waiver', 'add', runId, '--code', f.code, ...f.path.flatMap((p: string) => ['--path', p]), '--reason', 'code corrected by hand in the target, ticket OPS-7', '--by', 'erin'], { home });
+      expect(w.code, w.stderr).toBe(0);
+    }
+    const waived = await runCli(['verify', runId, '--json'], { home });
+    expect(waived.code, JSON.stringify(waived.json?.checks?.flatMap((c: { findings: unknown[] }) => c.findings))).toBe(0);
+  }, 300_000);
+
   it('writes the rows once the mapping is fixed, empties the queue and re-issues the certificate', async () => {
     const fixed = await runCli(['errors', 'retry', runId, '--transform', `item.qty=CAST(replace(src."qty", ',', '') AS integer)`, '--json'], { home });
     expect(fixed.code, fixed.stderr).toBe(0);
+    // Passing includes the waivers approved above: a retry verifies as `sensei verify` does.
     expect(fixed.json).toMatchObject({ retried: 2, written: 2, still_queued: 0, verification_passed: true });
     const cert = readFileSync(fixed.json.certificate, 'utf8');
     expect(cert).not.toBe(firstCertificate);
     const payload = JSON.parse(cert).payload;
     expect(payload.coverage).toMatchObject({ rows_read: 30, rows_written: 30, rows_errored: 0 });
+    expect(JSON.stringify(payload.exceptions)).toContain('code corrected by hand in the target, ticket OPS-7');
     const verify = await runCli(['certificate', 'verify', fixed.json.certificate], { home });
     expect(verify.code, verify.stdout).toBe(0);
 
