@@ -7,7 +7,7 @@ import { RunStateError } from '../core/errors.js';
 import type { Plan } from '../core/plan.js';
 import type { TableOutcome } from '../core/run.js';
 import { createVerifier } from '../agents/verifier.js';
-import { issueCertificate } from '../tools/certification/issue-certificate.js';
+import { certifyRun } from './certify-run.js';
 import { deleteRunCheckpoints, readRetried } from '../tools/execution/checkpoints.js';
 import { replayQueuedRows, type ReplayResult } from '../tools/execution/replay-queued.js';
 import { openConnections } from '../tools/ingest/connections.js';
@@ -38,7 +38,6 @@ export interface RetryDeps {
   store: SenseiStore;
   graph: MigrationGraph;
   home: string;
-  certificatePath(runId: string): string;
   /** The source captures verification compares with (as in the graph). Default none. */
   captures?: CaptureStore;
 }
@@ -78,22 +77,19 @@ export async function retryQueuedRows(deps: RetryDeps, runId: string, options: R
     await captures?.saveValidation(runId, verification);
     let certificatePath: string | null = null;
     if (verification.passed && state.approval) {
-      const issued = await issueCertificate({
-        runId,
+      certificatePath = await certifyRun({
+        store: deps.store,
         home: deps.home,
-        path: deps.certificatePath(runId),
+        runId,
         source: { dialect: source.dialect, database: source.database },
         target,
         plan,
         outcomes,
-        capture: captures ? await captures.load(runId) : null,
-        rules: state.config.rules?.length ?? 0,
-        queries: state.config.queries?.length ?? 0,
+        config: state.config,
         approval: state.approval,
         verification,
+        captures,
       });
-      certificatePath = issued.path;
-      await deps.store.saveCertificate(runId, issued.text, issued.path);
       await deleteRunCheckpoints(target, runId);
     }
     await deps.graph.updateState(cfg, { mappingPlan: plan, outcomes, verification, certificatePath, status: verification.passed ? 'completed' : 'failed' });

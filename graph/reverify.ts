@@ -1,14 +1,13 @@
 // Verify a finished run again, on demand (`sensei verify RUN_ID`): same checks, same capture, approved waivers
 // applied, result stored; with `certify`, a passing run gets its certificate (re)issued with the waivers in it.
-import { join } from 'node:path';
 import { RunStateError } from '../core/errors.js';
 import type { VerificationReport } from '../core/findings.js';
 import { createVerifier } from '../agents/verifier.js';
-import { issueCertificate } from '../tools/certification/issue-certificate.js';
 import { openConnections } from '../tools/ingest/connections.js';
 import { loadSecretBox } from '../tools/store/secret-box.js';
 import { createCaptureStore } from '../tools/verification/capture-store.js';
 import { createWaiverStore } from '../tools/verification/waivers.js';
+import { certifyRun } from './certify-run.js';
 import type { SenseiRuntime } from './runtime.js';
 import { captureInputs, queueState } from './verify-inputs.js';
 import type { MigrationStateT } from './state.js';
@@ -47,24 +46,22 @@ export async function reverifyRun(
     await captures.saveValidation(runId, report);
     if (!options.certify || !report.passed) return report;
     if (!state.approval) throw new RunStateError(`run ${runId} was never approved, so it cannot be certified`, { hint: `approve it first (sensei approve ${runId})` });
-    const issued = await issueCertificate({
-      runId,
+    const certificatePath = await certifyRun({
+      store: runtime.store,
       home,
-      path: join(home, 'certificates', `${runId}.json`),
+      runId,
       source: { dialect: conns.source.dialect, database: conns.source.database },
       target: conns.target,
       plan: state.mappingPlan,
       outcomes: state.outcomes,
-      capture: await captures.load(runId),
-      rules: state.config.rules?.length ?? 0,
-      queries: state.config.queries?.length ?? 0,
+      config: state.config,
       approval: state.approval,
       verification: report,
+      captures,
     });
-    await runtime.store.saveCertificate(runId, issued.text, issued.path);
-    await runtime.graph.updateState({ configurable: { thread_id: runId } }, { verification: report, certificatePath: issued.path, status: 'completed' });
-    await runtime.store.updateRun(runId, { status: 'completed', certificatePath: issued.path });
-    return { ...report, certificatePath: issued.path };
+    await runtime.graph.updateState({ configurable: { thread_id: runId } }, { verification: report, certificatePath, status: 'completed' });
+    await runtime.store.updateRun(runId, { status: 'completed', certificatePath });
+    return { ...report, certificatePath };
   } finally {
     await conns.close();
   }

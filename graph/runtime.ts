@@ -1,5 +1,4 @@
 // The composition root: one store, the agents, the graph, and per-run connections, for the CLI and the server.
-import { join } from 'node:path';
 import { Command } from '@langchain/langgraph';
 import type { SenseiConfig } from '../core/config.js';
 import { RunStateError, SenseiError } from '../core/errors.js';
@@ -21,6 +20,7 @@ import { openStore, type SenseiStore } from '../tools/store/sensei-store.js';
 import { createCaptureStore } from '../tools/verification/capture-store.js';
 import { createMigrationGraph, type MigrationGraph } from './migration-graph.js';
 import { retryQueuedRows, type RetryOptions, type RetryReport } from './retry-run.js';
+import { certificatePathFor } from './certify-run.js';
 import { queueState } from './verify-inputs.js';
 import type { MigrationStateT } from './state.js';
 
@@ -114,7 +114,7 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
       count: (runId) => store.countErrors(runId),
     },
     connections: connectionsFor,
-    certificatePath: (runId) => join(options.home, 'certificates', `${runId}.json`),
+    certificatePath: (runId) => certificatePathFor(options.home, runId),
     home: options.home,
     onStage: async (runId, stage) => {
       options.onStage?.(runId, stage);
@@ -208,7 +208,7 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
       if (!(await store.getRun(runId))) throw new RunStateError(`no run ${runId} in the store at ${store.location}`, { hint: 'check the run id and SENSEI_HOME / SENSEI_STORE_URL' });
       const lock = acquireRunLock(options.home, runId);
       try {
-        return await retryQueuedRows({ store, graph, captures, home: options.home, certificatePath: (id) => join(options.home, 'certificates', `${id}.json`) }, runId, opts);
+        return await retryQueuedRows({ store, graph, captures, home: options.home }, runId, opts);
       } finally {
         lock.release();
       }
