@@ -95,7 +95,8 @@ function hasInlinePassword(url: string): boolean {
   return /[?&](?:password|pass|pwd)=/i.test(url);
 }
 
-function schemeOf(url: string): string {
+/** The URL's scheme in lower case (`''` when it has none); nothing else of the URL is read (it may carry a password). */
+export function schemeOf(url: string): string {
   return (/^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1] ?? '').toLowerCase();
 }
 

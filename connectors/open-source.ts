@@ -1,6 +1,7 @@
 // Opens a source connector for a URL: the one place that chooses the backend by the URL's scheme.
 import { ConfigError } from '../core/errors.js';
 import type { SourceConnector } from './connector.js';
+import { schemeOf } from './endpoint.js';
 import type { SourceOptions } from './source-options.js';
 
 /** A source constructor's shape: built from the URL, then connected. */
@@ -17,7 +18,7 @@ const SUPPORTED = 'mysql://, mariadb://, postgres://, postgresql://, sqlite:///a
  * `SourceOptions` (defaults there).
  */
 export async function openSource(url: string, options: SourceOptions = {}): Promise<SourceConnector> {
-  const scheme = (/^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1] ?? '').toLowerCase();
+  const scheme = schemeOf(url);
   let source: Connectable;
   switch (scheme) {
     case 'mysql':

@@ -2,6 +2,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import type { TargetConnector } from './connector.js';
+import { schemeOf } from './endpoint.js';
 import type { PgliteLocation } from './pglite/pglite-target.js';
 
 const SUPPORTED = 'postgres://, postgresql://, pglite:///absolute/dir, pglite:relative/dir, pglite://memory';
@@ -12,7 +13,7 @@ const SUPPORTED = 'postgres://, postgresql://, pglite:///absolute/dir, pglite:re
  * Throws ConfigError for any other URL and ConnectionError when the database cannot be opened.
  */
 export async function openTarget(url: string): Promise<TargetConnector> {
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  const scheme = schemeOf(url);
   // Drivers load on demand: an embedded target never loads pg, a server target never loads PGlite.
   if (scheme === 'postgres' || scheme === 'postgresql') {
     const { PostgresTarget } = await import('./postgres/postgres-target.js');

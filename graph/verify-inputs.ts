@@ -1,6 +1,7 @@
 // What verification compares a run with, gathered in one place for the graph's verify node, `sensei verify` and
 // `sensei errors retry`: the source capture, the configured rules and queries, and the run's error queue.
 import type { SenseiConfig } from '../core/config.js';
+import { schemeOf } from '../connectors/endpoint.js';
 import type { SenseiStore } from '../tools/store/sensei-store.js';
 import { loadCapture, type CaptureStore } from '../tools/verification/capture-store.js';
 import type { VerifyInput } from '../tools/verification/verify-migration.js';
@@ -29,12 +30,7 @@ export async function captureInputs(
     waivers: waivers ? await waivers.list(runId) : [],
     capture: await loadCapture(captures, runId),
     rules: config.rules ?? [],
-    queries: { queries: config.queries ?? [], captured: await captures.loadQueries(runId), sourceDialect: config.source.type ?? schemeOf(config.source.url) },
+    queries: { queries: config.queries ?? [], captured: await captures.loadQueries(runId), sourceDialect: config.source.type ?? (schemeOf(config.source.url ?? '') || undefined) },
     ...queue,
   };
-}
-
-/** Only the scheme of the URL is read (it may carry a password). */
-function schemeOf(url: string | undefined): string | undefined {
-  return /^([a-z][a-z0-9+.-]*):/i.exec(url ?? '')?.[1]?.toLowerCase();
 }
