@@ -332,17 +332,25 @@ export interface TableContext {
   targetTable: string;
   targetCols: string[];
   exprs: string[];
+  /** The rules a staged row can be checked against (key rules, whose predicate is `true`, are the target's to enforce). */
   rules: Array<TableMapping['columns'][number]['validationRules'][number] & { column: string }>;
+  /** Every rule holds (SQL over `src`), and one flag per rule `r0…` naming what a failing row broke: built once per table. */
+  ruleTerms: { ok: string; flags: string };
 }
 
 export function tableContext(mapping: TableMapping, sourceTable: TableDef, target: TargetConnector): TableContext {
+  const rules = mapping.columns.flatMap((c) => c.validationRules.filter((r) => !/^\s*true\s*$/i.test(r.predicate)).map((r) => ({ ...r, column: c.sourceColumn })));
   return {
     mapping,
     sourceTable,
     targetTable: qualified(target.schema, mapping.target),
     targetCols: mapping.columns.map((c) => quoteIdent(c.targetColumn)),
     exprs: mapping.columns.map((c) => c.transformation),
-    rules: mapping.columns.flatMap((c) => c.validationRules.map((r) => ({ ...r, column: c.sourceColumn }))),
+    rules,
+    ruleTerms: {
+      ok: rules.length === 0 ? 'true' : rules.map((r) => `coalesce(${r.predicate}, false)`).join(' AND '),
+      flags: rules.map((rule, i) => `coalesce(${rule.predicate}, false) AS "r${i}"`).join(', '),
+    },
   };
 }
 
@@ -399,15 +407,6 @@ export async function loadBatch(s: TargetSession, ctx: TableContext, batch: Batc
   return insertValid(s, ctx, lines.length, batch.rowCount, rejected, entry);
 }
 
-/** The validation rules as one condition, and as one flag per rule (for naming what a failing row broke). */
-function ruleTerms(ctx: TableContext): { ok: string; flags: string } {
-  const rules = ctx.rules;
-  return {
-    ok: rules.length === 0 ? 'true' : rules.map((r) => `coalesce(${r.predicate}, false)`).join(' AND '),
-    flags: rules.map((rule, i) => `coalesce(${rule.predicate}, false) AS "r${i}"`).join(', '),
-  };
-}
-
 /**
  * The common case in one pass over the staged rows: INSERT … SELECT the rows that hold every rule (the
  * transformations only run on those); when fewer than staged went in, the others broke a rule and are queued. When
@@ -416,7 +415,7 @@ function ruleTerms(ctx: TableContext): { ok: string; flags: string } {
  */
 async function insertValid(s: TargetSession, ctx: TableContext, staged: number, rowCount: number, rejected: ErrorQueueEntry[], entry: EntryFn): Promise<number> {
   if (staged === 0) return 0;
-  const { ok } = ruleTerms(ctx);
+  const { ok } = ctx.ruleTerms;
   await s.query('SAVEPOINT "sensei_batch"');
   try {
     const res = await s.query(
@@ -441,7 +440,7 @@ async function insertValid(s: TargetSession, ctx: TableContext, staged: number, 
 async function rejectInvalid(s: TargetSession, ctx: TableContext, rejected: ErrorQueueEntry[], entry: EntryFn, remove: boolean): Promise<void> {
   const rules = ctx.rules;
   if (rules.length === 0) return;
-  const { ok, flags } = ruleTerms(ctx);
+  const { ok, flags } = ctx.ruleTerms;
   const failed = await s.query<Record<string, string>>(
     remove
       ? `DELETE FROM ${STAGE} AS src WHERE NOT (${ok}) RETURNING "_sensei_ord", ${flags}`
