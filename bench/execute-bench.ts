@@ -113,11 +113,18 @@ async function profiler(): Promise<{ stage: (s: string) => Promise<void>; stop: 
   };
 }
 
-async function runSensei(source: string): Promise<{ rows: number; seconds: number; executeSeconds: number; peakMb: number; status: string; stages: string }> {
+/** CPU seconds (user + system) of this process so far. */
+const cpuSeconds = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+async function runSensei(source: string): Promise<{ rows: number; seconds: number; executeSeconds: number; executeCpu: number; peakMb: number; status: string; stages: string }> {
   const targetDb = `sensei_bench_tgt_${process.pid}`;
   const target = await freshPg(targetDb);
   const home = mkdtempSync(join(tmpdir(), 'sensei-bench-'));
   const stages = new Map<string, number>();
+  const cpuAt = new Map<string, number>();
   // Peak RSS per stage, sampled every 50 ms (the process maximum alone does not say which stage holds the memory).
   const peaks = new Map<string, number>();
   let current = 'start';
@@ -127,6 +134,7 @@ async function runSensei(source: string): Promise<{ rows: number; seconds: numbe
     home,
     onStage: (_id, s) => {
       stages.set(s, Date.now());
+      cpuAt.set(s, cpuSeconds());
       current = s;
       void prof.stage(s);
     },
@@ -139,11 +147,12 @@ async function runSensei(source: string): Promise<{ rows: number; seconds: numbe
     if (r.error) process.stderr.write(`sensei run failed: ${r.error.message}\n`);
     const rows = r.tables.reduce((a, t) => a + t.rows_written, 0);
     const executeSeconds = ((stages.get('verify') ?? t1) - (stages.get('execute') ?? t0)) / 1000;
+    const executeCpu = (cpuAt.get('verify') ?? cpuSeconds()) - (cpuAt.get('execute') ?? 0);
     const tables = r.tables.map((t) => `${t.source} ${t.seconds.toFixed(1)}s`).join(', ');
     const marks = [...stages.entries(), ['end', t1] as const];
     const mb = (s: string): string => `${Math.round((peaks.get(s) ?? 0) / 2 ** 20)} MB`;
     const perStage = `runtime up ${mb('start')}, ` + marks.slice(0, -1).map(([s, t], i) => `${s} ${((marks[i + 1]![1] - t) / 1000).toFixed(1)}s/${mb(s)}`).join(', ');
-    return { rows, seconds: (t1 - t0) / 1000, executeSeconds, peakMb: process.resourceUsage().maxRSS / 1024, status: r.status, stages: `${perStage}; load per table: ${tables}` };
+    return { rows, seconds: (t1 - t0) / 1000, executeSeconds, executeCpu, peakMb: process.resourceUsage().maxRSS / 1024, status: r.status, stages: `${perStage}; load per table: ${tables}` };
   } finally {
     clearInterval(sampler);
     await prof.stop();
@@ -153,17 +162,18 @@ async function runSensei(source: string): Promise<{ rows: number; seconds: numbe
   }
 }
 
-async function runPgloader(source: string): Promise<{ rows: number; seconds: number; peakMb: number } | null> {
+async function runPgloader(source: string): Promise<{ rows: number; seconds: number; cpu: number; peakMb: number } | null> {
   const which = spawnSync('which', ['pgloader']);
   if (which.status !== 0 || values['skip-pgloader']) return null;
   const targetDb = `sensei_bench_pgl_${process.pid}`;
   const target = await freshPg(targetDb);
   try {
     const t0 = Date.now();
-    const r = spawnSync('/usr/bin/time', ['-f', 'PEAK_KB=%M', 'pgloader', '--quiet', withDb(MYSQL, source).replace(/^mysql:/, 'mysql:'), target.replace(/^postgres:/, 'postgresql:')], { encoding: 'utf8' });
+    const r = spawnSync('/usr/bin/time', ['-f', 'PEAK_KB=%M CPU=%U+%S', 'pgloader', '--quiet', withDb(MYSQL, source).replace(/^mysql:/, 'mysql:'), target.replace(/^postgres:/, 'postgresql:')], { encoding: 'utf8' });
     const seconds = (Date.now() - t0) / 1000;
     if (r.status !== 0) process.stderr.write(`pgloader exited with ${r.status}: ${r.stderr.slice(-2000)}\n`);
     const peakKb = Number(/PEAK_KB=(\d+)/.exec(r.stderr)?.[1] ?? 0);
+    const cpu = /CPU=([\d.]+)\+([\d.]+)/.exec(r.stderr);
     const c = new pg.Client({ connectionString: target });
     await c.connect();
     let rows = 0;
@@ -175,7 +185,7 @@ async function runPgloader(source: string): Promise<{ rows: number; seconds: num
     } finally {
       await c.end();
     }
-    return { rows, seconds, peakMb: peakKb / 1024 };
+    return { rows, seconds, cpu: cpu ? Number(cpu[1]) + Number(cpu[2]) : Number.NaN, peakMb: peakKb / 1024 };
   } finally {
     await dropPg(targetDb);
   }
@@ -188,10 +198,14 @@ process.stderr.write(`source: ${src.name}, ${fmt(src.rows)} rows; batch size ${b
 const sensei = await runSensei(src.name);
 const line = (name: string, rows: number, s: number, mb: number, extra = ''): string =>
   `${name.padEnd(10)} ${fmt(rows).padStart(10)} rows  ${s.toFixed(1).padStart(7)} s  ${fmt(rows / s).padStart(9)} rows/s  peak ${fmt(mb)} MB${extra}`;
-const out = [line('sensei', sensei.rows, sensei.seconds, sensei.peakMb, `  (execute stage ${sensei.executeSeconds.toFixed(1)} s = ${fmt(sensei.rows / sensei.executeSeconds)} rows/s; status ${sensei.status})`), `           stages (seconds/peak RSS): ${sensei.stages}`];
+const out = [
+  line('sensei', sensei.rows, sensei.seconds, sensei.peakMb, `  (status ${sensei.status})`),
+  `           execute stage (read, transform, validate, write, source hash): ${sensei.executeSeconds.toFixed(2)} s = ${fmt(sensei.rows / sensei.executeSeconds)} rows/s, Sensei process CPU ${sensei.executeCpu.toFixed(2)} s`,
+  `           stages (seconds/peak RSS): ${sensei.stages}`,
+];
 const pgl = await runPgloader(src.name);
 if (pgl) {
-  out.push(line('pgloader', pgl.rows, pgl.seconds, pgl.peakMb));
-  out.push(`ratio sensei/pgloader (whole run): ${(sensei.rows / sensei.seconds / (pgl.rows / pgl.seconds)).toFixed(2)}×`);
+  out.push(line('pgloader', pgl.rows, pgl.seconds, pgl.peakMb, `  (pgloader process CPU ${pgl.cpu.toFixed(2)} s)`));
+  out.push(`ratio sensei/pgloader throughput: whole run ${(sensei.rows / sensei.seconds / (pgl.rows / pgl.seconds)).toFixed(2)}×, execute stage ${(sensei.rows / sensei.executeSeconds / (pgl.rows / pgl.seconds)).toFixed(2)}×`);
 } else out.push('pgloader: not installed (apt-get install pgloader) — skipped');
 process.stdout.write(`${out.join('\n')}\n`);
