@@ -83,7 +83,7 @@ export interface TargetSession {
    * Bulk-load rows into `table` (already quoted, possibly schema-qualified) with `COPY … FROM STDIN` semantics.
    * `data` is PostgreSQL COPY text format (tab-separated, `\N` for NULL, one line per row). Returns rows loaded.
    */
-  copyFrom(table: string, columns: string[], data: string): Promise<number>;
+  copyFrom(table: string, columns: string[], data: string | Buffer): Promise<number>;
 }
 
 /** What a target can do. */

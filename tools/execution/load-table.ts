@@ -462,7 +462,8 @@ export async function loadBatch(s: TargetSession, ctx: TableContext, batch: Batc
       }
     }
   }
-  const text = batch.rowCount > 0 ? `${hashed.join('\n')}\n` : '';
+  // Encoded to UTF-8 once: for the hash and, when it is the direct COPY's text too, for the COPY.
+  const text = Buffer.from(batch.rowCount > 0 ? `${hashed.join('\n')}\n` : '', 'utf8');
   hash.update(text);
   if (kept.length === 0) return 0;
   if (directLines) {
@@ -487,7 +488,7 @@ export async function loadBatch(s: TargetSession, ctx: TableContext, batch: Batc
  * COPY the batch straight into the target under a savepoint. `refused` when PostgreSQL refused it (a value its input
  * function rejects, a constraint): nothing of it stays, and the staged path isolates the rows at fault.
  */
-async function copyDirect(s: TargetSession, ctx: TableContext, text: string): Promise<number | { refused: string }> {
+async function copyDirect(s: TargetSession, ctx: TableContext, text: string | Buffer): Promise<number | { refused: string }> {
   await s.query('SAVEPOINT "sensei_direct"');
   try {
     const n = await s.copyFrom(ctx.targetTable, ctx.direct!.targetColumns, text);
