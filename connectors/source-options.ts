@@ -90,8 +90,12 @@ export function applyDatePolicy(
 /** Logical kinds whose values are checked by `applyDatePolicy`. */
 export const DATE_KINDS: ReadonlySet<string> = new Set(['date', 'timestamp', 'timestamptz']);
 
-/** Row positions (0-based, in key order) of the last row of each of `parts` about equal key ranges but the last. */
-export function rangeCuts(total: number, parts: number): number[] {
-  const cuts = Array.from({ length: Math.max(0, parts - 1) }, (_, i) => Math.floor((total * (i + 1)) / parts) - 1);
+/**
+ * Row positions (0-based, in key order) of the last row of each of `parts` about equal key ranges but the last; each
+ * range holds a multiple of `align` rows (but the last), so its segments start where an unsplit load's would.
+ */
+export function rangeCuts(total: number, parts: number, align = 1): number[] {
+  const step = Math.max(1, Math.floor(align));
+  const cuts = Array.from({ length: Math.max(0, parts - 1) }, (_, i) => Math.round((total * (i + 1)) / parts / step) * step - 1);
   return [...new Set(cuts.filter((at) => at >= 0 && at < total - 1))];
 }

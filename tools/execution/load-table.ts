@@ -138,7 +138,10 @@ async function splitOnce(deps: LoadTableDeps, mapping: TableMapping, sourceTable
   const every = deps.checkpointEvery ?? 100_000;
   const parts = Math.min(deps.parts ?? 1, Math.floor(rowsTotal / every));
   if (whole || parts < 2 || !deps.source.splitKeys || sourceTable.primaryKey.length === 0) return null;
-  const keys = await readSource(() => deps.source.splitKeys!(sourceTable, parts));
+  // Ranges of whole segments: each range's segments hold the rows an unsplit load's would, so the table's source
+  // hash (over the segment digests in key order) does not depend on whether or where the table was cut.
+  const segmentRows = Math.max(1, Math.ceil(every / (deps.batchSize ?? 10_000))) * (deps.batchSize ?? 10_000);
+  const keys = await readSource(() => deps.source.splitKeys!(sourceTable, parts, segmentRows));
   if (keys.length === 0) return null;
   const ranges = [...keys, null].map((until, i) => ({
     ...freshCheckpoint(mapping),
