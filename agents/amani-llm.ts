@@ -102,6 +102,7 @@ export function createLlmInterpreter(model: ChatOpenAI): IntentInterpreter {
         tables: plan?.tables.map((t) => `${t.source} → ${t.target}`) ?? [],
         pending: plan ? pendingMappings(plan, ctx.approvedKeys).map((m) => `${m.sourceTable}.${m.sourceColumn} → ${m.targetTable}.${m.targetColumn} (${m.band}, ${m.confidence.toFixed(2)})`) : [],
         unmapped: plan ? [...plan.unmappedSource, ...plan.unmappedTarget] : [],
+        ...(ctx.findings ? { findings: ctx.findings.items.map((f) => `${f.id}: ${f.message}${f.waiver ? ` (waived, waiver ${f.waiver.id})` : ''}`) } : {}),
       });
       let reply: AIMessage;
       try {

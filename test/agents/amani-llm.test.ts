@@ -71,6 +71,8 @@ describe('AMANI with an LLM (tool calling)', () => {
       { reply: 'Waiving 1a2b3c4d…', waiver: { op: 'add', finding: '1a2b3c4d', reason: 'corrected by hand, ticket OPS-12' } },
       { reply: 'Revoking waiver 4…', waiver: { op: 'revoke', id: 4 } },
     ]);
+    // The model sees the findings with their ids (messages name tables and keys, never values).
+    expect(JSON.stringify(stub.requests.at(-1)!.messages[0]!.content)).toContain('- 1a2b3c4d: items (id=77): row differs');
     script.push({ toolCalls: [{ name: 'waive_finding', arguments: '{"finding":"the changed row","reason":""}' }] });
     const [bad] = await converse(interpreter(), 'waive it', verified, 'alice');
     expect(bad!.waiver).toBeUndefined();
