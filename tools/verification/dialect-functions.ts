@@ -124,7 +124,7 @@ export function translateDialectNode(wrapper: Node, ctx: TranslateContext, gener
       case 'if': {
         if (args.length !== 3) refuse(fname, 'it takes three arguments');
         // MySQL reads the condition as a number: a comparison stays as it is, anything else is "not 0".
-        const cond = isBoolean(args[0]!) ? args[0]! : mark(op('<>', args[0]!, { A_Const: { ival: { ival: 0 } } }));
+        const cond = isBoolean(args[0]!, ctx) ? args[0]! : mark(op('<>', args[0]!, { A_Const: { ival: { ival: 0 } } }));
         return replace({ CaseExpr: { args: [{ CaseWhen: { expr: cond, result: args[1] } }], defresult: args[2] } });
       }
       case 'now':
@@ -233,8 +233,12 @@ function toCharPattern(args: Node[], fname: string, refuse: (what: string, why: 
   return out;
 }
 
-/** Whether an expression is boolean as written (a comparison, AND/OR/NOT, IS [NOT] NULL, IN, LIKE, BETWEEN, EXISTS). */
-function isBoolean(n: Node): boolean {
+/**
+ * Whether an expression is boolean as written (a comparison, AND/OR/NOT, IS [NOT] NULL, IN, LIKE, BETWEEN, EXISTS);
+ * a column the target holds as boolean (a MySQL TINYINT(1) of 0/1) counts too.
+ */
+function isBoolean(n: Node, ctx: TranslateContext): boolean {
+  if (n.ColumnRef) return /^bool(ean)?$/i.test(ctx.columnType(n) ?? '');
   if (n.BoolExpr || n.NullTest || n.BooleanTest) return true;
   if (n.SubLink) return (n.SubLink as { subLinkType?: string }).subLinkType === 'EXISTS_SUBLINK' || (n.SubLink as { subLinkType?: string }).subLinkType === 'ANY_SUBLINK';
   if (n.A_Expr) {

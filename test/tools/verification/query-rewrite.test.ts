@@ -133,6 +133,7 @@ describe('source-dialect functions', () => {
     expect(await rewrite("SELECT IFNULL(Price, 0), IF(Price > 10, 'dear', 'cheap'), IF(Id, 1, 0) FROM Book", 'mysql')).toBe(
       "SELECT COALESCE(price, 0), CASE WHEN price > 10 THEN 'dear' ELSE 'cheap' END, CASE WHEN id <> 0 THEN 1 ELSE 0 END FROM book",
     );
+    expect(await rewrite("SELECT IF(Flag, 'yes', 'no') FROM Book", 'mysql')).toBe("SELECT CASE WHEN flag THEN 'yes' ELSE 'no' END FROM book");
     expect(await rewrite('SELECT CURDATE(), CURRENT_DATE FROM Book WHERE Published < NOW()', 'mysql')).toBe("SELECT CURRENT_DATE, CURRENT_DATE FROM book WHERE published < date_trunc('second', LOCALTIMESTAMP)");
     // CONCAT is NULL when an argument is: ||, not concat(), which skips NULLs.
     expect(await rewrite("SELECT CONCAT(Title, ' costs ', Price), CONCAT_WS('-', Id, Title) FROM Book", 'mysql')).toBe("SELECT (title::text || ' costs '::text) || price::text, concat_ws('-', id, title) FROM book");
