@@ -158,7 +158,7 @@ export async function createSenseiServer(options: SenseiServerOptions): Promise<
     const what = `${waiver.finding_id} (${waiver.code} at ${waiver.path.join(', ') || 'the run'})`;
     const text =
       command.op === 'add'
-        ? `Waiver ${waiver.id} for ${what} approved by ${who.name}: ${waiver.reason}. It applies from the next verification (POST /agents/verify, sensei verify ${runId} --certify, or sensei resume ${runId} after a failed verification).`
+        ? `Waiver ${waiver.id} for ${what} approved by ${who.name}: ${waiver.reason}. It applies from the next verification (POST /agents/verify with "certify": true, sensei verify ${runId} --certify, or sensei resume ${runId} after a failed verification).`
         : `Waiver ${waiver.id} for ${what} revoked by ${who.name}.`;
     hub.broadcast(runId, { type: 'reply', text, to: who.name, by: who.name });
     return waiver;

@@ -111,12 +111,12 @@ export const OPENAPI_DOCUMENT = {
     },
     '/agents/{agent}': {
       post: {
-        summary: 'run one agent (approver): analyze (body { source }), plan (body { source, target, strategy? }), verify (body { run_id })',
+        summary: 'run one agent (approver): analyze (body { source }), plan (body { source, target, strategy? }), verify (body { run_id, certify? }: with certify, a passing run gets its certificate issued again)',
         security: bearer,
         parameters: [{ name: 'agent', in: 'path', required: true, schema: { type: 'string', enum: ['analyze', 'plan', 'verify'] } }],
-        requestBody: json({ type: 'object', properties: { source: { type: 'object' }, target: { type: 'object' }, strategy: { type: 'object' }, base_dir: { type: 'string' }, run_id: { type: 'string' } } }),
+        requestBody: json({ type: 'object', properties: { source: { type: 'object' }, target: { type: 'object' }, strategy: { type: 'object' }, base_dir: { type: 'string' }, run_id: { type: 'string' }, certify: { type: 'boolean' } } }),
         responses: {
-          200: ok("the agent's result: { agent, catalog } | { agent, plan } | { agent, run_id, verification }"),
+          200: ok("the agent's result: { agent, catalog } | { agent, plan } | { agent, run_id, verification, certificate? }"),
           400: { description: 'invalid input' },
           404: { description: 'no such agent, or (verify) no such run' },
           409: { description: '(verify) the run has not executed yet' },

@@ -214,6 +214,17 @@ describe('waivers through REST, WebSocket and the chat, then certified by the gr
     expect(await served.text()).toBe(text);
     // A completed run has nothing left to resume.
     await expect(server.runtime.continueRun(runId)).rejects.toThrow(/is completed: there is nothing to resume/);
+
+    // Over REST: verify again (waivers applied) and, with certify, issue the certificate again; approvers only.
+    expect((await post('/agents/verify', tok.vic, { run_id: runId, certify: true })).status).toBe(403);
+    const plain = await (await post('/agents/verify', tok.bea, { run_id: runId })).json();
+    expect(plain).toMatchObject({ agent: 'verify', run_id: runId, verification: { passed: true } });
+    expect(plain.certificate).toBeUndefined();
+    expect(plain.verification.waived).toHaveLength(3);
+    const certified = await (await post('/agents/verify', tok.bea, { run_id: runId, certify: true })).json();
+    expect(certified).toMatchObject({ verification: { passed: true }, certificate: resumed.certificatePath });
+    expect(verifyCertificateText(readFileSync(certified.certificate, 'utf8')).valid).toBe(true);
+    expect((await post('/agents/verify', tok.bea, { run_id: runId, certify: 'yes' })).status).toBe(400);
   }, 180_000);
 
   function findingsAt(name: string): string {
