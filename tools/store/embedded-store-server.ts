@@ -1,6 +1,8 @@
 // The embedded store's server: one PGlite per data dir, served on a loopback port and shared through a lock file.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -103,6 +105,7 @@ async function serve(dataDir: string, lockPath: string, lock: StoreLock, maxConn
   let db: PGlite | undefined;
   let server: PGLiteSocketServer | undefined;
   try {
+    await createDataDirIfMissing(dataDir);
     db = await PGlite.create({ dataDir, extensions: { vector } });
     server = new PGLiteSocketServer({ db, host: LOOPBACK, port: 0, maxConnections });
     await server.start();
@@ -139,6 +142,41 @@ async function serve(dataDir: string, lockPath: string, lock: StoreLock, maxConn
       return closing;
     },
   };
+}
+
+// Creating a data dir (initdb) grows PGlite's WebAssembly memory to several times what serving an existing one needs,
+// and WebAssembly memory is never given back: done in this process, that peak would stay for the whole run. So a short
+// child process creates the data dir and exits, and this process opens the existing dir. The child loads PGlite's
+// CommonJS build by absolute path, which works whether this module runs built (dist/) or from source (tsx, vitest).
+const CREATE_DATA_DIR = `
+const [pglite, dataDir] = process.argv.slice(1);
+require(pglite).PGlite.create({ dataDir })
+  .then((db) => db.close())
+  .catch((e) => { process.stderr.write(String(e && e.message || e)); process.exitCode = 1; });
+`;
+
+/** PGlite's own test for an existing database in a data dir. */
+const hasDatabase = (dataDir: string): boolean => existsSync(join(dataDir, 'PG_VERSION'));
+
+/**
+ * Run initdb for `dataDir` in a child process when it holds no database yet. The caller holds the store lock, so no
+ * other process opens the dir meanwhile. A dir this call created is removed again when the child fails, so the next
+ * attempt starts clean; a dir that existed before is left as it was.
+ */
+async function createDataDirIfMissing(dataDir: string): Promise<void> {
+  if (hasDatabase(dataDir)) return;
+  const existed = existsSync(dataDir);
+  const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const child = spawn(process.execPath, ['-e', CREATE_DATA_DIR, pglite, dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-2_000)));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (c, signal) => resolve(signal ? null : c));
+  });
+  if (code === 0 && hasDatabase(dataDir)) return;
+  if (!existed) rmSync(dataDir, { recursive: true, force: true });
+  throw new Error(`creating the data dir failed in its child process (${code === null ? 'killed by a signal' : `exit code ${code}`})${err ? `: ${err.trim()}` : ''}`);
 }
 
 function client(dataDir: string, lockPath: string, port: number): EmbeddedStoreServer {
