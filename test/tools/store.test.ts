@@ -415,6 +415,19 @@ describe('embedded store lifecycle', { timeout: 120_000 }, () => {
     }
   });
 
+  it('reports a data dir its child process cannot create, leaves what was there and releases the lock', async () => {
+    const home = newHome();
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(home, { recursive: true });
+    // A file where the data dir should be: initdb cannot create the directory.
+    writeFileSync(join(home, 'store'), 'not a directory');
+    const err = await openStore({ home }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).message).toContain(`cannot open the embedded store at ${join(home, 'store')}: creating the data dir failed in its child process (exit code 1)`);
+    expect(readFileSync(join(home, 'store'), 'utf8')).toBe('not a directory');
+    expect(existsSync(join(home, 'store.lock'))).toBe(false);
+  });
+
   it('serves another process as client; when the serving process is stopped by a signal it removes its lock', async () => {
     const home = newHome();
     const { line, child, exited } = await startFixture([home, 'hold']);

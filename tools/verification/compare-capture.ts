@@ -61,14 +61,12 @@ export async function digestTargetTable(target: TargetConnector, table: string, 
 /** One target row as the row-hash file lists it: bucket, key (JSON array of the key values as text), rowHash16. */
 export type TargetRowHash = [number, string, string];
 
-/** Rows fetched per round trip by `digestTargetRows`: what it holds at once, whatever the table's size. */
-const ROWS_PER_FETCH = 10_000;
 
 /**
  * One pass over the whole table: every row's `[bucket, key, rowHash16]` goes to `onRows` (in bucket order, within a
  * bucket in row-hash order), and the bucket digests and root, equal to what `digestTargetTable` computes in the
  * database, are computed from the full row hashes as they stream by. The rows come through a cursor, a chunk at a
- * time, so memory does not grow with the table; the database sorts them.
+ * time (`rowsPerFetch`, default 10,000), so memory does not grow with the table; the database sorts them.
  */
 export async function digestTargetRows(
   target: TargetConnector,
@@ -76,6 +74,7 @@ export async function digestTargetRows(
   shape: DigestShape,
   buckets: number,
   onRows: (rows: TargetRowHash[]) => Promise<void> | void,
+  rowsPerFetch = 10_000,
 ): Promise<{ digests: BucketDigest[]; root: string }> {
   const digests: BucketDigest[] = [];
   let open: { bucket: number; rows: number; hashes: ReturnType<typeof sortedBucketDigest> } | null = null;
@@ -89,7 +88,7 @@ export async function digestTargetRows(
     // Sorted as bucketDigest sorts: by bucket, then the hex hashes byte-wise.
     await s.query(`DECLARE "sensei_target_rows" NO SCROLL CURSOR FOR SELECT * FROM (${rowDigestsSql(shape, buckets, from)}) AS x ORDER BY b, h COLLATE "C"`);
     for (;;) {
-      const res = await s.query<Record<string, string | null>>(`FETCH FORWARD ${ROWS_PER_FETCH} FROM "sensei_target_rows"`);
+      const res = await s.query<Record<string, string | null>>(`FETCH FORWARD ${Math.max(1, Math.floor(rowsPerFetch))} FROM "sensei_target_rows"`);
       const chunk: TargetRowHash[] = [];
       for (const row of res.rows) {
         const b = Number(row.b);
@@ -103,7 +102,7 @@ export async function digestTargetRows(
         chunk.push([b, JSON.stringify(shape.key.map((_, i) => row[`k${i}`] ?? null)), h.slice(0, 16)]);
       }
       if (chunk.length > 0) await onRows(chunk);
-      if (res.rows.length < ROWS_PER_FETCH) break;
+      if (res.rows.length < rowsPerFetch) break;
     }
     await s.query('CLOSE "sensei_target_rows"');
   });
