@@ -83,6 +83,11 @@ describe('embedded store', () => {
     expect(statSync(join(home, 'keys', 'encryption.key')).mode & 0o777).toBe(0o600);
   });
 
+  it('runs PGlite with a 16MB buffer pool instead of the data dir default of 128MB', async () => {
+    const { rows } = await store.pool.query<{ shared_buffers: string }>('SHOW shared_buffers');
+    expect(rows[0]?.shared_buffers).toBe('16MB');
+  });
+
   it('applies every migration once, in order', async () => {
     const { rows } = await store.pool.query<{ version: number; name: string }>('SELECT version, name FROM sensei_migrations ORDER BY version');
     expect(rows.map((r) => r.version)).toEqual(STORE_MIGRATIONS.map((m) => m.version));

@@ -48,6 +48,13 @@ interface StoreLock {
 
 const LOOPBACK = '127.0.0.1';
 
+/**
+ * PGlite's buffer pool. Its pages live in WebAssembly memory, which is never given back, so the data dir's default
+ * (initdb's 128MB) would end up resident for the whole run; the store's working set (runs, checkpoints, capture
+ * buckets, the pattern library) is small, and pages beyond the pool are read from the data dir's files.
+ */
+const SHARED_BUFFERS = '16MB';
+
 // Data dirs this process is opening or serving: a lock naming our own pid is stale unless it is listed here
 // (in a container a restarted process often gets the same pid as the one that crashed).
 const ownedHere = new Map<string, { lock: StoreLock; lockPath: string }>();
@@ -106,7 +113,7 @@ async function serve(dataDir: string, lockPath: string, lock: StoreLock, maxConn
   let server: PGLiteSocketServer | undefined;
   try {
     await createDataDirIfMissing(dataDir);
-    db = await PGlite.create({ dataDir, extensions: { vector } });
+    db = await PGlite.create({ dataDir, extensions: { vector }, startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`] });
     server = new PGLiteSocketServer({ db, host: LOOPBACK, port: 0, maxConnections });
     await server.start();
     lock.port = Number(server.getServerConn().split(':').pop());
