@@ -1,18 +1,26 @@
 // `npm run bench -- --scale N`: the MySQL employees sample ×N in MariaDB, migrated into a fresh PostgreSQL database by
 // Sensei (full pipeline: validation, checkpoints, hashing, verification, certificate) and, when installed, by pgloader.
+// Memory: the bench process runs Sensei in-process with the heap setting of the `sensei` command (cli/heap-growth.ts).
+// Its embedded store is created beforehand in a separate process, as the first `sensei` command in a home does
+// (`--fresh-store`: inside the timed run instead); that process's figures are printed on their own line, and the run
+// opens the existing store as every later run does.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { parseConfig } from '../tools/ingest/load-config.js';
 import { createRuntime } from '../graph/runtime.js';
+import { HEAP_GROWING_PERCENT, limitHeapGrowth } from '../cli/heap-growth.js';
+
+limitHeapGrowth();
 
 const { values } = parseArgs({
-  options: { scale: { type: 'string', default: '30' }, 'batch-size': { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '2' }, 'skip-pgloader': { type: 'boolean' }, profile: { type: 'boolean' } },
+  options: { scale: { type: 'string', default: '30' }, 'batch-size': { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '2' }, 'skip-pgloader': { type: 'boolean' }, profile: { type: 'boolean' }, 'fresh-store': { type: 'boolean' } },
 });
 const scale = Number(values.scale);
 const batchSize = Number(values['batch-size']);
@@ -119,16 +127,43 @@ const cpuSeconds = (): number => {
   return (u.user + u.system) / 1e6;
 };
 
-async function runSensei(source: string): Promise<{ rows: number; seconds: number; executeSeconds: number; executeCpu: number; peakMb: number; status: string; stages: string }> {
+/**
+ * Create the embedded store of `home` in a separate process (Node, the store module, open and close), as the first
+ * `sensei` command in a new home does. Its peak is that of the process and its children (the initdb child process),
+ * from /usr/bin/time; null without it.
+ */
+function createStoreBeforehand(home: string): string {
+  const storeModule = fileURLToPath(new URL('../tools/store/sensei-store.ts', import.meta.url));
+  const script = `const { openStore } = await import(${JSON.stringify(storeModule)}); const s = await openStore({ home: process.argv[1] }); await s.close();`;
+  const argv = [process.execPath, '--import', 'tsx', '--input-type=module', '-e', script, home];
+  const time = spawnSync('/usr/bin/time', ['-f', '%M', 'true']).status === 0;
+  const t0 = Date.now();
+  const r = time ? spawnSync('/usr/bin/time', ['-f', 'PEAK_KB=%M', ...argv], { encoding: 'utf8' }) : spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+  const seconds = (Date.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`creating the bench store failed: ${r.stderr.slice(-2000)}`);
+  const kb = /PEAK_KB=(\d+)/.exec(r.stderr)?.[1];
+  return `store created before the run in a separate process (a first use of the home; not in the figures above): ${seconds.toFixed(1)} s, peak ${kb ? `${fmt(Number(kb) / 1024)} MB` : 'unknown (no /usr/bin/time)'}`;
+}
+
+async function runSensei(source: string): Promise<{ rows: number; seconds: number; executeSeconds: number; executeCpu: number; peakMb: number; status: string; stages: string; store: string }> {
   const targetDb = `sensei_bench_tgt_${process.pid}`;
   const target = await freshPg(targetDb);
   const home = mkdtempSync(join(tmpdir(), 'sensei-bench-'));
+  const store = values['fresh-store'] ? 'store created inside the run (--fresh-store): its creation is in the figures above' : createStoreBeforehand(home);
   const stages = new Map<string, number>();
   const cpuAt = new Map<string, number>();
-  // Peak RSS per stage, sampled every 50 ms (the process maximum alone does not say which stage holds the memory).
+  // Peak RSS per stage, sampled every 50 ms (the process maximum alone does not say which stage holds the memory), with
+  // the JavaScript heap and the external memory (WebAssembly: PGlite, libpg-query; buffers) at that moment.
   const peaks = new Map<string, number>();
   let current = 'start';
-  const sampler = setInterval(() => peaks.set(current, Math.max(peaks.get(current) ?? 0, process.memoryUsage.rss())), 50);
+  const heaps = new Map<string, string>();
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    if (m.rss > (peaks.get(current) ?? 0)) {
+      peaks.set(current, m.rss);
+      heaps.set(current, `heap ${Math.round(m.heapTotal / 2 ** 20)}, external ${Math.round(m.external / 2 ** 20)}`);
+    }
+  }, 50);
   const prof = await profiler();
   const rt = await createRuntime({
     home,
@@ -150,9 +185,9 @@ async function runSensei(source: string): Promise<{ rows: number; seconds: numbe
     const executeCpu = (cpuAt.get('verify') ?? cpuSeconds()) - (cpuAt.get('execute') ?? 0);
     const tables = r.tables.map((t) => `${t.source} ${t.seconds.toFixed(1)}s`).join(', ');
     const marks = [...stages.entries(), ['end', t1] as const];
-    const mb = (s: string): string => `${Math.round((peaks.get(s) ?? 0) / 2 ** 20)} MB`;
+    const mb = (s: string): string => `${Math.round((peaks.get(s) ?? 0) / 2 ** 20)} MB [${heaps.get(s) ?? '-'}]`;
     const perStage = `runtime up ${mb('start')}, ` + marks.slice(0, -1).map(([s, t], i) => `${s} ${((marks[i + 1]![1] - t) / 1000).toFixed(1)}s/${mb(s)}`).join(', ');
-    return { rows, seconds: (t1 - t0) / 1000, executeSeconds, executeCpu, peakMb: process.resourceUsage().maxRSS / 1024, status: r.status, stages: `${perStage}; load per table: ${tables}` };
+    return { rows, seconds: (t1 - t0) / 1000, executeSeconds, executeCpu, peakMb: process.resourceUsage().maxRSS / 1024, status: r.status, stages: `${perStage}; load per table: ${tables}`, store };
   } finally {
     clearInterval(sampler);
     await prof.stop();
@@ -201,7 +236,8 @@ const line = (name: string, rows: number, s: number, mb: number, extra = ''): st
 const out = [
   line('sensei', sensei.rows, sensei.seconds, sensei.peakMb, `  (status ${sensei.status})`),
   `           execute stage (read, transform, validate, write, source hash): ${sensei.executeSeconds.toFixed(2)} s = ${fmt(sensei.rows / sensei.executeSeconds)} rows/s, Sensei process CPU ${sensei.executeCpu.toFixed(2)} s`,
-  `           stages (seconds/peak RSS): ${sensei.stages}`,
+  `           stages (seconds/peak RSS [MB at that peak]): ${sensei.stages}`,
+  `           ${sensei.store}; heap growth capped at +${HEAP_GROWING_PERCENT}% as in the sensei command`,
 ];
 const pgl = await runPgloader(src.name);
 if (pgl) {

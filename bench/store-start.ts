@@ -1,9 +1,11 @@
 // `npm run bench:store-start`: what one short `sensei` process pays for the embedded store. Each sample is a fresh
 // Node process that loads the built store module, opens the store, closes it and exits (as `sensei status` does), once
 // on an empty home (initdb) and BENCH_RUNS times on the same, existing home; with Node's default WebAssembly tiering
-// and with --liftoff-only (the flag test/fixtures/cli.ts gives the CLI processes of the tests). Prints milliseconds.
+// and with --liftoff-only (the flag test/fixtures/cli.ts gives the CLI processes of the tests). Prints milliseconds and
+// peak RSS: of the store process itself, and of it with its child processes (a new data dir is created by a short
+// child process, see tools/store/embedded-store-server.ts; measured with /usr/bin/time when installed).
 // Needs `npm run build` first. Figures depend on the machine's load: the load average is printed with them.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +27,13 @@ interface Sample {
   cpu: number;
   /** From spawn until the process had exited, as seen by the parent. */
   exited: number;
+  /** Peak RSS of the store process alone, MB. */
+  peakMb: number;
+  /** Peak RSS of the store process or any of its children (the largest), MB; null without /usr/bin/time. */
+  treePeakMb: number | null;
 }
+
+const TIME = spawnSync('/usr/bin/time', ['-f', '%M', 'true']).status === 0 ? '/usr/bin/time' : null;
 
 const CHILD = `
 const t0 = performance.now();
@@ -36,12 +44,14 @@ const opened = performance.now();
 await store.close();
 const closed = performance.now();
 const c = process.cpuUsage();
-process.stdout.write(JSON.stringify({ loaded, opened, closed, cpu: (c.user + c.system) / 1000 }));
+process.stdout.write(JSON.stringify({ loaded, opened, closed, cpu: (c.user + c.system) / 1000, peakMb: process.resourceUsage().maxRSS / 1024 }));
 `;
 
 function sample(flags: string[], home: string): Promise<Sample> {
   const start = performance.now();
-  const child = spawn(process.execPath, [...flags, '--input-type=module', '-e', CHILD, home], {
+  const argv = [process.execPath, ...flags, '--input-type=module', '-e', CHILD, home];
+  const [cmd, ...args] = TIME ? [TIME, '-f', 'TREE_PEAK_KB=%M', ...argv] : argv;
+  const child = spawn(cmd!, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SENSEI_STORE_URL: '' },
   });
@@ -52,7 +62,8 @@ function sample(flags: string[], home: string): Promise<Sample> {
   return new Promise((resolve, reject) => {
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`store process exited with ${code}: ${err}`));
-      resolve({ ...(JSON.parse(out) as Omit<Sample, 'exited'>), exited: performance.now() - start });
+      const tree = /TREE_PEAK_KB=(\d+)/.exec(err)?.[1];
+      resolve({ ...(JSON.parse(out) as Omit<Sample, 'exited' | 'treePeakMb'>), exited: performance.now() - start, treePeakMb: tree ? Number(tree) / 1024 : null });
     });
   });
 }
@@ -61,7 +72,7 @@ const fmt = (n: number): string => n.toFixed(0).padStart(7);
 
 function row(label: string, s: Sample): void {
   console.log(
-    `${label.padEnd(38)}${fmt(s.loaded)}${fmt(s.opened - s.loaded)}${fmt(s.closed - s.opened)}${fmt(s.exited - s.closed)}${fmt(s.exited)}${fmt(s.cpu)}`,
+    `${label.padEnd(38)}${fmt(s.loaded)}${fmt(s.opened - s.loaded)}${fmt(s.closed - s.opened)}${fmt(s.exited - s.closed)}${fmt(s.exited)}${fmt(s.cpu)}${fmt(s.peakMb)}${s.treePeakMb === null ? '      -' : fmt(s.treePeakMb)}`,
   );
 }
 
@@ -70,7 +81,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sensei-bench-store-'));
   try {
     console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-    console.log(`${'process (ms)'.padEnd(38)}${'load'.padStart(7)}${'open'.padStart(7)}${'close'.padStart(7)}${'exit'.padStart(7)}${'total'.padStart(7)}${'cpu'.padStart(7)}`);
+    console.log(`${'process (ms)'.padEnd(38)}${'load'.padStart(7)}${'open'.padStart(7)}${'close'.padStart(7)}${'exit'.padStart(7)}${'total'.padStart(7)}${'cpu'.padStart(7)}${'RSS MB'.padStart(7)}${'+child'.padStart(7)}`);
     for (const [name, flags] of [['default tiering', []], ['--liftoff-only', ['--liftoff-only']]] as const) {
       const home = join(dir, name.replace(/\W+/g, '-'));
       row(`${name}, empty home (initdb)`, await sample([...flags], home));

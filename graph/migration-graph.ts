@@ -147,7 +147,11 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
         target,
         batchSize: state.config.strategy.batch_size,
         onProgress: (p) => deps.onProgress?.(state.runId, p),
-        onTable: (t) => store.saveTable(state.runId, at, t),
+        // Stored (sealed) table by table; the detail (a key and a hash per row) then leaves memory.
+        onTable: async (t) => {
+          await store.saveTable(state.runId, at, t);
+          t.detail.clear();
+        },
       },
       need(state.mappingPlan, 'plan'),
       need(state.sourceCatalog, 'source catalog'),

@@ -83,6 +83,11 @@ describe('embedded store', () => {
     expect(statSync(join(home, 'keys', 'encryption.key')).mode & 0o777).toBe(0o600);
   });
 
+  it('runs PGlite with a 16MB buffer pool instead of the data dir default of 128MB', async () => {
+    const { rows } = await store.pool.query<{ shared_buffers: string }>('SHOW shared_buffers');
+    expect(rows[0]?.shared_buffers).toBe('16MB');
+  });
+
   it('applies every migration once, in order', async () => {
     const { rows } = await store.pool.query<{ version: number; name: string }>('SELECT version, name FROM sensei_migrations ORDER BY version');
     expect(rows.map((r) => r.version)).toEqual(STORE_MIGRATIONS.map((m) => m.version));
@@ -413,6 +418,19 @@ describe('embedded store lifecycle', { timeout: 120_000 }, () => {
     } finally {
       holder.kill();
     }
+  });
+
+  it('reports a data dir its child process cannot create, leaves what was there and releases the lock', async () => {
+    const home = newHome();
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(home, { recursive: true });
+    // A file where the data dir should be: initdb cannot create the directory.
+    writeFileSync(join(home, 'store'), 'not a directory');
+    const err = await openStore({ home }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).message).toContain(`cannot open the embedded store at ${join(home, 'store')}: creating the data dir failed in its child process (exit code 1)`);
+    expect(readFileSync(join(home, 'store'), 'utf8')).toBe('not a directory');
+    expect(existsSync(join(home, 'store.lock'))).toBe(false);
   });
 
   it('serves another process as client; when the serving process is stopped by a signal it removes its lock', async () => {

@@ -8,7 +8,7 @@ import type { Finding } from '../../core/findings.js';
 import type { TargetConnector } from '../../connectors/connector.js';
 import { diffRows, differingBuckets, digestTargetTable, rowFindings, targetRowsIn } from '../verification/compare-capture.js';
 import { sha256Hex } from './canonical-json.js';
-import type { RowHashFile } from './issue-certificate.js';
+import type { RowHashFile } from './row-hash-file.js';
 
 export interface TargetCheck {
   /** True when every table's root equals the certified one. */

@@ -2,7 +2,6 @@
 // companion row-hash file.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import type { Certificate, CertificatePayload } from '../../core/certificate.js';
 import type { VerificationReport } from '../../core/findings.js';
 import { allMappings, type Plan } from '../../core/plan.js';
@@ -11,10 +10,10 @@ import type { TargetConnector } from '../../connectors/connector.js';
 import { shapeOf } from '../verification/capture-source.js';
 import { digestTargetRows, digestTargetTable, type CapturedTable } from '../verification/compare-capture.js';
 import { bucketCountFor } from '../verification/row-digest.js';
-import { canonicalJson, sha256Hex } from './canonical-json.js';
 import { renderCertificateHtml } from './certificate-html.js';
 import { signCertificate, serializeCertificate } from './certificate-signer.js';
 import { buildHashChain, chainInputsOf } from './hash-chain.js';
+import { openRowHashFile } from './row-hash-file.js';
 import { loadSigningKey } from './signing-key.js';
 
 export interface IssueCertificateInput {
@@ -51,60 +50,46 @@ export function companionPaths(path: string): { html: string; rows: string } {
   return { html: `${base}.html`, rows: `${base}.rows.json.gz` };
 }
 
-/** Format of the row-hash file: per table, bucket digests and `[bucket, key, rowHash16]` of every row. */
-export interface RowHashFile {
-  format: 'sensei-row-hashes/1';
-  run_id: string;
-  tables: Array<{ target: string; buckets: number; digests: Array<[number, number, string]>; rows: Array<[number, string, string]> }>;
-}
-
 /**
  * Every table is re-hashed in the target database with the capture's shape and bucket count; the chain links the
  * captured source, the plan, the execution accounting and the target roots (see `chainInputsOf`).
  */
 export async function issueCertificate(input: IssueCertificateInput): Promise<IssuedCertificate> {
   const tables: CertificatePayload['tables'] = [];
-  const rowFile: RowHashFile = { format: 'sensei-row-hashes/1', run_id: input.runId, tables: [] };
-  const writeRows = input.rowHashes ?? true;
-  for (const o of input.outcomes) {
-    const mapping = input.plan.tables.find((t) => t.target === o.target);
-    if (!mapping) throw new Error(`cannot certify: ${o.target} is not in the plan`);
-    const captured = input.capture?.tables.find((t) => t.target === o.target) ?? null;
-    const shape = captured?.shape ?? shapeOf(mapping);
-    const buckets = captured?.buckets ?? bucketCountFor(o.rows_written);
-    // With the row-hash file, one pass yields both the rows and the digests.
-    const digest = writeRows ? await digestTargetRows(input.target, o.target, shape, buckets) : await digestTargetTable(input.target, o.target, shape, buckets);
-    tables.push({
-      source: o.source,
-      target: o.target,
-      rows_read: o.rows_read,
-      rows_written: o.rows_written,
-      rows_errored: o.rows_errored,
-      source_sha256: o.source_hash,
-      columns: shape.columns,
-      key: shape.key,
-      buckets,
-      rows_captured: captured?.rowsExpected ?? null,
-      captured_root: captured?.root ?? null,
-      target_root: digest.root,
-    });
-    if ('detail' in digest) {
-      const rows = digest.detail;
-      rowFile.tables.push({
-        target: o.target,
-        buckets,
-        digests: digest.digests.map((d) => [d.bucket, d.rows, d.digest]),
-        rows: [...rows.entries()].flatMap(([b, list]) => list.map(([k, h]): [number, string, string] => [b, k, h])),
-      });
-    }
-  }
   const paths = companionPaths(input.path);
   await mkdir(dirname(input.path), { recursive: true });
+  const rowFile = (input.rowHashes ?? true) ? await openRowHashFile(paths.rows, input.runId) : null;
   let rowHashes: CertificatePayload['row_hashes'] = null;
-  if (writeRows) {
-    const gz = gzipSync(canonicalJson(rowFile));
-    await writeFile(paths.rows, gz, { mode: 0o600 });
-    rowHashes = { file: basename(paths.rows), sha256: sha256Hex(gz) };
+  try {
+    for (const o of input.outcomes) {
+      const mapping = input.plan.tables.find((t) => t.target === o.target);
+      if (!mapping) throw new Error(`cannot certify: ${o.target} is not in the plan`);
+      const captured = input.capture?.tables.find((t) => t.target === o.target) ?? null;
+      const shape = captured?.shape ?? shapeOf(mapping);
+      const buckets = captured?.buckets ?? bucketCountFor(o.rows_written);
+      // With the row-hash file, one pass yields both the rows and the digests.
+      const digest = rowFile
+        ? await rowFile.addTable(o.target, buckets, (onRows) => digestTargetRows(input.target, o.target, shape, buckets, onRows))
+        : await digestTargetTable(input.target, o.target, shape, buckets);
+      tables.push({
+        source: o.source,
+        target: o.target,
+        rows_read: o.rows_read,
+        rows_written: o.rows_written,
+        rows_errored: o.rows_errored,
+        source_sha256: o.source_hash,
+        columns: shape.columns,
+        key: shape.key,
+        buckets,
+        rows_captured: captured?.rowsExpected ?? null,
+        captured_root: captured?.root ?? null,
+        target_root: digest.root,
+      });
+    }
+    if (rowFile) rowHashes = { file: basename(paths.rows), sha256: (await rowFile.finish()).sha256 };
+  } catch (e) {
+    await rowFile?.abort();
+    throw e;
   }
   const sum = (k: 'rows_read' | 'rows_written' | 'rows_errored'): number => tables.reduce((a, t) => a + t[k], 0);
   const payload: CertificatePayload = {
@@ -152,5 +137,5 @@ export async function issueCertificate(input: IssueCertificateInput): Promise<Is
   const text = serializeCertificate(certificate);
   await writeFile(input.path, text, { mode: 0o644 });
   await writeFile(paths.html, renderCertificateHtml(certificate), { mode: 0o644 });
-  return { certificate, text, path: input.path, htmlPath: paths.html, rowHashesPath: writeRows ? paths.rows : null };
+  return { certificate, text, path: input.path, htmlPath: paths.html, rowHashesPath: rowFile ? paths.rows : null };
 }

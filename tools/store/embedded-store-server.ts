@@ -1,6 +1,8 @@
 // The embedded store's server: one PGlite per data dir, served on a loopback port and shared through a lock file.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -45,6 +47,13 @@ interface StoreLock {
 }
 
 const LOOPBACK = '127.0.0.1';
+
+/**
+ * PGlite's buffer pool. Its pages live in WebAssembly memory, which is never given back, so the data dir's default
+ * (initdb's 128MB) would end up resident for the whole run; the store's working set (runs, checkpoints, capture
+ * buckets, the pattern library) is small, and pages beyond the pool are read from the data dir's files.
+ */
+const SHARED_BUFFERS = '16MB';
 
 // Data dirs this process is opening or serving: a lock naming our own pid is stale unless it is listed here
 // (in a container a restarted process often gets the same pid as the one that crashed).
@@ -103,7 +112,8 @@ async function serve(dataDir: string, lockPath: string, lock: StoreLock, maxConn
   let db: PGlite | undefined;
   let server: PGLiteSocketServer | undefined;
   try {
-    db = await PGlite.create({ dataDir, extensions: { vector } });
+    await createDataDirIfMissing(dataDir);
+    db = await PGlite.create({ dataDir, extensions: { vector }, startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`] });
     server = new PGLiteSocketServer({ db, host: LOOPBACK, port: 0, maxConnections });
     await server.start();
     lock.port = Number(server.getServerConn().split(':').pop());
@@ -139,6 +149,41 @@ async function serve(dataDir: string, lockPath: string, lock: StoreLock, maxConn
       return closing;
     },
   };
+}
+
+// Creating a data dir (initdb) grows PGlite's WebAssembly memory to several times what serving an existing one needs,
+// and WebAssembly memory is never given back: done in this process, that peak would stay for the whole run. So a short
+// child process creates the data dir and exits, and this process opens the existing dir. The child loads PGlite's
+// CommonJS build by absolute path, which works whether this module runs built (dist/) or from source (tsx, vitest).
+const CREATE_DATA_DIR = `
+const [pglite, dataDir] = process.argv.slice(1);
+require(pglite).PGlite.create({ dataDir })
+  .then((db) => db.close())
+  .catch((e) => { process.stderr.write(String(e && e.message || e)); process.exitCode = 1; });
+`;
+
+/** PGlite's own test for an existing database in a data dir. */
+const hasDatabase = (dataDir: string): boolean => existsSync(join(dataDir, 'PG_VERSION'));
+
+/**
+ * Run initdb for `dataDir` in a child process when it holds no database yet. The caller holds the store lock, so no
+ * other process opens the dir meanwhile. A dir this call created is removed again when the child fails, so the next
+ * attempt starts clean; a dir that existed before is left as it was.
+ */
+async function createDataDirIfMissing(dataDir: string): Promise<void> {
+  if (hasDatabase(dataDir)) return;
+  const existed = existsSync(dataDir);
+  const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const child = spawn(process.execPath, ['-e', CREATE_DATA_DIR, pglite, dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-2_000)));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (c, signal) => resolve(signal ? null : c));
+  });
+  if (code === 0 && hasDatabase(dataDir)) return;
+  if (!existed) rmSync(dataDir, { recursive: true, force: true });
+  throw new Error(`creating the data dir failed in its child process (${code === null ? 'killed by a signal' : `exit code ${code}`})${err ? `: ${err.trim()}` : ''}`);
 }
 
 function client(dataDir: string, lockPath: string, port: number): EmbeddedStoreServer {

@@ -6,7 +6,6 @@ import type { TargetConnector } from '../../connectors/connector.js';
 import { qualified } from '../planning/identifiers.js';
 import type { TableCapture } from './capture-source.js';
 import {
-  bucketDigest,
   bucketDigestsSql,
   columnStatsSql,
   distinctEstimate,
@@ -14,6 +13,7 @@ import {
   readColumnStats,
   rowDigestsSql,
   sameStat,
+  sortedBucketDigest,
   SKETCH_SIZE,
   tableRoot,
   type BucketDigest,
@@ -57,42 +57,76 @@ export async function digestTargetTable(target: TargetConnector, table: string, 
   });
 }
 
-/** `[key, rowHash]` of the target rows in `buckets` (every bucket when `which` is null), like the capture's detail. */
-export async function targetRowsIn(target: TargetConnector, table: string, shape: DigestShape, buckets: number, which: number[] | null): Promise<Map<number, Array<[string, string]>>> {
-  return (await targetRows(target, table, shape, buckets, which)).detail;
-}
+
+/** One target row as the row-hash file lists it: bucket, key (JSON array of the key values as text), rowHash16. */
+export type TargetRowHash = [number, string, string];
+
 
 /**
- * One pass over the whole table: every row's `[key, rowHash16]` and, from the full row hashes, the bucket digests
- * and root, equal to what `digestTargetTable` computes in the database.
+ * One pass over the whole table: every row's `[bucket, key, rowHash16]` goes to `onRows` (in bucket order, within a
+ * bucket in row-hash order), and the bucket digests and root, equal to what `digestTargetTable` computes in the
+ * database, are computed from the full row hashes as they stream by. The rows come through a cursor, a chunk at a
+ * time (`rowsPerFetch`, default 10,000), so memory does not grow with the table; the database sorts them.
  */
-export async function digestTargetRows(target: TargetConnector, table: string, shape: DigestShape, buckets: number): Promise<{ digests: BucketDigest[]; root: string; detail: Map<number, Array<[string, string]>> }> {
-  const { detail, hashes } = await targetRows(target, table, shape, buckets, null);
-  const digests = [...hashes.entries()].sort((a, b) => a[0] - b[0]).map(([bucket, hs]) => ({ bucket, rows: hs.length, digest: bucketDigest(hs) }));
-  return { digests, root: tableRoot(buckets, digests), detail };
+export async function digestTargetRows(
+  target: TargetConnector,
+  table: string,
+  shape: DigestShape,
+  buckets: number,
+  onRows: (rows: TargetRowHash[]) => Promise<void> | void,
+  rowsPerFetch = 10_000,
+): Promise<{ digests: BucketDigest[]; root: string }> {
+  const digests: BucketDigest[] = [];
+  let open: { bucket: number; rows: number; hashes: ReturnType<typeof sortedBucketDigest> } | null = null;
+  const closeBucket = (): void => {
+    if (open) digests.push({ bucket: open.bucket, rows: open.rows, digest: open.hashes.digest() });
+    open = null;
+  };
+  const from = `${qualified(target.schema, table)} AS t`;
+  await target.transaction(async (s) => {
+    await normaliseSession(s);
+    // Sorted as bucketDigest sorts: by bucket, then the hex hashes byte-wise.
+    await s.query(`DECLARE "sensei_target_rows" NO SCROLL CURSOR FOR SELECT * FROM (${rowDigestsSql(shape, buckets, from)}) AS x ORDER BY b, h COLLATE "C"`);
+    for (;;) {
+      const res = await s.query<Record<string, string | null>>(`FETCH FORWARD ${Math.max(1, Math.floor(rowsPerFetch))} FROM "sensei_target_rows"`);
+      const chunk: TargetRowHash[] = [];
+      for (const row of res.rows) {
+        const b = Number(row.b);
+        const h = String(row.h);
+        if (open?.bucket !== b) {
+          closeBucket();
+          open = { bucket: b, rows: 0, hashes: sortedBucketDigest() };
+        }
+        open!.rows++;
+        open!.hashes.add(h);
+        chunk.push([b, JSON.stringify(shape.key.map((_, i) => row[`k${i}`] ?? null)), h.slice(0, 16)]);
+      }
+      if (chunk.length > 0) await onRows(chunk);
+      if (res.rows.length < rowsPerFetch) break;
+    }
+    await s.query('CLOSE "sensei_target_rows"');
+  });
+  closeBucket();
+  return { digests, root: tableRoot(buckets, digests) };
 }
 
-async function targetRows(target: TargetConnector, table: string, shape: DigestShape, buckets: number, which: number[] | null) {
+/** `[key, rowHash]` of the target rows in the buckets `which`, like the capture's detail. */
+export async function targetRowsIn(target: TargetConnector, table: string, shape: DigestShape, buckets: number, which: number[]): Promise<Map<number, Array<[string, string]>>> {
   const out = new Map<number, Array<[string, string]>>();
-  const hashes = new Map<number, string[]>();
-  if (which !== null && which.length === 0) return { detail: out, hashes };
+  if (which.length === 0) return out;
   const from = `${qualified(target.schema, table)} AS t`;
   const rows = await target.transaction(async (s) => {
     await normaliseSession(s);
-    const sql = rowDigestsSql(shape, buckets, from);
-    const res = which === null ? await s.query<Record<string, string | null>>(sql) : await s.query<Record<string, string | null>>(`SELECT * FROM (${sql}) AS x WHERE b = ANY($1::int[])`, [which]);
+    const res = await s.query<Record<string, string | null>>(`SELECT * FROM (${rowDigestsSql(shape, buckets, from)}) AS x WHERE b = ANY($1::int[])`, [which]);
     return res.rows;
   });
   for (const row of rows) {
     const b = Number(row.b);
-    let hs = hashes.get(b);
-    if (!hs) hashes.set(b, (hs = []));
-    hs.push(String(row.h));
     let d = out.get(b);
     if (!d) out.set(b, (d = []));
     d.push([JSON.stringify(shape.key.map((_, i) => row[`k${i}`] ?? null)), String(row.h).slice(0, 16)]);
   }
-  return { detail: out, hashes };
+  return out;
 }
 
 /** Buckets whose row count or digest differs between two digests of the same table. */

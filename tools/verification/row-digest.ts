@@ -64,7 +64,15 @@ export function bucketDigestsSql(shape: DigestShape, buckets: number, from: stri
 
 /** The same digest computed in Node from the rows' md5s (hex), as `bucketDigestsSql` computes it in the database. */
 export function bucketDigest(rowHashes: string[]): string {
-  return createHash('md5').update([...rowHashes].sort().join('')).digest('hex');
+  const d = sortedBucketDigest();
+  for (const h of [...rowHashes].sort()) d.add(h);
+  return d.digest();
+}
+
+/** `bucketDigest` of row md5s given one at a time, already in ascending order (as text, byte-wise). */
+export function sortedBucketDigest(): { add(rowHash: string): void; digest(): string } {
+  const md5 = createHash('md5');
+  return { add: (h) => void md5.update(h), digest: () => md5.digest('hex') };
 }
 
 /** One bucket of a table's digest. */

@@ -10,7 +10,7 @@ import { openSource } from '../../../connectors/open-source.js';
 import { openTarget } from '../../../connectors/open-target.js';
 import { executePlan } from '../../../tools/execution/execute-plan.js';
 import { captureSource, type SourceCapture } from '../../../tools/verification/capture-source.js';
-import { compareWithCapture, inMemoryDetail, queuedKeysByTarget } from '../../../tools/verification/compare-capture.js';
+import { compareWithCapture, digestTargetRows, inMemoryDetail, queuedKeysByTarget, type TargetRowHash } from '../../../tools/verification/compare-capture.js';
 import { createPgDatabase, pgExec, pgQuery, type TempDatabase } from '../../fixtures/databases.js';
 
 const SOURCE_SQL = `
@@ -74,6 +74,36 @@ describe('capture → execute → compare with the capture', () => {
       ['rows equal the source as captured (bucket hashes, bisected to keys)', true, []],
       ['column statistics equal the source as captured', true, []],
     ]);
+  });
+
+  it('streams every target row in bucket and hash order, a fetch at a time, with the digests and root of the capture', async () => {
+    for (const captured of capture.tables) {
+      const chunks: TargetRowHash[][] = [];
+      const streamed = await digestTargetRows(target, captured.target, captured.shape, captured.buckets, (rows) => void chunks.push(rows), 400);
+      expect(streamed.digests).toEqual(captured.digests);
+      expect(streamed.root).toBe(captured.root);
+      expect(chunks.every((c) => c.length <= 400)).toBe(true);
+      const rows = chunks.flat();
+      expect(rows).toHaveLength(captured.rowsExpected);
+      const order = rows.map(([b, , h]) => `${String(b).padStart(4, '0')}:${h}`);
+      expect(order).toEqual([...order].sort());
+      const detail = [...captured.detail.entries()].flatMap(([b, list]) => list.map(([k, h]) => JSON.stringify([b, k, h])));
+      expect(rows.map((r) => JSON.stringify(r)).sort()).toEqual(detail.sort());
+    }
+    expect(capture.tables.find((t) => t.target === 'customers')!.rowsExpected).toBeGreaterThan(3 * 400);
+  });
+
+  it('rolls back the streaming pass when the row sink fails, leaving the target usable', async () => {
+    const customers = capture.tables.find((t) => t.target === 'customers')!;
+    let calls = 0;
+    const failing = digestTargetRows(target, customers.target, customers.shape, customers.buckets, () => {
+      calls++;
+      throw new Error('disk full');
+    }, 400);
+    await expect(failing).rejects.toThrow('disk full');
+    expect(calls).toBe(1);
+    const again = await digestTargetRows(target, customers.target, customers.shape, customers.buckets, () => undefined);
+    expect(again.root).toBe(customers.root);
   });
 
   it('still passes when the source changes after the capture (time travel)', async () => {

@@ -1,0 +1,99 @@
+// The certificate's companion row-hash file, written table by table as the target's rows stream by: memory holds one
+// chunk of rows and the bucket digests, never the table.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createGzip, gzipSync } from 'node:zlib';
+import type { BucketDigest } from '../verification/row-digest.js';
+import type { TargetRowHash } from '../verification/compare-capture.js';
+
+/**
+ * Format of the row-hash file (gzip of canonical JSON): per table, bucket digests `[bucket, rows, digest]` and
+ * `[bucket, key, rowHash16]` of every row, in bucket order and within a bucket in row-hash order.
+ */
+export interface RowHashFile {
+  format: 'sensei-row-hashes/1';
+  run_id: string;
+  tables: Array<{ target: string; buckets: number; digests: Array<[number, number, string]>; rows: TargetRowHash[] }>;
+}
+
+export interface RowHashFileWriter {
+  /**
+   * Add one table: `fill` streams its rows to the sink it is given and returns the table's digests, which the file
+   * lists before the rows. Returns what `fill` returned. Tables are added one after the other, never at once.
+   */
+  addTable<T extends { digests: BucketDigest[] }>(target: string, buckets: number, fill: (onRows: (rows: TargetRowHash[]) => Promise<void>) => Promise<T>): Promise<T>;
+  /** Complete the file at its path and return its sha256 (of the gzip bytes, as the certificate names it). */
+  finish(): Promise<{ sha256: string }>;
+  /** Remove what was written so far; nothing is left at the path. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Write a row-hash file at `path` (mode 0600: it holds key values). Until `finish` it is built at `<path>.partial`
+ * and each table's rows first go to `<path>.table.partial`, since the file's canonical key order puts a table's
+ * digests, known only at its end, before its rows. The file is a series of gzip members (any gunzip reads it as
+ * one text): the text is the canonical JSON of the `RowHashFile`.
+ */
+export async function openRowHashFile(path: string, runId: string): Promise<RowHashFileWriter> {
+  const partial = `${path}.partial`;
+  const tablePartial = `${path}.table.partial`;
+  const out = createWriteStream(partial, { mode: 0o600 });
+  await once(out, 'open');
+  const sha = createHash('sha256');
+  const put = async (bytes: Buffer): Promise<void> => {
+    sha.update(bytes);
+    if (!out.write(bytes)) await once(out, 'drain');
+  };
+  // Keys in code-point order (canonicalJson's): format, run_id, tables; buckets, digests, rows, target.
+  await put(gzipSync(`{"format":"sensei-row-hashes/1","run_id":${JSON.stringify(runId)},"tables":[`));
+  let tables = 0;
+
+  return {
+    async addTable<T extends { digests: BucketDigest[] }>(target: string, buckets: number, fill: (onRows: (rows: TargetRowHash[]) => Promise<void>) => Promise<T>): Promise<T> {
+      const gz = createGzip();
+      const file = createWriteStream(tablePartial, { mode: 0o600 });
+      const written = once(file, 'close');
+      gz.pipe(file);
+      let rows = 0;
+      let result: T;
+      try {
+        result = await fill(async (chunk) => {
+          // JSON.stringify of [number, string, string] is its canonical JSON.
+          const text = chunk.map((r) => JSON.stringify(r)).join(',');
+          if (!gz.write(rows === 0 ? text : `,${text}`)) await once(gz, 'drain');
+          rows += chunk.length;
+        });
+      } finally {
+        gz.end();
+        await written;
+      }
+      const digests = result.digests.map((d) => `[${d.bucket},${d.rows},${JSON.stringify(d.digest)}]`).join(',');
+      await put(gzipSync(`${tables > 0 ? ',' : ''}{"buckets":${buckets},"digests":[${digests}],"rows":[`));
+      for await (const bytes of createReadStream(tablePartial)) await put(bytes as Buffer);
+      await put(gzipSync(`],"target":${JSON.stringify(target)}}`));
+      await rm(tablePartial, { force: true });
+      tables++;
+      return result;
+    },
+    async finish() {
+      await put(gzipSync(']}'));
+      await end(out);
+      await rename(partial, path);
+      return { sha256: sha.digest('hex') };
+    },
+    async abort() {
+      await end(out).catch(() => undefined);
+      await rm(partial, { force: true });
+      await rm(tablePartial, { force: true });
+    },
+  };
+}
+
+async function end(stream: WriteStream): Promise<void> {
+  if (stream.closed) return;
+  const closed = once(stream, 'close');
+  stream.end();
+  await closed;
+}
