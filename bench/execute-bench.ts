@@ -12,7 +12,7 @@ import { parseConfig } from '../tools/ingest/load-config.js';
 import { createRuntime } from '../graph/runtime.js';
 
 const { values } = parseArgs({
-  options: { scale: { type: 'string', default: '30' }, 'batch-size': { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '2' }, 'skip-pgloader': { type: 'boolean' }, profile: { type: 'boolean' } },
+  options: { scale: { type: 'string', default: '30' }, 'batch-size': { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '2' }, 'skip-pgloader': { type: 'boolean' }, profile: { type: 'boolean' }, 'profile-stage': { type: 'string' } },
 });
 const scale = Number(values.scale);
 const batchSize = Number(values['batch-size']);
@@ -87,9 +87,13 @@ async function dropPg(name: string): Promise<void> {
   await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).finally(() => c.end());
 }
 
-/** `--profile`: a CPU profile of the execute stage alone (inspector), written to execute-<pid>.cpuprofile. */
+/**
+ * `--profile`: a CPU profile of the execute stage alone (inspector), written to execute-<pid>.cpuprofile;
+ * `--profile-stage <stage>` profiles that stage instead (e.g. capture), written to <stage>-<pid>.cpuprofile.
+ */
 async function profiler(): Promise<{ stage: (s: string) => Promise<void>; stop: () => Promise<void> }> {
-  if (!values.profile) return { stage: async () => undefined, stop: async () => undefined };
+  const profiled = values['profile-stage'] ?? (values.profile ? 'execute' : null);
+  if (!profiled) return { stage: async () => undefined, stop: async () => undefined };
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
@@ -98,13 +102,13 @@ async function profiler(): Promise<{ stage: (s: string) => Promise<void>; stop: 
     if (!running) return;
     running = false;
     const { profile } = await session.post('Profiler.stop');
-    const file = `execute-${process.pid}.cpuprofile`;
+    const file = `${profiled}-${process.pid}.cpuprofile`;
     writeFileSync(file, JSON.stringify(profile));
-    process.stderr.write(`CPU profile of the execute stage: ${file}\n`);
+    process.stderr.write(`CPU profile of the ${profiled} stage: ${file}\n`);
   };
   return {
     stage: async (s) => {
-      if (s === 'execute') {
+      if (s === profiled) {
         running = true;
         await session.post('Profiler.start');
       } else await stop();
