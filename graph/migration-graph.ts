@@ -143,6 +143,8 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
         source,
         target,
         batchSize: state.config.strategy.batch_size,
+        concurrency: state.config.strategy.concurrency,
+        directCopy: state.config.strategy.direct_copy,
         onProgress: (p) => deps.onProgress?.(state.runId, p),
         onTable: (t) => store.saveTable(state.runId, at, t),
       },
