@@ -20,7 +20,7 @@ import { HEAP_GROWING_PERCENT, limitHeapGrowth } from '../cli/heap-growth.js';
 limitHeapGrowth();
 
 const { values } = parseArgs({
-  options: { scale: { type: 'string', default: '30' }, 'batch-size': { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '2' }, 'skip-pgloader': { type: 'boolean' }, profile: { type: 'boolean' }, 'fresh-store': { type: 'boolean' } },
+  options: { scale: { type: 'string', default: '30' }, 'batch-size': { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '2' }, 'skip-pgloader': { type: 'boolean' }, profile: { type: 'boolean' }, 'profile-stage': { type: 'string' }, 'fresh-store': { type: 'boolean' } },
 });
 const scale = Number(values.scale);
 const batchSize = Number(values['batch-size']);
@@ -95,9 +95,13 @@ async function dropPg(name: string): Promise<void> {
   await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).finally(() => c.end());
 }
 
-/** `--profile`: a CPU profile of the execute stage alone (inspector), written to execute-<pid>.cpuprofile. */
+/**
+ * `--profile`: a CPU profile of the execute stage alone (inspector), written to execute-<pid>.cpuprofile;
+ * `--profile-stage <stage>` profiles that stage instead (e.g. capture), written to <stage>-<pid>.cpuprofile.
+ */
 async function profiler(): Promise<{ stage: (s: string) => Promise<void>; stop: () => Promise<void> }> {
-  if (!values.profile) return { stage: async () => undefined, stop: async () => undefined };
+  const profiled = values['profile-stage'] ?? (values.profile ? 'execute' : null);
+  if (!profiled) return { stage: async () => undefined, stop: async () => undefined };
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
@@ -106,13 +110,13 @@ async function profiler(): Promise<{ stage: (s: string) => Promise<void>; stop: 
     if (!running) return;
     running = false;
     const { profile } = await session.post('Profiler.stop');
-    const file = `execute-${process.pid}.cpuprofile`;
+    const file = `${profiled}-${process.pid}.cpuprofile`;
     writeFileSync(file, JSON.stringify(profile));
-    process.stderr.write(`CPU profile of the execute stage: ${file}\n`);
+    process.stderr.write(`CPU profile of the ${profiled} stage: ${file}\n`);
   };
   return {
     stage: async (s) => {
-      if (s === 'execute') {
+      if (s === profiled) {
         running = true;
         await session.post('Profiler.start');
       } else await stop();

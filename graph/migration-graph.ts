@@ -146,6 +146,8 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
         source,
         target,
         batchSize: state.config.strategy.batch_size,
+        concurrency: state.config.strategy.concurrency,
+        directCopy: state.config.strategy.direct_copy,
         onProgress: (p) => deps.onProgress?.(state.runId, p),
         // Stored (sealed) table by table; the detail (a key and a hash per row) then leaves memory.
         onTable: async (t) => {

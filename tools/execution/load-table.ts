@@ -314,7 +314,7 @@ async function loadFrom(deps: LoadTableDeps, mapping: TableMapping, sourceTable:
  * Asks the source for the next batch as soon as one is handed out, so reading batch n+1 overlaps writing batch n
  * (at most two batches in memory). A failed read is reported when that batch is asked for.
  */
-function readAhead<T>(it: AsyncIterator<T>): AsyncIterator<T> & { return(): Promise<IteratorResult<T>> } {
+export function readAhead<T>(it: AsyncIterator<T>): AsyncIterator<T> & { return(): Promise<IteratorResult<T>> } {
   let pending: Promise<IteratorResult<T>> | null = null;
   const fetch = (): Promise<IteratorResult<T>> => {
     const p = it.next();
