@@ -13,12 +13,18 @@ export interface ConversationContext {
   request: ApprovalRequest | null;
   /** Queued rows per source table (counts only: a chat never shows row values). */
   errorCounts: Record<string, number>;
+  /** The latest verification's findings (ids, messages without row values, waivers); null when never verified. */
+  findings?: { verifiedAt: string; passed: boolean; items: Array<{ id: string; message: string; waiver: { id: number; approvedBy: string } | null }> } | null;
 }
+
+/** A waiver change a chat message asked for: still to be validated and authorized by the waiver service. */
+export type WaiverCommand = { op: 'add'; finding: string; reason: string } | { op: 'revoke'; id: number };
 
 /** AMANI's answer: a reply, and an action when the message asked for one that is valid as stated. */
 export interface ConversationTurn {
   reply: string;
   action?: StakeholderAction;
+  waiver?: WaiverCommand;
 }
 
 /** Reads a message into intents: the deterministic grammar, or an LLM that proposes the same intents. */
@@ -98,6 +104,14 @@ function answerErrors(ctx: ConversationContext): string {
   return `Queued rows: ${entries.map(([t, n]) => `${t} ${n}`).join(', ')}. The rows are encrypted; a reviewer reads them with "sensei errors list ${ctx.runId}" or GET /runs/${ctx.runId}/errors.`;
 }
 
+function answerFindings(ctx: ConversationContext): string {
+  const f = ctx.findings;
+  if (!f) return `Run ${ctx.runId} has not been verified yet, so there is nothing to waive.`;
+  if (f.items.length === 0) return `The latest verification (${f.verifiedAt}) passed with no finding.`;
+  const lines = f.items.map((i) => `• ${i.id}: ${i.message}${i.waiver ? ` — waived (waiver ${i.waiver.id}, approved by ${i.waiver.approvedBy})` : ''}`);
+  return `The latest verification (${f.verifiedAt}) ${f.passed ? 'passed' : 'failed'}:\n${lines.join('\n')}\nWaive one with "waive ID because REASON".`;
+}
+
 /** Turns one intent into a reply or a validated action. */
 export function intentToTurn(intent: Intent, ctx: ConversationContext, by: string): ConversationTurn {
   if (intent.kind === 'unknown') return { reply: `I did not understand that, so I did nothing. ${helpText()}` };
@@ -105,6 +119,10 @@ export function intentToTurn(intent: Intent, ctx: ConversationContext, by: strin
   if (intent.kind === 'ask' && intent.question === 'help') return { reply: helpText() };
   if (intent.kind === 'ask' && intent.question === 'errors') return { reply: answerErrors(ctx) };
   if (intent.kind === 'ask' && intent.question === 'next') return { reply: answerNext(ctx, ctx.plan) };
+  if (intent.kind === 'ask' && intent.question === 'findings') return { reply: answerFindings(ctx) };
+  // Waivers concern the verification, not the approval: they need no plan and no pause for approval.
+  if (intent.kind === 'waive') return { reply: `Waiving ${intent.finding}…`, waiver: { op: 'add', finding: intent.finding, reason: intent.reason } };
+  if (intent.kind === 'revoke_waiver') return { reply: `Revoking waiver ${intent.id}…`, waiver: { op: 'revoke', id: intent.id } };
   const plan = ctx.plan;
   if (!plan) return { reply: `Run ${ctx.runId} has no plan yet (stage ${ctx.stage}).` };
   if (intent.kind === 'ask') {

@@ -10,7 +10,10 @@ export type Intent =
   | { kind: 'set_strategy'; key: 'error_policy'; value: ErrorPolicy }
   | { kind: 'abort'; reason?: string }
   | { kind: 'ask'; question: 'why'; table?: string; column: string }
-  | { kind: 'ask'; question: 'unmapped' | 'errors' | 'next' | 'plan' | 'help' }
+  | { kind: 'ask'; question: 'unmapped' | 'errors' | 'next' | 'plan' | 'help' | 'findings' }
+  /** Approve an exception for one finding of the latest verification (by its 8-hex-digit id), with the reason. */
+  | { kind: 'waive'; finding: string; reason: string }
+  | { kind: 'revoke_waiver'; id: number }
   | { kind: 'incomplete'; hint: string }
   | { kind: 'unknown' };
 
@@ -44,6 +47,10 @@ export function parseIntent(message: string): Intent {
   if (/^(help|\?|what can (you|i) do\??)$/i.test(text)) return { kind: 'ask', question: 'help' };
   if (/^(what is|what's|show( me)?|list)( the)? unmapped\??$/i.test(text) || /^unmapped\??$/i.test(text)) return { kind: 'ask', question: 'unmapped' };
   if (/^(show( me)?|list|what are)( the)? errors?( in the queue)?\??$/i.test(text) || /^errors\??$/i.test(text)) return { kind: 'ask', question: 'errors' };
+  if (/^(show( me)?|list|what are)( the)? (findings|failures)\??$/i.test(text) || /^(findings|what failed)\??$/i.test(text)) return { kind: 'ask', question: 'findings' };
+  if ((m = /^waive (?:finding )?([0-9a-f]{8})(?:\s*[:—–-]\s+|\s+because\s+)(.+)$/i.exec(text))) return { kind: 'waive', finding: m[1]!.toLowerCase(), reason: m[2]!.trim() };
+  if (/^waive\b/i.test(text)) return { kind: 'incomplete', hint: 'A waiver needs the finding\'s id and a reason, e.g. "waive 1a2b3c4d because the label was corrected by hand (ticket OPS-12)"; "show findings" lists the ids.' };
+  if ((m = /^(?:revoke|withdraw) (?:the )?waiver #?([0-9]+)$/i.exec(text))) return { kind: 'revoke_waiver', id: Number(m[1]) };
   if (/^what (happens )?next\??$/i.test(text)) return { kind: 'ask', question: 'next' };
   if (/^(show( me)?( the)? plan|plan|status)\??$/i.test(text)) return { kind: 'ask', question: 'plan' };
   if ((m = new RegExp(`^why (?:is |was |this mapping (?:for )?|map )?(.+?)(?: (?:so )?low| mapped(?: like that)?| flagged)?\\??$`, 'i').exec(text))) {
@@ -104,4 +111,5 @@ export const GRAMMAR_HELP = [
   'set batch size to N · set checkpoint interval to N · set auto-approve threshold to 0.9 · set review threshold to 0.7 · set concurrency to N',
   'set error policy to continue · set error policy to stop on first · set error policy to stop after N',
   'why is COLUMN low? · what is unmapped? · show errors · what happens next? · show plan · abort',
+  'show findings · waive FINDING because REASON · revoke waiver N (after verification: approved exceptions, in the certificate)',
 ];

@@ -39,8 +39,16 @@ export const AMANI_TOOLS = {
     schema: z.object({ reason: z.string().max(2000).optional() }).strict(),
   },
   answer_question: {
-    description: 'Answer a question: why a mapping (with column), what is unmapped, the error queue, what happens next, the plan, help.',
-    schema: z.object({ question: z.enum(['why', 'unmapped', 'errors', 'next', 'plan', 'help']), table: Name.optional(), column: Name.optional() }).strict(),
+    description: 'Answer a question: why a mapping (with column), what is unmapped, the error queue, what happens next, the plan, help, the findings of the latest verification.',
+    schema: z.object({ question: z.enum(['why', 'unmapped', 'errors', 'next', 'plan', 'help', 'findings']), table: Name.optional(), column: Name.optional() }).strict(),
+  },
+  waive_finding: {
+    description: "Approve an exception for one finding of the latest verification, by its 8-hex-digit id, with the stakeholder's reason. Only when the stakeholder gave both.",
+    schema: z.object({ finding: z.string().regex(/^[0-9a-f]{8}$/i), reason: z.string().min(1).max(2000) }).strict(),
+  },
+  revoke_waiver: {
+    description: 'Withdraw a waiver by its number.',
+    schema: z.object({ waiver_id: z.number().int().positive() }).strict(),
   },
 } as const;
 type ToolName = keyof typeof AMANI_TOOLS;
@@ -66,8 +74,14 @@ export function intentFromToolCall(name: string, args: unknown): Intent {
       return { kind: 'set_strategy', ...(defined as { key: 'batch_size'; value: number }) } as Intent;
     case 'abort_run':
       return { kind: 'abort', ...defined };
+    case 'waive_finding': {
+      const w = defined as { finding: string; reason: string };
+      return { kind: 'waive', finding: w.finding.toLowerCase(), reason: w.reason };
+    }
+    case 'revoke_waiver':
+      return { kind: 'revoke_waiver', id: (defined as { waiver_id: number }).waiver_id };
     case 'answer_question': {
-      const q = defined as { question: 'why' | 'unmapped' | 'errors' | 'next' | 'plan' | 'help'; table?: string; column?: string };
+      const q = defined as { question: 'why' | 'unmapped' | 'errors' | 'next' | 'plan' | 'help' | 'findings'; table?: string; column?: string };
       if (q.question === 'why') {
         return q.column ? { kind: 'ask', question: 'why', column: q.column, ...(q.table ? { table: q.table } : {}) } : { kind: 'incomplete', hint: 'Which column do you mean?' };
       }
@@ -88,6 +102,7 @@ export function createLlmInterpreter(model: ChatOpenAI): IntentInterpreter {
         tables: plan?.tables.map((t) => `${t.source} → ${t.target}`) ?? [],
         pending: plan ? pendingMappings(plan, ctx.approvedKeys).map((m) => `${m.sourceTable}.${m.sourceColumn} → ${m.targetTable}.${m.targetColumn} (${m.band}, ${m.confidence.toFixed(2)})`) : [],
         unmapped: plan ? [...plan.unmappedSource, ...plan.unmappedTarget] : [],
+        ...(ctx.findings ? { findings: ctx.findings.items.map((f) => `${f.id}: ${f.message}${f.waiver ? ` (waived, waiver ${f.waiver.id})` : ''}`) } : {}),
       });
       let reply: AIMessage;
       try {

@@ -43,9 +43,10 @@ export interface SourceConnector {
   /**
    * Optional: at most `parts - 1` primary-key tuples, ascending in key order and chosen by the database, that cut the
    * table into about equal key ranges (range i runs after key i-1 up to key i inclusive; the last one to the end).
-   * Empty when the table has no usable primary key or too few rows. Without it, tables are not split.
+   * Empty when the table has no usable primary key or too few rows. Without it, tables are not split. With `align`,
+   * every cut falls after a multiple of `align` rows (so ranges start where an unsplit load's segments start).
    */
-  splitKeys?(table: TableDef, parts: number): Promise<IrValue[][]>;
+  splitKeys?(table: TableDef, parts: number, align?: number): Promise<IrValue[][]>;
   /**
    * Optional: a uniform random sample of about `rows` rows, chosen by the database so that the cost follows the
    * sample, not the table. One batch (`lastKey` null, `offset` 0), at most `rows` rows. Without it, analysis reads
@@ -83,7 +84,7 @@ export interface TargetSession {
    * Bulk-load rows into `table` (already quoted, possibly schema-qualified) with `COPY … FROM STDIN` semantics.
    * `data` is PostgreSQL COPY text format (tab-separated, `\N` for NULL, one line per row). Returns rows loaded.
    */
-  copyFrom(table: string, columns: string[], data: string): Promise<number>;
+  copyFrom(table: string, columns: string[], data: string | Buffer): Promise<number>;
 }
 
 /** What a target can do. */

@@ -48,6 +48,12 @@ export const StrategyConfig = z
     max_retries: z.number().int().nonnegative().max(100).default(5),
     /** First pause before a retry, doubled each time (max 10 s). Default 500 ms. */
     retry_backoff_ms: z.number().int().nonnegative().default(500),
+    /**
+     * COPY batches straight into the target table when every transformation of the table is a plain cast and every
+     * rule one Sensei wrote (checked in Sensei before the COPY); any batch with a doubtful row takes the staged path
+     * (COPY into a staging table, INSERT … SELECT … WHERE the rules hold). Same rows, same queue. Default true.
+     */
+    direct_copy: z.boolean().default(true),
   })
   .strict();
 export type StrategyConfig = z.infer<typeof StrategyConfig>;

@@ -2,12 +2,12 @@
 // The application layer between `server/` and `agents/`: the server never reaches into an agent itself.
 import type { ChatOpenAI } from '@langchain/openai';
 import { createAmani, type StakeholderAction } from '../agents/amani.js';
-import { converse, deterministicInterpreter, type ConversationContext, type ConversationTurn, type IntentInterpreter } from '../agents/amani-conversation.js';
+import { converse, deterministicInterpreter, type ConversationContext, type ConversationTurn, type IntentInterpreter, type WaiverCommand } from '../agents/amani-conversation.js';
 import { createLlmInterpreter } from '../agents/amani-llm.js';
 import { ConfigError } from '../core/errors.js';
 import type { SenseiRuntime } from './runtime.js';
 
-export type { StakeholderAction, ConversationTurn, IntentInterpreter };
+export type { StakeholderAction, ConversationTurn, IntentInterpreter, WaiverCommand };
 
 export interface AmaniServiceDeps {
   runtime: SenseiRuntime;
@@ -32,6 +32,16 @@ export function createAmaniService(deps: AmaniServiceDeps): AmaniService {
   const interpreter = deps.interpreter ?? (deps.chatModel ? createLlmInterpreter(deps.chatModel) : deterministicInterpreter);
   const { runtime } = deps;
 
+  const findingsOf = async (runId: string): Promise<ConversationContext['findings']> => {
+    const r = await runtime.waivers.findings(runId);
+    if (!r.ok || r.value.verified_at === null) return null;
+    return {
+      verifiedAt: r.value.verified_at,
+      passed: r.value.passed ?? false,
+      items: r.value.findings.map((f) => ({ id: f.id, message: f.message, waiver: f.waiver ? { id: f.waiver.id, approvedBy: f.waiver.approved_by } : null })),
+    };
+  };
+
   const context = async (runId: string): Promise<ConversationContext | null> => {
     const run = await runtime.store.getRun(runId);
     if (!run) return null;
@@ -44,6 +54,7 @@ export function createAmaniService(deps: AmaniServiceDeps): AmaniService {
       approvedKeys: snap?.state.approvedKeys ?? [],
       request: snap?.request ?? null,
       errorCounts: await runtime.store.countErrors(runId),
+      findings: await findingsOf(runId),
     };
   };
 

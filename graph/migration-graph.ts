@@ -16,6 +16,7 @@ import { executePlan, executionStrategy } from '../tools/execution/execute-plan.
 import { captureSource } from '../tools/verification/capture-source.js';
 import { captureQueries } from '../tools/verification/query-replay.js';
 import type { CaptureStore } from '../tools/verification/capture-store.js';
+import type { WaiverStore } from '../tools/verification/waivers.js';
 import type { Connections } from '../tools/ingest/connections.js';
 import { NODE } from './node-names.js';
 import { captureInputs, type QueueState } from './verify-inputs.js';
@@ -30,6 +31,8 @@ export interface MigrationGraphDeps {
   errors: ErrorSink;
   /** Where the source capture and validation results are kept; without it the graph verifies without a capture. */
   captures?: CaptureStore;
+  /** The runs' approved waivers: verification lists a waived finding instead of failing on it. Default none. */
+  waivers?: Pick<WaiverStore, 'list'>;
   /** The run's error queue (table and key), so rows queued during execution are not reported missing. */
   queued?: (runId: string) => Promise<QueueState>;
   /** Opens (once per run and process) the run's source and target. */
@@ -143,6 +146,8 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
         source,
         target,
         batchSize: state.config.strategy.batch_size,
+        concurrency: state.config.strategy.concurrency,
+        directCopy: state.config.strategy.direct_copy,
         onProgress: (p) => deps.onProgress?.(state.runId, p),
         // Stored (sealed) table by table; the detail (a key and a hash per row) then leaves memory.
         onTable: async (t) => {
@@ -183,7 +188,7 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
       plannedTarget: need(state.plannedTarget, 'planned target'),
       outcomes: state.outcomes,
       sourceCatalog: state.sourceCatalog,
-      ...(deps.captures ? await captureInputs(deps.captures, (await deps.queued?.(state.runId)) ?? { queued: [], retried: [] }, state.runId, state.config) : {}),
+      ...(deps.captures ? await captureInputs(deps.captures, (await deps.queued?.(state.runId)) ?? { queued: [], retried: [] }, state.runId, state.config, deps.waivers) : {}),
     });
     await deps.captures?.saveValidation(state.runId, report);
     return { verification: report, stage: 'verify', status: report.passed ? 'running' : 'failed' };

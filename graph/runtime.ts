@@ -18,10 +18,13 @@ import { createPatternLibrary } from '../tools/patterns/pattern-library.js';
 import { loadSecretBox } from '../tools/store/secret-box.js';
 import { openStore, type SenseiStore } from '../tools/store/sensei-store.js';
 import { createCaptureStore } from '../tools/verification/capture-store.js';
+import { createWaiverStore } from '../tools/verification/waivers.js';
 import { createMigrationGraph, type MigrationGraph } from './migration-graph.js';
+import { NODE } from './node-names.js';
 import { retryQueuedRows, type RetryOptions, type RetryReport } from './retry-run.js';
 import { certificatePathFor } from './certify-run.js';
 import { queueState } from './verify-inputs.js';
+import { createWaiverService, type WaiverService } from './waiver-service.js';
 import type { MigrationStateT } from './state.js';
 
 export interface SenseiRuntimeOptions {
@@ -56,13 +59,18 @@ export interface RunResult {
 export interface SenseiRuntime {
   store: SenseiStore;
   graph: MigrationGraph;
+  /** Waivers of the runs' findings (listing, adding, revoking, audited), for every channel. */
+  waivers: WaiverService;
   /** Start a run and drive it as far as it goes: done, failed, or waiting for approval. */
   start(config: SenseiConfig, baseDir: string, options?: { preApproved?: boolean; runId?: string }): Promise<RunResult>;
   /** Continue a run that waits for approval with a stakeholder's answer (validated by AMANI). */
   resume(runId: string, answer: unknown): Promise<RunResult>;
   /** Replay a finished run's queued rows, then verify and certify it again. */
   retryErrors(runId: string, options?: RetryOptions): Promise<RetryReport>;
-  /** Continue a run that was interrupted (killed, failed, stopped by its error policy) from its last checkpoint. */
+  /**
+   * Continue a run that was interrupted (killed, failed, stopped by its error policy) from its last checkpoint. A run
+   * whose verification failed is verified again (with its approved waivers) and certified when it passes.
+   */
   continueRun(runId: string): Promise<RunResult>;
   /** The run's state as last checkpointed (null when the store has no such run), and its approval request if it waits. */
   inspect(runId: string): Promise<{ state: MigrationStateT; request: ApprovalRequest | null } | null>;
@@ -103,6 +111,7 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
     amani: createAmani(),
     verifier: createVerifier(),
     captures,
+    waivers: createWaiverStore(store.pool),
     queued: (runId) => queueState(store, runId),
     errors: {
       add: async (runId, entries) => {
@@ -171,9 +180,17 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
     return result;
   };
 
+  const inspect: SenseiRuntime['inspect'] = async (runId) => {
+    const snapshot = await graph.getState({ configurable: { thread_id: runId } });
+    if (!snapshot.values || Object.keys(snapshot.values).length === 0) return null;
+    const request = (snapshot.tasks.flatMap((t) => t.interrupts)[0]?.value ?? null) as ApprovalRequest | null;
+    return { state: snapshot.values as MigrationStateT, request };
+  };
+
   return {
     store,
     graph,
+    waivers: createWaiverService({ store, captures, state: async (runId) => (await inspect(runId))?.state ?? null }),
     async start(config, baseDir, opts = {}) {
       const runId = opts.runId ?? newRunId();
       await store.createRun({ id: runId, status: 'running', stage: 'analyze', config: { config, baseDir } });
@@ -218,7 +235,15 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
       if (!run) throw new RunStateError(`no run ${runId} in the store at ${store.location}`, { hint: 'check the run id and SENSEI_HOME / SENSEI_STORE_URL' });
       if (run.status === 'awaiting_approval') throw new RunStateError(`run ${runId} waits for approval`, { hint: `answer it with: sensei approve ${runId}` });
       if (run.status === 'completed' || run.status === 'rejected') throw new RunStateError(`run ${runId} is ${run.status}: there is nothing to resume`);
-      const snapshot = await graph.getState({ configurable: { thread_id: runId } });
+      const cfg = { configurable: { thread_id: runId } };
+      const snapshot = await graph.getState(cfg);
+      const ended = snapshot.values as Partial<MigrationStateT>;
+      if (snapshot.next.length === 0 && ended.stage === 'verify' && ended.verification && !ended.verification.passed) {
+        // The graph ended on a failed verification: enter it again after execution, so the verify node (with the run's
+        // approved waivers and any fix made since) and the certify node run as in the first pass.
+        await graph.updateState(cfg, { status: 'running' }, NODE.execute);
+        return drive(runId, null);
+      }
       if (snapshot.next.length === 0) {
         throw new RunStateError(`run ${runId} ended at stage ${run.stage} (${run.error ?? run.status}) and has no step left to resume`, {
           hint: 'start a new run with sensei migrate',
@@ -226,12 +251,7 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
       }
       return drive(runId, null);
     },
-    async inspect(runId) {
-      const snapshot = await graph.getState({ configurable: { thread_id: runId } });
-      if (!snapshot.values || Object.keys(snapshot.values).length === 0) return null;
-      const request = (snapshot.tasks.flatMap((t) => t.interrupts)[0]?.value ?? null) as ApprovalRequest | null;
-      return { state: snapshot.values as MigrationStateT, request };
-    },
+    inspect,
     async close() {
       await Promise.allSettled([...open.keys()].map(release));
       await store.close();

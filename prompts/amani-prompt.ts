@@ -9,6 +9,8 @@ export interface AmaniPromptInput {
   /** Mappings that wait for approval, one line each. */
   pending: string[];
   unmapped: string[];
+  /** Findings of the latest verification, one line each (`id: message`); omitted before the first verification. */
+  findings?: string[];
 }
 
 export const AMANI_SYSTEM = `You are AMANI, the approval agent of Sensei, a database migration tool.
@@ -27,6 +29,13 @@ export function buildAmaniPrompt(input: AmaniPromptInput): { system: string; con
     ...input.pending.slice(0, 200).map((p) => `- ${p}`),
     ...(input.pending.length > 200 ? [`- … and ${input.pending.length - 200} more`] : []),
     `Unmapped: ${input.unmapped.slice(0, 100).join(', ') || 'none'}.`,
+    ...(input.findings && input.findings.length > 0
+      ? [
+          `Findings of the latest verification (waive_finding takes the id, and only with the stakeholder's reason):`,
+          ...input.findings.slice(0, 100).map((f) => `- ${f}`),
+          ...(input.findings.length > 100 ? [`- … and ${input.findings.length - 100} more`] : []),
+        ]
+      : []),
   ];
   return { system: AMANI_SYSTEM, context: lines.join('\n') };
 }

@@ -13,13 +13,13 @@ const Body = {
   plan: z
     .object({ source: z.record(z.string(), z.unknown()), target: z.record(z.string(), z.unknown()), strategy: z.unknown().optional(), casts: z.unknown().optional(), zero_dates: z.unknown().optional(), base_dir: z.string().optional() })
     .strict(),
-  verify: z.object({ run_id: z.string().min(1).max(200) }).strict(),
+  verify: z.object({ run_id: z.string().min(1).max(200), certify: z.boolean().optional() }).strict(),
 } as const;
 
 const USAGE = {
   analyze: '{ "source": { "url": … }, "base_dir"?: "/abs/dir" }',
   plan: '{ "source": { "url": … }, "target": { "url": …, "schema"?: "target.sql" }, "strategy"?: {…}, "base_dir"?: "/abs/dir" }',
-  verify: '{ "run_id": "run_…" }',
+  verify: '{ "run_id": "run_…", "certify"?: true }',
 } as const;
 
 export interface AgentRouteDeps {
@@ -41,7 +41,9 @@ export async function runAgent(agent: string, raw: unknown, deps: AgentRouteDeps
   if (name === 'verify') {
     const runId = body.run_id as string;
     if (!(await deps.runtime.store.getRun(runId))) throw new HTTPException(404, { message: `no run ${runId}` });
-    return { agent, run_id: runId, verification: await reverifyRun(deps.runtime, deps.home, runId) };
+    // certify: a passing run (approved waivers applied) gets its certificate issued again, as sensei verify --certify.
+    const { certificatePath, ...verification } = await reverifyRun(deps.runtime, deps.home, runId, { certify: body.certify === true });
+    return { agent, run_id: runId, verification, ...(certificatePath ? { certificate: certificatePath } : {}) };
   }
   const { base_dir: dir, ...rest } = body;
   const baseDir = typeof dir === 'string' ? dir : deps.baseDir;

@@ -9,13 +9,14 @@ import type { WSContext } from 'hono/ws';
 import { describeError, isConfigError, isSenseiError, RunStateError } from '../core/errors.js';
 import type { PatternLibrary } from '../core/profile.js';
 import type { Stage } from '../core/run.js';
-import { createAmaniService, type IntentInterpreter } from '../graph/amani-service.js';
+import { createAmaniService, type IntentInterpreter, type WaiverCommand } from '../graph/amani-service.js';
 import { createRuntime, newRunId, type RunResult, type SenseiRuntime } from '../graph/runtime.js';
+import type { WaiverOutcome, WaiverView } from '../graph/waiver-service.js';
 import { parseConfig } from '../tools/ingest/load-config.js';
 import { createPatternLibrary } from '../tools/patterns/pattern-library.js';
 import { createTokenStore, hasRole, type Role, type Stakeholder, type TokenStore } from '../tools/store/token-store.js';
 import { runAgent } from './agents-route.js';
-import { authorize } from './authorize.js';
+import { authorize, authorizeWaiver } from './authorize.js';
 import { CONSOLE_HTML } from './console.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 import { ClientMessage, MAX_MESSAGE_BYTES, type ServerMessage } from './protocol.js';
@@ -136,11 +137,43 @@ export async function createSenseiServer(options: SenseiServerOptions): Promise<
     return result;
   };
 
+  /** The value of a waiver request, or the HTTP error that says why nothing changed. */
+  const waiverValue = <T>(r: WaiverOutcome<T>): T => {
+    if (r.ok) return r.value;
+    const status = { unknown_run: 404, unknown_waiver: 404, denied: 403, refused: 400 } as const;
+    throw new HTTPException(status[r.problem], { message: r.message });
+  };
+
+  /** One waiver change, from REST, WebSocket or the chat: approved by the token's stakeholder, authorized, broadcast. */
+  const changeWaiver = async (runId: string, who: Stakeholder, command: { op: 'add'; body: unknown } | { op: 'revoke'; id: number }): Promise<WaiverView> => {
+    const tables = (await runtime.inspect(runId))?.state.mappingPlan?.tables ?? [];
+    const guard = (table: string | null) => authorizeWaiver(who, table, tables);
+    // A viewer is refused before the finding is looked up, whatever it names.
+    if (!hasRole(who.role, 'approver')) throw new HTTPException(403, { message: `${guard(null)}; nothing changed` });
+    const waiver = waiverValue(
+      command.op === 'add' ? await runtime.waivers.add(runId, command.body, who.name, guard) : await runtime.waivers.revoke(runId, command.id, who.name, guard),
+    );
+    const change = command.op === 'add' ? 'added' : 'revoked';
+    hub.broadcast(runId, { type: 'waiver', run_id: runId, change, waiver, by: who.name });
+    const what = `${waiver.finding_id} (${waiver.code} at ${waiver.path.join(', ') || 'the run'})`;
+    const text =
+      command.op === 'add'
+        ? `Waiver ${waiver.id} for ${what} approved by ${who.name}: ${waiver.reason}. It applies from the next verification (POST /agents/verify with "certify": true, sensei verify ${runId} --certify, or sensei resume ${runId} after a failed verification).`
+        : `Waiver ${waiver.id} for ${what} revoked by ${who.name}.`;
+    hub.broadcast(runId, { type: 'reply', text, to: who.name, by: who.name });
+    return waiver;
+  };
+  const fromChat = (c: WaiverCommand) => (c.op === 'add' ? { op: 'add' as const, body: { finding: c.finding, reason: c.reason } } : c);
+
   const chat = async (runId: string, who: Stakeholder, text: string, ws: Listener): Promise<void> => {
     hub.broadcast(runId, { type: 'message', from: who.name, text });
     const turns = await amani.converse(runId, text, who.name);
     if (!turns) return hub.send(ws, { type: 'error', message: `no run ${runId}` });
     for (const turn of turns) {
+      if (turn.waiver) {
+        await changeWaiver(runId, who, fromChat(turn.waiver));
+        continue;
+      }
       if (!turn.action) {
         hub.broadcast(runId, { type: 'reply', text: turn.reply, to: who.name });
         continue;
@@ -216,6 +249,26 @@ export async function createSenseiServer(options: SenseiServerOptions): Promise<
     const r = await act(c.req.param('id'), who, body);
     return c.json({ run_id: r.runId, status: r.status, stage: r.stage, reply: r.reply, approval_request: r.approvalRequest });
   });
+  app.get('/runs/:id/findings', async (c) => {
+    await authenticate(c);
+    return c.json(waiverValue(await runtime.waivers.findings(c.req.param('id'))));
+  });
+  app.get('/runs/:id/waivers', async (c) => {
+    await authenticate(c);
+    return c.json({ run_id: c.req.param('id'), waivers: waiverValue(await runtime.waivers.list(c.req.param('id'))) });
+  });
+  app.post('/runs/:id/waivers', async (c) => {
+    const who = await authenticate(c, 'approver');
+    const body = await c.req.json().catch(() => null);
+    if (!body || typeof body !== 'object') throw new HTTPException(400, { message: 'send { "finding": "1a2b3c4d", "reason": "why the difference is acceptable" } (or "code" and "path" instead of "finding")' });
+    return c.json({ run_id: c.req.param('id'), waiver: await changeWaiver(c.req.param('id'), who, { op: 'add', body }) }, 201);
+  });
+  app.delete('/runs/:id/waivers/:waiver', async (c) => {
+    const who = await authenticate(c, 'approver');
+    const id = Number(c.req.param('waiver'));
+    if (!Number.isInteger(id) || id <= 0) throw new HTTPException(400, { message: `waiver id ${c.req.param('waiver')} is not a number; GET /runs/${c.req.param('id')}/waivers lists them` });
+    return c.json({ run_id: c.req.param('id'), revoked: await changeWaiver(c.req.param('id'), who, { op: 'revoke', id }) });
+  });
   app.post('/agents/:agent', async (c) => {
     await authenticate(c, 'approver');
     const body = await c.req.json().catch(() => null);
@@ -274,9 +327,15 @@ export async function createSenseiServer(options: SenseiServerOptions): Promise<
           // Revocation takes effect on the next message, not only at the next connection.
           if (!(await tokens.verify(token!))) return ws.close(WS_POLICY_VIOLATION, 'token revoked');
           try {
-            if (msg.data.type === 'message') await chat(runId, who, msg.data.text, l);
+            const m = msg.data;
+            if (m.type === 'message') await chat(runId, who, m.text, l);
+            else if (m.type === 'findings') hub.send(l, { type: 'findings', ...waiverValue(await runtime.waivers.findings(runId)) });
+            else if (m.type === 'waive') {
+              const { type: _t, ...body } = m;
+              await changeWaiver(runId, who, { op: 'add', body });
+            } else if (m.type === 'revoke_waiver') await changeWaiver(runId, who, { op: 'revoke', id: m.waiver_id });
             else {
-              const { type: _t, ...action } = msg.data;
+              const { type: _t, ...action } = m;
               await act(runId, who, action);
             }
           } catch (e) {

@@ -78,14 +78,45 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
+    '/runs/{id}/findings': {
+      get: {
+        summary: "the latest verification's findings, each with its id (to waive it by) and the waiver that covers it",
+        security: bearer,
+        parameters: [runId],
+        responses: { 200: ok('{ run_id, verified_at, passed, findings: [{ id, perspective, check, code, path, message, table, waiver }] }'), ...noRun, ...errors },
+      },
+    },
+    '/runs/{id}/waivers': {
+      get: { summary: "the run's waivers", security: bearer, parameters: [runId], responses: { 200: ok('{ run_id, waivers }'), ...noRun, ...errors } },
+      post: {
+        summary: 'waive one finding of the latest verification (approver, within its tables); approved by the token holder, audited, broadcast over WebSocket',
+        security: bearer,
+        parameters: [runId],
+        requestBody: json({
+          type: 'object',
+          required: ['reason'],
+          description: 'the finding by "finding" (its id) or by "code" and "path" (as the verification reports them)',
+          properties: { finding: { type: 'string', pattern: '^[0-9a-f]{8}$' }, code: { type: 'string' }, path: { type: 'array', items: { type: 'string' } }, reason: { type: 'string', minLength: 10 } },
+        }),
+        responses: { 201: ok('{ run_id, waiver }'), 400: { description: 'malformed, no reason, or no such finding in the latest verification' }, ...noRun, ...errors },
+      },
+    },
+    '/runs/{id}/waivers/{waiver}': {
+      delete: {
+        summary: 'revoke a waiver (approver, within its tables); audited, broadcast over WebSocket',
+        security: bearer,
+        parameters: [runId, { name: 'waiver', in: 'path', required: true, schema: { type: 'integer' }, description: 'the waiver id' }],
+        responses: { 200: ok('{ run_id, revoked }'), 400: { description: 'not a waiver id' }, 404: { description: 'no such run, or no such waiver of it' }, ...errors },
+      },
+    },
     '/agents/{agent}': {
       post: {
-        summary: 'run one agent (approver): analyze (body { source }), plan (body { source, target, strategy? }), verify (body { run_id })',
+        summary: 'run one agent (approver): analyze (body { source }), plan (body { source, target, strategy? }), verify (body { run_id, certify? }: with certify, a passing run gets its certificate issued again)',
         security: bearer,
         parameters: [{ name: 'agent', in: 'path', required: true, schema: { type: 'string', enum: ['analyze', 'plan', 'verify'] } }],
-        requestBody: json({ type: 'object', properties: { source: { type: 'object' }, target: { type: 'object' }, strategy: { type: 'object' }, base_dir: { type: 'string' }, run_id: { type: 'string' } } }),
+        requestBody: json({ type: 'object', properties: { source: { type: 'object' }, target: { type: 'object' }, strategy: { type: 'object' }, base_dir: { type: 'string' }, run_id: { type: 'string' }, certify: { type: 'boolean' } } }),
         responses: {
-          200: ok("the agent's result: { agent, catalog } | { agent, plan } | { agent, run_id, verification }"),
+          200: ok("the agent's result: { agent, catalog } | { agent, plan } | { agent, run_id, verification, certificate? }"),
           400: { description: 'invalid input' },
           404: { description: 'no such agent, or (verify) no such run' },
           409: { description: '(verify) the run has not executed yet' },

@@ -1,6 +1,7 @@
 // The WebSocket protocol of `/ws/runs/:id`: client messages (validated with zod) and the server's message shapes.
 import { z } from 'zod';
 import type { Stage } from '../core/run.js';
+import type { RunFindings, WaiverView } from '../graph/waiver-service.js';
 
 /** Largest client message accepted, in bytes. Larger ones get an error reply; the connection stays open. */
 export const MAX_MESSAGE_BYTES = 16 * 1024;
@@ -9,6 +10,11 @@ export const ClientMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('message'), text: z.string().trim().min(1).max(4000) }).strict(),
   // The action's fields are validated by AMANI (StakeholderAction); `by` is always the token's stakeholder.
   z.object({ type: z.literal('action'), action: z.enum(['approve', 'modify', 'reject', 'set_strategy', 'abort']) }).passthrough(),
+  // The latest verification's findings, to the sender only.
+  z.object({ type: z.literal('findings') }).strict(),
+  // The waiver's fields are validated by the waiver service (WaiverBody); who approves is always the token's stakeholder.
+  z.object({ type: z.literal('waive') }).passthrough(),
+  z.object({ type: z.literal('revoke_waiver'), waiver_id: z.number().int().positive() }).strict(),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
@@ -23,4 +29,8 @@ export type ServerMessage =
    */
   | { type: 'progress'; run_id: string; stage: Stage; table: string; rows_read: number; rows_written: number; rows_errored: number; rows_total: number; done: boolean }
   | { type: 'status'; run_id: string; stage: string; status: string; certificate?: string | null }
+  /** The run's latest verification findings (answer to a `findings` message). */
+  | ({ type: 'findings' } & RunFindings)
+  /** A waiver was added or revoked (from REST, WebSocket or the chat): to every stakeholder of the run. */
+  | { type: 'waiver'; run_id: string; change: 'added' | 'revoked'; waiver: WaiverView; by: string }
   | { type: 'error'; message: string };

@@ -76,8 +76,9 @@ export class MysqlSource implements SourceConnector {
       jsonStrings: true,
       connectTimeout: 10_000,
       connectionLimit: 4,
-      // Geometry would be parsed into point objects; keep the bytes the server stores.
-      typeCast: (field, next) => (field.type === 'GEOMETRY' ? field.buffer() : next()),
+      // No pool-wide typeCast function: mysql2 would call it, with a new closure, for every field of every row read.
+      // Table reads select spatial columns as WKT (`selectTerm`); the queries that may meet raw geometry pass
+      // `geometryAsBytes` themselves.
     });
     // The core pool hands out callback connections (the promise typings of this event are wrong).
     pool.pool.on('connection', (conn) => {
@@ -213,13 +214,13 @@ export class MysqlSource implements SourceConnector {
   }
 
   /** Key tuples at even row positions in key order: one short index walk (`LIMIT 1 OFFSET n`) per cut. */
-  async splitKeys(table: TableDef, parts: number): Promise<IrValue[][]> {
+  async splitKeys(table: TableDef, parts: number, align = 1): Promise<IrValue[][]> {
     const keyCols = table.primaryKey.map((k) => table.columns.find((c) => c.name === k && !c.isGenerated));
     if (parts < 2 || keyCols.length === 0 || !keyCols.every((c): c is ColumnDef => c !== undefined)) return [];
     const total = await this.countRows(table);
     const convert = keyCols.map((c) => converterFor(c.logicalType));
     const keys: IrValue[][] = [];
-    for (const at of rangeCuts(total, parts)) {
+    for (const at of rangeCuts(total, parts, align)) {
       const rows = await this.arrays(
         `SELECT ${keyCols.map(selectTerm).join(', ')} FROM ${this.qualified(table.name)} ORDER BY ${table.primaryKey.map(quoteMysql).join(', ')} LIMIT 1 OFFSET ${at}`,
         [],
@@ -271,7 +272,7 @@ export class MysqlSource implements SourceConnector {
     const conn = await this.requirePool().getConnection();
     try {
       await conn.query('START TRANSACTION READ ONLY');
-      const [rows, fields] = await conn.query({ sql, rowsAsArray: true });
+      const [rows, fields] = await conn.query({ sql, rowsAsArray: true, typeCast: geometryAsBytes });
       return { columns: (fields ?? []).map((f) => f.name), rows: rows as unknown[][] };
     } finally {
       await conn.query('ROLLBACK').catch(() => undefined);
@@ -292,7 +293,7 @@ export class MysqlSource implements SourceConnector {
 
   private async rows<R>(sql: string, params: unknown[] | undefined, what: string): Promise<R[]> {
     try {
-      const [rows] = await this.requirePool().query(sql, params);
+      const [rows] = await this.requirePool().query({ sql, values: params, typeCast: geometryAsBytes });
       return rows as R[];
     } catch (e) {
       throw this.queryError(e, what);
@@ -436,6 +437,9 @@ function undoDoubleEncoding(v: string, at: { table: string; column: string; row:
 }
 
 /** A column in a select list: spatial values as WKT text. */
+/** Geometry would be parsed into point objects; keep the bytes the server stores. */
+const geometryAsBytes = (field: { type: string; buffer(): Buffer | null }, next: () => unknown): unknown => (field.type === 'GEOMETRY' ? field.buffer() : next());
+
 function selectTerm(c: ColumnDef): string {
   return isSpatialType(c.declaredType) ? `ST_AsText(${quoteMysql(c.name)}) AS ${quoteMysql(c.name)}` : quoteMysql(c.name);
 }

@@ -166,7 +166,7 @@ async function run<R>(on: Runner, options: RunOptions, sql: string, params?: unk
   }
 }
 
-async function copyFrom(tx: Runner, options: RunOptions, table: string, columns: string[], data: string): Promise<number> {
+async function copyFrom(tx: Runner, options: RunOptions, table: string, columns: string[], data: string | Buffer): Promise<number> {
   const cols = columns.map((c) => `"${c.replaceAll('"', '""')}"`).join(', ');
   try {
     const res = await tx.query(`COPY ${table} (${cols}) FROM '/dev/blob'`, [], { ...options, blob: new Blob([data]) });

@@ -123,9 +123,9 @@ async function runQuery<R>(on: pg.Pool | pg.PoolClient, sql: string, params?: un
   return { rows, rowCount: last?.rowCount ?? rows.length };
 }
 
-async function copyFrom(client: pg.PoolClient, table: string, columns: string[], data: string): Promise<number> {
+async function copyFrom(client: pg.PoolClient, table: string, columns: string[], data: string | Buffer): Promise<number> {
   const cols = columns.map((c) => `"${c.replaceAll('"', '""')}"`).join(', ');
   const stream = client.query(copyFromStdin(`COPY ${table} (${cols}) FROM STDIN`));
-  await pipeline(Readable.from([Buffer.from(data, 'utf8')]), stream);
+  await pipeline(Readable.from([typeof data === 'string' ? Buffer.from(data, 'utf8') : data]), stream);
   return stream.rowCount;
 }

@@ -88,7 +88,7 @@ export class SqliteSource implements SourceConnector {
   }
 
   /** Key tuples at even row positions in key order (`LIMIT 1 OFFSET n`), in canonical form like `lastKey`. */
-  async splitKeys(table: TableDef, parts: number): Promise<IrValue[][]> {
+  async splitKeys(table: TableDef, parts: number, align = 1): Promise<IrValue[][]> {
     const db = this.requireDb();
     const cols = table.columns.filter((c) => !c.isGenerated);
     const keyCols = table.primaryKey.map((k) => cols.find((c) => c.name === k));
@@ -100,7 +100,7 @@ export class SqliteSource implements SourceConnector {
       db.prepare(`SELECT ${list} FROM main.${quoteSqlite(table.name)} ORDER BY ${list} LIMIT 1 OFFSET ?`).raw(true).safeIntegers(true),
     );
     const keys: IrValue[][] = [];
-    for (const at of rangeCuts(total, parts)) {
+    for (const at of rangeCuts(total, parts, align)) {
       const row = this.guard(`split table ${table.name}`, () => stmt.get(at) as unknown[] | undefined);
       if (row) keys.push(row.map((v, j) => convert[j]!(v)));
     }

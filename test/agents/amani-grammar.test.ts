@@ -33,6 +33,11 @@ describe('AMANI grammar', () => {
     ['what happens next?', { kind: 'ask', question: 'next' }],
     ['show plan', { kind: 'ask', question: 'plan' }],
     ['abort: wrong source', { kind: 'abort', reason: 'wrong source' }],
+    ['show findings', { kind: 'ask', question: 'findings' }],
+    ['what failed?', { kind: 'ask', question: 'findings' }],
+    ['waive 1A2B3C4D because the label was corrected by hand.', { kind: 'waive', finding: '1a2b3c4d', reason: 'the label was corrected by hand' }],
+    ['waive finding 1a2b3c4d: rounding differs by design', { kind: 'waive', finding: '1a2b3c4d', reason: 'rounding differs by design' }],
+    ['revoke waiver 3', { kind: 'revoke_waiver', id: 3 }],
   ])('%s', (text, intent) => {
     expect(parseIntent(text)).toEqual(intent);
   });
@@ -42,10 +47,14 @@ describe('AMANI grammar', () => {
       expect(parseIntent(text), text).toEqual({ kind: 'unknown' });
     }
     expect(parseIntent('reject orders')).toMatchObject({ kind: 'incomplete' });
+    // A waiver without a reason, or of something that is not a finding id, is explained, never guessed.
+    expect(parseIntent('waive 1a2b3c4d')).toMatchObject({ kind: 'incomplete', hint: expect.stringContaining('show findings') });
+    expect(parseIntent('waive everything because we are late')).toMatchObject({ kind: 'incomplete' });
+    expect(parseIntent('revoke waiver three')).toEqual({ kind: 'unknown' });
   });
 
   it('understands every request its help lists', () => {
-    const fill: Array<[RegExp, string]> = [[/TABLE\.COLUMN/g, 'customers.CUST_NM'], [/TARGET_COLUMN/g, 'full_name'], [/COLUMN/g, 'CUST_NM'], [/TABLE/g, 'customers'], [/EXPRESSION/g, 'upper(x)'], [/REASON/g, 'amounts are in cents'], [/\bN\b/g, '10']];
+    const fill: Array<[RegExp, string]> = [[/TABLE\.COLUMN/g, 'customers.CUST_NM'], [/TARGET_COLUMN/g, 'full_name'], [/COLUMN/g, 'CUST_NM'], [/TABLE/g, 'customers'], [/EXPRESSION/g, 'upper(x)'], [/REASON/g, 'amounts are in cents'], [/FINDING/g, '1a2b3c4d'], [/\bN\b/g, '10']];
     const examples = GRAMMAR_HELP.flatMap((line) => line.split(' · ').map((e) => e.replace(/ (—|\().*$/, '')));
     expect(examples.length).toBeGreaterThan(20);
     for (const example of examples) {

@@ -45,7 +45,7 @@ describe('AMANI with an LLM (tool calling)', () => {
     const [turn] = await converse(interpreter(), 'looks right to me, go ahead with the customer name', ctx, 'alice');
     expect(turn!.action).toEqual({ action: 'approve', by: 'alice', table: 'CUSTOMERS', column: 'CUST_NM' });
     const sent = stub.requests.at(-1)!;
-    expect(sent.tools!.map((t) => t.function.name)).toEqual(['approve_mappings', 'modify_mapping', 'reject_mappings', 'set_strategy', 'abort_run', 'answer_question']);
+    expect(sent.tools!.map((t) => t.function.name)).toEqual(['approve_mappings', 'modify_mapping', 'reject_mappings', 'set_strategy', 'abort_run', 'answer_question', 'waive_finding', 'revoke_waiver']);
     expect(JSON.stringify(sent.messages[0]!.content)).toContain('CUSTOMERS.CUST_NM → customers.full_name (explicit, 0.72)');
     expect(sent.messages[1]!.content).toBe('looks right to me, go ahead with the customer name');
 
@@ -55,6 +55,28 @@ describe('AMANI with an LLM (tool calling)', () => {
       { action: 'modify', by: 'alice', table: 'CUSTOMERS', column: 'CUST_NM', transformation: 'initcap(x)' },
       'Unmapped source: CUSTOMERS.FAX. Unmapped target: none.',
     ]);
+  });
+
+  it('turns waiver tool calls into waiver commands (still to be authorized) and answers with the findings', async () => {
+    const verified: ConversationContext = {
+      ...ctx,
+      status: 'failed',
+      stage: 'verify',
+      findings: { verifiedAt: '2026-01-01T00:00:00.000Z', passed: false, items: [{ id: '1a2b3c4d', message: 'items (id=77): row differs', waiver: null }] },
+    };
+    script.push({ toolCalls: [{ name: 'answer_question', arguments: '{"question":"findings"}' }, { name: 'waive_finding', arguments: '{"finding":"1A2B3C4D","reason":"corrected by hand, ticket OPS-12"}' }, { name: 'revoke_waiver', arguments: '{"waiver_id":4}' }] });
+    const turns = await converse(interpreter(), 'what failed? waive the changed row, it was corrected by hand (OPS-12), and drop waiver 4', verified, 'alice');
+    expect(turns).toEqual([
+      { reply: 'The latest verification (2026-01-01T00:00:00.000Z) failed:\n• 1a2b3c4d: items (id=77): row differs\nWaive one with "waive ID because REASON".' },
+      { reply: 'Waiving 1a2b3c4d…', waiver: { op: 'add', finding: '1a2b3c4d', reason: 'corrected by hand, ticket OPS-12' } },
+      { reply: 'Revoking waiver 4…', waiver: { op: 'revoke', id: 4 } },
+    ]);
+    // The model sees the findings with their ids (messages name tables and keys, never values).
+    expect(JSON.stringify(stub.requests.at(-1)!.messages[0]!.content)).toContain('- 1a2b3c4d: items (id=77): row differs');
+    script.push({ toolCalls: [{ name: 'waive_finding', arguments: '{"finding":"the changed row","reason":""}' }] });
+    const [bad] = await converse(interpreter(), 'waive it', verified, 'alice');
+    expect(bad!.waiver).toBeUndefined();
+    expect(bad!.reply).toMatch(/^The model proposed waive_finding with invalid arguments \(finding: .*reason: /);
   });
 
   it('never acts on what the model got wrong: invalid arguments, unknown tools, or plain text', async () => {

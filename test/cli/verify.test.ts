@@ -74,7 +74,7 @@ describe('sensei verify, certificate verify --target, retention purge', () => {
 
     const added = await runCli(['waiver', 'add', runId, '--code', changed.code, ...pathArgs, '--reason', 'label corrected by hand in the target, ticket OPS-12', '--by', 'erin', '--json'], { home });
     expect(added.code).toBe(0);
-    expect(added.json.waiver).toMatchObject({ code: 'row_changed', path: changed.path, approvedBy: 'erin' });
+    expect(added.json.waiver).toMatchObject({ code: 'row_changed', path: changed.path, table: 'items', approved_by: 'erin', finding_id: expect.stringMatching(/^[0-9a-f]{8}$/) });
     // One waiver is not enough while the label statistics differ too: each finding needs its own.
     const partly = await runCli(['verify', runId, '--json'], { home });
     expect(partly.code).toBe(4);
@@ -98,11 +98,12 @@ describe('sensei verify, certificate verify --target, retention purge', () => {
     const exceptions = JSON.parse(readFileSync(file, 'utf8')).payload.exceptions;
     expect(exceptions).toHaveLength(allFindings.length);
     expect(exceptions).toContainEqual(
-      { table: 'items', count: 1, reason: 'waived row_changed: label corrected by hand in the target, ticket OPS-12', approved_by: 'erin', waiver: { id: added.json.waiver.id, code: 'row_changed', path: changed.path, approved_at: added.json.waiver.approvedAt } },
+      { table: 'items', count: 1, reason: 'waived row_changed: label corrected by hand in the target, ticket OPS-12', approved_by: 'erin', waiver: { id: added.json.waiver.id, code: 'row_changed', path: changed.path, approved_at: added.json.waiver.approved_at } },
     );
 
-    const revoked = await runCli(['waiver', 'revoke', runId, String(added.json.waiver.id)], { home });
+    const revoked = await runCli(['waiver', 'revoke', runId, String(added.json.waiver.id), '--by', 'frank'], { home });
     expect(revoked.code).toBe(0);
+    expect((await runCli(['waiver', 'revoke', runId, String(added.json.waiver.id)], { home })).code).toBe(2);
     expect((await runCli(['waiver', 'list', runId, '--json'], { home })).json.waivers).toHaveLength(allFindings.length - 1);
     const failing = await runCli(['verify', runId], { home });
     expect(failing.code).toBe(4);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { authorize } from '../../server/authorize.js';
+import { authorize, authorizeWaiver } from '../../server/authorize.js';
 import type { Stakeholder } from '../../tools/store/token-store.js';
 
 const who = (role: Stakeholder['role'], tables: string[] | null = null): Stakeholder => ({ id: 't', name: 'sam', role, tables, createdAt: '', revokedAt: null });
@@ -22,5 +22,16 @@ describe('authorize', () => {
     expect(authorize(bea, { action: 'approve', by: 'sam', table: 'orders' }, tables)).toEqual({ denied: 'sam approves only in customers, not orders' });
     expect(authorize(bea, { action: 'reject', by: 'sam', reason: 'r' }, tables)).toEqual({ denied: 'sam acts only on customers; rejecting the whole plan needs an admin' });
     expect(authorize(bea, { action: 'abort', by: 'sam' }, tables)).toEqual({ denied: 'abort affects the whole run: it needs an admin or an approver of every table' });
+  });
+
+  it('waivers: viewers never; a scoped approver only for findings of their tables; whole-run findings need more', () => {
+    expect(authorizeWaiver(who('viewer'), 'customers', tables)).toBe('sam is a viewer: viewers can read and chat, not waive findings');
+    expect(authorizeWaiver(who('admin', ['CUST']), null, tables)).toBeNull();
+    expect(authorizeWaiver(who('approver'), 'orders', tables)).toBeNull();
+    const bea = who('approver', ['customers']);
+    expect(authorizeWaiver(bea, 'CUST', tables)).toBeNull();
+    expect(authorizeWaiver(bea, 'customers', tables)).toBeNull();
+    expect(authorizeWaiver(bea, 'orders', tables)).toBe('sam waives only in customers, not orders');
+    expect(authorizeWaiver(bea, null, tables)).toBe('the finding concerns the whole run: waiving it needs an admin or an approver of every table, not sam (customers)');
   });
 });

@@ -13,7 +13,7 @@ describe('loadConfig', () => {
     writeFileSync(path, 'source:\n  url: sqlite:legacy.db\ntarget:\n  url: pglite:out\n  schema: target.sql\nstrategy:\n  batch_size: 500\n');
     const loaded = await loadConfig(path);
     expect(loaded.baseDir).toBe(dir.path);
-    expect(loaded.config.strategy).toEqual({ batch_size: 500, checkpoint_every: 100_000, auto_approve_above: 0.95, review_above: 0.8, concurrency: 2, error_policy: 'continue', max_retries: 5, retry_backoff_ms: 500 });
+    expect(loaded.config.strategy).toEqual({ batch_size: 500, checkpoint_every: 100_000, auto_approve_above: 0.95, review_above: 0.8, concurrency: 2, error_policy: 'continue', max_retries: 5, retry_backoff_ms: 500, direct_copy: true });
     expect(loaded.config.target.schema).toBe('target.sql');
   });
 

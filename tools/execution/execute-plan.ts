@@ -29,12 +29,16 @@ export interface ExecutePlanDeps {
   maxRetries?: number;
   /** First pause before a retry. Default 500 ms. */
   retryBackoffMs?: number;
+  /** See `strategy.direct_copy`. Default true. */
+  directCopy?: boolean;
+  /** Told which path each batch took (direct COPY or staged) and why. */
+  onPath?: (table: string, path: 'direct' | 'staged', why: string | null) => void;
   onProgress?: (p: TableProgress) => void;
   onRetry?: (table: string, attempt: number, error: unknown) => void;
 }
 
 /** The execution options of a run's strategy (runs stored before a key existed get its default). */
-export function executionStrategy(strategy: Partial<StrategyConfig>): Pick<ExecutePlanDeps, 'batchSize' | 'checkpointEvery' | 'concurrency' | 'errorPolicy' | 'maxRetries' | 'retryBackoffMs'> {
+export function executionStrategy(strategy: Partial<StrategyConfig>): Pick<ExecutePlanDeps, 'batchSize' | 'checkpointEvery' | 'concurrency' | 'errorPolicy' | 'maxRetries' | 'retryBackoffMs' | 'directCopy'> {
   return {
     batchSize: strategy.batch_size ?? 10_000,
     checkpointEvery: strategy.checkpoint_every ?? 100_000,
@@ -42,6 +46,7 @@ export function executionStrategy(strategy: Partial<StrategyConfig>): Pick<Execu
     errorPolicy: strategy.error_policy ?? 'continue',
     maxRetries: strategy.max_retries ?? 5,
     retryBackoffMs: strategy.retry_backoff_ms ?? 500,
+    directCopy: strategy.direct_copy ?? true,
   };
 }
 

@@ -1,7 +1,7 @@
 // Load one table: read batch → stage (COPY) → validate set-wise → INSERT … SELECT, isolating rows that fail;
 // batches are grouped in segments, each committed with its checkpoint so that a crash can resume exactly.
 import { createHash, type Hash } from 'node:crypto';
-import type { Batch } from '../../core/batch.js';
+import type { Batch, IrValue } from '../../core/batch.js';
 import type { TableDef } from '../../core/catalog.js';
 import { AccountingError, SourceUnavailableError, TargetFaultError } from '../../core/errors.js';
 import type { TableMapping } from '../../core/plan.js';
@@ -10,7 +10,8 @@ import type { SourceConnector, TargetConnector, TargetSession } from '../../conn
 import { uniqueKeyColumns } from '../planning/constraint-rules.js';
 import { qualified, quoteIdent } from '../planning/identifiers.js';
 import { deleteCheckpoint, deleteParts, partName, readCheckpoint, readParts, writeCheckpoint, type TableCheckpoint } from './checkpoints.js';
-import { copyLine, hasNulByte, stagedText } from './copy-text.js';
+import { copyField, hasNulByte, stagedText } from './copy-text.js';
+import { directCopyFor, directLine, type DirectCopy } from './direct-copy.js';
 import { backoffMs, classifyFault } from './fault-class.js';
 import { settleAll, type Slot } from './slots.js';
 
@@ -36,6 +37,13 @@ export interface LoadTableDeps {
   slot?: Slot;
   /** Key ranges a large table may be cut into and loaded at once. Default 1 (never cut). */
   parts?: number;
+  /**
+   * COPY batches straight into the target when the table's transformations are plain casts and Node can decide its
+   * rules (`direct-copy.ts`); a batch that fails a check or the COPY takes the staged path. Default true.
+   */
+  directCopy?: boolean;
+  /** Told for every batch which path it took and, when staged, why not the direct one. */
+  onPath?: (table: string, path: 'direct' | 'staged', why: string | null) => void;
 }
 
 const STAGE = 'pg_temp."_sensei_stage"';
@@ -130,7 +138,10 @@ async function splitOnce(deps: LoadTableDeps, mapping: TableMapping, sourceTable
   const every = deps.checkpointEvery ?? 100_000;
   const parts = Math.min(deps.parts ?? 1, Math.floor(rowsTotal / every));
   if (whole || parts < 2 || !deps.source.splitKeys || sourceTable.primaryKey.length === 0) return null;
-  const keys = await readSource(() => deps.source.splitKeys!(sourceTable, parts));
+  // Ranges of whole segments: each range's segments hold the rows an unsplit load's would, so the table's source
+  // hash (over the segment digests in key order) does not depend on whether or where the table was cut.
+  const segmentRows = Math.max(1, Math.ceil(every / (deps.batchSize ?? 10_000))) * (deps.batchSize ?? 10_000);
+  const keys = await readSource(() => deps.source.splitKeys!(sourceTable, parts, segmentRows));
   if (keys.length === 0) return null;
   const ranges = [...keys, null].map((until, i) => ({
     ...freshCheckpoint(mapping),
@@ -241,7 +252,7 @@ async function loadFrom(deps: LoadTableDeps, mapping: TableMapping, sourceTable:
   let cp: TableCheckpoint = from ?? freshCheckpoint(mapping);
   const progress: TableProgress = { table: mapping.source, rowsRead: cp.rowsRead, rowsTotal, rowsWritten: cp.rowsWritten, rowsErrored: cp.rowsErrored, done: false };
   deps.onProgress?.({ ...progress });
-  const ctx = tableContext(mapping, sourceTable, target);
+  const ctx = { ...(await withDirectPath(deps, tableContext(mapping, sourceTable, target))), ...(deps.onPath ? { onPath: deps.onPath } : {}) };
   const batches = readAhead(
     deps.source.readBatches(sourceTable, { batchSize, ...(cp.lastKey ? { afterKey: cp.lastKey } : {}), ...(cp.untilKey ? { untilKey: cp.untilKey } : {}), offset: cp.rowsRead })[Symbol.asyncIterator](),
   );
@@ -251,6 +262,7 @@ async function loadFrom(deps: LoadTableDeps, mapping: TableMapping, sourceTable:
       const segmentStarted = Date.now();
       cp = await target.transaction(async (s) => {
         const seg = { read: 0, written: 0, rejected: [] as ErrorQueueEntry[], hash: createHash('sha256'), lastKey: before.lastKey };
+        const stage: StageState = { created: false };
         let exhausted = false;
         for (let b = 0; b < batchesPerSegment; b++) {
           const next = await readSource(() => batches.next());
@@ -259,7 +271,7 @@ async function loadFrom(deps: LoadTableDeps, mapping: TableMapping, sourceTable:
             break;
           }
           const batch = next.value;
-          seg.written += await loadBatch(s, ctx, batch, seg.hash, seg.rejected, b === 0);
+          seg.written += await loadBatch(s, ctx, batch, seg.hash, seg.rejected, stage);
           seg.read += batch.rowCount;
           seg.lastKey = batch.lastKey;
           progress.rowsRead = before.rowsRead + seg.read;
@@ -302,7 +314,7 @@ async function loadFrom(deps: LoadTableDeps, mapping: TableMapping, sourceTable:
  * Asks the source for the next batch as soon as one is handed out, so reading batch n+1 overlaps writing batch n
  * (at most two batches in memory). A failed read is reported when that batch is asked for.
  */
-function readAhead<T>(it: AsyncIterator<T>): AsyncIterator<T> & { return(): Promise<IteratorResult<T>> } {
+export function readAhead<T>(it: AsyncIterator<T>): AsyncIterator<T> & { return(): Promise<IteratorResult<T>> } {
   let pending: Promise<IteratorResult<T>> | null = null;
   const fetch = (): Promise<IteratorResult<T>> => {
     const p = it.next();
@@ -336,6 +348,33 @@ export interface TableContext {
   rules: Array<TableMapping['columns'][number]['validationRules'][number] & { column: string }>;
   /** Every rule holds (SQL over `src`), and one flag per rule `r0…` naming what a failing row broke: built once per table. */
   ruleTerms: { ok: string; flags: string };
+  /** Set when batches may be COPYed straight into the target (`withDirectPath`). */
+  direct?: DirectCopy;
+  /** Why the table has no direct path, when it was asked for one. */
+  noDirect?: string;
+  /** Told which path each batch took (`LoadTableDeps.onPath`). */
+  onPath?: LoadTableDeps['onPath'];
+}
+
+/** Whether this segment's transaction has created its staging table yet. */
+export interface StageState {
+  created: boolean;
+}
+
+/**
+ * `ctx` with the direct path when the target's column types and the plan allow it (`directCopyFor`); the types are
+ * read from the target's catalog, so a plan whose types differ from the table's keeps the staged path.
+ */
+async function withDirectPath(deps: LoadTableDeps, ctx: TableContext): Promise<TableContext> {
+  const refuse = (why: string): TableContext => ({ ...ctx, noDirect: why });
+  if (deps.directCopy === false) return refuse('strategy.direct_copy is false');
+  const res = await deps.target.query<{ name: string; type: string }>(
+    'SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = CAST($1 AS regclass) AND attnum > 0 AND NOT attisdropped',
+    [ctx.targetTable],
+  );
+  const direct = directCopyFor(ctx.mapping, new Map(res.rows.map((r) => [r.name, r.type])));
+  if ('refused' in direct) return refuse(direct.refused);
+  return { ...ctx, direct };
 }
 
 export function tableContext(mapping: TableMapping, sourceTable: TableDef, target: TargetConnector): TableContext {
@@ -356,12 +395,13 @@ export function tableContext(mapping: TableMapping, sourceTable: TableDef, targe
 
 type EntryFn = (r: number, e: Omit<ErrorQueueEntry, 'table' | 'key' | 'row'>) => ErrorQueueEntry;
 
-/** Stage one batch, queue what fails validation, insert the rest; returns rows written. */
-export async function loadBatch(s: TargetSession, ctx: TableContext, batch: Batch, hash: Hash, rejected: ErrorQueueEntry[], first: boolean): Promise<number> {
+/**
+ * Load one batch: queue what the source could not read, then COPY the rest straight into the target when the table
+ * has a direct path and every row passes its checks; otherwise (or when that COPY fails) stage the rows, queue what
+ * fails validation and insert the rest. Returns rows written.
+ */
+export async function loadBatch(s: TargetSession, ctx: TableContext, batch: Batch, hash: Hash, rejected: ErrorQueueEntry[], stage: StageState): Promise<number> {
   const names = batch.columns.map((c) => c.name);
-  // One staging table per segment transaction (dropped at its end), emptied between batches.
-  if (first) await s.query(`CREATE TEMP TABLE "_sensei_stage" ("_sensei_ord" integer, ${names.map((n) => `${quoteIdent(n)} text`).join(', ')}) ON COMMIT DROP`);
-  else await s.query(`TRUNCATE ${STAGE}`);
   const keyIdx = ctx.sourceTable.primaryKey.map((k) => names.indexOf(k));
   const rowOf = (r: number): Record<string, unknown> => Object.fromEntries(names.map((n, c) => [n, stagedText(batch.values[c]![r] ?? null)]));
   const keyOf = (r: number): Record<string, unknown> =>
@@ -370,25 +410,37 @@ export async function loadBatch(s: TargetSession, ctx: TableContext, batch: Batc
       : { _row: batch.offset + r + 1 };
   const entry: EntryFn = (r, e) => ({ table: ctx.mapping.source, key: keyOf(r), row: rowOf(r), ...e });
 
-  const lines: string[] = [];
   // Values the source could not normalise (zero dates, invalid byte sequences): the row never reaches the target.
   const readRejects = new Map<number, { column: string; rule: string; reason: string }>();
   for (const x of batch.rejects ?? []) {
     const seen = readRejects.get(x.row);
     readRejects.set(x.row, seen ? { ...seen, reason: `${seen.reason}; ${x.reason}`, rule: seen.rule === x.rule ? seen.rule : `${seen.rule},${x.rule}` } : x);
   }
+  const direct = ctx.direct;
+  const from = direct ? direct.columns.map((c) => names.indexOf(c.sourceColumn)) : [];
+  let directLines: string[] | null = direct && from.every((i) => i >= 0) ? [] : null;
+  let why: string | null = directLines ? null : (ctx.noDirect ?? 'no direct path for this table');
+  const sameOrder = from.length === names.length && from.every((i, k) => i === k);
+  // True while the direct COPY text is the source hash's text (every row kept, every line the source line).
+  let sameText = true;
   // The source hash covers every row read, in read order, as its COPY line: hashed once per batch.
   const hashed: string[] = new Array<string>(batch.rowCount);
+  const kept: number[] = [];
+  const ncol = names.length;
+  const values = new Array<IrValue>(ncol);
+  const fields = new Array<string>(ncol);
   for (let r = 0; r < batch.rowCount; r++) {
-    const values = batch.values.map((col) => col[r] ?? null);
-    const line = copyLine(values);
-    hashed[r] = line;
+    for (let c = 0; c < ncol; c++) {
+      values[c] = batch.values[c]![r] ?? null;
+      fields[c] = copyField(values[c]!);
+    }
+    hashed[r] = fields.join('\t');
     const bad = readRejects.get(r);
     if (bad) {
       rejected.push(entry(r, { column: bad.column, rule: bad.rule, stage: 'read', reason: bad.reason }));
       continue;
     }
-    const nulCol = values.findIndex(hasNulByte);
+    const nulCol = hasNulByte(hashed[r]!) ? values.findIndex(hasNulByte) : -1;
     if (nulCol >= 0) {
       rejected.push(
         entry(r, {
@@ -400,11 +452,58 @@ export async function loadBatch(s: TargetSession, ctx: TableContext, batch: Batc
       );
       continue;
     }
-    lines.push(`${r}\t${line}`);
+    kept.push(r);
+    if (directLines) {
+      const line = directLine(direct!, from, values, fields, hashed[r]!, sameOrder);
+      if (line === null) {
+        directLines = null;
+        why = `a value of row ${batch.offset + r + 1} (in read order) needs its rule checked in SQL`;
+      }
+      else {
+        directLines.push(line);
+        sameText &&= line === hashed[r];
+      }
+    }
   }
-  if (batch.rowCount > 0) hash.update(`${hashed.join('\n')}\n`);
-  if (lines.length > 0) await s.copyFrom(STAGE, ['_sensei_ord', ...names], `${lines.join('\n')}\n`);
-  return insertValid(s, ctx, lines.length, batch.rowCount, rejected, entry);
+  // Encoded to UTF-8 once: for the hash and, when it is the direct COPY's text too, for the COPY.
+  const text = Buffer.from(batch.rowCount > 0 ? `${hashed.join('\n')}\n` : '', 'utf8');
+  hash.update(text);
+  if (kept.length === 0) return 0;
+  if (directLines) {
+    const written = await copyDirect(s, ctx, sameText && kept.length === batch.rowCount ? text : `${directLines.join('\n')}\n`);
+    if (typeof written === 'number') {
+      ctx.onPath?.(ctx.mapping.source, 'direct', null);
+      return written;
+    }
+    why = `the target refused the direct COPY (${written.refused})`;
+  }
+  ctx.onPath?.(ctx.mapping.source, 'staged', why);
+  // One staging table per segment transaction (dropped at its end), emptied between batches.
+  if (!stage.created) {
+    await s.query(`CREATE TEMP TABLE "_sensei_stage" ("_sensei_ord" integer, ${names.map((n) => `${quoteIdent(n)} text`).join(', ')}) ON COMMIT DROP`);
+    stage.created = true;
+  } else await s.query(`TRUNCATE ${STAGE}`);
+  await s.copyFrom(STAGE, ['_sensei_ord', ...names], `${kept.map((r) => `${r}\t${hashed[r]}`).join('\n')}\n`);
+  return insertValid(s, ctx, kept.length, batch.rowCount, rejected, entry);
+}
+
+/**
+ * COPY the batch straight into the target under a savepoint. `refused` when PostgreSQL refused it (a value its input
+ * function rejects, a constraint): nothing of it stays, and the staged path isolates the rows at fault.
+ */
+async function copyDirect(s: TargetSession, ctx: TableContext, text: string | Buffer): Promise<number | { refused: string }> {
+  await s.query('SAVEPOINT "sensei_direct"');
+  try {
+    const n = await s.copyFrom(ctx.targetTable, ctx.direct!.targetColumns, text);
+    await s.query('RELEASE SAVEPOINT "sensei_direct"');
+    return n;
+  } catch (e) {
+    if (classifyFault(e) !== 'permanent') throw e;
+    await s.query('ROLLBACK TO SAVEPOINT "sensei_direct"');
+    await s.query('RELEASE SAVEPOINT "sensei_direct"');
+    // The SQLSTATE only: a driver message may quote a value.
+    return { refused: `SQLSTATE ${String((e as { code?: unknown }).code ?? 'unknown')}` };
+  }
 }
 
 /**

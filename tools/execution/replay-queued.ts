@@ -51,7 +51,7 @@ export async function replayQueuedRows(runId: string, target: TargetConnector, p
     const ctx = tableContext(mapping, sourceTable, target);
     const result = await target.transaction(async (s) => {
       const rejected: ErrorQueueEntry[] = [];
-      await loadBatch(s, ctx, batch, createHash('sha256'), rejected, true);
+      await loadBatch(s, ctx, batch, createHash('sha256'), rejected, { created: false });
       // Rejected entries carry the key loadBatch computed for their row: the same function gives every row's key.
       const keyOf = (i: number): string => JSON.stringify(rowKey(sourceTable.primaryKey, batch, i));
       const failedKeys = new Map(rejected.map((e) => [JSON.stringify(e.key), e]));

@@ -69,6 +69,11 @@ const STRUCTURAL_NODES: ReadonlySet<string> = new Set([
 
 /** `CURRENT_DATE` and friends: stable within a statement, no I/O; `CURRENT_USER` etc. reveal who runs the load. */
 const ALLOWED_SQL_VALUE_FUNCTIONS: ReadonlySet<string> = new Set(['SVFOP_CURRENT_DATE']);
+/**
+ * In a whole replayed query also LOCALTIMESTAMP (what a MySQL NOW() becomes; both sides replay in UTC). Not in
+ * transformations: a loaded value must not depend on when it was loaded.
+ */
+const ALLOWED_QUERY_VALUE_FUNCTIONS: ReadonlySet<string> = new Set([...ALLOWED_SQL_VALUE_FUNCTIONS, 'SVFOP_LOCALTIMESTAMP']);
 
 const MAX_EXPRESSION_LENGTH = 4000;
 
@@ -273,7 +278,7 @@ export async function checkSelectQuery(query: string, allowedTables: string[]): 
           if (names.length > 2 || (names.length === 2 && names[0] !== 'pg_catalog')) throw new Rejected(`the function ${names.join('.')} is not on the allow-list`);
           if (!ALLOWED_FUNCTIONS.has(name) && !ALLOWED_AGGREGATES.has(name)) throw new Rejected(`the function ${name}() is not on the allow-list`);
         }
-        if (key === 'SQLValueFunction' && !ALLOWED_SQL_VALUE_FUNCTIONS.has(String((value as { op: unknown }).op))) {
+        if (key === 'SQLValueFunction' && !ALLOWED_QUERY_VALUE_FUNCTIONS.has(String((value as { op: unknown }).op))) {
           throw new Rejected(`${String((value as { op: unknown }).op).replace('SVFOP_', '').toLowerCase()} is not allowed`);
         }
         visit(value);

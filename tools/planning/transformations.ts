@@ -37,6 +37,74 @@ function isMinorUnits(column: string, type: LogicalType): boolean {
   return ['int16', 'int32', 'int64'].includes(type.kind) && nameTokens(column).some((w) => MINOR_UNIT_WORDS.has(w));
 }
 
+/**
+ * The predicates of the rules this module writes, as templates over the column reference `v`. One place for them, so
+ * that `recogniseRule` can tell a rule written here (and left unchanged by a stakeholder or a model) from any other.
+ */
+const PREDICATE = {
+  notNull: (v: string) => `${v} IS NOT NULL`,
+  guard: (v: string, test: string) => `(${v} IS NULL OR (${test}))`,
+  integerRange: (v: string, min: string, max: string) => `CASE WHEN ${v} ~ '${INT_RE}' THEN CAST(${v} AS numeric) BETWEEN ${min} AND ${max} ELSE false END`,
+  numericRange: (v: string, integerDigits: string, scale: string) =>
+    `CASE WHEN ${v} ~ '${NUM_RE}' THEN abs(CAST(${v} AS numeric)) < 1e${integerDigits} AND CAST(${v} AS numeric) = round(CAST(${v} AS numeric), ${scale}) ELSE false END`,
+  maxLength: (v: string, chars: string) => `char_length(${v}) <= ${chars}`,
+  dateFormat: (v: string) => `${v} ~ '${DATE_RE}'`,
+  timestampFormat: (v: string) => `${v} ~ '${TS_RE}'`,
+  floatFormat: (v: string) => `${v} ~ '${FLOAT_RE}'`,
+  booleanWords: (v: string) => `lower(${v}) IN ${BOOL_WORDS}`,
+};
+
+/** A rule written by `columnTransform`, recognised from its predicate, with its parameters. */
+export type KnownRule =
+  | { kind: 'not_null' }
+  | { kind: 'max_length'; chars: number; trimmed: boolean }
+  | { kind: 'integer_range'; min: bigint; max: bigint }
+  | { kind: 'numeric_range'; integerDigits: number; scale: number }
+  | { kind: 'date_format' }
+  | { kind: 'timestamp_format' }
+  | { kind: 'float_format' }
+  | { kind: 'boolean_words' }
+  /** `unique` / `fk` (predicate `true`): enforced by the target's constraints. */
+  | { kind: 'key' };
+
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A regex matching `template(…markers)` exactly, each marker captured as an integer. */
+function templateRegExp(text: string, markers: string[]): RegExp {
+  let re = escapeRegExp(text);
+  for (const m of markers) re = re.replace(m, '(-?[0-9]+)');
+  return new RegExp(`^${re}$`);
+}
+
+/**
+ * The rule over source column `sourceColumn` whose predicate is exactly one `columnTransform` writes, or null (an
+ * edited, model-written or business rule). What recognises a rule here is the same template that wrote it.
+ */
+export function recogniseRule(sourceColumn: string, predicate: string): KnownRule | null {
+  const v = `src.${quoteIdent(sourceColumn)}`;
+  if (/^\s*true\s*$/i.test(predicate)) return { kind: 'key' };
+  if (predicate === PREDICATE.notNull(v)) return { kind: 'not_null' };
+  const guarded = (test: string): string => PREDICATE.guard(v, test);
+  const fixed: Array<[string, KnownRule]> = [
+    [guarded(PREDICATE.dateFormat(v)), { kind: 'date_format' }],
+    [guarded(PREDICATE.timestampFormat(v)), { kind: 'timestamp_format' }],
+    [guarded(PREDICATE.floatFormat(v)), { kind: 'float_format' }],
+    [guarded(PREDICATE.booleanWords(v)), { kind: 'boolean_words' }],
+  ];
+  for (const [text, rule] of fixed) if (predicate === text) return rule;
+  const A = '\u0001';
+  const B = '\u0002';
+  let m = templateRegExp(guarded(PREDICATE.integerRange(v, A, B)), [A, B]).exec(predicate);
+  if (m) return { kind: 'integer_range', min: BigInt(m[1]!), max: BigInt(m[2]!) };
+  m = templateRegExp(guarded(PREDICATE.numericRange(v, A, B)), [A, B]).exec(predicate);
+  if (m) return { kind: 'numeric_range', integerDigits: Number(m[1]), scale: Number(m[2]) };
+  m = templateRegExp(guarded(PREDICATE.maxLength(v, A)), [A]).exec(predicate);
+  if (m) return { kind: 'max_length', chars: Number(m[1]), trimmed: false };
+  m = templateRegExp(guarded(PREDICATE.maxLength(`rtrim(${v})`, A)), [A]).exec(predicate);
+  if (m) return { kind: 'max_length', chars: Number(m[1]), trimmed: true };
+  return null;
+}
+
 export function columnTransform(options: {
   sourceColumn: string;
   sourceType: LogicalType;
@@ -55,12 +123,12 @@ export function columnTransform(options: {
   if (!options.targetNullable) {
     rules.push({
       rule: 'not_null',
-      predicate: `${v} IS NOT NULL`,
+      predicate: PREDICATE.notNull(v),
       message: `NULL in ${where}, which is NOT NULL: fix the source row or map a default`,
     });
   }
   const guard = (rule: string, test: string, message: string): void => {
-    rules.push({ rule, predicate: `(${v} IS NULL OR (${test}))`, message: `${message} in ${where}` });
+    rules.push({ rule, predicate: PREDICATE.guard(v, test), message: `${message} in ${where}` });
   };
   let transformation = `CAST(${v} AS ${options.targetType})`;
   const format = options.sourceFormat;
@@ -94,7 +162,7 @@ export function columnTransform(options: {
   if (info.family === 'text' && options.sourceType.kind === 'char') {
     // CHAR(n) pads with blanks; the padding is not part of the value.
     transformation = info.length !== undefined ? `CAST(rtrim(${v}) AS ${options.targetType})` : `rtrim(${v})`;
-    if (info.length !== undefined) guard('max_length', `char_length(rtrim(${v})) <= ${info.length}`, `longer than ${info.length} characters (would be truncated)`);
+    if (info.length !== undefined) guard('max_length', PREDICATE.maxLength(`rtrim(${v})`, String(info.length)), `longer than ${info.length} characters (would be truncated)`);
     return { transformation, validationRules: rules };
   }
 
@@ -102,13 +170,13 @@ export function columnTransform(options: {
     case 'int':
       if (options.sourceType.kind === 'boolean') {
         transformation = `CAST(CAST(${v} AS boolean) AS ${options.targetType})`;
-        guard('boolean_format', `lower(${v}) IN ${BOOL_WORDS}`, 'not a boolean');
+        guard('boolean_format', PREDICATE.booleanWords(v), 'not a boolean');
         break;
       }
       // CASE fixes the evaluation order: the range cast runs only on values that passed the format check.
       guard(
         'integer_range',
-        `CASE WHEN ${v} ~ '${INT_RE}' THEN CAST(${v} AS numeric) BETWEEN ${info.min} AND ${info.max} ELSE false END`,
+        PREDICATE.integerRange(v, String(info.min), String(info.max)),
         `not an integer within ${options.targetType} range`,
       );
       break;
@@ -117,7 +185,7 @@ export function columnTransform(options: {
         const scale = info.scale ?? 0;
         guard(
           'numeric_range',
-          `CASE WHEN ${v} ~ '${NUM_RE}' THEN abs(CAST(${v} AS numeric)) < 1e${info.precision - scale} AND CAST(${v} AS numeric) = round(CAST(${v} AS numeric), ${scale}) ELSE false END`,
+          PREDICATE.numericRange(v, String(info.precision - scale), String(scale)),
           `not a number that fits ${options.targetType} without rounding`,
         );
       } else {
@@ -125,27 +193,27 @@ export function columnTransform(options: {
       }
       break;
     case 'float':
-      guard('float_format', `${v} ~ '${FLOAT_RE}'`, 'not a floating-point number');
+      guard('float_format', PREDICATE.floatFormat(v), 'not a floating-point number');
       break;
     case 'bool':
       if (['int16', 'int32', 'int64', 'decimal'].includes(options.sourceType.kind)) {
         transformation = `(CAST(${v} AS numeric) <> 0)`;
         guard('boolean_format', `${v} ~ '${NUM_RE}'`, 'not a 0/1 flag');
       } else {
-        guard('boolean_format', `lower(${v}) IN ${BOOL_WORDS}`, 'not a boolean');
+        guard('boolean_format', PREDICATE.booleanWords(v), 'not a boolean');
       }
       break;
     case 'text':
       transformation = info.length !== undefined ? `CAST(${v} AS ${options.targetType})` : v;
       if (info.length !== undefined) {
-        guard('max_length', `char_length(${v}) <= ${info.length}`, `longer than ${info.length} characters (would be truncated)`);
+        guard('max_length', PREDICATE.maxLength(v, String(info.length)), `longer than ${info.length} characters (would be truncated)`);
       }
       break;
     case 'date':
-      guard('date_format', `${v} ~ '${DATE_RE}'`, 'not a date in YYYY-MM-DD form');
+      guard('date_format', PREDICATE.dateFormat(v), 'not a date in YYYY-MM-DD form');
       break;
     case 'timestamp':
-      guard('timestamp_format', `${v} ~ '${TS_RE}'`, 'not a timestamp in ISO form');
+      guard('timestamp_format', PREDICATE.timestampFormat(v), 'not a timestamp in ISO form');
       break;
     default:
       break;

@@ -1,12 +1,16 @@
 // Capture the source before execution: per table, rows as they will look after transformation, hashed into
 // key-range buckets, and column statistics, so verification compares with the source as it was at capture time.
+import type { Batch, IrValue } from '../../core/batch.js';
 import type { TableDef } from '../../core/catalog.js';
 import type { Catalog } from '../../core/catalog.js';
 import { PlanError } from '../../core/errors.js';
 import type { Plan, TableMapping } from '../../core/plan.js';
 import type { TableProgress } from '../../core/run.js';
 import type { SourceConnector, TargetConnector, TargetSession } from '../../connectors/connector.js';
-import { copyLine, hasNulByte } from '../execution/copy-text.js';
+import { copyField, hasNulByte } from '../execution/copy-text.js';
+import { directCopyFor, directLine, type DirectCopy } from '../execution/direct-copy.js';
+import { classifyFault } from '../execution/fault-class.js';
+import { readAhead } from '../execution/load-table.js';
 import { quoteIdent } from '../planning/identifiers.js';
 import {
   bucketCountFor,
@@ -55,8 +59,25 @@ export interface CaptureDeps {
   target: TargetConnector;
   /** Rows per batch. Default 10,000. */
   batchSize?: number;
+  /**
+   * Batches of a table captured at once, each in its own target session (results are merged in read order, so they
+   * do not depend on it). Default 2; 1 when the target has no concurrent sessions.
+   */
+  concurrency?: number;
+  /**
+   * Capture a batch without evaluating the transformations when the table has the execution's direct path
+   * (`directCopyFor`) and every row passes its checks (`directLine`): the rows are COPYed into a temporary table typed
+   * as the target columns and hashed from there. Any other batch, or one whose COPY is refused, is evaluated. The
+   * capture is the same either way. Default true (`strategy.direct_copy`).
+   */
+  directCopy?: boolean;
+  /** Told for every batch which path it took and, when staged (evaluated), why not the direct one. */
+  onPath?: (table: string, path: 'direct' | 'staged', why: string | null) => void;
   onProgress?: (p: TableProgress) => void;
-  /** Called once per table when it is captured (e.g. to store it and drop the detail from memory). */
+  /**
+   * Called once per table when it is captured (e.g. to store it), in plan order; the next table is captured
+   * meanwhile, and at most one call runs at a time.
+   */
   onTable?: (t: TableCapture) => Promise<void>;
 }
 
@@ -72,51 +93,71 @@ export function shapeOf(mapping: TableMapping): DigestShape {
 export async function captureSource(deps: CaptureDeps, plan: Plan, sourceCatalog: Catalog): Promise<SourceCapture> {
   const capturedAt = new Date().toISOString();
   const tables: TableCapture[] = [];
-  for (const mapping of plan.tables) {
-    const table = sourceCatalog.tables.find((t) => t.name === mapping.source);
-    if (!table) throw new PlanError(`source table ${mapping.source} is in the plan but not in the source catalog`, { hint: 're-run the analysis' });
-    const captured = await captureTable(deps, mapping, table);
-    await deps.onTable?.(captured);
-    tables.push(captured);
+  // The previous table's onTable runs while the next table is captured; awaited before the next one starts.
+  let saving: Promise<void> | undefined;
+  try {
+    for (const mapping of plan.tables) {
+      const table = sourceCatalog.tables.find((t) => t.name === mapping.source);
+      if (!table) throw new PlanError(`source table ${mapping.source} is in the plan but not in the source catalog`, { hint: 're-run the analysis' });
+      const captured = await captureTable(deps, mapping, table);
+      await saving;
+      saving = deps.onTable?.(captured);
+      saving?.catch(() => undefined); // observed when awaited; never an unhandled rejection meanwhile
+      tables.push(captured);
+    }
+    await saving;
+  } finally {
+    await saving?.catch(() => undefined);
   }
   return { capturedAt, tables };
 }
 
 const STAGE = 'pg_temp."_sensei_capture"';
+const TYPED_TABLE = 'pg_temp."_sensei_typed"';
 const EVALUATED_TABLE = 'pg_temp."_sensei_evaluated"';
 const EVALUATED = `${EVALUATED_TABLE} AS t`;
+
+/** What every batch of one table is captured with. */
+interface TableContext {
+  mapping: TableMapping;
+  shape: DigestShape;
+  buckets: number;
+  /** The evaluated rows of staged range [lo, hi) under alias `t` (transformations applied, failing rules left out). */
+  from: (lo: number, hi: number) => string;
+  /** The table's direct path, with the DDL of its typed table; or why it has none. */
+  direct: { plan: DirectCopy; columnsDdl: string } | { refused: string };
+}
+
+/** The digests and statistics of one batch. */
+interface BatchCapture {
+  rowCount: number;
+  rows: DigestRow[];
+  stats: ColumnStats[][];
+}
 
 async function captureTable(deps: CaptureDeps, mapping: TableMapping, table: TableDef): Promise<TableCapture> {
   const shape = shapeOf(mapping);
   const rowsTotal = await deps.source.countRows(table);
-  const buckets = bucketCountFor(rowsTotal);
   const casts = await castableTypes(deps.target, mapping);
   const rules = mapping.columns.flatMap((c) => c.validationRules.map((r) => `coalesce(${r.predicate}, false)`));
   const select = mapping.columns
     .map((c, i) => `${casts[i] ? `CAST((${c.transformation}) AS ${c.targetType})` : `(${c.transformation})`} AS ${quoteIdent(c.targetColumn)}`)
     .join(', ');
-  const from = (lo: number, hi: number): string =>
-    `(SELECT ${select} FROM ${STAGE} AS src WHERE "_sensei_ord" >= ${lo} AND "_sensei_ord" < ${hi}${rules.length > 0 ? ` AND ${rules.join(' AND ')}` : ''}) AS t`;
+  const ctx: TableContext = {
+    mapping,
+    shape,
+    buckets: bucketCountFor(rowsTotal),
+    from: (lo, hi) => `(SELECT ${select} FROM ${STAGE} AS src WHERE "_sensei_ord" >= ${lo} AND "_sensei_ord" < ${hi}${rules.length > 0 ? ` AND ${rules.join(' AND ')}` : ''}) AS t`,
+    direct: deps.directCopy === false ? { refused: 'strategy.direct_copy is false' } : await typedPath(deps.target, mapping),
+  };
+  const concurrency = deps.target.capabilities.supportsConcurrentSessions ? Math.max(1, deps.concurrency ?? 2) : 1;
 
   const hashes = new Map<number, string[]>();
   const detail = new Map<number, Array<[string, string]>>();
   let stats: ColumnStats[] | null = null;
   const progress: TableProgress = { table: mapping.source, rowsRead: 0, rowsTotal, rowsWritten: 0, rowsErrored: 0, done: false };
-
-  for await (const batch of deps.source.readBatches(table, { batchSize: deps.batchSize ?? 10_000 })) {
-    const names = batch.columns.map((c) => c.name);
-    const lines: string[] = [];
-    for (let r = 0; r < batch.rowCount; r++) {
-      const values = batch.values.map((v) => v[r] ?? null);
-      if (values.some(hasNulByte)) continue; // execution queues such rows: they will not be in the target
-      lines.push(`${r}\t${copyLine(values)}`);
-    }
-    const evaluated = await deps.target.transaction(async (s) => {
-      await normaliseSession(s);
-      await s.query(`CREATE TEMP TABLE "_sensei_capture" ("_sensei_ord" integer, ${names.map((n) => `${quoteIdent(n)} text`).join(', ')}) ON COMMIT DROP`);
-      if (lines.length > 0) await s.copyFrom(STAGE, ['_sensei_ord', ...names], `${lines.join('\n')}\n`);
-      return evaluateIsolating(s, shape, buckets, from, batch.rowCount);
-    });
+  // Batches are merged strictly in read order, whatever order their captures finish in.
+  const merge = (evaluated: BatchCapture): void => {
     for (const row of evaluated.rows) {
       const b = Number(row.b);
       let hs = hashes.get(b);
@@ -127,10 +168,26 @@ async function captureTable(deps: CaptureDeps, mapping: TableMapping, table: Tab
       d.push([JSON.stringify(shape.key.map((_, i) => row[`k${i}`] ?? null)), row.h.slice(0, 16)]);
     }
     for (const part of evaluated.stats) stats = stats ? mergeColumnStats(stats, part) : part;
-    progress.rowsRead += batch.rowCount;
+    progress.rowsRead += evaluated.rowCount;
     progress.rowsWritten += evaluated.rows.length;
     progress.rowsErrored = progress.rowsRead - progress.rowsWritten;
     deps.onProgress?.({ ...progress });
+  };
+
+  const running: Array<Promise<BatchCapture>> = [];
+  const batches = readAhead(deps.source.readBatches(table, { batchSize: deps.batchSize ?? 10_000 })[Symbol.asyncIterator]());
+  try {
+    for (let next = await batches.next(); !next.done; next = await batches.next()) {
+      const capture = captureBatch(deps, ctx, next.value);
+      capture.catch(() => undefined); // observed when merged; never an unhandled rejection meanwhile
+      running.push(capture);
+      if (running.length >= concurrency) merge(await running.shift()!);
+    }
+    while (running.length > 0) merge(await running.shift()!);
+  } finally {
+    // After a failure: no batch capture left running, and the source read closed.
+    await Promise.allSettled(running);
+    await batches.return();
   }
   progress.done = true;
   deps.onProgress?.({ ...progress });
@@ -141,15 +198,115 @@ async function captureTable(deps: CaptureDeps, mapping: TableMapping, table: Tab
     source: mapping.source,
     target: mapping.target,
     shape,
-    buckets,
+    buckets: ctx.buckets,
     rowsRead: progress.rowsRead,
     rowsExpected: progress.rowsWritten,
     rowsExcluded: progress.rowsRead - progress.rowsWritten,
     digests,
-    root: tableRoot(buckets, digests),
+    root: tableRoot(ctx.buckets, digests),
     stats: stats ?? readColumnStats(shape.columns, { n: 0 }),
     detail,
   };
+}
+
+/**
+ * The table's direct path (`directCopyFor`, as execution decides it), checked against the target column types as a
+ * temporary table typed like the plan's target columns prints them; or why there is none. The plan's types are first
+ * checked as they are written (only then do they reach DDL), then as the target's catalog prints them.
+ */
+async function typedPath(target: TargetConnector, mapping: TableMapping): Promise<TableContext['direct']> {
+  const planned = directCopyFor(mapping, new Map(mapping.columns.map((c) => [c.targetColumn, c.targetType])));
+  if ('refused' in planned) return planned;
+  const columnsDdl = mapping.columns.map((c) => `${quoteIdent(c.targetColumn)} ${c.targetType}`).join(', ');
+  let types: Map<string, string>;
+  try {
+    types = await target.transaction(async (s) => {
+      await s.query(`CREATE TEMP TABLE "_sensei_typed" (${columnsDdl}) ON COMMIT DROP`);
+      const res = await s.query<{ name: string; type: string }>(
+        'SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = CAST($1 AS regclass) AND attnum > 0 AND NOT attisdropped',
+        [TYPED_TABLE],
+      );
+      return new Map(res.rows.map((r) => [r.name, r.type]));
+    });
+  } catch (e) {
+    if (classifyFault(e) !== 'permanent') throw e;
+    return { refused: `the target could not create the typed table (SQLSTATE ${String((e as { code?: unknown }).code ?? 'unknown')})` };
+  }
+  const plan = directCopyFor(mapping, types);
+  return 'refused' in plan ? plan : { plan, columnsDdl };
+}
+
+/**
+ * Capture one batch in its own transaction: rows holding a NUL byte are left out (execution queues them); the rest
+ * take the direct path when every row passes its checks and the typed COPY is accepted, else they are staged as text
+ * and evaluated.
+ */
+async function captureBatch(deps: CaptureDeps, ctx: TableContext, batch: Batch): Promise<BatchCapture> {
+  const names = batch.columns.map((c) => c.name);
+  const direct = 'refused' in ctx.direct ? null : ctx.direct;
+  const from = direct ? direct.plan.columns.map((c) => names.indexOf(c.sourceColumn)) : [];
+  let directLines: string[] | null = direct && from.every((i) => i >= 0) ? [] : null;
+  let why: string | null = 'refused' in ctx.direct ? ctx.direct.refused : directLines ? null : 'a source column of the direct path is not in the batch';
+  const sameOrder = from.length === names.length && from.every((i, k) => i === k);
+  const staged: string[] = [];
+  const ncol = names.length;
+  const values = new Array<IrValue>(ncol);
+  const fields = new Array<string>(ncol);
+  for (let r = 0; r < batch.rowCount; r++) {
+    let nul = false;
+    for (let c = 0; c < ncol; c++) {
+      values[c] = batch.values[c]![r] ?? null;
+      nul ||= hasNulByte(values[c]!);
+      fields[c] = copyField(values[c]!);
+    }
+    if (nul) continue; // execution queues such rows: they will not be in the target
+    const line = fields.join('\t');
+    staged.push(`${r}\t${line}`);
+    if (directLines) {
+      const typed = directLine(direct!.plan, from, values, fields, line, sameOrder);
+      if (typed === null) {
+        directLines = null;
+        why = `a value of row ${batch.offset + r + 1} (in read order) needs its rule checked in SQL`;
+      } else directLines.push(typed);
+    }
+  }
+  return deps.target.transaction(async (s) => {
+    await normaliseSession(s);
+    if (directLines) {
+      const refused = await copyTyped(s, direct!, directLines);
+      if (refused === null) {
+        deps.onPath?.(ctx.mapping.source, 'direct', null);
+        const { rows, stats } = await digestRows(s, ctx.shape, ctx.buckets, `${TYPED_TABLE} AS t`);
+        return { rowCount: batch.rowCount, rows, stats: [stats] };
+      }
+      why = `the target refused the typed COPY (${refused})`;
+    }
+    deps.onPath?.(ctx.mapping.source, 'staged', why);
+    await s.query(`CREATE TEMP TABLE "_sensei_capture" ("_sensei_ord" integer, ${names.map((n) => `${quoteIdent(n)} text`).join(', ')}) ON COMMIT DROP`);
+    if (staged.length > 0) await s.copyFrom(STAGE, ['_sensei_ord', ...names], `${staged.join('\n')}\n`);
+    return { rowCount: batch.rowCount, ...(await evaluateIsolating(s, ctx.shape, ctx.buckets, ctx.from, batch.rowCount)) };
+  });
+}
+
+/**
+ * COPY the batch's direct lines into the typed temporary table under a savepoint. Null when accepted; otherwise the
+ * SQLSTATE of the refusal (a value the type's input function rejects), with nothing of it left.
+ */
+async function copyTyped(s: TargetSession, direct: { plan: DirectCopy; columnsDdl: string }, lines: string[]): Promise<string | null> {
+  await s.query(`CREATE TEMP TABLE "_sensei_typed" (${direct.columnsDdl}) ON COMMIT DROP`);
+  if (lines.length === 0) return null;
+  await s.query('SAVEPOINT "sensei_typed"');
+  try {
+    await s.copyFrom(TYPED_TABLE, direct.plan.targetColumns, `${lines.join('\n')}\n`);
+    await s.query('RELEASE SAVEPOINT "sensei_typed"');
+    return null;
+  } catch (e) {
+    if (classifyFault(e) !== 'permanent') throw e;
+    await s.query('ROLLBACK TO SAVEPOINT "sensei_typed"');
+    await s.query('RELEASE SAVEPOINT "sensei_typed"');
+    // The SQLSTATE only: a driver message may quote a value.
+    return `SQLSTATE ${String((e as { code?: unknown }).code ?? 'unknown')}`;
+  }
 }
 
 /**
@@ -165,6 +322,13 @@ async function castableTypes(target: TargetConnector, mapping: TableMapping): Pr
 }
 
 type DigestRow = { b: string; h: string } & Record<string, string | null>;
+
+/** The row digests and the column statistics of the rows of `from` (alias `t`, typed as the target columns). */
+async function digestRows(s: TargetSession, shape: DigestShape, buckets: number, from: string): Promise<{ rows: DigestRow[]; stats: ColumnStats[] }> {
+  const digests = await s.query<DigestRow>(rowDigestsSql(shape, buckets, from));
+  const agg = await s.query<Record<string, unknown>>(columnStatsSql(shape.columns, from));
+  return { rows: digests.rows, stats: readColumnStats(shape.columns, agg.rows[0] ?? { n: 0 }) };
+}
 
 /**
  * Evaluate the transformations over staged rows [lo, hi). When the statement fails (a cast execution would also
@@ -186,12 +350,11 @@ async function evaluateIsolating(
     try {
       // The transformations run once: their result is kept in a temporary table that digests and statistics read.
       await s.query(`CREATE TEMP TABLE ${EVALUATED_TABLE} ON COMMIT DROP AS SELECT * FROM ${from(lo, hi)}`);
-      const digests = await s.query<DigestRow>(rowDigestsSql(shape, buckets, EVALUATED));
-      const agg = await s.query<Record<string, unknown>>(columnStatsSql(shape.columns, EVALUATED));
+      const part = await digestRows(s, shape, buckets, EVALUATED);
       await s.query(`DROP TABLE ${EVALUATED_TABLE}`);
       await s.query('RELEASE SAVEPOINT "sensei_capture"');
-      rows.push(...digests.rows);
-      stats.push(readColumnStats(shape.columns, agg.rows[0] ?? { n: 0 }));
+      rows.push(...part.rows);
+      stats.push(part.stats);
     } catch {
       await s.query('ROLLBACK TO SAVEPOINT "sensei_capture"');
       await s.query('RELEASE SAVEPOINT "sensei_capture"');

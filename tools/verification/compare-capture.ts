@@ -338,7 +338,11 @@ function statFindings(table: string, expected: ColumnStats[], actual: ColumnStat
         statistic: 'distinct',
         expected: String(exp),
         actual: String(act),
-        message: `${table}.${e.column}: distinct values differ from the captured source (${about(a.sketch)}${act} distinct in the target, ${about(e.sketch)}${exp} in the captured source)`,
+        // Equal counts with different sketches: the same number of values, but not the same values.
+        message:
+          act === exp
+            ? `${table}.${e.column}: the set of distinct values differs from the captured source: ${about(a.sketch) || about(e.sketch)}${act} distinct in both, but not the same values`
+            : `${table}.${e.column}: the set of distinct values differs from the captured source (${about(a.sketch)}${act} distinct in the target, ${about(e.sketch)}${exp} in the captured source)`,
       });
     }
   }

@@ -128,7 +128,7 @@ export async function compareQueries(
       });
       actual = digestRows(q.name, rows, q.ordered);
     } catch (e) {
-      findings.push({ code: 'check_error', path, message: `query ${q.name} failed on the target: ${(e as Error).message}${q.target ? '' : '; the rewrite renames tables and columns only, so give queries[].target if it uses functions of the source dialect'}` });
+      findings.push({ code: 'check_error', path, message: `query ${q.name} failed on the target: ${(e as Error).message}${q.target ? '' : '; the rewrite renames tables and columns and translates only the source-dialect functions the README lists, so give queries[].target for anything else'}` });
       continue;
     }
     if (actual.sha256 !== expected.sha256) {

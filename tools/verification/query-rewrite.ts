@@ -1,10 +1,12 @@
 // Behavioural replay: a source query rewritten for the target schema through a real parser. PostgreSQL sources are
 // parsed by libpg-query; MySQL/MariaDB and SQLite sources by node-sql-parser in their own dialect and printed as
 // PostgreSQL first. Table and column names are then renamed in the PostgreSQL AST through the approved mapping, scope
-// by scope (aliases, qualified names, joins, subqueries, CTEs, ORDER BY/GROUP BY), and the AST is deparsed.
+// by scope (aliases, qualified names, joins, subqueries, CTEs, ORDER BY/GROUP BY), source-dialect functions are
+// translated where PostgreSQL has the exact same thing (dialect-functions.ts), and the AST is deparsed.
 import { loadModule, parseSync } from 'libpg-query';
 import { deparse } from 'pgsql-deparser';
 import type { Plan, TableMapping } from '../../core/plan.js';
+import { translateDialectNode, UntranslatableFunction, type ForeignDialect } from './dialect-functions.js';
 
 export type QueryRewrite = { ok: true; sql: string } | { ok: false; reason: string };
 
@@ -45,10 +47,10 @@ export async function rewriteQuery(sql: string, dialect: SourceDialect, plan: Pl
     const stmts = tree.stmts ?? [];
     const select = stmts.length === 1 ? (stmts[0]!.stmt as { SelectStmt?: Node }).SelectStmt : undefined;
     if (!select) throw new Unrewritable('it is not exactly one SELECT statement');
-    new Renamer(plan).select(select, []);
+    new Renamer(plan, dialect === 'postgres' ? null : dialect).select(select, []);
     return { ok: true, sql: await deparse(tree as never) };
   } catch (e) {
-    if (e instanceof Unrewritable) return { ok: false, reason: e.message };
+    if (e instanceof Unrewritable || e instanceof UntranslatableFunction) return { ok: false, reason: e.message };
     throw e;
   }
 }
@@ -139,7 +141,29 @@ function findName<T>(items: readonly T[], name: string, key: (t: T) => string): 
 }
 
 class Renamer {
-  constructor(private readonly plan: Plan) {}
+  /** Nodes the dialect translation made (they are PostgreSQL already). */
+  private readonly generated = new WeakSet<object>();
+
+  /** `dialect`: the source's, when its functions need translating (null for PostgreSQL). */
+  constructor(
+    private readonly plan: Plan,
+    private readonly dialect: ForeignDialect | null,
+  ) {}
+
+  /** The target type of the mapped column a (not yet renamed) column reference names; null when unknown. */
+  private columnType(ref: Node, chain: Scope[]): string | null {
+    const names = ((ref.ColumnRef as { fields: Node[] }).fields ?? []).map((f) => str(f));
+    const column = names.at(-1);
+    if (column === undefined) return null;
+    for (const scope of chain) {
+      const entries = names.length === 1 ? scope.entries : scope.entries.filter((e) => e.visible === names.at(-2));
+      for (const e of entries) {
+        const m = e.mapping ? findName(e.mapping.columns, column, (c) => c.sourceColumn) : undefined;
+        if (m) return m.targetType;
+      }
+    }
+    return null;
+  }
 
   select(s: Node, outer: Scope[]): void {
     this.withClause(s, outer, (scopes) => {
@@ -298,6 +322,8 @@ class Renamer {
       return;
     }
     const n = node as Node;
+    // Translated before its children are renamed: operand types are looked up by their source names.
+    if (this.dialect) translateDialectNode(n, { dialect: this.dialect, columnType: (ref) => this.columnType(ref, chain) }, this.generated);
     for (const [k, v] of Object.entries(n)) {
       if (k === 'SelectStmt') this.select(v as Node, chain);
       else if (k === 'ColumnRef') this.columnRef(v as { fields: Node[] }, chain, names);

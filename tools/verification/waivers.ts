@@ -1,6 +1,8 @@
 // Waivers: a stakeholder's approved, documented exception for one failing finding (who, when, why). Verification
 // then passes with the finding listed as waived, and the certificate carries the waiver among its exceptions.
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import type { RuleConfig } from '../../core/config.js';
 import { Finding, type VerificationReport } from '../../core/findings.js';
 import type { Queryable } from './capture-store.js';
 
@@ -44,6 +46,37 @@ export class WaiverRefused extends Error {
   readonly code = 'waiver_refused';
 }
 
+/**
+ * Every finding of a report: the failing ones and those already waived (a waiver may be re-approved with another
+ * reason, or approved again after it was revoked, without verifying in between).
+ */
+export function findingsOf(report: VerificationReport): Finding[] {
+  return [...report.checks.flatMap((c) => c.findings), ...(report.waived ?? []).map((w) => w.finding)];
+}
+
+/**
+ * A short, stable handle for a finding (8 hex digits of a hash of its code and path): the same finding keeps it from
+ * one verification to the next, so a stakeholder can write "waive 1a2b3c4d because …" in a chat.
+ */
+export function findingId(f: Pick<Finding, 'code' | 'path'>): string {
+  return createHash('sha256').update(JSON.stringify([f.code, f.path])).digest('hex').slice(0, 8);
+}
+
+/**
+ * The table a finding (or a waiver of it) concerns, to decide who may waive it: the first element of its path for
+ * table, column, key, statistic and constraint findings; the rule's table for a business rule (`rules` are the run's
+ * configured and inferred rules); null for what concerns the whole run (replayed queries, a missing capture).
+ */
+export function findingTable(f: Pick<Finding, 'code' | 'path'>, rules: readonly Pick<RuleConfig, 'name' | 'table'>[]): string | null {
+  const [first, second] = f.path;
+  if ((f.code === 'rule_failed' || f.code === 'check_error') && first === 'rules' && f.path.length === 2) {
+    return rules.find((r) => r.name === second)?.table ?? null;
+  }
+  if ((f.code === 'query_mismatch' || f.code === 'query_rewrite_failed' || f.code === 'check_error') && first === 'queries') return null;
+  if (f.code === 'capture_missing') return null;
+  return first ?? null;
+}
+
 const samePath = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 const matches = (w: Pick<Waiver, 'code' | 'path'>, f: Finding): boolean => f.code === w.code && samePath(f.path, w.path);
 
@@ -66,8 +99,7 @@ export function createWaiverStore(db: Queryable): WaiverStore {
       }
       const w = parsed.data;
       if (!latest) throw new WaiverRefused(`run ${runId} has no stored verification, so there is no finding to waive; run sensei verify ${runId} first`);
-      const failing = latest.checks.flatMap((c) => c.findings).some((f) => matches(w, f));
-      if (!failing) {
+      if (!findingsOf(latest).some((f) => matches(w, f))) {
         throw new WaiverRefused(`the latest verification of run ${runId} has no ${w.code} finding at [${w.path.join(', ')}]; copy code and path from sensei verify ${runId} --json`);
       }
       const res = await db.query<Parameters<typeof row>[0]>(

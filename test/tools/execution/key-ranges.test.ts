@@ -15,7 +15,7 @@ import { openStore, type SenseiStore } from '../../../tools/store/sensei-store.j
 import { createMysqlDatabase, createPgDatabase, mysqlExec, pgExec, pgQuery, tempDir, type TempDatabase } from '../../fixtures/databases.js';
 
 const SENSORS = 30;
-const DAYS = 100;
+const DAYS = 101; // 3,030 rows: a third of them is not a whole number of 500-row segments
 const BAD = new Set([5, 15, 25]); // day 50 of these sensors holds 0, which the target's CHECK refuses: one per range
 const value = (sensor: number, day: number): number => (BAD.has(sensor) && day === 50 ? 0 : sensor * 1000 + day);
 
@@ -115,6 +115,27 @@ describe.each(SOURCES)('large tables in key ranges from $kind', ({ create, exec 
       expect(await store.countErrors(runId)).toEqual({ reading: BAD.size });
       // The ranges' checkpoints were folded into the table's own.
       expect((await parts(tgt.url, runId))[0]!.n).toBe('0');
+    } finally {
+      await source.close();
+      await target.close();
+    }
+  });
+
+  it('gives the table the same source hash as a load that was not cut (ranges of whole segments)', async () => {
+    const tgt = await freshTarget();
+    const source = await openSource(src.url);
+    const target = await openTarget(tgt.url);
+    const split = vi.spyOn(source, 'splitKeys');
+    const runId = 'ranges-unsplit';
+    await store.createRun({ id: runId, status: 'running', stage: 'execute', config: {} });
+    try {
+      const { catalog, plan } = await plannedRun(source, target);
+      const outcomes = await executePlan({ runId, source, target, errors, batchSize: 100, checkpointEvery: 500, concurrency: 1 }, plan, catalog);
+      expect(split).not.toHaveBeenCalled();
+      const whole = outcomes.find((o) => o.source === 'reading');
+      expect(whole).toMatchObject({ rows_read: SENSORS * DAYS, rows_written: SENSORS * DAYS - BAD.size });
+      expect(uninterrupted?.source_hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(whole?.source_hash).toBe(uninterrupted?.source_hash);
     } finally {
       await source.close();
       await target.close();

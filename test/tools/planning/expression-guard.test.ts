@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkExpression } from '../../../tools/planning/expression-guard.js';
+import { checkExpression, checkSelectQuery } from '../../../tools/planning/expression-guard.js';
 
 const ctx = { allowedColumns: ['id', 'name', 'dob', 'flag', 'amount_cents'] };
 
@@ -80,5 +80,14 @@ describe('checkExpression rejects hostile input and names what is wrong', () => 
     const target = { allowedColumns: ['email'], qualifiers: ['t'] };
     expect((await checkExpression("t.email LIKE '%@%'", target)).ok).toBe(true);
     expect(await reason("src.email LIKE '%@%'", target)).toBe('the reference src.email points outside the row being transformed (other tables are not allowed)');
+  });
+});
+
+describe('checkSelectQuery and the current time', () => {
+  it('lets a replayed query read LOCALTIMESTAMP (a MySQL NOW()), never a transformation; other clock and session values stay out', async () => {
+    expect(await checkSelectQuery("SELECT count(*) FROM books WHERE published < date_trunc('second', LOCALTIMESTAMP)", ['books'])).toMatchObject({ ok: true });
+    expect((await checkExpression('LOCALTIMESTAMP', { allowedColumns: [] })).ok).toBe(false);
+    expect(await checkSelectQuery('SELECT CURRENT_USER FROM books', ['books'])).toMatchObject({ ok: false, reason: 'current_user is not allowed' });
+    expect(await checkSelectQuery('SELECT CURRENT_TIMESTAMP FROM books', ['books'])).toMatchObject({ ok: false });
   });
 });

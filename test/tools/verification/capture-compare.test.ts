@@ -176,7 +176,7 @@ describe('capture → execute → compare with the capture', () => {
       const [, stats] = await compare();
       expect(stats!.passed).toBe(false);
       expect(stats!.findings).toEqual([
-        { code: 'stat_mismatch', path: ['tags', 'label', 'distinct'], statistic: 'distinct', expected: '2', actual: '1', message: 'tags.label: distinct values differ from the captured source (1 distinct in the target, 2 in the captured source)' },
+        { code: 'stat_mismatch', path: ['tags', 'label', 'distinct'], statistic: 'distinct', expected: '2', actual: '1', message: 'tags.label: the set of distinct values differs from the captured source (1 distinct in the target, 2 in the captured source)' },
       ]);
       // A capture stored before the sketch existed holds none: its distinct count is not compared.
       const older = capture.tables.map((t) => ({ ...t, stats: t.stats.map(({ sketch: _, ...rest }) => rest) }));
@@ -184,6 +184,19 @@ describe('capture → execute → compare with the capture', () => {
       expect(oldStats!.passed).toBe(true);
     } finally {
       await pgExec(tgt.url, `UPDATE tags SET label = 'b' WHERE weight = 2`);
+    }
+    expect((await compare()).every((c) => c.passed)).toBe(true);
+  });
+
+  it('finds a value changed to a new one by the sketch when the distinct count stays, and says the sets differ, not the counts', async () => {
+    await pgExec(tgt.url, `UPDATE tags SET label = 'z' WHERE label = 'b'`);
+    try {
+      const [, stats] = await compare();
+      expect(stats!.findings).toEqual([
+        { code: 'stat_mismatch', path: ['tags', 'label', 'distinct'], statistic: 'distinct', expected: '2', actual: '2', message: 'tags.label: the set of distinct values differs from the captured source: 2 distinct in both, but not the same values' },
+      ]);
+    } finally {
+      await pgExec(tgt.url, `UPDATE tags SET label = 'b' WHERE label = 'z'`);
     }
     expect((await compare()).every((c) => c.passed)).toBe(true);
   });
@@ -196,7 +209,7 @@ describe('capture → execute → compare with the capture', () => {
       const [, stats] = await compare();
       const distinct = stats!.findings.find((f) => f.path.join('.') === 'customers.name.distinct');
       expect(stats!.findings.map((f) => f.path.join('.'))).toEqual(['customers.name.total_length', 'customers.name.distinct']);
-      expect(distinct).toMatchObject({ statistic: 'distinct', message: expect.stringMatching(/^customers\.name: distinct values differ from the captured source \(about \d+ distinct in the target, about \d+ in the captured source\)$/) });
+      expect(distinct).toMatchObject({ statistic: 'distinct', message: expect.stringMatching(/^customers\.name: the set of distinct values differs from the captured source(: about \d+ distinct in both, but not the same values| \(about \d+ distinct in the target, about \d+ in the captured source\))$/) });
       expect(JSON.stringify(stats)).not.toMatch(/Name \d/);
     } finally {
       await pgExec(tgt.url, `UPDATE customers SET name = 'Name ' || id || E' \\t "q"' WHERE id = ${first!.id}`);

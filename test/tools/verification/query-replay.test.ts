@@ -145,6 +145,40 @@ describe('query replay', () => {
     expect(noParser.findings[0]).toMatchObject({ code: 'query_rewrite_failed', message: expect.stringContaining('no parser for a oracle source') });
   });
 
+  it('translates MariaDB and SQLite functions: replayed on PostgreSQL, every query gives the source result', async () => {
+    const q = (name: string, source: string): QueryConfig => ({ name, source, ordered: false });
+    const mysqlQueries = [
+      q('ifnull and if', "SELECT id, IFNULL(price, 0), IF(price > 50, 'dear', 'cheap'), IF(author_id - 1, 'other', 'first') FROM books"),
+      // Books without a price make CONCAT NULL in MariaDB: the translation keeps that.
+      q('concat', "SELECT id, CONCAT(title, ' / ', price, ' / ', id), CONCAT_WS('|', id, isbn) FROM books"),
+      q('lengths', 'SELECT id, LENGTH(title), CHAR_LENGTH(title), SUBSTRING(title, 3, 5), SUBSTR(title, 6), MID(isbn, 5, 3) FROM books'),
+      q('case', 'SELECT DISTINCT LCASE(reviewer), UCASE(reviewer) FROM reviews'),
+      q('dates', "SELECT id, DATE_FORMAT(published_at, '%Y-%m-%d %H:%i:%s'), DATE_FORMAT(published_at, '%e %M %Y, %k h'), YEAR(published_at), MONTH(published_at) FROM books"),
+      q('now', 'SELECT count(*) FROM books WHERE published_at < NOW() AND published_at < CURDATE() AND published_at < CURRENT_DATE'),
+      q('cast', 'SELECT CAST(id AS CHAR), CAST(title AS CHAR(6)) FROM books'),
+    ];
+    const fromMysql = await captureQueries(mysql, mysqlQueries);
+    expect(fromMysql.map((c) => c.error ?? null)).toEqual(mysqlQueries.map(() => null));
+    expect(await compareQueries(target, mysqlQueries, fromMysql, plan, 'mysql')).toMatchObject({ passed: true, checked: mysqlQueries.length, findings: [] });
+
+    const sqliteQueries = [
+      q('ifnull and substr', "SELECT id, ifnull(isbn, 'none'), substr(title, 2, 5), substr(title, 4), length(title) FROM books"),
+      q('pipes', "SELECT id, title || ' (' || isbn || ')', lower(reviewer) || '!' FROM books JOIN reviews ON reviews.book_id = books.id"),
+    ];
+    const fromSqlite = await captureQueries(sqlite, sqliteQueries);
+    expect(fromSqlite.map((c) => c.error ?? null)).toEqual([null, null]);
+    expect(await compareQueries(target, sqliteQueries, fromSqlite, plan, 'sqlite')).toMatchObject({ passed: true, findings: [] });
+
+    // What has no exact translation is a finding naming the function, on both dialects.
+    const odd = [q('soundex', 'SELECT SOUNDEX(title) FROM books'), q('strftime', "SELECT strftime('%Y', published_at) FROM books")];
+    const oddMysql = await compareQueries(target, odd.slice(0, 1), await captureQueries(mysql, odd.slice(0, 1)), plan, 'mysql');
+    const oddSqlite = await compareQueries(target, odd.slice(1), await captureQueries(sqlite, odd.slice(1)), plan, 'sqlite');
+    expect([...oddMysql.findings, ...oddSqlite.findings].map((f) => [f.code, f.message.match(/the function \w+ \([^)]+\)/)?.[0]])).toEqual([
+      ['query_rewrite_failed', 'the function SOUNDEX (MySQL/MariaDB)'],
+      ['query_rewrite_failed', 'the function STRFTIME (SQLite)'],
+    ]);
+  });
+
   it('reads PostgreSQL record text field by field', () => {
     expect(parseRecord('(1,,"a ""b"", c","x\\\\y",)')).toEqual(['1', null, 'a "b", c', 'x\\y', null]);
     expect(parseRecord('("")')).toEqual(['']);

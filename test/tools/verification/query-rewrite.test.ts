@@ -105,3 +105,71 @@ describe('rewriteQuery', () => {
     expect(['postgresql', 'mariadb', 'sqlite', 'oracle', undefined].map(sourceDialectOf)).toEqual(['postgres', 'mysql', 'sqlite', null, null]);
   });
 });
+
+describe('source-dialect functions', () => {
+  const typed = (source: string, target: string, type: string): ColumnMapping => ({ ...col('Book', source, target), targetType: type });
+  const books: Plan = {
+    ...plan,
+    tables: [
+      {
+        source: 'Book', target: 'book', confidence: 1, rationale: '', sourceKey: ['Id'],
+        columns: [typed('Id', 'id', 'integer'), typed('Title', 'title', 'character varying(200)'), typed('Price', 'price', 'numeric(8,2)'), typed('Published', 'published', 'timestamp without time zone'), typed('Stamp', 'stamp', 'timestamp with time zone'), typed('Flag', 'flag', 'boolean')],
+      },
+    ],
+  };
+  const rewrite = async (sql: string, dialect: 'mysql' | 'sqlite'): Promise<string> => {
+    const r = await rewriteQuery(sql, dialect, books);
+    if (!r.ok) throw new Error(`refused: ${r.reason}`);
+    expect(await checkSelectQuery(r.sql, ['book']), r.sql).toMatchObject({ ok: true });
+    return r.sql.replace(/\s+/g, ' ').trim();
+  };
+  const refusal = async (sql: string, dialect: 'mysql' | 'sqlite'): Promise<string> => {
+    const r = await rewriteQuery(sql, dialect, books);
+    if (r.ok) throw new Error(`rewritten, expected a refusal: ${r.sql}`);
+    return r.reason;
+  };
+
+  it('translates MySQL/MariaDB functions PostgreSQL lacks or reads otherwise, in the AST', async () => {
+    expect(await rewrite("SELECT IFNULL(Price, 0), IF(Price > 10, 'dear', 'cheap'), IF(Id, 1, 0) FROM Book", 'mysql')).toBe(
+      "SELECT COALESCE(price, 0), CASE WHEN price > 10 THEN 'dear' ELSE 'cheap' END, CASE WHEN id <> 0 THEN 1 ELSE 0 END FROM book",
+    );
+    expect(await rewrite("SELECT IF(Flag, 'yes', 'no') FROM Book", 'mysql')).toBe("SELECT CASE WHEN flag THEN 'yes' ELSE 'no' END FROM book");
+    expect(await rewrite('SELECT CURDATE(), CURRENT_DATE FROM Book WHERE Published < NOW()', 'mysql')).toBe("SELECT CURRENT_DATE, CURRENT_DATE FROM book WHERE published < date_trunc('second', LOCALTIMESTAMP)");
+    // CONCAT is NULL when an argument is: ||, not concat(), which skips NULLs.
+    expect(await rewrite("SELECT CONCAT(Title, ' costs ', Price), CONCAT_WS('-', Id, Title) FROM Book", 'mysql')).toBe("SELECT (title::text || ' costs '::text) || price::text, concat_ws('-', id, title) FROM book");
+    expect(await rewrite('SELECT LENGTH(Title), CHAR_LENGTH(Title), LCASE(Title), UCASE(Title) FROM Book', 'mysql')).toBe('SELECT octet_length(title), char_length(title), lower(title), upper(title) FROM book');
+    expect(await rewrite('SELECT SUBSTRING(Title, 2, 3), SUBSTR(Title, 2), MID(Title, 1, 4) FROM Book', 'mysql')).toBe('SELECT SUBSTRING(title FROM 2 FOR 3), SUBSTRING(title FROM 2), SUBSTRING(title FROM 1 FOR 4) FROM book');
+    expect(await rewrite(`SELECT DATE_FORMAT(Published, '%Y-%m-%d %H:%i:%s'), DATE_FORMAT(Published, '%e %M, "%y"'), YEAR(Published), DAYOFMONTH(Published) FROM Book`, 'mysql')).toBe(
+      `SELECT to_char(published, 'YYYY"-"MM"-"DD" "HH24":"MI":"SS'), to_char(published, E'FMDD" "FMMonth", \\\\""YY"\\\\""'), EXTRACT(YEAR FROM published), EXTRACT(DAY FROM published) FROM book`,
+    );
+    expect(await rewrite('SELECT CAST(Id AS CHAR), CAST(Title AS CHAR(5)) FROM Book', 'mysql')).toBe('SELECT id::text, CAST(title AS varchar(5)) FROM book');
+  });
+
+  it('translates SQLite functions, and keeps || only between texts', async () => {
+    expect(await rewrite("SELECT ifnull(Title, ''), substr(Title, 2, 3), length(Title), Title || '!' || lower(Title), max(Id), count(*) FROM Book", 'sqlite')).toBe(
+      "SELECT COALESCE(title, ''), SUBSTRING(title FROM 2 FOR 3), length(title), (title || '!') || lower(title), max(id), count(*) FROM book",
+    );
+  });
+
+  it('refuses what has no exact translation, naming the function, never a silent pass', async () => {
+    expect(await refusal('SELECT SOUNDEX(Title) FROM Book', 'mysql')).toBe('the function SOUNDEX (MySQL/MariaDB) has no exact PostgreSQL translation: it is not among the functions Sensei translates (see the README, Verify)');
+    expect(await refusal('SELECT typeof(Id) FROM Book', 'sqlite')).toMatch(/^the function TYPEOF \(SQLite\) has no exact/);
+    expect(await refusal("SELECT strftime('%Y', Published) FROM Book", 'sqlite')).toMatch(/^the function STRFTIME \(SQLite\)/);
+    expect(await refusal('SELECT CONCAT(Title, Flag) FROM Book', 'mysql')).toMatch(/^the function CONCAT of the column Flag .*print that type differently/);
+    expect(await refusal('SELECT CONCAT(Title, Stamp) FROM Book', 'mysql')).toMatch(/^the function CONCAT of the column Stamp/);
+    expect(await refusal('SELECT CONCAT(Title, TRUE) FROM Book', 'mysql')).toMatch(/^the function CONCAT of a literal/);
+    expect(await refusal('SELECT SUBSTRING(Title, -3) FROM Book', 'mysql')).toMatch(/^the function SUBSTRING .*a position of 0 or from the end/);
+    expect(await refusal('SELECT substr(Title, 0, 2) FROM Book', 'sqlite')).toMatch(/^the function SUBSTR /);
+    expect(await refusal('SELECT substr(Title, Id) FROM Book', 'sqlite')).toMatch(/^the function SUBSTR /);
+    expect(await refusal("SELECT DATE_FORMAT(Published, '%U') FROM Book", 'mysql')).toMatch(/^the function DATE_FORMAT with %U .*the specifiers translated are %Y/);
+    expect(await refusal('SELECT DATE_FORMAT(Published, Title) FROM Book', 'mysql')).toMatch(/only a literal format/);
+    expect(await refusal("SELECT Title || 'x' FROM Book", 'mysql')).toMatch(/^the operator \|\| \(MySQL\/MariaDB\).*logical OR/);
+    expect(await refusal("SELECT Id || 'x' FROM Book", 'sqlite')).toMatch(/^the operator \|\| over the column Id \(SQLite\)/);
+    expect(await refusal('SELECT GREATEST(Id, Price) FROM Book', 'mysql')).toMatch(/^the function GREATEST .*ignores NULL/);
+    expect(await refusal('SELECT max(Id, Price) FROM Book', 'sqlite')).toMatch(/^the function MAX with 2 arguments/);
+    // Inside a subquery or a join condition too.
+    expect(await refusal('SELECT Id FROM Book WHERE Id IN (SELECT Id FROM Book WHERE SOUNDEX(Title) = 1)', 'mysql')).toMatch(/^the function SOUNDEX/);
+    // A PostgreSQL source needs no translation: its functions are PostgreSQL's.
+    expect((await rewriteQuery('SELECT soundex(Title) FROM Book', 'postgres', books)).ok).toBe(true);
+  });
+});

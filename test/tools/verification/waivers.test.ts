@@ -2,7 +2,7 @@
 // the report pass only when nothing unwaived is left, and a waiver request is validated before it is stored.
 import { describe, expect, it } from 'vitest';
 import type { VerificationReport } from '../../../core/findings.js';
-import { applyWaivers, WaiverRequest, type Waiver } from '../../../tools/verification/waivers.js';
+import { applyWaivers, findingId, findingsOf, findingTable, WaiverRequest, type Waiver } from '../../../tools/verification/waivers.js';
 
 const report: VerificationReport = {
   passed: false,
@@ -46,5 +46,34 @@ describe('WaiverRequest', () => {
     const bad = WaiverRequest.safeParse({ code: 'everything', path: [], reason: 'ok', by: ' ' });
     expect(bad.success).toBe(false);
     expect(bad.error!.issues.map((i) => i.path[0])).toEqual(['code', 'reason', 'by']);
+  });
+});
+
+describe('finding handles and the table a finding concerns', () => {
+  it('gives a finding a short id that depends on its code and path only', () => {
+    const a = findingId({ code: 'row_changed', path: ['items', 'id=77'] });
+    expect(a).toMatch(/^[0-9a-f]{8}$/);
+    expect(findingId({ code: 'row_changed', path: ['items', 'id=77'] })).toBe(a);
+    expect(findingId({ code: 'row_missing', path: ['items', 'id=77'] })).not.toBe(a);
+    expect(findingId({ code: 'row_changed', path: ['items', 'id=78'] })).not.toBe(a);
+    // The elements are kept apart: ["a,b"] is not ["a", "b"].
+    expect(findingId({ code: 'missing_column', path: ['a,b'] })).not.toBe(findingId({ code: 'missing_column', path: ['a', 'b'] }));
+  });
+
+  it("names a finding's table from its path, a rule's table from the run's rules, and none for whole-run findings", () => {
+    const rules = [{ name: 'positive totals', table: 'orders' }];
+    expect(findingTable({ code: 'row_changed', path: ['items', 'id=77'] }, rules)).toBe('items');
+    expect(findingTable({ code: 'stat_mismatch', path: ['items', 'label', 'max_length'] }, rules)).toBe('items');
+    expect(findingTable({ code: 'rule_failed', path: ['rules', 'positive totals'] }, rules)).toBe('orders');
+    expect(findingTable({ code: 'check_error', path: ['rules', 'unknown rule'] }, rules)).toBeNull();
+    expect(findingTable({ code: 'query_mismatch', path: ['queries', 'avg'] }, rules)).toBeNull();
+    expect(findingTable({ code: 'capture_missing', path: [] }, rules)).toBeNull();
+    // A table called "rules" is still a table for its own findings.
+    expect(findingTable({ code: 'missing_column', path: ['rules', 'name'] }, rules)).toBe('rules');
+  });
+
+  it('counts waived findings among the findings of a report', () => {
+    const applied = applyWaivers(report, [waiver(1, 'query_mismatch', ['queries', 'avg'])]);
+    expect(findingsOf(applied).map((f) => f.path[1]).sort()).toEqual(['avg', 'sum']);
   });
 });
