@@ -1,7 +1,13 @@
-// The verification commands through the built CLI: certificate verify --target, verify RUN_ID, retention purge.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// The verification commands through the built CLI: certificate verify --target (and a damaged row-hash file),
+// verify RUN_ID, retention purge.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Certificate } from '../../core/certificate.js';
+import { sha256Hex } from '../../tools/certification/canonical-json.js';
+import { serializeCertificate, signCertificate } from '../../tools/certification/certificate-signer.js';
+import { companionPaths } from '../../tools/certification/issue-certificate.js';
+import { loadSigningKey } from '../../tools/certification/signing-key.js';
 import { runCli, type CliResult } from '../fixtures/cli.js';
 import { createPgDatabase, pgExec, tempDir, type TempDatabase } from '../fixtures/databases.js';
 import { homeWithStore } from '../fixtures/store-template.js';
@@ -60,6 +66,35 @@ describe('sensei verify, certificate verify --target, retention purge', () => {
     expect(res.code).toBe(1);
     expect(res.json.valid).toBe(false);
     expect(res.json.problems).toContain('signature.value does not verify: the payload was changed after signing or signed with another key');
+  }, 120_000);
+
+  it('names a truncated or changed row-hash file and still compares the target table by table (exit 4)', async () => {
+    const file = migrated.json.certificate as string;
+    const cert = JSON.parse(readFileSync(file, 'utf8')) as Certificate;
+    const bytes = readFileSync(companionPaths(file).rows);
+    const cut = bytes.subarray(0, Math.floor(bytes.length * 0.6));
+    // Changed after certification: its sha256 is not the certified one.
+    mkdirSync(join(dir.path, 'changed'));
+    const changedCert = join(dir.path, 'changed', basename(file));
+    writeFileSync(changedCert, readFileSync(file));
+    writeFileSync(join(dir.path, 'changed', cert.payload.row_hashes!.file), cut);
+    const res = await runCli(['certificate', 'verify', changedCert, '--target', tgt.url, '--json'], { home });
+    expect(res.code).toBe(4);
+    const rowsPath = join(dir.path, 'changed', cert.payload.row_hashes!.file);
+    expect(res.json.problems).toEqual([
+      `row-hash file: the row-hash file ${rowsPath} is not the one certified (its sha256 differs): it was changed, truncated or replaced`,
+      'items differs from what was certified; without the row-hash file the rows cannot be named',
+    ]);
+    // Certified truncated (signed with its sha256): the stream breaks, named, and the tables are still compared.
+    const damagedCert = join(dir.path, 'damaged.json');
+    writeFileSync(join(dir.path, 'damaged.rows.json.gz'), cut);
+    const payload = { ...cert.payload, row_hashes: { file: 'damaged.rows.json.gz', sha256: sha256Hex(cut) } };
+    writeFileSync(damagedCert, serializeCertificate(signCertificate(payload, loadSigningKey(home))));
+    const damaged = await runCli(['certificate', 'verify', damagedCert, '--target', tgt.url], { home });
+    expect(damaged.code).toBe(4);
+    expect(damaged.stdout).toContain(`row-hash file: the row-hash file ${join(dir.path, 'damaged.rows.json.gz')} is truncated`);
+    expect(damaged.stdout).toContain('items differs from what was certified; without the row-hash file the rows cannot be named');
+    expect(damaged.stdout + damaged.stderr).not.toContain(tgt.url);
   }, 120_000);
 
   it('waives the changed row on a stakeholder\'s word: verify passes and lists it, the re-issued certificate carries who approved it', async () => {

@@ -1,12 +1,15 @@
-// The certificate's row-hash file written table by table: canonical JSON text, its sha256, nothing left on failure.
+// The certificate's row-hash file written table by table (canonical JSON text, its sha256, nothing left on failure)
+// and read back as a stream, a bucket at a time, with a clear error naming a damaged file.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CertificateError } from '../../core/errors.js';
 import { canonicalJson } from '../../tools/certification/canonical-json.js';
 import { openRowHashFile, type RowHashFile } from '../../tools/certification/row-hash-file.js';
+import { openRowHashReader, type RowHashBucket } from '../../tools/certification/row-hash-reader.js';
 import type { TargetRowHash } from '../../tools/verification/compare-capture.js';
 
 describe('row-hash file writer', () => {
@@ -67,5 +70,137 @@ describe('row-hash file writer', () => {
     await expect(failing).rejects.toThrow('target went away');
     await w.abort();
     expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('row-hash file reader', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sensei-rowhash-read-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  // Keys that break a reader splitting on brackets or commas: quotes, backslashes, "],[", non-ASCII.
+  const keyOf = (table: string, i: number): string => JSON.stringify([`${table} ${i}${i % 3 === 0 ? ' ],["x\\\\' : ''}${i % 5 === 0 ? ' é 漢' : ''}`]);
+  const hashOf = (table: string, i: number): string => createHash('md5').update(`${table}:${i}`).digest('hex').slice(0, 16);
+
+  /** A table's rows as the writer gets them: sorted by bucket then hash, handed over in uneven chunks. */
+  function tableRows(table: string, rows: number, buckets: number): TargetRowHash[] {
+    const list: TargetRowHash[] = [];
+    for (let i = 0; i < rows; i++) list.push([(i * 7919) % buckets, keyOf(table, i), hashOf(table, i)]);
+    return list.sort((a, b) => a[0] - b[0] || (a[2] < b[2] ? -1 : 1));
+  }
+
+  async function writeFile(path: string, tables: Array<{ target: string; buckets: number; rows: TargetRowHash[] }>): Promise<void> {
+    const w = await openRowHashFile(path, 'run_r');
+    for (const t of tables) {
+      await w.addTable(t.target, t.buckets, async (onRows) => {
+        for (let i = 0; i < t.rows.length; i += 333) await onRows(t.rows.slice(i, i + 333));
+        const digests = [...new Set(t.rows.map((r) => r[0]))].map((b) => ({ bucket: b, rows: t.rows.filter((r) => r[0] === b).length, digest: `d${b}` }));
+        return { digests };
+      });
+    }
+    await w.finish();
+  }
+
+  const grouped = (rows: TargetRowHash[]): RowHashBucket[] => {
+    const out: RowHashBucket[] = [];
+    for (const [b, k, h] of rows) {
+      if (out.at(-1)?.bucket !== b) out.push({ bucket: b, rows: [] });
+      out.at(-1)!.rows.push([k, h]);
+    }
+    return out;
+  };
+
+  const tables = [
+    { target: 'alpha', buckets: 64, rows: tableRows('alpha', 6000, 64) },
+    { target: 'empty', buckets: 1, rows: [] },
+    { target: 'beta', buckets: 16, rows: tableRows('beta', 2500, 16) },
+    { target: 'gamma "q"', buckets: 1, rows: tableRows('gamma', 3, 1) },
+  ];
+
+  it('hands out every table in file order, a bucket at a time, with its digests and name', async () => {
+    const path = join(dir, 'run.rows.json.gz');
+    await writeFile(path, tables);
+    const reader = await openRowHashReader(path);
+    expect(reader.runId).toBe('run_r');
+    for (const t of tables) {
+      const table = (await reader.nextTable())!;
+      expect(table.buckets).toBe(t.buckets);
+      expect(table.digests.map((d) => d.bucket)).toEqual(grouped(t.rows).map((g) => g.bucket));
+      const got: RowHashBucket[] = [];
+      for (let b = await table.nextBucket(); b; b = await table.nextBucket()) got.push(b);
+      expect(got).toEqual(grouped(t.rows));
+      expect(await table.nextBucket()).toBeNull();
+      expect(await table.end()).toBe(t.target);
+    }
+    expect(await reader.nextTable()).toBeNull();
+    reader.close();
+  });
+
+  it('skips what a caller leaves of a table and still finds the next one', async () => {
+    const path = join(dir, 'run.rows.json.gz');
+    await writeFile(path, tables);
+    const reader = await openRowHashReader(path);
+    const alpha = (await reader.nextTable())!;
+    expect(await alpha.nextBucket()).toEqual(grouped(tables[0]!.rows)[0]);
+    expect(await alpha.end()).toBe('alpha');
+    expect(await (await reader.nextTable())!.end()).toBe('empty');
+    const beta = (await reader.nextTable())!;
+    expect(await beta.nextBucket()).toEqual(grouped(tables[2]!.rows)[0]);
+    await expect(reader.nextTable()).rejects.toThrow(/end\(\) the table/);
+    expect(await beta.end()).toBe('beta');
+    expect(await (await reader.nextTable())!.end()).toBe('gamma "q"');
+    expect(await reader.nextTable()).toBeNull();
+    reader.close();
+  });
+
+  async function readAll(path: string): Promise<number> {
+    const reader = await openRowHashReader(path);
+    let rows = 0;
+    try {
+      for (let t = await reader.nextTable(); t; t = await reader.nextTable()) {
+        for (let b = await t.nextBucket(); b; b = await t.nextBucket()) rows += b.rows.length;
+        await t.end();
+      }
+    } finally {
+      reader.close();
+    }
+    return rows;
+  }
+
+  it('names the file when it is truncated, not gzip, or damaged inside', async () => {
+    const path = join(dir, 'run.rows.json.gz');
+    await writeFile(path, tables);
+    expect(await readAll(path)).toBe(6000 + 2500 + 3);
+    const bytes = readFileSync(path);
+
+    const truncated = join(dir, 'truncated.rows.json.gz');
+    writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    await expect(readAll(truncated)).rejects.toThrow(new RegExp(`the row-hash file ${truncated} is truncated`));
+    await expect(readAll(truncated)).rejects.toBeInstanceOf(CertificateError);
+
+    const notGzip = join(dir, 'plain.rows.json.gz');
+    writeFileSync(notGzip, gunzipSync(bytes));
+    await expect(readAll(notGzip)).rejects.toThrow(new RegExp(`the row-hash file ${notGzip} is not a valid gzip file`));
+
+    const missing = join(dir, 'nowhere.rows.json.gz');
+    await expect(readAll(missing)).rejects.toThrow(`the row-hash file ${missing} does not exist`);
+
+    // Valid gzip of text that is not the layout: a row out of bucket order, a row that is not a triple, junk after the end.
+    const text = gunzipSync(bytes).toString('utf8');
+    const cases: Array<[string, string, RegExp]> = [
+      ['order', text.replace('"rows":[[0,', '"rows":[[9,'), /rows are not in bucket order \(bucket 0 after 9/],
+      ['triple', text.replace('"rows":[[0,', '"rows":[[0,0,'), /a row is not \[bucket, key, rowHash\]/],
+      ['junk', `${text}x`, /text follows the end of the JSON/],
+      ['format', text.replace('sensei-row-hashes/1', 'sensei-row-hashes/9'), /expected "\{\\"format\\":\\"sensei-row-hashes\/1/],
+      ['cut text', text.slice(0, text.length - 40), /its text ends before the file does/],
+    ];
+    for (const [name, body, error] of cases) {
+      const p = join(dir, `${name}.rows.json.gz`);
+      writeFileSync(p, gzipSync(body));
+      await expect(readAll(p), name).rejects.toThrow(error);
+      await expect(readAll(p), name).rejects.toThrow(`the row-hash file ${p} is damaged`);
+    }
   });
 });

@@ -1,14 +1,16 @@
 // Does the target still hold what a certificate certified? Re-hash every table in the database and, with the
-// row-hash file, name the key of every row that differs.
-import { readFile } from 'node:fs/promises';
+// row-hash file, name the key of every row that differs. The file and the target's rows are both read as streams in
+// bucket order and compared a bucket at a time, so memory does not grow with the data.
+import { createReadStream } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import type { Certificate } from '../../core/certificate.js';
+import { CertificateError } from '../../core/errors.js';
 import type { Finding } from '../../core/findings.js';
 import type { TargetConnector } from '../../connectors/connector.js';
-import { diffRows, differingBuckets, digestTargetTable, rowFindings, targetRowsIn } from '../verification/compare-capture.js';
-import { sha256Hex } from './canonical-json.js';
-import type { RowHashFile } from './row-hash-file.js';
+import { addRowDifferences, diffRows, digestTargetRows, digestTargetTable, rowFindings, type RowDifferences } from '../verification/compare-capture.js';
+import type { DigestShape } from '../verification/row-digest.js';
+import { openRowHashReader, type RowHashBucket, type RowHashTable } from './row-hash-reader.js';
 
 export interface TargetCheck {
   /** True when every table's root equals the certified one. */
@@ -18,52 +20,122 @@ export interface TargetCheck {
   findings: Finding[];
 }
 
+/** A row-hash file whose bytes are the certified ones; `checkTargetAgainstCertificate` streams it from `path`. */
+export interface CertifiedRowHashFile {
+  path: string;
+}
+
 /**
- * Read the certificate's row-hash file from next to `certificatePath`. Returns null when the certificate names none;
- * throws when it is missing or its sha256 is not the certified one (it was changed).
+ * Find the certificate's row-hash file next to `certificatePath` and check that its sha256 is the certified one
+ * (one streamed pass over its bytes). Returns null when the certificate names none; throws a CertificateError when
+ * it is missing or was changed.
  */
-export async function readRowHashFile(certificatePath: string, cert: Certificate): Promise<RowHashFile | null> {
+export async function readRowHashFile(certificatePath: string, cert: Certificate): Promise<CertifiedRowHashFile | null> {
   const ref = cert.payload.row_hashes;
   if (!ref) return null;
   const path = join(dirname(certificatePath), ref.file);
-  const bytes = await readFile(path);
-  if (sha256Hex(bytes) !== ref.sha256) throw new Error(`the row-hash file ${path} is not the one certified (its sha256 differs): it was changed or replaced`);
-  return JSON.parse(gunzipSync(bytes).toString('utf8')) as RowHashFile;
+  const sha = createHash('sha256');
+  try {
+    for await (const bytes of createReadStream(path)) sha.update(bytes as Buffer);
+  } catch (e) {
+    throw new CertificateError(`the row-hash file ${path} cannot be read (${(e as Error).message})`, { hint: 'put the row-hash file delivered with the certificate next to it', cause: e });
+  }
+  if (sha.digest('hex') !== ref.sha256) {
+    throw new CertificateError(`the row-hash file ${path} is not the one certified (its sha256 differs): it was changed, truncated or replaced`, {
+      hint: 'use the row-hash file delivered with the certificate',
+    });
+  }
+  return { path };
 }
 
-export async function checkTargetAgainstCertificate(cert: Certificate, target: TargetConnector, rowHashes: RowHashFile | null): Promise<TargetCheck> {
+/**
+ * Re-hash every certified table of `target`. With the row-hash file, each table's rows come through a cursor in
+ * bucket order (`digestTargetRows`) and are compared with the file's rows of the same bucket as both stream by; the
+ * table's verdict is its root against the certified one. Throws a CertificateError when the file is damaged or does
+ * not list the certificate's tables in its order.
+ */
+export async function checkTargetAgainstCertificate(cert: Certificate, target: TargetConnector, rowHashes: CertifiedRowHashFile | null): Promise<TargetCheck> {
   const out: TargetCheck = { matches: true, tables: [], findings: [] };
   const existing = new Set((await target.catalog()).tables.map((t) => t.name));
-  for (const t of cert.payload.tables) {
-    if (!existing.has(t.target)) {
-      out.matches = false;
-      out.tables.push({ table: t.target, matches: false });
-      out.findings.push({ code: 'missing_table', path: [t.target], message: `target table ${t.target} no longer exists` });
-      continue;
+  const reader = rowHashes ? await openRowHashReader(rowHashes.path) : null;
+  try {
+    for (const t of cert.payload.tables) {
+      const file = reader ? await reader.nextTable() : null;
+      if (reader && !file) throw fileMismatch(rowHashes!.path, `it ends before table ${t.target}`);
+      if (file && file.buckets !== t.buckets) throw fileMismatch(rowHashes!.path, `it lists ${t.target} with ${file.buckets} buckets, the certificate ${t.buckets}`);
+      let same: boolean;
+      if (!existing.has(t.target)) {
+        same = false;
+        out.findings.push({ code: 'missing_table', path: [t.target], message: `target table ${t.target} no longer exists` });
+      } else {
+        const shape = { columns: t.columns, key: t.key };
+        if (file) {
+          const { root, diff } = await compareWithFile(target, t.target, shape, t.buckets, file);
+          same = root === t.target_root;
+          const findings = same ? [] : rowFindings(t.target, diff);
+          // Rows equal by their 64-bit hash prefix while the root differs: say so rather than pass in silence.
+          if (!same && findings.length === 0) findings.push({ code: 'check_error', path: [t.target], message: `${t.target} differs from what was certified, but no row of the row-hash file differs: the rows cannot be named` });
+          out.findings.push(...findings);
+        } else {
+          same = (await digestTargetTable(target, t.target, shape, t.buckets)).root === t.target_root;
+          if (!same) out.findings.push({ code: 'check_error', path: [t.target], message: `${t.target} differs from what was certified; without the row-hash file the rows cannot be named` });
+        }
+      }
+      if (file) {
+        const listed = await file.end();
+        if (listed !== t.target) throw fileMismatch(rowHashes!.path, `it lists ${listed} where the certificate lists ${t.target}`);
+      }
+      out.tables.push({ table: t.target, matches: same });
+      if (!same) out.matches = false;
     }
-    const shape = { columns: t.columns, key: t.key };
-    const actual = await digestTargetTable(target, t.target, shape, t.buckets);
-    const same = actual.root === t.target_root;
-    out.tables.push({ table: t.target, matches: same });
-    if (same) continue;
-    out.matches = false;
-    const file = rowHashes?.tables.find((x) => x.target === t.target);
-    if (!file) {
-      out.findings.push({ code: 'check_error', path: [t.target], message: `${t.target} differs from what was certified; without the row-hash file the rows cannot be named` });
-      continue;
-    }
-    const expectedDigests = file.digests.map(([bucket, rows, digest]) => ({ bucket, rows, digest }));
-    const which = differingBuckets(expectedDigests, actual.digests);
-    const wanted = new Set(which);
-    const expected = new Map<number, Array<[string, string]>>();
-    for (const [b, k, h] of file.rows) {
-      if (!wanted.has(b)) continue;
-      let list = expected.get(b);
-      if (!list) expected.set(b, (list = []));
-      list.push([k, h]);
-    }
-    const got = await targetRowsIn(target, t.target, shape, t.buckets, which);
-    out.findings.push(...rowFindings(t.target, diffRows(shape, expected, got, which)));
+    if (reader && (await reader.nextTable())) throw fileMismatch(rowHashes!.path, 'it lists more tables than the certificate');
+  } finally {
+    reader?.close();
   }
   return out;
+}
+
+function fileMismatch(path: string, what: string): CertificateError {
+  return new CertificateError(`the row-hash file ${path} does not match the certificate: ${what}`, { hint: 'use the row-hash file delivered with this certificate' });
+}
+
+/**
+ * One cursor pass over the target table merged with the file's rows of the same table: both come in bucket order,
+ * so a bucket is compared once both sides have moved past it. Holds one bucket of each side (and the cursor's chunk).
+ */
+async function compareWithFile(target: TargetConnector, table: string, shape: DigestShape, buckets: number, file: RowHashTable): Promise<{ root: string; diff: RowDifferences }> {
+  const diff: RowDifferences = { missing: [], extra: [], changed: [] };
+  const compare = (bucket: number, expected: Array<[string, string]>, actual: Array<[string, string]>): void => {
+    if (expected.length === actual.length && expected.every(([k, h], i) => actual[i]![0] === k && actual[i]![1] === h)) return;
+    addRowDifferences(diff, diffRows(shape, new Map([[bucket, expected]]), new Map([[bucket, actual]]), [bucket]));
+  };
+  let pending: RowHashBucket | null | undefined;
+  const nextExpected = async (): Promise<RowHashBucket | null> => (pending === undefined ? (pending = await file.nextBucket()) : pending);
+  // The target's bucket `actual` is complete (null: the target has no more rows): compare it and every file bucket
+  // before it.
+  const settle = async (actual: RowHashBucket | null): Promise<void> => {
+    for (let e = await nextExpected(); e && (actual === null || e.bucket <= actual.bucket); e = await nextExpected()) {
+      if (actual && e.bucket === actual.bucket) {
+        compare(e.bucket, e.rows, actual.rows);
+        pending = undefined;
+        return;
+      }
+      compare(e.bucket, e.rows, []);
+      pending = undefined;
+    }
+    if (actual) compare(actual.bucket, [], actual.rows);
+  };
+  let open: RowHashBucket | null = null;
+  const { root } = await digestTargetRows(target, table, shape, buckets, async (chunk) => {
+    for (const [b, key, hash] of chunk) {
+      if (open && open.bucket !== b) {
+        await settle(open);
+        open = null;
+      }
+      (open ??= { bucket: b, rows: [] }).rows.push([key, hash]);
+    }
+  });
+  if (open) await settle(open);
+  await settle(null);
+  return { root, diff };
 }

@@ -146,6 +146,8 @@ export interface RowDifferences {
   missing: Array<Record<string, string | null>>;
   extra: Array<Record<string, string | null>>;
   changed: Array<Record<string, string | null>>;
+  /** How many rows of each kind differ, when the lists hold only the first ones (see `addRowDifferences`). */
+  counts?: { missing: number; extra: number; changed: number };
 }
 
 /**
@@ -192,6 +194,18 @@ export const keyLabel = (key: Record<string, string | null>): string =>
     .map(([k, v]) => `${k}=${v ?? 'NULL'}`)
     .join(', ');
 
+/**
+ * Add `part` to `into` keeping only as many keys of each kind as a report lists, and counting the rest, so that a
+ * table compared bucket by bucket holds a bounded number of keys however many rows differ.
+ */
+export function addRowDifferences(into: RowDifferences, part: RowDifferences): void {
+  const counts = (into.counts ??= { missing: into.missing.length, extra: into.extra.length, changed: into.changed.length });
+  for (const kind of ['missing', 'extra', 'changed'] as const) {
+    into[kind].push(...part[kind].slice(0, Math.max(0, LISTED - into[kind].length)));
+    counts[kind] += part.counts?.[kind] ?? part[kind].length;
+  }
+}
+
 /** Row-level findings for one table's differences. */
 export function rowFindings(table: string, diff: RowDifferences): Finding[] {
   const findings: Finding[] = [];
@@ -203,16 +217,17 @@ export function rowFindings(table: string, diff: RowDifferences): Finding[] {
   list('row_missing', diff.missing, 'row of the captured source is missing from the target');
   list('row_extra', diff.extra, 'row in the target that the captured source did not have');
   list('row_changed', diff.changed, 'row differs from the captured source');
-  const total = diff.missing.length + diff.extra.length + diff.changed.length;
+  const { missing, extra, changed } = diff.counts ?? { missing: diff.missing.length, extra: diff.extra.length, changed: diff.changed.length };
+  const total = missing + extra + changed;
   if (total > 0) {
     findings.push({
       code: 'rows_differ',
       path: [table],
       table,
-      missing: diff.missing.length,
-      extra: diff.extra.length,
-      changed: diff.changed.length,
-      message: `${table}: ${diff.missing.length} missing, ${diff.extra.length} extra, ${diff.changed.length} changed row(s) against the source as captured${total > 3 * LISTED ? ` (first ${LISTED} of each listed)` : ''}`,
+      missing,
+      extra,
+      changed,
+      message: `${table}: ${missing} missing, ${extra} extra, ${changed} changed row(s) against the source as captured${total > 3 * LISTED ? ` (first ${LISTED} of each listed)` : ''}`,
     });
   }
   return findings;
