@@ -17,10 +17,12 @@ import { createPgDatabase, pgExec, tempDir, type TempDatabase } from '../fixture
 
 const TARGET_SQL = `
 CREATE TABLE alpha (id integer PRIMARY KEY, v text);
+CREATE TABLE zeta (id integer PRIMARY KEY, v text);
 CREATE TABLE delta (id integer PRIMARY KEY, v text);
 CREATE TABLE beta (id integer PRIMARY KEY, v text);
 CREATE TABLE gamma (label text, n integer);
 INSERT INTO alpha SELECT g, 'alpha ' || g FROM generate_series(1, 3000) g;
+INSERT INTO zeta SELECT g, 'zeta ' || g FROM generate_series(1, 3000) g;
 INSERT INTO delta SELECT g, 'delta ' || g FROM generate_series(1, 50) g;
 INSERT INTO beta SELECT g, 'beta ' || g FROM generate_series(1, 3000) g;
 INSERT INTO gamma SELECT 'label ' || (g % 50), g % 7 FROM generate_series(1, 400) g;
@@ -30,6 +32,7 @@ const keyed: DigestShape = { columns: [{ name: 'id', type: 'integer' }, { name: 
 const keyless: DigestShape = { columns: [{ name: 'label', type: 'text' }, { name: 'n', type: 'integer' }], key: [] };
 const TABLES: Array<{ target: string; shape: DigestShape; buckets: number }> = [
   { target: 'alpha', shape: keyed, buckets: 64 },
+  { target: 'zeta', shape: keyed, buckets: 64 },
   { target: 'delta', shape: keyed, buckets: 2 },
   { target: 'beta', shape: keyed, buckets: 64 },
   { target: 'gamma', shape: keyless, buckets: 8 },
@@ -75,7 +78,8 @@ describe('checking a target against the certificate row-hash file, streamed', ()
   });
 
   it('names each missing, extra and changed row by its own table and key, and a dropped table', async () => {
-    // alpha and beta share keys and shape: a reader that mixed tables or buckets would report thousands of rows.
+    // alpha, zeta (unchanged: its rows in the file are skipped) and beta share keys and shape: a reader that mixed
+    // tables or buckets would report thousands of rows.
     await pgExec(
       tgt.url,
       `DELETE FROM alpha WHERE id = 10; INSERT INTO alpha VALUES (5000, 'alpha 5000'); UPDATE beta SET v = 'changed' WHERE id = 1500;
@@ -85,6 +89,7 @@ describe('checking a target against the certificate row-hash file, streamed', ()
     expect(check.matches).toBe(false);
     expect(check.tables).toEqual([
       { table: 'alpha', matches: false },
+      { table: 'zeta', matches: true },
       { table: 'delta', matches: false },
       { table: 'beta', matches: false },
       { table: 'gamma', matches: false },
@@ -138,9 +143,10 @@ describe('checking a target against the certificate row-hash file, streamed', ()
 
   it('refuses a file whose tables are not the certificate\'s', async () => {
     const rows = await readRowHashFile(certPath, cert);
-    const swapped = { payload: { ...cert.payload, tables: [cert.payload.tables[2], cert.payload.tables[1], cert.payload.tables[0], cert.payload.tables[3]] } } as Certificate;
-    await expect(checkTargetAgainstCertificate(swapped, target, rows)).rejects.toThrow(`the row-hash file ${rowsPath} does not match the certificate: it lists alpha where the certificate lists beta`);
-    const fewer = { payload: { ...cert.payload, tables: cert.payload.tables.slice(0, 3) } } as Certificate;
+    const [alpha, zeta, delta, beta, gamma] = cert.payload.tables;
+    const swapped = { payload: { ...cert.payload, tables: [zeta, alpha, delta, beta, gamma] } } as Certificate;
+    await expect(checkTargetAgainstCertificate(swapped, target, rows)).rejects.toThrow(`the row-hash file ${rowsPath} does not match the certificate: it lists alpha where the certificate lists zeta`);
+    const fewer = { payload: { ...cert.payload, tables: cert.payload.tables.slice(0, 4) } } as Certificate;
     await expect(checkTargetAgainstCertificate(fewer, target, rows)).rejects.toThrow('it lists more tables than the certificate');
   });
 });

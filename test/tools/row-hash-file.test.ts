@@ -105,9 +105,9 @@ describe('row-hash file reader', () => {
 
   const grouped = (rows: TargetRowHash[]): RowHashBucket[] => {
     const out: RowHashBucket[] = [];
-    for (const [b, k, h] of rows) {
-      if (out.at(-1)?.bucket !== b) out.push({ bucket: b, rows: [] });
-      out.at(-1)!.rows.push([k, h]);
+    for (const row of rows) {
+      if (out.at(-1)?.bucket !== row[0]) out.push({ bucket: row[0], rows: [] });
+      out.at(-1)!.rows.push(row);
     }
     return out;
   };
@@ -169,16 +169,30 @@ describe('row-hash file reader', () => {
     return rows;
   }
 
+  /** Every table's name, its rows skipped unparsed. */
+  async function skipAll(path: string): Promise<string[]> {
+    const reader = await openRowHashReader(path);
+    const names: string[] = [];
+    try {
+      for (let t = await reader.nextTable(); t; t = await reader.nextTable()) names.push(await t.end());
+    } finally {
+      reader.close();
+    }
+    return names;
+  }
+
   it('names the file when it is truncated, not gzip, or damaged inside', async () => {
     const path = join(dir, 'run.rows.json.gz');
     await writeFile(path, tables);
     expect(await readAll(path)).toBe(6000 + 2500 + 3);
+    expect(await skipAll(path)).toEqual(tables.map((t) => t.target));
     const bytes = readFileSync(path);
 
     const truncated = join(dir, 'truncated.rows.json.gz');
     writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length / 2)));
     await expect(readAll(truncated)).rejects.toThrow(new RegExp(`the row-hash file ${truncated} is truncated`));
     await expect(readAll(truncated)).rejects.toBeInstanceOf(CertificateError);
+    await expect(skipAll(truncated)).rejects.toThrow(new RegExp(`the row-hash file ${truncated} is truncated`));
 
     const notGzip = join(dir, 'plain.rows.json.gz');
     writeFileSync(notGzip, gunzipSync(bytes));
@@ -195,12 +209,14 @@ describe('row-hash file reader', () => {
       ['junk', `${text}x`, /text follows the end of the JSON/],
       ['format', text.replace('sensei-row-hashes/1', 'sensei-row-hashes/9'), /expected "\{\\"format\\":\\"sensei-row-hashes\/1/],
       ['cut text', text.slice(0, text.length - 40), /its text ends before the file does/],
+      ['cut rows', text.slice(0, text.indexOf('"target":"beta"') - 300), /its text ends before the file does/],
     ];
     for (const [name, body, error] of cases) {
       const p = join(dir, `${name}.rows.json.gz`);
       writeFileSync(p, gzipSync(body));
       await expect(readAll(p), name).rejects.toThrow(error);
       await expect(readAll(p), name).rejects.toThrow(`the row-hash file ${p} is damaged`);
+      if (name.startsWith('cut')) await expect(skipAll(p), name).rejects.toThrow(error);
     }
   });
 });

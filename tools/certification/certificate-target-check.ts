@@ -8,7 +8,7 @@ import type { Certificate } from '../../core/certificate.js';
 import { CertificateError } from '../../core/errors.js';
 import type { Finding } from '../../core/findings.js';
 import type { TargetConnector } from '../../connectors/connector.js';
-import { addRowDifferences, diffRows, digestTargetRows, digestTargetTable, rowFindings, type RowDifferences } from '../verification/compare-capture.js';
+import { addRowDifferences, differingBuckets, diffRows, digestTargetRows, digestTargetTable, rowFindings, type RowDifferences, type TargetRowHash } from '../verification/compare-capture.js';
 import type { DigestShape } from '../verification/row-digest.js';
 import { openRowHashReader, type RowHashBucket, type RowHashTable } from './row-hash-reader.js';
 
@@ -49,10 +49,11 @@ export async function readRowHashFile(certificatePath: string, cert: Certificate
 }
 
 /**
- * Re-hash every certified table of `target`. With the row-hash file, each table's rows come through a cursor in
- * bucket order (`digestTargetRows`) and are compared with the file's rows of the same bucket as both stream by; the
- * table's verdict is its root against the certified one. Throws a CertificateError when the file is damaged or does
- * not list the certificate's tables in its order.
+ * Re-hash every certified table of `target` in the database (bucket digests, `digestTargetTable`); the table's verdict
+ * is its root against the certified one. With the row-hash file, a table that differs is read again through a cursor
+ * in bucket order (`digestTargetRows`) and its buckets whose digests differ from the file's are compared row by row
+ * with the file's as both stream by; the file's rows of an equal table are skipped unparsed. Throws a
+ * CertificateError when the file is damaged or does not list the certificate's tables in its order.
  */
 export async function checkTargetAgainstCertificate(cert: Certificate, target: TargetConnector, rowHashes: CertifiedRowHashFile | null): Promise<TargetCheck> {
   const out: TargetCheck = { matches: true, tables: [], findings: [] };
@@ -63,22 +64,21 @@ export async function checkTargetAgainstCertificate(cert: Certificate, target: T
       const file = reader ? await reader.nextTable() : null;
       if (reader && !file) throw fileMismatch(rowHashes!.path, `it ends before table ${t.target}`);
       if (file && file.buckets !== t.buckets) throw fileMismatch(rowHashes!.path, `it lists ${t.target} with ${file.buckets} buckets, the certificate ${t.buckets}`);
-      let same: boolean;
+      let same = false;
       if (!existing.has(t.target)) {
-        same = false;
         out.findings.push({ code: 'missing_table', path: [t.target], message: `target table ${t.target} no longer exists` });
       } else {
         const shape = { columns: t.columns, key: t.key };
-        if (file) {
-          const { root, diff } = await compareWithFile(target, t.target, shape, t.buckets, file);
-          same = root === t.target_root;
-          const findings = same ? [] : rowFindings(t.target, diff);
+        const actual = await digestTargetTable(target, t.target, shape, t.buckets);
+        same = actual.root === t.target_root;
+        if (!same && file) {
+          const which = new Set(differingBuckets(file.digests, actual.digests));
+          const findings = rowFindings(t.target, await compareWithFile(target, t.target, shape, t.buckets, file, which));
           // Rows equal by their 64-bit hash prefix while the root differs: say so rather than pass in silence.
-          if (!same && findings.length === 0) findings.push({ code: 'check_error', path: [t.target], message: `${t.target} differs from what was certified, but no row of the row-hash file differs: the rows cannot be named` });
+          if (findings.length === 0) findings.push({ code: 'check_error', path: [t.target], message: `${t.target} differs from what was certified, but no row of the row-hash file differs: the rows cannot be named` });
           out.findings.push(...findings);
-        } else {
-          same = (await digestTargetTable(target, t.target, shape, t.buckets)).root === t.target_root;
-          if (!same) out.findings.push({ code: 'check_error', path: [t.target], message: `${t.target} differs from what was certified; without the row-hash file the rows cannot be named` });
+        } else if (!same) {
+          out.findings.push({ code: 'check_error', path: [t.target], message: `${t.target} differs from what was certified; without the row-hash file the rows cannot be named` });
         }
       }
       if (file) {
@@ -101,13 +101,16 @@ function fileMismatch(path: string, what: string): CertificateError {
 
 /**
  * One cursor pass over the target table merged with the file's rows of the same table: both come in bucket order,
- * so a bucket is compared once both sides have moved past it. Holds one bucket of each side (and the cursor's chunk).
+ * so a bucket is compared once both sides have moved past it; only the buckets in `which` (those whose digests
+ * differ) are compared row by row. Holds one bucket of each side (and the cursor's chunk).
  */
-async function compareWithFile(target: TargetConnector, table: string, shape: DigestShape, buckets: number, file: RowHashTable): Promise<{ root: string; diff: RowDifferences }> {
+async function compareWithFile(target: TargetConnector, table: string, shape: DigestShape, buckets: number, file: RowHashTable, which: Set<number>): Promise<RowDifferences> {
   const diff: RowDifferences = { missing: [], extra: [], changed: [] };
-  const compare = (bucket: number, expected: Array<[string, string]>, actual: Array<[string, string]>): void => {
-    if (expected.length === actual.length && expected.every(([k, h], i) => actual[i]![0] === k && actual[i]![1] === h)) return;
-    addRowDifferences(diff, diffRows(shape, new Map([[bucket, expected]]), new Map([[bucket, actual]]), [bucket]));
+  const pairs = (rows: TargetRowHash[]): Array<[string, string]> => rows.map(([, k, h]) => [k, h]);
+  const compare = (bucket: number, expected: TargetRowHash[], actual: TargetRowHash[]): void => {
+    if (!which.has(bucket)) return;
+    if (expected.length === actual.length && expected.every(([, k, h], i) => actual[i]![1] === k && actual[i]![2] === h)) return;
+    addRowDifferences(diff, diffRows(shape, new Map([[bucket, pairs(expected)]]), new Map([[bucket, pairs(actual)]]), [bucket]));
   };
   let pending: RowHashBucket | null | undefined;
   const nextExpected = async (): Promise<RowHashBucket | null> => (pending === undefined ? (pending = await file.nextBucket()) : pending);
@@ -126,16 +129,16 @@ async function compareWithFile(target: TargetConnector, table: string, shape: Di
     if (actual) compare(actual.bucket, [], actual.rows);
   };
   let open: RowHashBucket | null = null;
-  const { root } = await digestTargetRows(target, table, shape, buckets, async (chunk) => {
-    for (const [b, key, hash] of chunk) {
-      if (open && open.bucket !== b) {
+  await digestTargetRows(target, table, shape, buckets, async (chunk) => {
+    for (const row of chunk) {
+      if (open && open.bucket !== row[0]) {
         await settle(open);
         open = null;
       }
-      (open ??= { bucket: b, rows: [] }).rows.push([key, hash]);
+      (open ??= { bucket: row[0], rows: [] }).rows.push(row);
     }
   });
   if (open) await settle(open);
   await settle(null);
-  return { root, diff };
+  return diff;
 }

@@ -3,12 +3,13 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { CertificateError } from '../../core/errors.js';
+import type { TargetRowHash } from '../verification/compare-capture.js';
 import type { BucketDigest } from '../verification/row-digest.js';
 
-/** One bucket of a table in the row-hash file: `[key, rowHash16]` of its rows, in row-hash order. */
+/** One bucket of a table in the row-hash file: its rows as the file lists them, `[bucket, key, rowHash16]`, in row-hash order. */
 export interface RowHashBucket {
   bucket: number;
-  rows: Array<[string, string]>;
+  rows: TargetRowHash[];
 }
 
 /** One table of the row-hash file, read front to back. */
@@ -103,7 +104,7 @@ function tableReader(text: TextCursor, buckets: number, digests: BucketDigest[],
   let rowsDone = false;
   let lastBucket = -1;
   let target: string | null = null;
-  const nextRow = async (): Promise<[number, string, string] | null> => {
+  const nextRow = async (): Promise<TargetRowHash | null> => {
     while (at >= parsed.length) {
       if (rowsDone) return null;
       parsed = await text.rowBatch();
@@ -117,9 +118,9 @@ function tableReader(text: TextCursor, buckets: number, digests: BucketDigest[],
     const b = r[0] as number;
     if (b < lastBucket || b < 0 || b >= buckets) throw text.damaged(`rows are not in bucket order (bucket ${b} after ${lastBucket}, of ${buckets})`);
     lastBucket = b;
-    return r as [number, string, string];
+    return r as TargetRowHash;
   };
-  let head: [number, string, string] | null | undefined;
+  let head: TargetRowHash | null | undefined;
   return {
     buckets,
     digests,
@@ -128,17 +129,15 @@ function tableReader(text: TextCursor, buckets: number, digests: BucketDigest[],
       if (head === null) return null;
       const group: RowHashBucket = { bucket: head[0], rows: [] };
       while (head !== null && head[0] === group.bucket) {
-        group.rows.push([head[1], head[2]]);
+        group.rows.push(head);
         head = await nextRow();
       }
       return group;
     },
     async end() {
       if (target !== null) return target;
-      while (!rowsDone) {
-        const batch = await text.rowBatch();
-        if (batch.length === 0) rowsDone = true;
-      }
+      if (!rowsDone) await text.skipRows();
+      rowsDone = true;
       await text.expect(',"target":');
       const name = await text.value();
       if (typeof name !== 'string') throw text.damaged('a table\'s target is not a string');
@@ -261,6 +260,34 @@ class TextCursor {
         else if (next !== ']') throw this.damaged(`expected "," or "]" after a row at ${JSON.stringify(this.buf.slice(this.pos, this.pos + 24))}`);
         return rows;
       }
+      if (!(await this.more())) throw this.truncated();
+    }
+  }
+
+  /** Skip the rest of the `rows` array, its closing `]` included, scanning without parsing. */
+  async skipRows(): Promise<void> {
+    let depth = 0;
+    let inString = false;
+    let escaped = false;
+    for (;;) {
+      const s = this.buf;
+      for (let j = this.pos; j < s.length; j++) {
+        const c = s.charCodeAt(j);
+        if (inString) {
+          if (escaped) escaped = false;
+          else if (c === 92 /* \ */) escaped = true;
+          else if (c === 34 /* " */) inString = false;
+        } else if (c === 34) inString = true;
+        else if (c === 91 /* [ */) depth++;
+        else if (c === 93 /* ] */) {
+          if (depth === 0) {
+            this.pos = j + 1;
+            return;
+          }
+          depth--;
+        }
+      }
+      this.pos = s.length;
       if (!(await this.more())) throw this.truncated();
     }
   }
