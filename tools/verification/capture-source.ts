@@ -237,9 +237,8 @@ async function typedPath(target: TargetConnector, mapping: TableMapping): Promis
 }
 
 /**
- * Capture one batch in its own transaction: rows holding a NUL byte are left out (execution queues them); the rest
- * take the direct path when every row passes its checks and the typed COPY is accepted, else they are staged as text
- * and evaluated.
+ * Capture one batch: rows holding a NUL byte are left out (execution queues them); the rest take the direct path when
+ * every row passes its checks and the typed COPY is accepted, else they are staged as text and evaluated.
  */
 async function captureBatch(deps: CaptureDeps, ctx: TableContext, batch: Batch): Promise<BatchCapture> {
   const names = batch.columns.map((c) => c.name);
@@ -248,7 +247,9 @@ async function captureBatch(deps: CaptureDeps, ctx: TableContext, batch: Batch):
   let directLines: string[] | null = direct && from.every((i) => i >= 0) ? [] : null;
   let why: string | null = 'refused' in ctx.direct ? ctx.direct.refused : directLines ? null : 'a source column of the direct path is not in the batch';
   const sameOrder = from.length === names.length && from.every((i, k) => i === k);
-  const staged: string[] = [];
+  // The kept rows (read position and COPY line): staged only when the batch does not go direct.
+  const kept: number[] = [];
+  const lines: string[] = [];
   const ncol = names.length;
   const values = new Array<IrValue>(ncol);
   const fields = new Array<string>(ncol);
@@ -261,7 +262,8 @@ async function captureBatch(deps: CaptureDeps, ctx: TableContext, batch: Batch):
     }
     if (nul) continue; // execution queues such rows: they will not be in the target
     const line = fields.join('\t');
-    staged.push(`${r}\t${line}`);
+    kept.push(r);
+    lines.push(line);
     if (directLines) {
       const typed = directLine(direct!.plan, from, values, fields, line, sameOrder);
       if (typed === null) {
@@ -270,42 +272,55 @@ async function captureBatch(deps: CaptureDeps, ctx: TableContext, batch: Batch):
       } else directLines.push(typed);
     }
   }
+  if (directLines) {
+    const captured = await captureTyped(deps, ctx, direct!, batch.rowCount, directLines);
+    if (!('refused' in captured)) {
+      deps.onPath?.(ctx.mapping.source, 'direct', null);
+      return captured;
+    }
+    why = `the target refused the typed COPY (${captured.refused})`;
+  }
+  deps.onPath?.(ctx.mapping.source, 'staged', why);
   return deps.target.transaction(async (s) => {
     await normaliseSession(s);
-    if (directLines) {
-      const refused = await copyTyped(s, direct!, directLines);
-      if (refused === null) {
-        deps.onPath?.(ctx.mapping.source, 'direct', null);
-        const { rows, stats } = await digestRows(s, ctx.shape, ctx.buckets, `${TYPED_TABLE} AS t`);
-        return { rowCount: batch.rowCount, rows, stats: [stats] };
-      }
-      why = `the target refused the typed COPY (${refused})`;
-    }
-    deps.onPath?.(ctx.mapping.source, 'staged', why);
     await s.query(`CREATE TEMP TABLE "_sensei_capture" ("_sensei_ord" integer, ${names.map((n) => `${quoteIdent(n)} text`).join(', ')}) ON COMMIT DROP`);
-    if (staged.length > 0) await s.copyFrom(STAGE, ['_sensei_ord', ...names], `${staged.join('\n')}\n`);
+    if (kept.length > 0) await s.copyFrom(STAGE, ['_sensei_ord', ...names], `${kept.map((r, i) => `${r}\t${lines[i]}`).join('\n')}\n`);
     return { rowCount: batch.rowCount, ...(await evaluateIsolating(s, ctx.shape, ctx.buckets, ctx.from, batch.rowCount)) };
   });
 }
 
+/** Thrown inside the typed transaction so that a refused COPY rolls it back whole. */
+class TypedCopyRefused extends Error {
+  constructor(readonly sqlstate: string) {
+    super(`typed COPY refused (${sqlstate})`);
+  }
+}
+
 /**
- * COPY the batch's direct lines into the typed temporary table under a savepoint. Null when accepted; otherwise the
- * SQLSTATE of the refusal (a value the type's input function rejects), with nothing of it left.
+ * The batch's direct lines COPYed into the typed temporary table and hashed there, in one transaction; when the
+ * target refuses the COPY (a value the type's input function rejects) the transaction is rolled back and the refusal
+ * returned. No savepoint: the common case pays for none, a refused batch for one more transaction.
  */
-async function copyTyped(s: TargetSession, direct: { plan: DirectCopy; columnsDdl: string }, lines: string[]): Promise<string | null> {
-  await s.query(`CREATE TEMP TABLE "_sensei_typed" (${direct.columnsDdl}) ON COMMIT DROP`);
-  if (lines.length === 0) return null;
-  await s.query('SAVEPOINT "sensei_typed"');
+async function captureTyped(deps: CaptureDeps, ctx: TableContext, direct: { plan: DirectCopy; columnsDdl: string }, rowCount: number, lines: string[]): Promise<BatchCapture | { refused: string }> {
   try {
-    await s.copyFrom(TYPED_TABLE, direct.plan.targetColumns, `${lines.join('\n')}\n`);
-    await s.query('RELEASE SAVEPOINT "sensei_typed"');
-    return null;
+    return await deps.target.transaction(async (s) => {
+      await normaliseSession(s);
+      await s.query(`CREATE TEMP TABLE "_sensei_typed" (${direct.columnsDdl}) ON COMMIT DROP`);
+      if (lines.length > 0) {
+        try {
+          await s.copyFrom(TYPED_TABLE, direct.plan.targetColumns, `${lines.join('\n')}\n`);
+        } catch (e) {
+          if (classifyFault(e) !== 'permanent') throw e;
+          // The SQLSTATE only: a driver message may quote a value.
+          throw new TypedCopyRefused(`SQLSTATE ${String((e as { code?: unknown }).code ?? 'unknown')}`);
+        }
+      }
+      const { rows, stats } = await digestRows(s, ctx.shape, ctx.buckets, `${TYPED_TABLE} AS t`);
+      return { rowCount, rows, stats: [stats] };
+    });
   } catch (e) {
-    if (classifyFault(e) !== 'permanent') throw e;
-    await s.query('ROLLBACK TO SAVEPOINT "sensei_typed"');
-    await s.query('RELEASE SAVEPOINT "sensei_typed"');
-    // The SQLSTATE only: a driver message may quote a value.
-    return `SQLSTATE ${String((e as { code?: unknown }).code ?? 'unknown')}`;
+    if (e instanceof TypedCopyRefused) return { refused: e.sqlstate };
+    throw e;
   }
 }
 

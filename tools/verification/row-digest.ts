@@ -10,10 +10,10 @@ import { quoteIdent } from '../planning/identifiers.js';
  * defaults.
  */
 export async function normaliseSession(s: TargetSession): Promise<void> {
-  await s.query(`SET LOCAL TimeZone = 'UTC'`);
-  await s.query(`SET LOCAL DateStyle = 'ISO, YMD'`);
-  await s.query(`SET LOCAL IntervalStyle = 'postgres'`);
-  await s.query(`SET LOCAL extra_float_digits = 1`);
+  // set_config(…, true) is SET LOCAL: the four settings in one round trip.
+  await s.query(
+    `SELECT set_config('TimeZone', 'UTC', true), set_config('DateStyle', 'ISO, YMD', true), set_config('IntervalStyle', 'postgres', true), set_config('extra_float_digits', '1', true)`,
+  );
 }
 
 /** A column as hashed: its target name and target type (PostgreSQL spelling). */
