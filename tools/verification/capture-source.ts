@@ -19,7 +19,8 @@ import {
   mergeColumnStats,
   normaliseSession,
   readColumnStats,
-  rowDigestsSql,
+  readDigestLines,
+  rowDigestLinesSql,
   tableRoot,
   type BucketDigest,
   type ColumnStats,
@@ -131,7 +132,8 @@ interface TableContext {
 /** The digests and statistics of one batch. */
 interface BatchCapture {
   rowCount: number;
-  rows: DigestRow[];
+  /** `rowDigestLinesSql` texts, one per evaluated part, in read order. */
+  lines: Array<string | null>;
   stats: ColumnStats[][];
 }
 
@@ -158,18 +160,21 @@ async function captureTable(deps: CaptureDeps, mapping: TableMapping, table: Tab
   const progress: TableProgress = { table: mapping.source, rowsRead: 0, rowsTotal, rowsWritten: 0, rowsErrored: 0, done: false };
   // Batches are merged strictly in read order, whatever order their captures finish in.
   const merge = (evaluated: BatchCapture): void => {
-    for (const row of evaluated.rows) {
-      const b = Number(row.b);
-      let hs = hashes.get(b);
-      if (!hs) hashes.set(b, (hs = []));
-      hs.push(row.h);
-      let d = detail.get(b);
-      if (!d) detail.set(b, (d = []));
-      d.push([JSON.stringify(shape.key.map((_, i) => row[`k${i}`] ?? null)), row.h.slice(0, 16)]);
+    let rows = 0;
+    for (const text of evaluated.lines) {
+      readDigestLines(text, (b, h, key) => {
+        let hs = hashes.get(b);
+        if (!hs) hashes.set(b, (hs = []));
+        hs.push(h);
+        let d = detail.get(b);
+        if (!d) detail.set(b, (d = []));
+        d.push([key, h.slice(0, 16)]);
+        rows++;
+      });
     }
     for (const part of evaluated.stats) stats = stats ? mergeColumnStats(stats, part) : part;
     progress.rowsRead += evaluated.rowCount;
-    progress.rowsWritten += evaluated.rows.length;
+    progress.rowsWritten += rows;
     progress.rowsErrored = progress.rowsRead - progress.rowsWritten;
     deps.onProgress?.({ ...progress });
   };
@@ -315,8 +320,8 @@ async function captureTyped(deps: CaptureDeps, ctx: TableContext, direct: { plan
           throw new TypedCopyRefused(`SQLSTATE ${String((e as { code?: unknown }).code ?? 'unknown')}`);
         }
       }
-      const { rows, stats } = await digestRows(s, ctx.shape, ctx.buckets, `${TYPED_TABLE} AS t`);
-      return { rowCount, rows, stats: [stats] };
+      const digested = await digestRows(s, ctx.shape, ctx.buckets, `${TYPED_TABLE} AS t`);
+      return { rowCount, lines: [digested.lines], stats: [digested.stats] };
     });
   } catch (e) {
     if (e instanceof TypedCopyRefused) return { refused: e.sqlstate };
@@ -336,13 +341,11 @@ async function castableTypes(target: TargetConnector, mapping: TableMapping): Pr
   return res.rows.map((r) => r.ok === true || r.ok === 't' || r.ok === 'true');
 }
 
-type DigestRow = { b: string; h: string } & Record<string, string | null>;
-
-/** The row digests and the column statistics of the rows of `from` (alias `t`, typed as the target columns). */
-async function digestRows(s: TargetSession, shape: DigestShape, buckets: number, from: string): Promise<{ rows: DigestRow[]; stats: ColumnStats[] }> {
-  const digests = await s.query<DigestRow>(rowDigestsSql(shape, buckets, from));
+/** The row digests (`rowDigestLinesSql`) and the column statistics of the rows of `from` (alias `t`, typed as the target columns). */
+async function digestRows(s: TargetSession, shape: DigestShape, buckets: number, from: string): Promise<{ lines: string | null; stats: ColumnStats[] }> {
+  const digests = await s.query<{ lines: string | null }>(rowDigestLinesSql(shape, buckets, from));
   const agg = await s.query<Record<string, unknown>>(columnStatsSql(shape.columns, from));
-  return { rows: digests.rows, stats: readColumnStats(shape.columns, agg.rows[0] ?? { n: 0 }) };
+  return { lines: digests.rows[0]?.lines ?? null, stats: readColumnStats(shape.columns, agg.rows[0] ?? { n: 0 }) };
 }
 
 /**
@@ -356,8 +359,8 @@ async function evaluateIsolating(
   buckets: number,
   from: (lo: number, hi: number) => string,
   count: number,
-): Promise<{ rows: DigestRow[]; stats: ColumnStats[][] }> {
-  const rows: DigestRow[] = [];
+): Promise<{ lines: Array<string | null>; stats: ColumnStats[][] }> {
+  const lines: Array<string | null> = [];
   const stats: ColumnStats[][] = [];
   const attempt = async (lo: number, hi: number): Promise<void> => {
     if (hi <= lo) return;
@@ -368,7 +371,7 @@ async function evaluateIsolating(
       const part = await digestRows(s, shape, buckets, EVALUATED);
       await s.query(`DROP TABLE ${EVALUATED_TABLE}`);
       await s.query('RELEASE SAVEPOINT "sensei_capture"');
-      rows.push(...part.rows);
+      lines.push(part.lines);
       stats.push(part.stats);
     } catch {
       await s.query('ROLLBACK TO SAVEPOINT "sensei_capture"');
@@ -380,5 +383,5 @@ async function evaluateIsolating(
     }
   };
   await attempt(0, count);
-  return { rows, stats };
+  return { lines, stats };
 }

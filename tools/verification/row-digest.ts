@@ -57,6 +57,31 @@ export function rowDigestsSql(shape: DigestShape, buckets: number, from: string,
   return `SELECT ${bucketOf(shape, buckets)} AS b, ${[...keys, `md5(${rowText(shape.columns.map((c) => c.name))}) AS h`].join(', ')} FROM ${from}${where}`;
 }
 
+/**
+ * The rows of `rowDigestsSql` as one text value `lines` (null when there are none): a line per row, in scan order,
+ * `b h key` with `key` the JSON array of the key values as text (`["7","a b"]`; `[]` without a key). PostgreSQL's JSON
+ * escaping of text is JSON.stringify's (checked for every code point), so `key` is what JSON.stringify would write;
+ * a JSON string holds no raw newline. One value to read instead of a row object per row (`readDigestLines`).
+ */
+export function rowDigestLinesSql(shape: DigestShape, buckets: number, from: string): string {
+  const key = shape.key.length > 0 ? `array_to_json(ARRAY[${shape.key.map((_, i) => `x."k${i}"`).join(', ')}])::text` : `'[]'`;
+  return `SELECT string_agg(x.b::text || ' ' || x.h || ' ' || ${key}, E'\\n') AS lines FROM (${rowDigestsSql(shape, buckets, from)}) AS x`;
+}
+
+/** Calls `row` for each line of `rowDigestLinesSql`'s text, in order. */
+export function readDigestLines(lines: string | null, row: (bucket: number, rowHash: string, key: string) => void): void {
+  if (lines === null) return;
+  let at = 0;
+  while (at < lines.length) {
+    let end = lines.indexOf('\n', at);
+    if (end < 0) end = lines.length;
+    const s1 = lines.indexOf(' ', at);
+    const s2 = lines.indexOf(' ', s1 + 1);
+    row(Number(lines.slice(at, s1)), lines.slice(s1 + 1, s2), lines.slice(s2 + 1, end));
+    at = end + 1;
+  }
+}
+
 /** Per bucket: row count `n` and digest `d` = md5 of the rows' md5s sorted and concatenated (see `bucketDigest`). */
 export function bucketDigestsSql(shape: DigestShape, buckets: number, from: string): string {
   return `SELECT b, count(*)::int AS n, md5(string_agg(h, '' ORDER BY h COLLATE "C")) AS d FROM (${rowDigestsSql(shape, buckets, from)}) AS x GROUP BY b ORDER BY b`;
