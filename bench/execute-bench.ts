@@ -5,17 +5,17 @@
 // (`--fresh-store`: inside the timed run instead); that process's figures are printed on their own line, and the run
 // opens the existing store as every later run does.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { parseConfig } from '../tools/ingest/load-config.js';
 import { createRuntime } from '../graph/runtime.js';
 import { HEAP_GROWING_PERCENT, limitHeapGrowth } from '../cli/heap-growth.js';
+import { BENCH_TABLES as TABLES, employeesDatabase, MYSQL, withDb } from './employees-db.js';
 
 limitHeapGrowth();
 
@@ -24,58 +24,7 @@ const { values } = parseArgs({
 });
 const scale = Number(values.scale);
 const batchSize = Number(values['batch-size']);
-const datasets = resolve(process.env.SENSEI_DATASETS ?? '../shared/datasets');
-const employees = join(datasets, 'employees');
-const MYSQL = process.env.SENSEI_BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/';
 const PG = process.env.SENSEI_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const TABLES = ['department', 'employee', 'dept_emp', 'dept_manager', 'title', 'salary'];
-
-function withDb(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = `/${db}`;
-  return u.toString();
-}
-
-/** Builds (or reuses) `sensei_bench_emp_xN` in MariaDB; returns its total row count. */
-async function sourceDatabase(): Promise<{ name: string; rows: number }> {
-  const name = `sensei_bench_emp_x${scale}`;
-  const admin = await mysql.createConnection({ uri: MYSQL, multipleStatements: true });
-  try {
-    const [dbs] = await admin.query('SELECT schema_name FROM information_schema.schemata WHERE schema_name = ?', [name]);
-    if ((dbs as unknown[]).length > 0) {
-      const [ok] = await admin.query(`SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = ? AND table_name = 'bench_ready'`, [name]);
-      if (Number((ok as Array<{ n: number }>)[0]?.n) === 1) return { name, rows: await countMysql(admin, name) };
-      await admin.query(`DROP DATABASE \`${name}\``);
-    }
-    if (!existsSync(join(employees, 'employee.sql'))) throw new Error(`no employees dataset at ${employees}: set SENSEI_DATASETS`);
-    process.stderr.write(`building ${name} in MariaDB (×${scale})…\n`);
-    const schema = readFileSync(join(employees, 'employee.sql'), 'utf8');
-    const ddl = schema.slice(schema.indexOf('CREATE TABLE employee'), schema.indexOf('CREATE OR REPLACE VIEW'));
-    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4; USE \`${name}\`; ${ddl}`);
-    for (const f of ['load_department.sql', 'load_employee.sql', 'load_dept_emp.sql', 'load_dept_manager.sql', 'load_title.sql', 'load_salary1.sql']) {
-      await admin.query(readFileSync(join(employees, f), 'utf8'));
-    }
-    const copy = { employee: 'birth_date, first_name, last_name, gender, hire_date', dept_emp: 'dept_no, from_date, to_date', dept_manager: 'dept_no, from_date, to_date', title: 'title, from_date, to_date', salary: 'amount, from_date, to_date' };
-    for (let k = 1; k < scale; k++) {
-      for (const [t, cols] of Object.entries(copy)) {
-        await admin.query(`INSERT INTO \`${t}\` (emp_no, ${cols}) SELECT emp_no + ${k * 1_000_000}, ${cols} FROM \`${t}\` WHERE emp_no < 1000000`);
-      }
-    }
-    await admin.query('CREATE TABLE bench_ready (x int)');
-    return { name, rows: await countMysql(admin, name) };
-  } finally {
-    await admin.end();
-  }
-}
-
-async function countMysql(c: mysql.Connection, db: string): Promise<number> {
-  let n = 0;
-  for (const t of TABLES) {
-    const [r] = await c.query(`SELECT count(*) AS n FROM \`${db}\`.\`${t}\``);
-    n += Number((r as Array<{ n: number }>)[0]?.n);
-  }
-  return n;
-}
 
 async function freshPg(name: string): Promise<string> {
   const c = new pg.Client({ connectionString: PG });
@@ -232,7 +181,7 @@ async function runPgloader(source: string): Promise<{ rows: number; seconds: num
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
-const src = await sourceDatabase();
+const src = await employeesDatabase(scale);
 process.stderr.write(`source: ${src.name}, ${fmt(src.rows)} rows; batch size ${batchSize}, concurrency ${values.concurrency}\n`);
 const sensei = await runSensei(src.name);
 const line = (name: string, rows: number, s: number, mb: number, extra = ''): string =>

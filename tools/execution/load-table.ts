@@ -13,6 +13,7 @@ import { deleteCheckpoint, deleteParts, partName, readCheckpoint, readParts, wri
 import { copyField, hasNulByte, stagedText } from './copy-text.js';
 import { directCopyFor, directLine, type DirectCopy } from './direct-copy.js';
 import { backoffMs, classifyFault } from './fault-class.js';
+import { underSavepoint } from './savepoint.js';
 import { settleAll, type Slot } from './slots.js';
 
 export interface LoadTableDeps {
@@ -492,18 +493,9 @@ export async function loadBatch(s: TargetSession, ctx: TableContext, batch: Batc
  * function rejects, a constraint): nothing of it stays, and the staged path isolates the rows at fault.
  */
 async function copyDirect(s: TargetSession, ctx: TableContext, text: string | Buffer): Promise<number | { refused: string }> {
-  await s.query('SAVEPOINT "sensei_direct"');
-  try {
-    const n = await s.copyFrom(ctx.targetTable, ctx.direct!.targetColumns, text);
-    await s.query('RELEASE SAVEPOINT "sensei_direct"');
-    return n;
-  } catch (e) {
-    if (classifyFault(e) !== 'permanent') throw e;
-    await s.query('ROLLBACK TO SAVEPOINT "sensei_direct"');
-    await s.query('RELEASE SAVEPOINT "sensei_direct"');
-    // The SQLSTATE only: a driver message may quote a value.
-    return { refused: `SQLSTATE ${String((e as { code?: unknown }).code ?? 'unknown')}` };
-  }
+  const copied = await underSavepoint(s, 'sensei_direct', () => s.copyFrom(ctx.targetTable, ctx.direct!.targetColumns, text));
+  // The SQLSTATE only: a driver message may quote a value.
+  return copied.ok ? copied.value : { refused: `SQLSTATE ${String((copied.error as { code?: unknown }).code ?? 'unknown')}` };
 }
 
 /**
@@ -515,18 +507,12 @@ async function copyDirect(s: TargetSession, ctx: TableContext, text: string | Bu
 async function insertValid(s: TargetSession, ctx: TableContext, staged: number, rowCount: number, rejected: ErrorQueueEntry[], entry: EntryFn): Promise<number> {
   if (staged === 0) return 0;
   const { ok } = ctx.ruleTerms;
-  await s.query('SAVEPOINT "sensei_batch"');
-  try {
-    const res = await s.query(
-      `INSERT INTO ${ctx.targetTable} (${ctx.targetCols.join(', ')}) SELECT ${ctx.exprs.join(', ')} FROM ${STAGE} AS src WHERE ${ok} ORDER BY "_sensei_ord"`,
-    );
-    await s.query('RELEASE SAVEPOINT "sensei_batch"');
-    if (res.rowCount < staged) await rejectInvalid(s, ctx, rejected, entry, false);
-    return res.rowCount;
-  } catch (e) {
-    if (classifyFault(e) !== 'permanent') throw e;
-    await s.query('ROLLBACK TO SAVEPOINT "sensei_batch"');
-    await s.query('RELEASE SAVEPOINT "sensei_batch"');
+  const inserted = await underSavepoint(s, 'sensei_batch', () =>
+    s.query(`INSERT INTO ${ctx.targetTable} (${ctx.targetCols.join(', ')}) SELECT ${ctx.exprs.join(', ')} FROM ${STAGE} AS src WHERE ${ok} ORDER BY "_sensei_ord"`),
+  );
+  if (inserted.ok) {
+    if (inserted.value.rowCount < staged) await rejectInvalid(s, ctx, rejected, entry, false);
+    return inserted.value.rowCount;
   }
   await rejectInvalid(s, ctx, rejected, entry, true);
   return insertIsolating(s, ctx, rowCount, rejected, entry);
@@ -570,24 +556,16 @@ async function insertIsolating(s: TargetSession, ctx: TableContext, rowCount: nu
     return res.rowCount;
   };
   const attempt = async (lo: number, hi: number): Promise<number> => {
-    await s.query('SAVEPOINT "sensei_split"');
-    try {
-      const n = await insert(lo, hi);
-      await s.query('RELEASE SAVEPOINT "sensei_split"');
-      return n;
-    } catch (e) {
-      if (classifyFault(e) !== 'permanent') throw e;
-      await s.query('ROLLBACK TO SAVEPOINT "sensei_split"');
-      await s.query('RELEASE SAVEPOINT "sensei_split"');
-      const remaining = await s.query<{ n: string }>(`SELECT count(*) AS n FROM ${STAGE} WHERE "_sensei_ord" >= ${lo} AND "_sensei_ord" < ${hi}`);
-      if (Number(remaining.rows[0]?.n ?? 0) === 0) return 0;
-      if (hi - lo === 1) {
-        rejected.push(entry(lo, { ...(await diagnose(s, ctx, lo, e)), stage: 'write' }));
-        return 0;
-      }
-      const mid = lo + Math.floor((hi - lo) / 2);
-      return (await attempt(lo, mid)) + (await attempt(mid, hi));
+    const inserted = await underSavepoint(s, 'sensei_split', () => insert(lo, hi));
+    if (inserted.ok) return inserted.value;
+    const remaining = await s.query<{ n: string }>(`SELECT count(*) AS n FROM ${STAGE} WHERE "_sensei_ord" >= ${lo} AND "_sensei_ord" < ${hi}`);
+    if (Number(remaining.rows[0]?.n ?? 0) === 0) return 0;
+    if (hi - lo === 1) {
+      rejected.push(entry(lo, { ...(await diagnose(s, ctx, lo, inserted.error)), stage: 'write' }));
+      return 0;
     }
+    const mid = lo + Math.floor((hi - lo) / 2);
+    return (await attempt(lo, mid)) + (await attempt(mid, hi));
   };
   return attempt(0, rowCount);
 }
@@ -596,13 +574,9 @@ async function insertIsolating(s: TargetSession, ctx: TableContext, rowCount: nu
 async function diagnose(s: TargetSession, ctx: TableContext, ord: number, error: unknown): Promise<{ column: string | null; rule: string; reason: string }> {
   const message = error instanceof Error ? error.message : String(error);
   for (const [i, expr] of ctx.exprs.entries()) {
-    await s.query('SAVEPOINT "sensei_probe"');
-    try {
-      await s.query(`SELECT ${expr} FROM ${STAGE} AS src WHERE "_sensei_ord" = ${ord}`);
-      await s.query('RELEASE SAVEPOINT "sensei_probe"');
-    } catch (probe) {
-      await s.query('ROLLBACK TO SAVEPOINT "sensei_probe"');
-      await s.query('RELEASE SAVEPOINT "sensei_probe"');
+    const probed = await underSavepoint(s, 'sensei_probe', () => s.query(`SELECT ${expr} FROM ${STAGE} AS src WHERE "_sensei_ord" = ${ord}`));
+    if (!probed.ok) {
+      const probe = probed.error;
       const m = ctx.mapping.columns[i]!;
       return {
         column: m.sourceColumn,

@@ -174,7 +174,8 @@ async function createDataDirIfMissing(dataDir: string): Promise<void> {
   if (hasDatabase(dataDir)) return;
   const existed = existsSync(dataDir);
   const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-  const child = spawn(process.execPath, ['-e', CREATE_DATA_DIR, pglite, dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Liftoff only: a process that runs initdb once and exits gains nothing from V8's optimising WebAssembly compiler.
+  const child = spawn(process.execPath, ['--liftoff-only', '-e', CREATE_DATA_DIR, pglite, dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-2_000)));
   const code = await new Promise<number | null>((resolve, reject) => {
