@@ -3,7 +3,7 @@
 import type { Batch, IrValue } from '../../core/batch.js';
 import type { TableDef } from '../../core/catalog.js';
 import type { Catalog } from '../../core/catalog.js';
-import { PlanError } from '../../core/errors.js';
+import { PlanError, TargetFaultError } from '../../core/errors.js';
 import type { Plan, TableMapping } from '../../core/plan.js';
 import type { TableProgress } from '../../core/run.js';
 import type { SourceConnector, TargetConnector, TargetSession } from '../../connectors/connector.js';
@@ -11,6 +11,7 @@ import { copyField, hasNulByte } from '../execution/copy-text.js';
 import { directCopyFor, directLine, type DirectCopy } from '../execution/direct-copy.js';
 import { classifyFault } from '../execution/fault-class.js';
 import { readAhead } from '../execution/load-table.js';
+import { underSavepoint } from '../execution/savepoint.js';
 import { quoteIdent } from '../planning/identifiers.js';
 import {
   bucketCountFor,
@@ -183,7 +184,9 @@ async function captureTable(deps: CaptureDeps, mapping: TableMapping, table: Tab
   const batches = readAhead(deps.source.readBatches(table, { batchSize: deps.batchSize ?? 10_000 })[Symbol.asyncIterator]());
   try {
     for (let next = await batches.next(); !next.done; next = await batches.next()) {
-      const capture = captureBatch(deps, ctx, next.value);
+      const capture = captureBatch(deps, ctx, next.value).catch((e: unknown) => {
+        throw describeFault(mapping, e);
+      });
       capture.catch(() => undefined); // observed when merged; never an unhandled rejection meanwhile
       running.push(capture);
       if (running.length >= concurrency) merge(await running.shift()!);
@@ -212,6 +215,30 @@ async function captureTable(deps: CaptureDeps, mapping: TableMapping, table: Tab
     stats: stats ?? readColumnStats(shape.columns, { n: 0 }),
     detail,
   };
+}
+
+/**
+ * A target failure that is not the rows' (a timeout, a lost connection, a full disk), named with the table and what to
+ * do; any other error as it is.
+ */
+function describeFault(mapping: TableMapping, e: unknown): unknown {
+  const fault = classifyFault(e);
+  if (fault === 'permanent') return e;
+  const message = e instanceof Error ? e.message : String(e);
+  const again = 'then resume the run (sensei resume RUN_ID): the capture runs again from its first table';
+  if (fault === 'timeout') {
+    return new TargetFaultError('timeout', `a statement timed out on the target while capturing ${mapping.source}: ${message}`, {
+      hint: `raise statement_timeout / lock_timeout for the user Sensei connects as, or lower strategy.batch_size, ${again}`,
+      cause: e,
+    });
+  }
+  if (fault === 'disk_full') {
+    return new TargetFaultError('disk_full', `the target ran out of disk space while capturing ${mapping.source} (temporary tables): ${message}`, {
+      hint: `free space on the target (temp_tablespaces), ${again}`,
+      cause: e,
+    });
+  }
+  return new TargetFaultError('connection', `lost the target connection while capturing ${mapping.source}: ${message}`, { hint: `check the target server, ${again}`, cause: e });
 }
 
 /**
@@ -349,9 +376,10 @@ async function digestRows(s: TargetSession, shape: DigestShape, buckets: number,
 }
 
 /**
- * Evaluate the transformations over staged rows [lo, hi). When the statement fails (a cast execution would also
+ * Evaluate the transformations over staged rows [lo, hi). When the statement is refused (a cast execution would also
  * fail on), halve the range under savepoints until the failing rows stand alone; they are excluded, as execution
- * sends them to the error queue.
+ * sends them to the error queue. A failure that is not the rows' (a lost connection, a timeout) is thrown, not taken
+ * for bad rows.
  */
 async function evaluateIsolating(
   s: TargetSession,
@@ -364,23 +392,22 @@ async function evaluateIsolating(
   const stats: ColumnStats[][] = [];
   const attempt = async (lo: number, hi: number): Promise<void> => {
     if (hi <= lo) return;
-    await s.query('SAVEPOINT "sensei_capture"');
-    try {
+    const done = await underSavepoint(s, 'sensei_capture', async () => {
       // The transformations run once: their result is kept in a temporary table that digests and statistics read.
       await s.query(`CREATE TEMP TABLE ${EVALUATED_TABLE} ON COMMIT DROP AS SELECT * FROM ${from(lo, hi)}`);
       const part = await digestRows(s, shape, buckets, EVALUATED);
       await s.query(`DROP TABLE ${EVALUATED_TABLE}`);
-      await s.query('RELEASE SAVEPOINT "sensei_capture"');
-      lines.push(part.lines);
-      stats.push(part.stats);
-    } catch {
-      await s.query('ROLLBACK TO SAVEPOINT "sensei_capture"');
-      await s.query('RELEASE SAVEPOINT "sensei_capture"');
-      if (hi - lo === 1) return;
-      const mid = lo + Math.floor((hi - lo) / 2);
-      await attempt(lo, mid);
-      await attempt(mid, hi);
+      return part;
+    });
+    if (done.ok) {
+      lines.push(done.value.lines);
+      stats.push(done.value.stats);
+      return;
     }
+    if (hi - lo === 1) return;
+    const mid = lo + Math.floor((hi - lo) / 2);
+    await attempt(lo, mid);
+    await attempt(mid, hi);
   };
   await attempt(0, count);
   return { lines, stats };
