@@ -4,6 +4,7 @@ import type { CheckResult, Finding } from '../../core/findings.js';
 import type { Plan } from '../../core/plan.js';
 import type { TargetConnector } from '../../connectors/connector.js';
 import { qualified } from '../planning/identifiers.js';
+import { slots, type Slot } from '../execution/slots.js';
 import type { TableCapture } from './capture-source.js';
 import {
   bucketDigestsSql,
@@ -40,21 +41,32 @@ export interface TargetTableDigest {
   stats: ColumnStats[];
 }
 
-/** Hash a target table the way the capture hashed the source: same shape, same bucket count, in the database. */
-export async function digestTargetTable(target: TargetConnector, table: string, shape: DigestShape, buckets: number): Promise<TargetTableDigest> {
+/**
+ * Hash a target table the way the capture hashed the source: same shape, same bucket count, in the database. The
+ * digests and the statistics are two scans, each in its own session; `slot` says when each may run (default: both at
+ * once where the target takes concurrent sessions).
+ */
+export async function digestTargetTable(target: TargetConnector, table: string, shape: DigestShape, buckets: number, slot?: Slot): Promise<TargetTableDigest> {
   const from = `${qualified(target.schema, table)} AS t`;
-  return target.transaction(async (s) => {
-    await normaliseSession(s);
-    const res = await s.query<{ b: number | string; n: number | string; d: string }>(bucketDigestsSql(shape, buckets, from));
-    const digests = res.rows.map((r) => ({ bucket: Number(r.b), rows: Number(r.n), digest: r.d }));
-    const agg = await s.query<Record<string, unknown>>(columnStatsSql(shape.columns, from));
-    return {
-      digests,
-      root: tableRoot(buckets, digests),
-      rows: digests.reduce((a, d) => a + d.rows, 0),
-      stats: readColumnStats(shape.columns, agg.rows[0] ?? { n: 0 }),
-    };
-  });
+  const run = slot ?? slots(target.capabilities.supportsConcurrentSessions ? 2 : 1);
+  const query = <R>(sql: string): Promise<R[]> =>
+    run(() =>
+      target.transaction(async (s) => {
+        await normaliseSession(s);
+        return (await s.query<R>(sql)).rows;
+      }),
+    );
+  const [rows, agg] = await Promise.all([
+    query<{ b: number | string; n: number | string; d: string }>(bucketDigestsSql(shape, buckets, from)),
+    query<Record<string, unknown>>(columnStatsSql(shape.columns, from)),
+  ]);
+  const digests = rows.map((r) => ({ bucket: Number(r.b), rows: Number(r.n), digest: r.d }));
+  return {
+    digests,
+    root: tableRoot(buckets, digests),
+    rows: digests.reduce((a, d) => a + d.rows, 0),
+    stats: readColumnStats(shape.columns, agg[0] ?? { n: 0 }),
+  };
 }
 
 
@@ -256,12 +268,22 @@ export async function compareWithCapture(
   let rowsChecked = 0;
   let statsChecked = 0;
   const existing = new Set((await target.catalog()).tables.map((t) => t.name));
+  // The digests and statistics are computed in the database, a scan each: two scans at a time where the target takes
+  // concurrent sessions (the digests and statistics of one table, or of two), while the findings are worked out.
+  const slot = slots(target.capabilities.supportsConcurrentSessions ? 2 : 1);
+  const digests = new Map<string, Promise<TargetTableDigest>>();
+  for (const captured of tables) {
+    if (!existing.has(captured.target) || digests.has(captured.target)) continue;
+    const pending = digestTargetTable(target, captured.target, captured.shape, captured.buckets, slot);
+    pending.catch(() => undefined); // observed where it is awaited below; never an unhandled rejection meanwhile
+    digests.set(captured.target, pending);
+  }
   for (const captured of tables) {
     if (!existing.has(captured.target)) {
       content.push({ code: 'missing_table', path: [captured.target], message: `target table ${captured.target} does not exist, so its rows cannot be compared` });
       continue;
     }
-    const actual = await digestTargetTable(target, captured.target, captured.shape, captured.buckets);
+    const actual = await digests.get(captured.target)!;
     rowsChecked += captured.rowsExpected;
     const which = differingBuckets(captured.digests, actual.digests);
     if (which.length > 0) {
