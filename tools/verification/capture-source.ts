@@ -95,7 +95,7 @@ export function shapeOf(mapping: TableMapping): DigestShape {
 export async function captureSource(deps: CaptureDeps, plan: Plan, sourceCatalog: Catalog): Promise<SourceCapture> {
   const capturedAt = new Date().toISOString();
   const tables: TableCapture[] = [];
-  // The previous table's onTable runs while the next table is captured; awaited before the next one starts.
+  // A table's onTable runs while the next table is captured, and is awaited before that table's own onTable starts.
   let saving: Promise<void> | undefined;
   try {
     for (const mapping of plan.tables) {
