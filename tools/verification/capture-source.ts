@@ -3,7 +3,7 @@
 import type { Batch, IrValue } from '../../core/batch.js';
 import type { TableDef } from '../../core/catalog.js';
 import type { Catalog } from '../../core/catalog.js';
-import { PlanError } from '../../core/errors.js';
+import { PlanError, TargetFaultError } from '../../core/errors.js';
 import type { Plan, TableMapping } from '../../core/plan.js';
 import type { TableProgress } from '../../core/run.js';
 import type { SourceConnector, TargetConnector, TargetSession } from '../../connectors/connector.js';
@@ -11,6 +11,7 @@ import { copyField, hasNulByte } from '../execution/copy-text.js';
 import { directCopyFor, directLine, type DirectCopy } from '../execution/direct-copy.js';
 import { classifyFault } from '../execution/fault-class.js';
 import { readAhead } from '../execution/load-table.js';
+import { underSavepoint } from '../execution/savepoint.js';
 import { quoteIdent } from '../planning/identifiers.js';
 import {
   bucketCountFor,
@@ -19,7 +20,8 @@ import {
   mergeColumnStats,
   normaliseSession,
   readColumnStats,
-  rowDigestsSql,
+  readDigestLines,
+  rowDigestLinesSql,
   tableRoot,
   type BucketDigest,
   type ColumnStats,
@@ -93,7 +95,7 @@ export function shapeOf(mapping: TableMapping): DigestShape {
 export async function captureSource(deps: CaptureDeps, plan: Plan, sourceCatalog: Catalog): Promise<SourceCapture> {
   const capturedAt = new Date().toISOString();
   const tables: TableCapture[] = [];
-  // The previous table's onTable runs while the next table is captured; awaited before the next one starts.
+  // A table's onTable runs while the next table is captured, and is awaited before that table's own onTable starts.
   let saving: Promise<void> | undefined;
   try {
     for (const mapping of plan.tables) {
@@ -131,7 +133,8 @@ interface TableContext {
 /** The digests and statistics of one batch. */
 interface BatchCapture {
   rowCount: number;
-  rows: DigestRow[];
+  /** `rowDigestLinesSql` texts, one per evaluated part, in read order. */
+  lines: Array<string | null>;
   stats: ColumnStats[][];
 }
 
@@ -158,18 +161,21 @@ async function captureTable(deps: CaptureDeps, mapping: TableMapping, table: Tab
   const progress: TableProgress = { table: mapping.source, rowsRead: 0, rowsTotal, rowsWritten: 0, rowsErrored: 0, done: false };
   // Batches are merged strictly in read order, whatever order their captures finish in.
   const merge = (evaluated: BatchCapture): void => {
-    for (const row of evaluated.rows) {
-      const b = Number(row.b);
-      let hs = hashes.get(b);
-      if (!hs) hashes.set(b, (hs = []));
-      hs.push(row.h);
-      let d = detail.get(b);
-      if (!d) detail.set(b, (d = []));
-      d.push([JSON.stringify(shape.key.map((_, i) => row[`k${i}`] ?? null)), row.h.slice(0, 16)]);
+    let rows = 0;
+    for (const text of evaluated.lines) {
+      readDigestLines(text, (b, h, key) => {
+        let hs = hashes.get(b);
+        if (!hs) hashes.set(b, (hs = []));
+        hs.push(h);
+        let d = detail.get(b);
+        if (!d) detail.set(b, (d = []));
+        d.push([key, h.slice(0, 16)]);
+        rows++;
+      });
     }
     for (const part of evaluated.stats) stats = stats ? mergeColumnStats(stats, part) : part;
     progress.rowsRead += evaluated.rowCount;
-    progress.rowsWritten += evaluated.rows.length;
+    progress.rowsWritten += rows;
     progress.rowsErrored = progress.rowsRead - progress.rowsWritten;
     deps.onProgress?.({ ...progress });
   };
@@ -178,7 +184,9 @@ async function captureTable(deps: CaptureDeps, mapping: TableMapping, table: Tab
   const batches = readAhead(deps.source.readBatches(table, { batchSize: deps.batchSize ?? 10_000 })[Symbol.asyncIterator]());
   try {
     for (let next = await batches.next(); !next.done; next = await batches.next()) {
-      const capture = captureBatch(deps, ctx, next.value);
+      const capture = captureBatch(deps, ctx, next.value).catch((e: unknown) => {
+        throw describeFault(mapping, e);
+      });
       capture.catch(() => undefined); // observed when merged; never an unhandled rejection meanwhile
       running.push(capture);
       if (running.length >= concurrency) merge(await running.shift()!);
@@ -210,6 +218,30 @@ async function captureTable(deps: CaptureDeps, mapping: TableMapping, table: Tab
 }
 
 /**
+ * A target failure that is not the rows' (a timeout, a lost connection, a full disk), named with the table and what to
+ * do; any other error as it is.
+ */
+function describeFault(mapping: TableMapping, e: unknown): unknown {
+  const fault = classifyFault(e);
+  if (fault === 'permanent') return e;
+  const message = e instanceof Error ? e.message : String(e);
+  const again = 'then resume the run (sensei resume RUN_ID): the capture runs again from its first table';
+  if (fault === 'timeout') {
+    return new TargetFaultError('timeout', `a statement timed out on the target while capturing ${mapping.source}: ${message}`, {
+      hint: `raise statement_timeout / lock_timeout for the user Sensei connects as, or lower strategy.batch_size, ${again}`,
+      cause: e,
+    });
+  }
+  if (fault === 'disk_full') {
+    return new TargetFaultError('disk_full', `the target ran out of disk space while capturing ${mapping.source} (temporary tables): ${message}`, {
+      hint: `free space on the target (temp_tablespaces), ${again}`,
+      cause: e,
+    });
+  }
+  return new TargetFaultError('connection', `lost the target connection while capturing ${mapping.source}: ${message}`, { hint: `check the target server, ${again}`, cause: e });
+}
+
+/**
  * The table's direct path (`directCopyFor`, as execution decides it), checked against the target column types as a
  * temporary table typed like the plan's target columns prints them; or why there is none. The plan's types are first
  * checked as they are written (only then do they reach DDL), then as the target's catalog prints them.
@@ -237,9 +269,8 @@ async function typedPath(target: TargetConnector, mapping: TableMapping): Promis
 }
 
 /**
- * Capture one batch in its own transaction: rows holding a NUL byte are left out (execution queues them); the rest
- * take the direct path when every row passes its checks and the typed COPY is accepted, else they are staged as text
- * and evaluated.
+ * Capture one batch: rows holding a NUL byte are left out (execution queues them); the rest take the direct path when
+ * every row passes its checks and the typed COPY is accepted, else they are staged as text and evaluated.
  */
 async function captureBatch(deps: CaptureDeps, ctx: TableContext, batch: Batch): Promise<BatchCapture> {
   const names = batch.columns.map((c) => c.name);
@@ -248,7 +279,9 @@ async function captureBatch(deps: CaptureDeps, ctx: TableContext, batch: Batch):
   let directLines: string[] | null = direct && from.every((i) => i >= 0) ? [] : null;
   let why: string | null = 'refused' in ctx.direct ? ctx.direct.refused : directLines ? null : 'a source column of the direct path is not in the batch';
   const sameOrder = from.length === names.length && from.every((i, k) => i === k);
-  const staged: string[] = [];
+  // The kept rows (read position and COPY line): staged only when the batch does not go direct.
+  const kept: number[] = [];
+  const lines: string[] = [];
   const ncol = names.length;
   const values = new Array<IrValue>(ncol);
   const fields = new Array<string>(ncol);
@@ -261,7 +294,8 @@ async function captureBatch(deps: CaptureDeps, ctx: TableContext, batch: Batch):
     }
     if (nul) continue; // execution queues such rows: they will not be in the target
     const line = fields.join('\t');
-    staged.push(`${r}\t${line}`);
+    kept.push(r);
+    lines.push(line);
     if (directLines) {
       const typed = directLine(direct!.plan, from, values, fields, line, sameOrder);
       if (typed === null) {
@@ -270,42 +304,55 @@ async function captureBatch(deps: CaptureDeps, ctx: TableContext, batch: Batch):
       } else directLines.push(typed);
     }
   }
+  if (directLines) {
+    const captured = await captureTyped(deps, ctx, direct!, batch.rowCount, directLines);
+    if (!('refused' in captured)) {
+      deps.onPath?.(ctx.mapping.source, 'direct', null);
+      return captured;
+    }
+    why = `the target refused the typed COPY (${captured.refused})`;
+  }
+  deps.onPath?.(ctx.mapping.source, 'staged', why);
   return deps.target.transaction(async (s) => {
     await normaliseSession(s);
-    if (directLines) {
-      const refused = await copyTyped(s, direct!, directLines);
-      if (refused === null) {
-        deps.onPath?.(ctx.mapping.source, 'direct', null);
-        const { rows, stats } = await digestRows(s, ctx.shape, ctx.buckets, `${TYPED_TABLE} AS t`);
-        return { rowCount: batch.rowCount, rows, stats: [stats] };
-      }
-      why = `the target refused the typed COPY (${refused})`;
-    }
-    deps.onPath?.(ctx.mapping.source, 'staged', why);
     await s.query(`CREATE TEMP TABLE "_sensei_capture" ("_sensei_ord" integer, ${names.map((n) => `${quoteIdent(n)} text`).join(', ')}) ON COMMIT DROP`);
-    if (staged.length > 0) await s.copyFrom(STAGE, ['_sensei_ord', ...names], `${staged.join('\n')}\n`);
+    if (kept.length > 0) await s.copyFrom(STAGE, ['_sensei_ord', ...names], `${kept.map((r, i) => `${r}\t${lines[i]}`).join('\n')}\n`);
     return { rowCount: batch.rowCount, ...(await evaluateIsolating(s, ctx.shape, ctx.buckets, ctx.from, batch.rowCount)) };
   });
 }
 
+/** Thrown inside the typed transaction so that a refused COPY rolls it back whole. */
+class TypedCopyRefused extends Error {
+  constructor(readonly sqlstate: string) {
+    super(`typed COPY refused (${sqlstate})`);
+  }
+}
+
 /**
- * COPY the batch's direct lines into the typed temporary table under a savepoint. Null when accepted; otherwise the
- * SQLSTATE of the refusal (a value the type's input function rejects), with nothing of it left.
+ * The batch's direct lines COPYed into the typed temporary table and hashed there, in one transaction; when the
+ * target refuses the COPY (a value the type's input function rejects) the transaction is rolled back and the refusal
+ * returned. No savepoint: the common case pays for none, a refused batch for one more transaction.
  */
-async function copyTyped(s: TargetSession, direct: { plan: DirectCopy; columnsDdl: string }, lines: string[]): Promise<string | null> {
-  await s.query(`CREATE TEMP TABLE "_sensei_typed" (${direct.columnsDdl}) ON COMMIT DROP`);
-  if (lines.length === 0) return null;
-  await s.query('SAVEPOINT "sensei_typed"');
+async function captureTyped(deps: CaptureDeps, ctx: TableContext, direct: { plan: DirectCopy; columnsDdl: string }, rowCount: number, lines: string[]): Promise<BatchCapture | { refused: string }> {
   try {
-    await s.copyFrom(TYPED_TABLE, direct.plan.targetColumns, `${lines.join('\n')}\n`);
-    await s.query('RELEASE SAVEPOINT "sensei_typed"');
-    return null;
+    return await deps.target.transaction(async (s) => {
+      await normaliseSession(s);
+      await s.query(`CREATE TEMP TABLE "_sensei_typed" (${direct.columnsDdl}) ON COMMIT DROP`);
+      if (lines.length > 0) {
+        try {
+          await s.copyFrom(TYPED_TABLE, direct.plan.targetColumns, `${lines.join('\n')}\n`);
+        } catch (e) {
+          if (classifyFault(e) !== 'permanent') throw e;
+          // The SQLSTATE only: a driver message may quote a value.
+          throw new TypedCopyRefused(`SQLSTATE ${String((e as { code?: unknown }).code ?? 'unknown')}`);
+        }
+      }
+      const digested = await digestRows(s, ctx.shape, ctx.buckets, `${TYPED_TABLE} AS t`);
+      return { rowCount, lines: [digested.lines], stats: [digested.stats] };
+    });
   } catch (e) {
-    if (classifyFault(e) !== 'permanent') throw e;
-    await s.query('ROLLBACK TO SAVEPOINT "sensei_typed"');
-    await s.query('RELEASE SAVEPOINT "sensei_typed"');
-    // The SQLSTATE only: a driver message may quote a value.
-    return `SQLSTATE ${String((e as { code?: unknown }).code ?? 'unknown')}`;
+    if (e instanceof TypedCopyRefused) return { refused: e.sqlstate };
+    throw e;
   }
 }
 
@@ -321,19 +368,18 @@ async function castableTypes(target: TargetConnector, mapping: TableMapping): Pr
   return res.rows.map((r) => r.ok === true || r.ok === 't' || r.ok === 'true');
 }
 
-type DigestRow = { b: string; h: string } & Record<string, string | null>;
-
-/** The row digests and the column statistics of the rows of `from` (alias `t`, typed as the target columns). */
-async function digestRows(s: TargetSession, shape: DigestShape, buckets: number, from: string): Promise<{ rows: DigestRow[]; stats: ColumnStats[] }> {
-  const digests = await s.query<DigestRow>(rowDigestsSql(shape, buckets, from));
+/** The row digests (`rowDigestLinesSql`) and the column statistics of the rows of `from` (alias `t`, typed as the target columns). */
+async function digestRows(s: TargetSession, shape: DigestShape, buckets: number, from: string): Promise<{ lines: string | null; stats: ColumnStats[] }> {
+  const digests = await s.query<{ lines: string | null }>(rowDigestLinesSql(shape, buckets, from));
   const agg = await s.query<Record<string, unknown>>(columnStatsSql(shape.columns, from));
-  return { rows: digests.rows, stats: readColumnStats(shape.columns, agg.rows[0] ?? { n: 0 }) };
+  return { lines: digests.rows[0]?.lines ?? null, stats: readColumnStats(shape.columns, agg.rows[0] ?? { n: 0 }) };
 }
 
 /**
- * Evaluate the transformations over staged rows [lo, hi). When the statement fails (a cast execution would also
+ * Evaluate the transformations over staged rows [lo, hi). When the statement is refused (a cast execution would also
  * fail on), halve the range under savepoints until the failing rows stand alone; they are excluded, as execution
- * sends them to the error queue.
+ * sends them to the error queue. A failure that is not the rows' (a lost connection, a timeout) is thrown, not taken
+ * for bad rows.
  */
 async function evaluateIsolating(
   s: TargetSession,
@@ -341,29 +387,28 @@ async function evaluateIsolating(
   buckets: number,
   from: (lo: number, hi: number) => string,
   count: number,
-): Promise<{ rows: DigestRow[]; stats: ColumnStats[][] }> {
-  const rows: DigestRow[] = [];
+): Promise<{ lines: Array<string | null>; stats: ColumnStats[][] }> {
+  const lines: Array<string | null> = [];
   const stats: ColumnStats[][] = [];
   const attempt = async (lo: number, hi: number): Promise<void> => {
     if (hi <= lo) return;
-    await s.query('SAVEPOINT "sensei_capture"');
-    try {
+    const done = await underSavepoint(s, 'sensei_capture', async () => {
       // The transformations run once: their result is kept in a temporary table that digests and statistics read.
       await s.query(`CREATE TEMP TABLE ${EVALUATED_TABLE} ON COMMIT DROP AS SELECT * FROM ${from(lo, hi)}`);
       const part = await digestRows(s, shape, buckets, EVALUATED);
       await s.query(`DROP TABLE ${EVALUATED_TABLE}`);
-      await s.query('RELEASE SAVEPOINT "sensei_capture"');
-      rows.push(...part.rows);
-      stats.push(part.stats);
-    } catch {
-      await s.query('ROLLBACK TO SAVEPOINT "sensei_capture"');
-      await s.query('RELEASE SAVEPOINT "sensei_capture"');
-      if (hi - lo === 1) return;
-      const mid = lo + Math.floor((hi - lo) / 2);
-      await attempt(lo, mid);
-      await attempt(mid, hi);
+      return part;
+    });
+    if (done.ok) {
+      lines.push(done.value.lines);
+      stats.push(done.value.stats);
+      return;
     }
+    if (hi - lo === 1) return;
+    const mid = lo + Math.floor((hi - lo) / 2);
+    await attempt(lo, mid);
+    await attempt(mid, hi);
   };
   await attempt(0, count);
-  return { rows, stats };
+  return { lines, stats };
 }

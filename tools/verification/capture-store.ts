@@ -1,5 +1,6 @@
 // Captures and validation results in the Sensei store (store migration 6), sealed: they hold statistics and keys.
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip } from 'node:zlib';
 import type { VerificationReport } from '../../core/findings.js';
 import type { SecretBox } from '../store/secret-box.js';
 import type { TableCapture } from './capture-source.js';
@@ -36,6 +37,8 @@ export interface CaptureStore {
   purge(before: Date): Promise<{ validationResults: number; capturedTables: number; captureBuckets: number }>;
 }
 
+const gzipAsync = promisify(gzip);
+
 const ctx = (kind: string, runId: string, table: string): string => `sensei_capture\u0000${kind}\u0000${runId}\u0000${table}`;
 
 export function createCaptureStore(db: Queryable, box: SecretBox): CaptureStore {
@@ -53,6 +56,8 @@ export function createCaptureStore(db: Queryable, box: SecretBox): CaptureStore 
       // A few hundred buckets per statement keeps each round trip small.
       for (let i = 0; i < entries.length; i += 256) {
         const chunk = entries.slice(i, i + 256);
+        // Compressed on libuv's thread pool, off the thread that captures the next table meanwhile.
+        const packed = await Promise.all(chunk.map(([, rows]) => gzipAsync(JSON.stringify(rows), { level: 1 })));
         await db.query(
           `INSERT INTO sensei_capture_detail (run_id, table_name, bucket, detail)
            SELECT $1, $2, u.b, u.d FROM unnest($3::int[], $4::bytea[]) AS u(b, d)`,
@@ -60,7 +65,7 @@ export function createCaptureStore(db: Queryable, box: SecretBox): CaptureStore 
             runId,
             table.target,
             chunk.map(([b]) => b),
-            chunk.map(([b, rows]) => box.seal(gzipSync(JSON.stringify(rows), { level: 1 }), ctx(`bucket:${b}`, runId, table.target))),
+            chunk.map(([b], k) => box.seal(packed[k]!, ctx(`bucket:${b}`, runId, table.target))),
           ],
         );
       }

@@ -10,10 +10,10 @@ import { quoteIdent } from '../planning/identifiers.js';
  * defaults.
  */
 export async function normaliseSession(s: TargetSession): Promise<void> {
-  await s.query(`SET LOCAL TimeZone = 'UTC'`);
-  await s.query(`SET LOCAL DateStyle = 'ISO, YMD'`);
-  await s.query(`SET LOCAL IntervalStyle = 'postgres'`);
-  await s.query(`SET LOCAL extra_float_digits = 1`);
+  // set_config(…, true) is SET LOCAL: the four settings in one round trip.
+  await s.query(
+    `SELECT set_config('TimeZone', 'UTC', true), set_config('DateStyle', 'ISO, YMD', true), set_config('IntervalStyle', 'postgres', true), set_config('extra_float_digits', '1', true)`,
+  );
 }
 
 /** A column as hashed: its target name and target type (PostgreSQL spelling). */
@@ -55,6 +55,31 @@ function bucketOf(shape: DigestShape, buckets: number): string {
 export function rowDigestsSql(shape: DigestShape, buckets: number, from: string, where = ''): string {
   const keys = shape.key.map((k, i) => `${col(k)}::text AS "k${i}"`);
   return `SELECT ${bucketOf(shape, buckets)} AS b, ${[...keys, `md5(${rowText(shape.columns.map((c) => c.name))}) AS h`].join(', ')} FROM ${from}${where}`;
+}
+
+/**
+ * The rows of `rowDigestsSql` as one text value `lines` (null when there are none): a line per row, in scan order,
+ * `b h key` with `key` the JSON array of the key values as text (`["7","a b"]`; `[]` without a key). PostgreSQL's JSON
+ * escaping of text is JSON.stringify's (checked for every code point), so `key` is what JSON.stringify would write;
+ * a JSON string holds no raw newline. One value to read instead of a row object per row (`readDigestLines`).
+ */
+export function rowDigestLinesSql(shape: DigestShape, buckets: number, from: string): string {
+  const key = shape.key.length > 0 ? `array_to_json(ARRAY[${shape.key.map((_, i) => `x."k${i}"`).join(', ')}])::text` : `'[]'`;
+  return `SELECT string_agg(x.b::text || ' ' || x.h || ' ' || ${key}, E'\\n') AS lines FROM (${rowDigestsSql(shape, buckets, from)}) AS x`;
+}
+
+/** Calls `row` for each line of `rowDigestLinesSql`'s text, in order. */
+export function readDigestLines(lines: string | null, row: (bucket: number, rowHash: string, key: string) => void): void {
+  if (lines === null) return;
+  let at = 0;
+  while (at < lines.length) {
+    let end = lines.indexOf('\n', at);
+    if (end < 0) end = lines.length;
+    const s1 = lines.indexOf(' ', at);
+    const s2 = lines.indexOf(' ', s1 + 1);
+    row(Number(lines.slice(at, s1)), lines.slice(s1 + 1, s2), lines.slice(s2 + 1, end));
+    at = end + 1;
+  }
 }
 
 /** Per bucket: row count `n` and digest `d` = md5 of the rows' md5s sorted and concatenated (see `bucketDigest`). */

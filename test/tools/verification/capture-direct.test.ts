@@ -10,7 +10,7 @@ import type { SourceConnector, TargetConnector } from '../../../connectors/conne
 import { openSource } from '../../../connectors/open-source.js';
 import { openTarget } from '../../../connectors/open-target.js';
 import { captureSource, type CaptureDeps, type TableCapture } from '../../../tools/verification/capture-source.js';
-import { createPgDatabase, pgQuery, tempDir, type TempDatabase } from '../../fixtures/databases.js';
+import { createPgDatabase, pgExec, pgQuery, tempDir, type TempDatabase } from '../../fixtures/databases.js';
 
 describe('capture through the direct path', () => {
   const dir = tempDir('sensei-capture-direct-');
@@ -113,6 +113,29 @@ describe('capture through the direct path', () => {
     const [row] = await pgQuery<{ h: string }>(tgt.url, 'SELECT md5(ROW(t.*)::text) AS h FROM item_check AS t');
     const captured = [...item.detail.values()].flat().find(([key]) => key === '["1"]');
     expect(captured?.[1]).toBe(row!.h.slice(0, 16));
+  });
+
+  it('fails naming the table when a statement times out, instead of counting its rows as excluded', async () => {
+    // The evaluated path (tag has no direct path) sleeps a second per row; the target allows half a second.
+    const slow: Plan = {
+      ...plan,
+      tables: plan.tables
+        .filter((t) => t.source === 'tag')
+        .map((t) => ({ ...t, columns: t.columns.map((c) => (c.sourceColumn === 'label' ? { ...c, transformation: 'concat(src."label", pg_sleep(1))' } : c)) })),
+    };
+    await pgExec(tgt.url, `ALTER DATABASE "${tgt.name}" SET statement_timeout = '500ms'`);
+    const impatient = await openTarget(tgt.url);
+    try {
+      await expect(captureSource({ source, target: impatient, batchSize: 7 }, slow, catalog)).rejects.toMatchObject({
+        code: 'TARGET_FAULT',
+        kind: 'timeout',
+        message: expect.stringContaining('a statement timed out on the target while capturing tag: canceling statement due to statement timeout'),
+        hint: expect.stringContaining('raise statement_timeout'),
+      });
+    } finally {
+      await impatient.close();
+      await pgExec(tgt.url, `ALTER DATABASE "${tgt.name}" RESET statement_timeout`);
+    }
   });
 
   it('stops at the first table whose onTable fails, and says so', async () => {
