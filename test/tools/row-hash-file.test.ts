@@ -205,6 +205,7 @@ describe('row-hash file reader', () => {
     const text = gunzipSync(bytes).toString('utf8');
     const cases: Array<[string, string, RegExp]> = [
       ['order', text.replace('"rows":[[0,', '"rows":[[9,'), /rows are not in bucket order \(bucket 0 after 9/],
+      ['range', text.replace('"rows":[[0,', '"rows":[[64,'), /a row is in bucket 64, outside the table's 64 buckets/],
       ['triple', text.replace('"rows":[[0,', '"rows":[[0,0,'), /a row is not \[bucket, key, rowHash\]/],
       ['junk', `${text}x`, /text follows the end of the JSON/],
       ['format', text.replace('sensei-row-hashes/1', 'sensei-row-hashes/9'), /expected "\{\\"format\\":\\"sensei-row-hashes\/1/],

@@ -98,7 +98,7 @@ function readDigests(value: unknown, text: TextCursor): BucketDigest[] {
 }
 
 function tableReader(text: TextCursor, buckets: number, digests: BucketDigest[], ended: () => void): RowHashTable {
-  // Rows parsed but not yet handed out; `next` is the first row of the bucket after the one being assembled.
+  // Rows parsed but not yet handed out (from `at` on); `head` is the first row of the next bucket.
   let parsed: unknown[] = [];
   let at = 0;
   let rowsDone = false;
@@ -116,7 +116,8 @@ function tableReader(text: TextCursor, buckets: number, digests: BucketDigest[],
       throw text.damaged('a row is not [bucket, key, rowHash]');
     }
     const b = r[0] as number;
-    if (b < lastBucket || b < 0 || b >= buckets) throw text.damaged(`rows are not in bucket order (bucket ${b} after ${lastBucket}, of ${buckets})`);
+    if (b < 0 || b >= buckets) throw text.damaged(`a row is in bucket ${b}, outside the table's ${buckets} buckets`);
+    if (b < lastBucket) throw text.damaged(`rows are not in bucket order (bucket ${b} after ${lastBucket})`);
     lastBucket = b;
     return r as TargetRowHash;
   };
