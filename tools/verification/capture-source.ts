@@ -13,9 +13,9 @@ import { classifyFault } from '../execution/fault-class.js';
 import { readAhead } from '../execution/load-table.js';
 import { underSavepoint } from '../execution/savepoint.js';
 import { quoteIdent } from '../planning/identifiers.js';
+import { CaptureDetail } from './capture-detail.js';
 import {
   bucketCountFor,
-  bucketDigest,
   columnStatsSql,
   mergeColumnStats,
   normaliseSession,
@@ -47,7 +47,7 @@ export interface TableCapture {
    * Per bucket: `[key, rowHash]` with `key` the JSON array of the key values as text and `rowHash` the first 16 hex
    * digits of the row's md5. Holds key values: kept in memory, stored only encrypted.
    */
-  detail: Map<number, Array<[string, string]>>;
+  detail: CaptureDetail;
 }
 
 export interface SourceCapture {
@@ -155,8 +155,7 @@ async function captureTable(deps: CaptureDeps, mapping: TableMapping, table: Tab
   };
   const concurrency = deps.target.capabilities.supportsConcurrentSessions ? Math.max(1, deps.concurrency ?? 2) : 1;
 
-  const hashes = new Map<number, string[]>();
-  const detail = new Map<number, Array<[string, string]>>();
+  const detail = new CaptureDetail();
   let stats: ColumnStats[] | null = null;
   const progress: TableProgress = { table: mapping.source, rowsRead: 0, rowsTotal, rowsWritten: 0, rowsErrored: 0, done: false };
   // Batches are merged strictly in read order, whatever order their captures finish in.
@@ -164,12 +163,7 @@ async function captureTable(deps: CaptureDeps, mapping: TableMapping, table: Tab
     let rows = 0;
     for (const text of evaluated.lines) {
       readDigestLines(text, (b, h, key) => {
-        let hs = hashes.get(b);
-        if (!hs) hashes.set(b, (hs = []));
-        hs.push(h);
-        let d = detail.get(b);
-        if (!d) detail.set(b, (d = []));
-        d.push([key, h.slice(0, 16)]);
+        detail.add(b, h, key);
         rows++;
       });
     }
@@ -199,9 +193,7 @@ async function captureTable(deps: CaptureDeps, mapping: TableMapping, table: Tab
   }
   progress.done = true;
   deps.onProgress?.({ ...progress });
-  const digests: BucketDigest[] = [...hashes.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([bucket, hs]) => ({ bucket, rows: hs.length, digest: bucketDigest(hs) }));
+  const digests: BucketDigest[] = detail.digests();
   return {
     source: mapping.source,
     target: mapping.target,

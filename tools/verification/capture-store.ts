@@ -51,11 +51,10 @@ export function createCaptureStore(db: Queryable, box: SecretBox): CaptureStore 
          ON CONFLICT (run_id, table_name) DO UPDATE SET captured_at = EXCLUDED.captured_at, summary = EXCLUDED.summary`,
         [runId, table.target, capturedAt, box.seal(summary, ctx('summary', runId, table.target))],
       );
-      const entries = [...detail.entries()];
       // gzip level 1: row hashes barely compress, so level 6 took twice the time for ~10% fewer bytes (measured).
-      // A few hundred buckets per statement keeps each round trip small.
-      for (let i = 0; i < entries.length; i += 256) {
-        const chunk = entries.slice(i, i + 256);
+      // A few hundred buckets per statement keeps each round trip small; the buckets' rows are built a chunk at a
+      // time from the compact detail, so storing a table does not hold all of them at once.
+      const store = async (chunk: Array<[number, Array<[string, string]>]>): Promise<void> => {
         // Compressed on libuv's thread pool, off the thread that captures the next table meanwhile.
         const packed = await Promise.all(chunk.map(([, rows]) => gzipAsync(JSON.stringify(rows), { level: 1 })));
         await db.query(
@@ -68,7 +67,16 @@ export function createCaptureStore(db: Queryable, box: SecretBox): CaptureStore 
             chunk.map(([b], k) => box.seal(packed[k]!, ctx(`bucket:${b}`, runId, table.target))),
           ],
         );
+      };
+      let chunk: Array<[number, Array<[string, string]>]> = [];
+      for (const entry of detail.entries()) {
+        chunk.push(entry);
+        if (chunk.length === 256) {
+          await store(chunk);
+          chunk = [];
+        }
       }
+      if (chunk.length > 0) await store(chunk);
     },
 
     async load(runId) {
