@@ -56,6 +56,33 @@ describe('row-hash file writer', () => {
     });
   });
 
+  it('lists tables filled at the same time in the order they were added, whichever finishes first', async () => {
+    const path = join(dir, 'run.rows.json.gz');
+    const w = await openRowHashFile(path, 'run_1');
+    let releaseFirst!: () => void;
+    const firstMayEnd = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const first = w.addTable('first', 1, async (onRows) => {
+      await onRows([[0, '["1"]', '0123456789abcdef']]);
+      await firstMayEnd;
+      await onRows([[0, '["2"]', '1123456789abcdef']]);
+      return { digests: [digest(0, 2)] };
+    });
+    const second = w.addTable('second', 1, async (onRows) => {
+      await onRows([[0, '["9"]', 'f123456789abcdef']]);
+      // The second table's rows are all in before the first's last row is.
+      releaseFirst();
+      return { digests: [digest(0, 1)] };
+    });
+    await Promise.all([first, second]);
+    await w.finish();
+    const parsed = JSON.parse(gunzipSync(readFileSync(path)).toString('utf8')) as RowHashFile;
+    expect(parsed.tables.map((t) => [t.target, t.rows.map((r) => r[1])])).toEqual([
+      ['first', ['["1"]', '["2"]']],
+      ['second', ['["9"]']],
+    ]);
+    expect(readdirSync(dir)).toEqual(['run.rows.json.gz']);
+  });
+
   it('passes a failure while writing a table on to the caller and, aborted, leaves no file behind', async () => {
     const path = join(dir, 'run.rows.json.gz');
     const w = await openRowHashFile(path, 'run_1');

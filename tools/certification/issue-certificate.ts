@@ -7,6 +7,7 @@ import type { VerificationReport } from '../../core/findings.js';
 import { allMappings, type Plan } from '../../core/plan.js';
 import type { ApprovalDecision, TableOutcome } from '../../core/run.js';
 import type { TargetConnector } from '../../connectors/connector.js';
+import { settleAll, slots } from '../execution/slots.js';
 import { shapeOf } from '../verification/capture-source.js';
 import { digestTargetRows, digestTargetTable, type CapturedTable } from '../verification/compare-capture.js';
 import { bucketCountFor } from '../verification/row-digest.js';
@@ -61,16 +62,28 @@ export async function issueCertificate(input: IssueCertificateInput): Promise<Is
   const rowFile = (input.rowHashes ?? true) ? await openRowHashFile(paths.rows, input.runId) : null;
   let rowHashes: CertificatePayload['row_hashes'] = null;
   try {
-    for (const o of input.outcomes) {
+    // The target's tables are hashed two at a time where it takes concurrent sessions (each its own cursor and its own
+    // part of the row-hash file, which lists them in outcome order).
+    const slot = slots(input.target.capabilities.supportsConcurrentSessions ? 2 : 1);
+    const work = input.outcomes.map((o) => {
       const mapping = input.plan.tables.find((t) => t.target === o.target);
       if (!mapping) throw new Error(`cannot certify: ${o.target} is not in the plan`);
       const captured = input.capture?.tables.find((t) => t.target === o.target) ?? null;
       const shape = captured?.shape ?? shapeOf(mapping);
       const buckets = captured?.buckets ?? bucketCountFor(o.rows_written);
-      // With the row-hash file, one pass yields both the rows and the digests.
-      const digest = rowFile
-        ? await rowFile.addTable(o.target, buckets, (onRows) => digestTargetRows(input.target, o.target, shape, buckets, onRows))
-        : await digestTargetTable(input.target, o.target, shape, buckets);
+      return { o, captured, shape, buckets };
+    });
+    const digests = work.map(({ o, shape, buckets }) =>
+      slot(() =>
+        // With the row-hash file, one pass yields both the rows and the digests.
+        rowFile
+          ? rowFile.addTable(o.target, buckets, (onRows) => digestTargetRows(input.target, o.target, shape, buckets, onRows))
+          : digestTargetTable(input.target, o.target, shape, buckets),
+      ),
+    );
+    await settleAll(digests);
+    for (const [i, { o, captured, shape, buckets }] of work.entries()) {
+      const digest = await digests[i]!;
       tables.push({
         source: o.source,
         target: o.target,

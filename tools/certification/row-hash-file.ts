@@ -21,7 +21,8 @@ export interface RowHashFile {
 export interface RowHashFileWriter {
   /**
    * Add one table: `fill` streams its rows to the sink it is given and returns the table's digests, which the file
-   * lists before the rows. Returns what `fill` returned. Tables are added one after the other, never at once.
+   * lists before the rows. Returns what `fill` returned. Several tables may be filled at once: each goes to its own
+   * partial file, and the tables stand in the file in the order `addTable` was called.
    */
   addTable<T extends { digests: BucketDigest[] }>(target: string, buckets: number, fill: (onRows: (rows: TargetRowHash[]) => Promise<void>) => Promise<T>): Promise<T>;
   /** Complete the file at its path and return its sha256 (of the gzip bytes, as the certificate names it). */
@@ -38,7 +39,7 @@ export interface RowHashFileWriter {
  */
 export async function openRowHashFile(path: string, runId: string): Promise<RowHashFileWriter> {
   const partial = `${path}.partial`;
-  const tablePartial = `${path}.table.partial`;
+  const tablePartials = new Set<string>();
   const out = createWriteStream(partial, { mode: 0o600 });
   await once(out, 'open');
   const sha = createHash('sha256');
@@ -49,35 +50,25 @@ export async function openRowHashFile(path: string, runId: string): Promise<RowH
   // Keys in code-point order (canonicalJson's): format, run_id, tables; buckets, digests, rows, target.
   await put(gzipSync(`{"format":"sensei-row-hashes/1","run_id":${JSON.stringify(runId)},"tables":[`));
   let tables = 0;
+  let calls = 0;
+  // The previous table's append: each table is appended after it, in call order.
+  let appended: Promise<void> = Promise.resolve();
 
   return {
     async addTable<T extends { digests: BucketDigest[] }>(target: string, buckets: number, fill: (onRows: (rows: TargetRowHash[]) => Promise<void>) => Promise<T>): Promise<T> {
-      const gz = createGzip();
-      const file = createWriteStream(tablePartial, { mode: 0o600 });
-      const written = once(file, 'close');
-      gz.pipe(file);
-      let rows = 0;
-      let result: T;
+      const tablePartial = `${path}.table${calls++}.partial`;
+      tablePartials.add(tablePartial);
+      const previous = appended;
+      let done!: () => void;
+      appended = new Promise<void>((resolve) => (done = resolve));
       try {
-        result = await fill(async (chunk) => {
-          // JSON.stringify of [number, string, string] is its canonical JSON.
-          const text = chunk.map((r) => JSON.stringify(r)).join(',');
-          if (!gz.write(rows === 0 ? text : `,${text}`)) await once(gz, 'drain');
-          rows += chunk.length;
-        });
+        return await fillThenAppend(tablePartial, previous, target, buckets, fill);
       } finally {
-        gz.end();
-        await written;
+        done();
       }
-      const digests = result.digests.map((d) => `[${d.bucket},${d.rows},${JSON.stringify(d.digest)}]`).join(',');
-      await put(gzipSync(`${tables > 0 ? ',' : ''}{"buckets":${buckets},"digests":[${digests}],"rows":[`));
-      for await (const bytes of createReadStream(tablePartial)) await put(bytes as Buffer);
-      await put(gzipSync(`],"target":${JSON.stringify(target)}}`));
-      await rm(tablePartial, { force: true });
-      tables++;
-      return result;
     },
     async finish() {
+      await appended;
       await put(gzipSync(']}'));
       await end(out);
       await rename(partial, path);
@@ -86,9 +77,44 @@ export async function openRowHashFile(path: string, runId: string): Promise<RowH
     async abort() {
       await end(out).catch(() => undefined);
       await rm(partial, { force: true });
-      await rm(tablePartial, { force: true });
+      for (const p of tablePartials) await rm(p, { force: true });
     },
   };
+
+  async function fillThenAppend<T extends { digests: BucketDigest[] }>(
+    tablePartial: string,
+    previous: Promise<void>,
+    target: string,
+    buckets: number,
+    fill: (onRows: (rows: TargetRowHash[]) => Promise<void>) => Promise<T>,
+  ): Promise<T> {
+    const gz = createGzip();
+    const file = createWriteStream(tablePartial, { mode: 0o600 });
+    const written = once(file, 'close');
+    gz.pipe(file);
+    let rows = 0;
+    let result: T;
+    try {
+      result = await fill(async (chunk) => {
+        // JSON.stringify of [number, string, string] is its canonical JSON.
+        const text = chunk.map((r) => JSON.stringify(r)).join(',');
+        if (!gz.write(rows === 0 ? text : `,${text}`)) await once(gz, 'drain');
+        rows += chunk.length;
+      });
+    } finally {
+      gz.end();
+      await written;
+    }
+    await previous;
+    const digests = result.digests.map((d) => `[${d.bucket},${d.rows},${JSON.stringify(d.digest)}]`).join(',');
+    await put(gzipSync(`${tables > 0 ? ',' : ''}{"buckets":${buckets},"digests":[${digests}],"rows":[`));
+    for await (const bytes of createReadStream(tablePartial)) await put(bytes as Buffer);
+    await put(gzipSync(`],"target":${JSON.stringify(target)}}`));
+    await rm(tablePartial, { force: true });
+    tablePartials.delete(tablePartial);
+    tables++;
+    return result;
+  }
 }
 
 async function end(stream: WriteStream): Promise<void> {
