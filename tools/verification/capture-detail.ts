@@ -5,8 +5,8 @@ import { bucketDigest } from './row-digest.js';
 
 /** The rows of one bucket, in the order they were added. */
 class BucketRows {
-  private hashes: Uint8Array = new Uint8Array(16 * 16);
-  private keys: Uint8Array = new Uint8Array(512);
+  private hashes: Buffer = Buffer.alloc(16 * 16);
+  private keys: Buffer = Buffer.alloc(512);
   private keyEnds = new Uint32Array(16);
   private keyBytes = 0;
   count = 0;
@@ -18,11 +18,13 @@ class BucketRows {
       ends.set(this.keyEnds);
       this.keyEnds = ends;
     }
-    const at = this.count * 16;
-    for (let i = 0; i < 16; i++) this.hashes[at + i] = (hexDigit(rowHash, 2 * i) << 4) | hexDigit(rowHash, 2 * i + 1);
+    // Decoded in place (no Buffer per row); md5() prints 32 lower-case hex digits.
+    if (!LOWER_HEX.test(rowHash) || this.hashes.write(rowHash, this.count * 16, 16, 'hex') !== 16) {
+      throw new Error(`not a lower-case md5 hex digest: a row hash of length ${rowHash.length}`);
+    }
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
     if (this.keyBytes + key.length * 3 > this.keys.length) this.keys = grow(this.keys, this.keyBytes + key.length * 3);
-    this.keyBytes += encoder.encodeInto(key, this.keys.subarray(this.keyBytes)).written;
+    this.keyBytes += this.keys.write(key, this.keyBytes, 'utf8');
     this.keyEnds[this.count] = this.keyBytes;
     this.count++;
   }
@@ -30,7 +32,7 @@ class BucketRows {
   /** Row hashes (32 hex digits each), in the order added. */
   rowHashes(): string[] {
     const out = new Array<string>(this.count);
-    for (let r = 0; r < this.count; r++) out[r] = Buffer.from(this.hashes.buffer, this.hashes.byteOffset + r * 16, 16).toString('hex');
+    for (let r = 0; r < this.count; r++) out[r] = this.hashes.toString('hex', r * 16, r * 16 + 16);
     return out;
   }
 
@@ -39,27 +41,18 @@ class BucketRows {
     const out = new Array<[string, string]>(this.count);
     for (let r = 0; r < this.count; r++) {
       const from = r === 0 ? 0 : this.keyEnds[r - 1]!;
-      const key = decoder.decode(this.keys.subarray(from, this.keyEnds[r]));
-      out[r] = [key, Buffer.from(this.hashes.buffer, this.hashes.byteOffset + r * 16, 8).toString('hex')];
+      out[r] = [this.keys.toString('utf8', from, this.keyEnds[r]), this.hashes.toString('hex', r * 16, r * 16 + 8)];
     }
     return out;
   }
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+const LOWER_HEX = /^[0-9a-f]{32}$/;
 
-function grow(a: Uint8Array, atLeast: number): Uint8Array {
-  const b = new Uint8Array(Math.max(atLeast, a.length * 2));
-  b.set(a);
+function grow(a: Buffer, atLeast: number): Buffer {
+  const b = Buffer.allocUnsafe(Math.max(atLeast, a.length * 2));
+  a.copy(b);
   return b;
-}
-
-function hexDigit(s: string, i: number): number {
-  const c = s.charCodeAt(i);
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  throw new Error(`not a lower-case md5 hex digest: a row hash of length ${s.length}`);
 }
 
 /**
