@@ -459,8 +459,7 @@ export async function loadBatch(s: TargetSession, ctx: TableContext, batch: Batc
       if (line === null) {
         directLines = null;
         why = `a value of row ${batch.offset + r + 1} (in read order) needs its rule checked in SQL`;
-      }
-      else {
+      } else {
         directLines.push(line);
         sameText &&= line === hashed[r];
       }
