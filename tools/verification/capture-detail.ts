@@ -50,7 +50,8 @@ class BucketRows {
 const LOWER_HEX = /^[0-9a-f]{32}$/;
 
 function grow(a: Buffer, atLeast: number): Buffer {
-  const b = Buffer.allocUnsafe(Math.max(atLeast, a.length * 2));
+  // Zero-filled: two details of the same rows are equal byte for byte, spare room included.
+  const b = Buffer.alloc(Math.max(atLeast, a.length * 2));
   a.copy(b);
   return b;
 }
