@@ -32,6 +32,15 @@ export interface DirectCopy {
   targetColumns: string[];
 }
 
+/** The column types of `relation` (quoted, possibly qualified) as `format_type()` prints them, by column name. */
+export async function columnTypes(db: { query<R>(sql: string, params?: unknown[]): Promise<{ rows: R[] }> }, relation: string): Promise<Map<string, string>> {
+  const res = await db.query<{ name: string; type: string }>(
+    'SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = CAST($1 AS regclass) AND attnum > 0 AND NOT attisdropped',
+    [relation],
+  );
+  return new Map(res.rows.map((r) => [r.name, r.type]));
+}
+
 /**
  * How the rows of `mapping` can be COPYed straight into its target, or why not (the staged path then does the table).
  * `targetTypes` are the target columns' types as `format_type()` prints them. Every transformation must be a plain

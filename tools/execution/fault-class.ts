@@ -1,4 +1,5 @@
 // Which database failures are worth retrying, and which need a person (disk full, statement timeout).
+import { TargetFaultError } from '../../core/errors.js';
 /** `transient`: retry after a pause; `disk_full` / `timeout`: stop, resumable once fixed; `permanent`: a real error. */
 export type FaultKind = 'transient' | 'disk_full' | 'timeout' | 'permanent';
 
@@ -18,6 +19,38 @@ export function classifyFault(e: unknown): FaultKind {
     if (TRANSIENT_MESSAGE.test(message)) return 'transient';
   }
   return 'permanent';
+}
+
+/**
+ * A target failure that is not the rows' (disk full, a timeout, a lost connection) as the error a person acts on:
+ * what Sensei was `doing`, the driver's message, and what to do (`resume`: how to continue afterwards; `space`: where
+ * to free it). Null for a permanent error, which stays as it is.
+ */
+export function targetFault(
+  fault: FaultKind,
+  e: unknown,
+  what: { doing: string; resume: string; space?: string; retried?: boolean },
+): TargetFaultError | null {
+  const message = e instanceof Error ? e.message : String(e);
+  switch (fault) {
+    case 'permanent':
+      return null;
+    case 'disk_full':
+      return new TargetFaultError('disk_full', `the target ran out of disk space while ${what.doing}: ${message}`, {
+        hint: `free space on the target${what.space ? ` (${what.space})` : ''}, ${what.resume}`,
+        cause: e,
+      });
+    case 'timeout':
+      return new TargetFaultError('timeout', `a statement timed out on the target while ${what.doing}: ${message}`, {
+        hint: `raise statement_timeout / lock_timeout for the user Sensei connects as, or lower strategy.batch_size, ${what.resume}`,
+        cause: e,
+      });
+    case 'transient':
+      return new TargetFaultError('connection', `lost the target connection while ${what.doing}${what.retried ? ' and retries did not help' : ''}: ${message}`, {
+        hint: `check the target server, ${what.resume}`,
+        cause: e,
+      });
+  }
 }
 
 /** Pause before retry `attempt` (1-based): exponential from `baseMs`, capped at 10 s, with jitter. */

@@ -1,18 +1,19 @@
 // Load one table: read batch → stage (COPY) → validate set-wise → INSERT … SELECT, isolating rows that fail;
 // batches are grouped in segments, each committed with its checkpoint so that a crash can resume exactly.
 import { createHash, type Hash } from 'node:crypto';
-import type { Batch, IrValue } from '../../core/batch.js';
+import type { Batch } from '../../core/batch.js';
 import type { TableDef } from '../../core/catalog.js';
-import { AccountingError, SourceUnavailableError, TargetFaultError } from '../../core/errors.js';
+import { AccountingError, SourceUnavailableError } from '../../core/errors.js';
 import type { TableMapping } from '../../core/plan.js';
 import type { ErrorQueueEntry, ErrorSink, TableOutcome, TableProgress } from '../../core/run.js';
 import type { SourceConnector, TargetConnector, TargetSession } from '../../connectors/connector.js';
 import { uniqueKeyColumns } from '../planning/constraint-rules.js';
 import { qualified, quoteIdent } from '../planning/identifiers.js';
 import { deleteCheckpoint, deleteParts, partName, readCheckpoint, readParts, writeCheckpoint, type TableCheckpoint } from './checkpoints.js';
-import { copyField, hasNulByte, stagedText } from './copy-text.js';
-import { directCopyFor, directLine, type DirectCopy } from './direct-copy.js';
-import { backoffMs, classifyFault } from './fault-class.js';
+import { stagedText } from './copy-text.js';
+import { batchLines } from './batch-lines.js';
+import { columnTypes, directCopyFor, type DirectCopy } from './direct-copy.js';
+import { backoffMs, classifyFault, targetFault } from './fault-class.js';
 import { underSavepoint } from './savepoint.js';
 import { settleAll, type Slot } from './slots.js';
 
@@ -197,23 +198,7 @@ function describeFault(runId: string, mapping: TableMapping, e: unknown, fault: 
       cause: e.original,
     });
   }
-  const message = e instanceof Error ? e.message : String(e);
-  if (fault === 'disk_full') {
-    return new TargetFaultError('disk_full', `the target ran out of disk space while loading ${mapping.target}: ${message}`, { hint: `free space on the target, ${resume}`, cause: e });
-  }
-  if (fault === 'timeout') {
-    return new TargetFaultError('timeout', `a statement timed out on the target while loading ${mapping.target}: ${message}`, {
-      hint: `raise statement_timeout / lock_timeout for the loading user or lower strategy.batch_size, ${resume}`,
-      cause: e,
-    });
-  }
-  if (fault === 'transient') {
-    return new TargetFaultError('connection', `lost the target connection while loading ${mapping.target} and retries did not help: ${message}`, {
-      hint: `check the target server, ${resume}`,
-      cause: e,
-    });
-  }
-  return e;
+  return targetFault(fault, e, { doing: `loading ${mapping.target}`, resume, retried: true }) ?? e;
 }
 
 async function readSource<T>(fn: () => Promise<T>): Promise<T> {
@@ -369,11 +354,7 @@ export interface StageState {
 async function withDirectPath(deps: LoadTableDeps, ctx: TableContext): Promise<TableContext> {
   const refuse = (why: string): TableContext => ({ ...ctx, noDirect: why });
   if (deps.directCopy === false) return refuse('strategy.direct_copy is false');
-  const res = await deps.target.query<{ name: string; type: string }>(
-    'SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = CAST($1 AS regclass) AND attnum > 0 AND NOT attisdropped',
-    [ctx.targetTable],
-  );
-  const direct = directCopyFor(ctx.mapping, new Map(res.rows.map((r) => [r.name, r.type])));
+  const direct = directCopyFor(ctx.mapping, await columnTypes(deps.target, ctx.targetTable));
   if ('refused' in direct) return refuse(direct.refused);
   return { ...ctx, direct };
 }
@@ -411,66 +392,19 @@ export async function loadBatch(s: TargetSession, ctx: TableContext, batch: Batc
       : { _row: batch.offset + r + 1 };
   const entry: EntryFn = (r, e) => ({ table: ctx.mapping.source, key: keyOf(r), row: rowOf(r), ...e });
 
-  // Values the source could not normalise (zero dates, invalid byte sequences): the row never reaches the target.
-  const readRejects = new Map<number, { column: string; rule: string; reason: string }>();
-  for (const x of batch.rejects ?? []) {
-    const seen = readRejects.get(x.row);
-    readRejects.set(x.row, seen ? { ...seen, reason: `${seen.reason}; ${x.reason}`, rule: seen.rule === x.rule ? seen.rule : `${seen.rule},${x.rule}` } : x);
-  }
-  const direct = ctx.direct;
-  const from = direct ? direct.columns.map((c) => names.indexOf(c.sourceColumn)) : [];
-  let directLines: string[] | null = direct && from.every((i) => i >= 0) ? [] : null;
-  let why: string | null = directLines ? null : (ctx.noDirect ?? 'no direct path for this table');
-  const sameOrder = from.length === names.length && from.every((i, k) => i === k);
-  // True while the direct COPY text is the source hash's text (every row kept, every line the source line).
-  let sameText = true;
-  // The source hash covers every row read, in read order, as its COPY line: hashed once per batch.
-  const hashed: string[] = new Array<string>(batch.rowCount);
-  const kept: number[] = [];
-  const ncol = names.length;
-  const values = new Array<IrValue>(ncol);
-  const fields = new Array<string>(ncol);
-  for (let r = 0; r < batch.rowCount; r++) {
-    for (let c = 0; c < ncol; c++) {
-      values[c] = batch.values[c]![r] ?? null;
-      fields[c] = copyField(values[c]!);
-    }
-    hashed[r] = fields.join('\t');
-    const bad = readRejects.get(r);
-    if (bad) {
-      rejected.push(entry(r, { column: bad.column, rule: bad.rule, stage: 'read', reason: bad.reason }));
-      continue;
-    }
-    const nulCol = hasNulByte(hashed[r]!) ? values.findIndex(hasNulByte) : -1;
-    if (nulCol >= 0) {
-      rejected.push(
-        entry(r, {
-          column: names[nulCol]!,
-          rule: 'nul_byte',
-          stage: 'stage',
-          reason: `column ${names[nulCol]} holds a NUL byte (U+0000), which PostgreSQL text cannot store: clean the value at the source or map the column to bytea`,
-        }),
-      );
-      continue;
-    }
-    kept.push(r);
-    if (directLines) {
-      const line = directLine(direct!, from, values, fields, hashed[r]!, sameOrder);
-      if (line === null) {
-        directLines = null;
-        why = `a value of row ${batch.offset + r + 1} (in read order) needs its rule checked in SQL`;
-      } else {
-        directLines.push(line);
-        sameText &&= line === hashed[r];
-      }
-    }
-  }
-  // Encoded to UTF-8 once: for the hash and, when it is the direct COPY's text too, for the COPY.
-  const text = Buffer.from(batch.rowCount > 0 ? `${hashed.join('\n')}\n` : '', 'utf8');
+  // Rows the source could not normalise (zero dates, invalid byte sequences) or holding a NUL byte never reach the
+  // target; the others go direct when they can (`batchLines`).
+  const enc = batchLines(batch, ctx.direct ?? null, ctx.noDirect ?? 'no direct path for this table');
+  for (const x of enc.refused) rejected.push(entry(x.row, { column: x.column, rule: x.rule, stage: x.stage, reason: x.reason }));
+  // The source hash covers every row read, in read order, as its COPY line; encoded to UTF-8 once, for the hash and,
+  // when it is the direct COPY's text too, for the COPY.
+  const text = Buffer.from(batch.rowCount > 0 ? `${enc.lines.join('\n')}\n` : '', 'utf8');
   hash.update(text);
+  const kept = enc.kept;
   if (kept.length === 0) return 0;
-  if (directLines) {
-    const written = await copyDirect(s, ctx, sameText && kept.length === batch.rowCount ? text : `${directLines.join('\n')}\n`);
+  let why = enc.why;
+  if (enc.direct) {
+    const written = await copyDirect(s, ctx, enc.directIsSource ? text : `${enc.direct.join('\n')}\n`);
     if (typeof written === 'number') {
       ctx.onPath?.(ctx.mapping.source, 'direct', null);
       return written;
@@ -483,7 +417,7 @@ export async function loadBatch(s: TargetSession, ctx: TableContext, batch: Batc
     await s.query(`CREATE TEMP TABLE "_sensei_stage" ("_sensei_ord" integer, ${names.map((n) => `${quoteIdent(n)} text`).join(', ')}) ON COMMIT DROP`);
     stage.created = true;
   } else await s.query(`TRUNCATE ${STAGE}`);
-  await s.copyFrom(STAGE, ['_sensei_ord', ...names], `${kept.map((r) => `${r}\t${hashed[r]}`).join('\n')}\n`);
+  await s.copyFrom(STAGE, ['_sensei_ord', ...names], `${kept.map((r) => `${r}\t${enc.lines[r]}`).join('\n')}\n`);
   return insertValid(s, ctx, kept.length, batch.rowCount, rejected, entry);
 }
 

@@ -1,15 +1,15 @@
 // Capture the source before execution: per table, rows as they will look after transformation, hashed into
 // key-range buckets, and column statistics, so verification compares with the source as it was at capture time.
-import type { Batch, IrValue } from '../../core/batch.js';
+import type { Batch } from '../../core/batch.js';
 import type { TableDef } from '../../core/catalog.js';
 import type { Catalog } from '../../core/catalog.js';
-import { PlanError, TargetFaultError } from '../../core/errors.js';
+import { PlanError } from '../../core/errors.js';
 import type { Plan, TableMapping } from '../../core/plan.js';
 import type { TableProgress } from '../../core/run.js';
 import type { SourceConnector, TargetConnector, TargetSession } from '../../connectors/connector.js';
-import { copyField, hasNulByte } from '../execution/copy-text.js';
-import { directCopyFor, directLine, type DirectCopy } from '../execution/direct-copy.js';
-import { classifyFault } from '../execution/fault-class.js';
+import { batchLines } from '../execution/batch-lines.js';
+import { columnTypes, directCopyFor, type DirectCopy } from '../execution/direct-copy.js';
+import { classifyFault, targetFault } from '../execution/fault-class.js';
 import { readAhead } from '../execution/load-table.js';
 import { underSavepoint } from '../execution/savepoint.js';
 import { quoteIdent } from '../planning/identifiers.js';
@@ -214,23 +214,13 @@ async function captureTable(deps: CaptureDeps, mapping: TableMapping, table: Tab
  * do; any other error as it is.
  */
 function describeFault(mapping: TableMapping, e: unknown): unknown {
-  const fault = classifyFault(e);
-  if (fault === 'permanent') return e;
-  const message = e instanceof Error ? e.message : String(e);
-  const again = 'then resume the run (sensei resume RUN_ID): the capture runs again from its first table';
-  if (fault === 'timeout') {
-    return new TargetFaultError('timeout', `a statement timed out on the target while capturing ${mapping.source}: ${message}`, {
-      hint: `raise statement_timeout / lock_timeout for the user Sensei connects as, or lower strategy.batch_size, ${again}`,
-      cause: e,
-    });
-  }
-  if (fault === 'disk_full') {
-    return new TargetFaultError('disk_full', `the target ran out of disk space while capturing ${mapping.source} (temporary tables): ${message}`, {
-      hint: `free space on the target (temp_tablespaces), ${again}`,
-      cause: e,
-    });
-  }
-  return new TargetFaultError('connection', `lost the target connection while capturing ${mapping.source}: ${message}`, { hint: `check the target server, ${again}`, cause: e });
+  return (
+    targetFault(classifyFault(e), e, {
+      doing: `capturing ${mapping.source}`,
+      resume: 'then resume the run (sensei resume RUN_ID): the capture runs again from its first table',
+      space: 'its temporary tables: temp_tablespaces',
+    }) ?? e
+  );
 }
 
 /**
@@ -246,11 +236,7 @@ async function typedPath(target: TargetConnector, mapping: TableMapping): Promis
   try {
     types = await target.transaction(async (s) => {
       await s.query(`CREATE TEMP TABLE "_sensei_typed" (${columnsDdl}) ON COMMIT DROP`);
-      const res = await s.query<{ name: string; type: string }>(
-        'SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = CAST($1 AS regclass) AND attnum > 0 AND NOT attisdropped',
-        [TYPED_TABLE],
-      );
-      return new Map(res.rows.map((r) => [r.name, r.type]));
+      return columnTypes(s, TYPED_TABLE);
     });
   } catch (e) {
     if (classifyFault(e) !== 'permanent') throw e;
@@ -267,37 +253,11 @@ async function typedPath(target: TargetConnector, mapping: TableMapping): Promis
 async function captureBatch(deps: CaptureDeps, ctx: TableContext, batch: Batch): Promise<BatchCapture> {
   const names = batch.columns.map((c) => c.name);
   const direct = 'refused' in ctx.direct ? null : ctx.direct;
-  const from = direct ? direct.plan.columns.map((c) => names.indexOf(c.sourceColumn)) : [];
-  let directLines: string[] | null = direct && from.every((i) => i >= 0) ? [] : null;
-  let why: string | null = 'refused' in ctx.direct ? ctx.direct.refused : directLines ? null : 'a source column of the direct path is not in the batch';
-  const sameOrder = from.length === names.length && from.every((i, k) => i === k);
-  // The kept rows (read position and COPY line): staged only when the batch does not go direct.
-  const kept: number[] = [];
-  const lines: string[] = [];
-  const ncol = names.length;
-  const values = new Array<IrValue>(ncol);
-  const fields = new Array<string>(ncol);
-  for (let r = 0; r < batch.rowCount; r++) {
-    let nul = false;
-    for (let c = 0; c < ncol; c++) {
-      values[c] = batch.values[c]![r] ?? null;
-      nul ||= hasNulByte(values[c]!);
-      fields[c] = copyField(values[c]!);
-    }
-    if (nul) continue; // execution queues such rows: they will not be in the target
-    const line = fields.join('\t');
-    kept.push(r);
-    lines.push(line);
-    if (directLines) {
-      const typed = directLine(direct!.plan, from, values, fields, line, sameOrder);
-      if (typed === null) {
-        directLines = null;
-        why = `a value of row ${batch.offset + r + 1} (in read order) needs its rule checked in SQL`;
-      } else directLines.push(typed);
-    }
-  }
-  if (directLines) {
-    const captured = await captureTyped(deps, ctx, direct!, batch.rowCount, directLines);
+  // Rows the source refused or holding a NUL byte are left out: execution queues them, they will not be in the target.
+  const enc = batchLines(batch, direct?.plan ?? null, 'refused' in ctx.direct ? ctx.direct.refused : '');
+  let why = enc.why;
+  if (enc.direct) {
+    const captured = await captureTyped(deps, ctx, direct!, batch.rowCount, enc.direct);
     if (!('refused' in captured)) {
       deps.onPath?.(ctx.mapping.source, 'direct', null);
       return captured;
@@ -308,7 +268,7 @@ async function captureBatch(deps: CaptureDeps, ctx: TableContext, batch: Batch):
   return deps.target.transaction(async (s) => {
     await normaliseSession(s);
     await s.query(`CREATE TEMP TABLE "_sensei_capture" ("_sensei_ord" integer, ${names.map((n) => `${quoteIdent(n)} text`).join(', ')}) ON COMMIT DROP`);
-    if (kept.length > 0) await s.copyFrom(STAGE, ['_sensei_ord', ...names], `${kept.map((r, i) => `${r}\t${lines[i]}`).join('\n')}\n`);
+    if (enc.kept.length > 0) await s.copyFrom(STAGE, ['_sensei_ord', ...names], `${enc.kept.map((r) => `${r}\t${enc.lines[r]}`).join('\n')}\n`);
     return { rowCount: batch.rowCount, ...(await evaluateIsolating(s, ctx.shape, ctx.buckets, ctx.from, batch.rowCount)) };
   });
 }

@@ -25,7 +25,9 @@ describe('capture through the direct path', () => {
     const db = new Database(sqlite);
     db.exec(`CREATE TABLE item (id INTEGER PRIMARY KEY, code CHAR(4), name VARCHAR(10) NOT NULL, born DATE, qty INTEGER, price DECIMAL(6,2),
                seen TIMESTAMP, ratio DOUBLE, flag BOOLEAN, note TEXT);
-             CREATE TABLE tag (label TEXT, weight INTEGER);`);
+             CREATE TABLE tag (label TEXT, weight INTEGER);
+             CREATE TABLE memo (id INTEGER PRIMARY KEY, body TEXT);
+             INSERT INTO memo VALUES (1, 'fine'), (2, CAST(x'41ff42' AS TEXT)), (3, 'also fine');`);
     const insert = db.prepare('INSERT INTO item VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
     const notes = ['tab\there', 'back\\slash', 'new\nline', 'été “x” 日本 😀', '', null];
     for (let i = 1; i <= 42; i++) {
@@ -42,10 +44,10 @@ describe('capture through the direct path', () => {
         notes[i % notes.length],
       );
     }
-    // Bad rows, each in its own batch of 7 (ids 8–14, 15–21, 22–28, 29–35): an impossible date that passes the
-    // date_format rule and Node's check but not the date input function, a quantity that is not a number (the rule
+    // Bad rows, each in its own batch of 7 (ids 8–14, 15–21, 22–28, 29–35): an impossible time of day that passes the
+    // timestamp_format rule and Node's check but not the timestamp input function, a quantity that is not a number (the rule
     // fails), a NUL byte (left out before any path), a name too long for varchar(10) (the rule fails).
-    db.prepare('UPDATE item SET born = ? WHERE id = 10').run('2021-02-30');
+    db.prepare('UPDATE item SET seen = ? WHERE id = 10').run('2021-02-03 25:00:00');
     db.prepare('UPDATE item SET qty = ? WHERE id = 17').run('abc');
     db.prepare(`UPDATE item SET note = 'nul' || char(0) || 'byte' WHERE id = 24`).run();
     db.prepare('UPDATE item SET name = ? WHERE id = 31').run('much too long');
@@ -100,6 +102,10 @@ describe('capture through the direct path', () => {
       ].sort(),
     );
     expect(direct.paths.filter(([t]) => t === 'tag')).toEqual([['tag', 'staged', 'tag.label → label: transformation is not a plain cast']]);
+    // A row the source refuses as it reads it (invalid UTF-8: execution queues it) is not expected in the target.
+    const memo = direct.tables.find((t) => t.source === 'memo')!;
+    expect([memo.rowsRead, memo.rowsExpected, memo.rowsExcluded]).toEqual([3, 2, 1]);
+    expect([...memo.detail.values()].flat().map(([key]) => key).sort()).toEqual(['["1"]', '["3"]']);
   });
 
   it('hashes a direct batch as the target will hold it: the row digests equal those of the loaded rows', async () => {
