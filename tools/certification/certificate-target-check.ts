@@ -8,7 +8,7 @@ import type { Certificate } from '../../core/certificate.js';
 import { CertificateError } from '../../core/errors.js';
 import type { Finding } from '../../core/findings.js';
 import type { TargetConnector } from '../../connectors/connector.js';
-import { addRowDifferences, differingBuckets, diffRows, digestTargetRows, digestTargetTable, rowFindings, type RowDifferences, type TargetRowHash } from '../verification/compare-capture.js';
+import { addRowDifferences, differingBuckets, diffRows, digestTargetBuckets, digestTargetRows, rowFindings, type RowDifferences, type TargetRowHash } from '../verification/compare-capture.js';
 import type { DigestShape } from '../verification/row-digest.js';
 import { openRowHashReader, type RowHashBucket, type RowHashTable } from './row-hash-reader.js';
 
@@ -49,7 +49,7 @@ export async function readRowHashFile(certificatePath: string, cert: Certificate
 }
 
 /**
- * Re-hash every certified table of `target` in the database (bucket digests, `digestTargetTable`); the table's verdict
+ * Re-hash every certified table of `target` in the database (bucket digests, `digestTargetBuckets`); the table's verdict
  * is its root against the certified one. With the row-hash file, a table that differs is read again through a cursor
  * in bucket order (`digestTargetRows`) and its buckets whose digests differ from the file's are compared row by row
  * with the file's as both stream by; the file's rows of an equal table are skipped unparsed. Throws a
@@ -69,7 +69,7 @@ export async function checkTargetAgainstCertificate(cert: Certificate, target: T
         out.findings.push({ code: 'missing_table', path: [t.target], message: `target table ${t.target} no longer exists` });
       } else {
         const shape = { columns: t.columns, key: t.key };
-        const actual = await digestTargetTable(target, t.target, shape, t.buckets);
+        const actual = await digestTargetBuckets(target, t.target, shape, t.buckets);
         same = actual.root === t.target_root;
         if (!same && file) {
           const which = new Set(differingBuckets(file.digests, actual.digests));

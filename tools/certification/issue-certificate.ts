@@ -9,7 +9,7 @@ import type { ApprovalDecision, TableOutcome } from '../../core/run.js';
 import type { TargetConnector } from '../../connectors/connector.js';
 import { settleAll, slots } from '../execution/slots.js';
 import { shapeOf } from '../verification/capture-source.js';
-import { digestTargetRows, digestTargetTable, type CapturedTable } from '../verification/compare-capture.js';
+import { digestTargetBuckets, digestTargetRows, type CapturedTable } from '../verification/compare-capture.js';
 import { bucketCountFor } from '../verification/row-digest.js';
 import { renderCertificateHtml } from './certificate-html.js';
 import { signCertificate, serializeCertificate } from './certificate-signer.js';
@@ -78,7 +78,7 @@ export async function issueCertificate(input: IssueCertificateInput): Promise<Is
         // With the row-hash file, one pass yields both the rows and the digests.
         rowFile
           ? rowFile.addTable(o.target, buckets, (onRows) => digestTargetRows(input.target, o.target, shape, buckets, onRows))
-          : digestTargetTable(input.target, o.target, shape, buckets),
+          : digestTargetBuckets(input.target, o.target, shape, buckets),
       ),
     );
     await settleAll(digests);

@@ -41,32 +41,37 @@ export interface TargetTableDigest {
   stats: ColumnStats[];
 }
 
-/**
- * Hash a target table the way the capture hashed the source: same shape, same bucket count, in the database. The
- * digests and the statistics are two scans, each in its own session; `slot` says when each may run (default: both at
- * once where the target takes concurrent sessions).
- */
-export async function digestTargetTable(target: TargetConnector, table: string, shape: DigestShape, buckets: number, slot?: Slot): Promise<TargetTableDigest> {
-  const from = `${qualified(target.schema, table)} AS t`;
-  const run = slot ?? slots(target.capabilities.supportsConcurrentSessions ? 2 : 1);
-  const query = <R>(sql: string): Promise<R[]> =>
+/** One statement over the target in its own session, with the session settings the digests are made under. */
+function normalisedQuery(target: TargetConnector, run: Slot) {
+  return <R>(sql: string): Promise<R[]> =>
     run(() =>
       target.transaction(async (s) => {
         await normaliseSession(s);
         return (await s.query<R>(sql)).rows;
       }),
     );
-  const [rows, agg] = await Promise.all([
-    query<{ b: number | string; n: number | string; d: string }>(bucketDigestsSql(shape, buckets, from)),
-    query<Record<string, unknown>>(columnStatsSql(shape.columns, from)),
-  ]);
+}
+
+/** A target table's bucket digests and root, hashed the way the capture hashed the source, in the database (one scan). */
+export async function digestTargetBuckets(target: TargetConnector, table: string, shape: DigestShape, buckets: number, slot?: Slot): Promise<Omit<TargetTableDigest, 'stats'>> {
+  const query = normalisedQuery(target, slot ?? ((fn) => fn()));
+  const rows = await query<{ b: number | string; n: number | string; d: string }>(bucketDigestsSql(shape, buckets, `${qualified(target.schema, table)} AS t`));
   const digests = rows.map((r) => ({ bucket: Number(r.b), rows: Number(r.n), digest: r.d }));
-  return {
-    digests,
-    root: tableRoot(buckets, digests),
-    rows: digests.reduce((a, d) => a + d.rows, 0),
-    stats: readColumnStats(shape.columns, agg[0] ?? { n: 0 }),
-  };
+  return { digests, root: tableRoot(buckets, digests), rows: digests.reduce((a, d) => a + d.rows, 0) };
+}
+
+/**
+ * Hash a target table the way the capture hashed the source (`digestTargetBuckets`) and take its column statistics:
+ * two scans, each in its own session; `slot` says when each may run (default: both at once where the target takes
+ * concurrent sessions).
+ */
+export async function digestTargetTable(target: TargetConnector, table: string, shape: DigestShape, buckets: number, slot?: Slot): Promise<TargetTableDigest> {
+  const run = slot ?? slots(target.capabilities.supportsConcurrentSessions ? 2 : 1);
+  const [digest, agg] = await Promise.all([
+    digestTargetBuckets(target, table, shape, buckets, run),
+    normalisedQuery(target, run)<Record<string, unknown>>(columnStatsSql(shape.columns, `${qualified(target.schema, table)} AS t`)),
+  ]);
+  return { ...digest, stats: readColumnStats(shape.columns, agg[0] ?? { n: 0 }) };
 }
 
 
