@@ -1,11 +1,12 @@
 // `npm run bench -- --scale N`: the MySQL employees sample ×N in MariaDB, migrated into a fresh PostgreSQL database by
 // Sensei (full pipeline: validation, checkpoints, hashing, verification, certificate) and, when installed, by pgloader.
-// Memory: the bench process runs Sensei in-process with the heap setting of the `sensei` command (cli/heap-growth.ts).
-// Its embedded store is created beforehand in a separate process, as the first `sensei` command in a home does
+// Sensei runs as the `sensei migrate` command (the compiled code; the script builds first) in a child process, whose
+// peak resident memory per stage is the kernel's high-water mark, reset at each stage; `--profile` runs it in this
+// process instead (with the command's V8 settings, cli/process-flags.ts) to write a CPU profile of one stage. Its embedded store is created beforehand in a separate process, as the first `sensei` command in a home does
 // (`--fresh-store`: inside the timed run instead); that process's figures are printed on their own line, and the run
 // opens the existing store as every later run does.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,10 +15,8 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { parseConfig } from '../tools/ingest/load-config.js';
 import { createRuntime } from '../graph/runtime.js';
-import { HEAP_GROWING_PERCENT, limitHeapGrowth } from '../cli/heap-growth.js';
+import { applyProcessFlags, HEAP_GROWING_PERCENT, WASM_FLAGS } from '../cli/process-flags.js';
 import { BENCH_TABLES as TABLES, employeesDatabase, MYSQL, withDb } from './employees-db.js';
-
-limitHeapGrowth();
 
 const { values } = parseArgs({
   options: { scale: { type: 'string', default: '30' }, 'batch-size': { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '2' }, 'skip-pgloader': { type: 'boolean' }, profile: { type: 'boolean' }, 'profile-stage': { type: 'string' }, 'fresh-store': { type: 'boolean' } },
@@ -86,9 +85,9 @@ const cpuSeconds = (): number => {
  * from /usr/bin/time; null without it.
  */
 function createStoreBeforehand(home: string): string {
-  const storeModule = fileURLToPath(new URL('../tools/store/sensei-store.ts', import.meta.url));
+  const storeModule = fileURLToPath(new URL('../dist/tools/store/sensei-store.js', import.meta.url));
   const script = `const { openStore } = await import(${JSON.stringify(storeModule)}); const s = await openStore({ home: process.argv[1] }); await s.close();`;
-  const argv = [process.execPath, '--import', 'tsx', '--input-type=module', '-e', script, home];
+  const argv = [process.execPath, '--input-type=module', '-e', script, home];
   const time = spawnSync('/usr/bin/time', ['-f', '%M', 'true']).status === 0;
   const t0 = Date.now();
   const r = time ? spawnSync('/usr/bin/time', ['-f', 'PEAK_KB=%M', ...argv], { encoding: 'utf8' }) : spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
@@ -98,67 +97,189 @@ function createStoreBeforehand(home: string): string {
   return `store created before the run in a separate process (a first use of the home; not in the figures above): ${seconds.toFixed(1)} s, peak ${kb ? `${fmt(Number(kb) / 1024)} MB` : 'unknown (no /usr/bin/time)'}`;
 }
 
-async function runSensei(source: string): Promise<{ rows: number; seconds: number; executeSeconds: number; executeCpu: number; peakMb: number; status: string; stages: string; store: string }> {
+interface SenseiFigures {
+  rows: number;
+  seconds: number;
+  executeSeconds: number;
+  executeCpu: number;
+  /** CPU seconds of the database servers during the execute stage. */
+  executeServers: string;
+  peakMb: number;
+  status: string;
+  stages: string;
+  store: string;
+}
+
+/** Sensei's figures: the `sensei migrate` command in a child process (default), or in this process for a CPU profile. */
+async function runSensei(source: string): Promise<SenseiFigures> {
   const targetDb = `sensei_bench_tgt_${process.pid}`;
   const target = await freshPg(targetDb);
   const home = mkdtempSync(join(tmpdir(), 'sensei-bench-'));
-  const store = values['fresh-store'] ? 'store created inside the run (--fresh-store): its creation is in the figures above' : createStoreBeforehand(home);
+  try {
+    const store = values['fresh-store'] ? 'store created inside the run (--fresh-store): its creation is in the figures above' : createStoreBeforehand(home);
+    const config = { source: { url: withDb(MYSQL, source) }, target: { url: target }, strategy: { batch_size: batchSize, concurrency: Number(values.concurrency) } };
+    const profiled = values['profile-stage'] ?? (values.profile ? 'execute' : null);
+    return { ...(profiled ? await runInProcess(home, config) : await runCommand(home, config)), store };
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+    await dropPg(targetDb);
+  }
+}
+
+/** CPU seconds (user + system) of process `pid` so far, from /proc. */
+function procCpu(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
+
+/**
+ * CPU seconds used so far by the database servers on this machine: MariaDB (`mariadbd`/`mysqld`) and PostgreSQL (every
+ * `postgres` process: a backend that exits in between takes its seconds with it, so the figure is a floor).
+ */
+function serverCpu(): { mariadb: number; postgres: number } {
+  const out = { mariadb: 0, postgres: 0 };
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const kind = comm === 'mariadbd' || comm === 'mysqld' ? 'mariadb' : comm === 'postgres' ? 'postgres' : null;
+      if (kind) out[kind] += procCpu(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+const cpuDelta = (a: ReturnType<typeof serverCpu>, b: ReturnType<typeof serverCpu>): string => `MariaDB ${(b.mariadb - a.mariadb).toFixed(2)} s, PostgreSQL ${(b.postgres - a.postgres).toFixed(2)} s`;
+
+/** Peak RSS of `pid` since its last reset (VmHWM, MB), and reset it (clear_refs 5) so the next stage has its own. */
+function takePeak(pid: number): number {
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    // Without the right to reset it, later stages report the process peak so far.
+  }
+  return kb / 1024;
+}
+
+/**
+ * The `sensei migrate --yes --json` command, as a user runs it (the compiled code: `npm run bench` builds first), in a
+ * child process. The process's peak RSS is the kernel's high-water mark; each stage's peak too (reset at every stage
+ * line the command prints), with the CPU seconds at each stage's start.
+ */
+async function runCommand(home: string, config: Record<string, unknown>): Promise<Omit<SenseiFigures, 'store'>> {
+  const file = join(home, 'bench.yaml');
+  writeFileSync(file, JSON.stringify(config)); // JSON is YAML
+  const main = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+  const t0 = Date.now();
+  const child = spawn(process.execPath, [main, 'migrate', '-c', file, '--yes', '--json'], { env: { ...process.env, SENSEI_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const pid = child.pid!;
+  const marks: Array<{ stage: string; at: number; cpu: number; servers: ReturnType<typeof serverCpu> }> = [{ stage: 'runtime up', at: t0, cpu: 0, servers: serverCpu() }];
+  const peaks: number[] = [];
+  let lastPeak = 0;
+  let stdout = '';
+  let stderr = '';
+  let partial = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => {
+    const text = partial + d.toString();
+    const lines = text.split('\n');
+    partial = lines.pop()!;
+    for (const l of lines) {
+      const m = /^\[[^\]]+\] (\w+)$/.exec(l);
+      if (m) {
+        peaks.push(Math.max(lastPeak, takePeak(pid)));
+        lastPeak = 0;
+        marks.push({ stage: m[1]!, at: Date.now(), cpu: procCpu(pid), servers: serverCpu() });
+      } else stderr += `${l}\n`;
+    }
+  });
+  let lastCpu = 0;
+  // The high-water marks of the stage running at the end: read just before the process is gone.
+  const poll = setInterval(() => {
+    try {
+      lastPeak = Math.max(lastPeak, Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
+      lastCpu = procCpu(pid);
+    } catch {
+      // exited
+    }
+  }, 20);
+  const code: number = await new Promise((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+  clearInterval(poll);
+  const t1 = Date.now();
+  peaks.push(lastPeak);
+  if (code !== 0) process.stderr.write(`sensei migrate exited with ${code}: ${stderr.slice(-2000)}\n`);
+  const r = JSON.parse(stdout || '{}') as { status?: string; tables?: Array<{ source: string; rows_written: number }> };
+  const rows = (r.tables ?? []).reduce((a, t) => a + t.rows_written, 0);
+  const at = (s: string, end: number) => marks.find((m) => m.stage === s)?.at ?? end;
+  const cpuAt = (s: string) => marks.find((m) => m.stage === s)?.cpu ?? lastCpu;
+  const overall = Math.max(...peaks);
+  const perStage = marks.map((m, i) => `${m.stage} ${(((marks[i + 1]?.at ?? t1) - m.at) / 1000).toFixed(1)}s/${Math.round(peaks[i] ?? 0)} MB`).join(', ');
+  return {
+    rows,
+    seconds: (t1 - t0) / 1000,
+    executeSeconds: (at('verify', t1) - at('execute', t0)) / 1000,
+    executeCpu: cpuAt('verify') - cpuAt('execute'),
+    executeServers: cpuDelta(marks.find((m) => m.stage === 'execute')?.servers ?? marks[0]!.servers, marks.find((m) => m.stage === 'verify')?.servers ?? serverCpu()),
+    peakMb: overall,
+    status: `${r.status ?? 'failed'}; exit ${code}; process CPU ${lastCpu.toFixed(1)} s`,
+    stages: `${perStage} (the sensei command in a child process; seconds from its start, peak RSS per stage)`,
+  };
+}
+
+/** The run in this process (under tsx, so its memory figures include tsx's), for a CPU profile of one stage. */
+async function runInProcess(home: string, raw: Record<string, unknown>): Promise<Omit<SenseiFigures, 'store'>> {
+  applyProcessFlags();
   const stages = new Map<string, number>();
   const cpuAt = new Map<string, number>();
-  // Peak RSS per stage, sampled every 50 ms (the process maximum alone does not say which stage holds the memory), with
-  // the JavaScript heap and the external memory (WebAssembly: PGlite, libpg-query; buffers) at that moment.
-  const peaks = new Map<string, number>();
-  let current = 'start';
-  const heaps = new Map<string, string>();
-  const sampler = setInterval(() => {
-    const m = process.memoryUsage();
-    if (m.rss > (peaks.get(current) ?? 0)) {
-      peaks.set(current, m.rss);
-      heaps.set(current, `heap ${Math.round(m.heapTotal / 2 ** 20)}, external ${Math.round(m.external / 2 ** 20)}`);
-    }
-  }, 50);
+  const servers = new Map<string, ReturnType<typeof serverCpu>>();
   const prof = await profiler();
   const rt = await createRuntime({
     home,
     onStage: (_id, s) => {
       stages.set(s, Date.now());
       cpuAt.set(s, cpuSeconds());
-      current = s;
+      servers.set(s, serverCpu());
       void prof.stage(s);
     },
   });
   try {
-    const config = parseConfig({ source: { url: withDb(MYSQL, source) }, target: { url: target }, strategy: { batch_size: batchSize, concurrency: Number(values.concurrency) } }, 'bench');
     const t0 = Date.now();
-    const r = await rt.start(config, process.cwd(), { preApproved: true });
+    const r = await rt.start(parseConfig(raw, 'bench'), process.cwd(), { preApproved: true });
     const t1 = Date.now();
     if (r.error) process.stderr.write(`sensei run failed: ${r.error.message}\n`);
-    const rows = r.tables.reduce((a, t) => a + t.rows_written, 0);
-    const executeSeconds = ((stages.get('verify') ?? t1) - (stages.get('execute') ?? t0)) / 1000;
-    const executeCpu = (cpuAt.get('verify') ?? cpuSeconds()) - (cpuAt.get('execute') ?? 0);
-    const tables = r.tables.map((t) => `${t.source} ${t.seconds.toFixed(1)}s`).join(', ');
     const marks = [...stages.entries(), ['end', t1] as const];
-    const mb = (s: string): string => `${Math.round((peaks.get(s) ?? 0) / 2 ** 20)} MB [${heaps.get(s) ?? '-'}]`;
-    const perStage = `runtime up ${mb('start')}, ` + marks.slice(0, -1).map(([s, t], i) => `${s} ${((marks[i + 1]![1] - t) / 1000).toFixed(1)}s/${mb(s)}`).join(', ');
-    return { rows, seconds: (t1 - t0) / 1000, executeSeconds, executeCpu, peakMb: process.resourceUsage().maxRSS / 1024, status: r.status, stages: `${perStage}; load per table: ${tables}`, store };
+    return {
+      rows: r.tables.reduce((a, t) => a + t.rows_written, 0),
+      seconds: (t1 - t0) / 1000,
+      executeSeconds: ((stages.get('verify') ?? t1) - (stages.get('execute') ?? t0)) / 1000,
+      executeCpu: (cpuAt.get('verify') ?? cpuSeconds()) - (cpuAt.get('execute') ?? 0),
+      executeServers: cpuDelta(servers.get('execute') ?? serverCpu(), servers.get('verify') ?? serverCpu()),
+      peakMb: process.resourceUsage().maxRSS / 1024,
+      status: r.status,
+      stages: `${marks.slice(0, -1).map(([s, t], i) => `${s} ${((marks[i + 1]![1] - t) / 1000).toFixed(1)}s`).join(', ')} (in this process, profiled: memory includes tsx)`,
+    };
   } finally {
-    clearInterval(sampler);
     await prof.stop();
     await rt.close();
-    rmSync(home, { recursive: true, force: true });
-    await dropPg(targetDb);
   }
 }
 
-async function runPgloader(source: string): Promise<{ rows: number; seconds: number; cpu: number; peakMb: number } | null> {
+async function runPgloader(source: string): Promise<{ rows: number; seconds: number; cpu: number; servers: string; peakMb: number } | null> {
   const which = spawnSync('which', ['pgloader']);
   if (which.status !== 0 || values['skip-pgloader']) return null;
   const targetDb = `sensei_bench_pgl_${process.pid}`;
   const target = await freshPg(targetDb);
   try {
+    const servers0 = serverCpu();
     const t0 = Date.now();
     const r = spawnSync('/usr/bin/time', ['-f', 'PEAK_KB=%M CPU=%U+%S', 'pgloader', '--quiet', withDb(MYSQL, source).replace(/^mysql:/, 'mysql:'), target.replace(/^postgres:/, 'postgresql:')], { encoding: 'utf8' });
     const seconds = (Date.now() - t0) / 1000;
+    const servers = cpuDelta(servers0, serverCpu());
     if (r.status !== 0) process.stderr.write(`pgloader exited with ${r.status}: ${r.stderr.slice(-2000)}\n`);
     const peakKb = Number(/PEAK_KB=(\d+)/.exec(r.stderr)?.[1] ?? 0);
     const cpu = /CPU=([\d.]+)\+([\d.]+)/.exec(r.stderr);
@@ -173,7 +294,7 @@ async function runPgloader(source: string): Promise<{ rows: number; seconds: num
     } finally {
       await c.end();
     }
-    return { rows, seconds, cpu: cpu ? Number(cpu[1]) + Number(cpu[2]) : Number.NaN, peakMb: peakKb / 1024 };
+    return { rows, seconds, cpu: cpu ? Number(cpu[1]) + Number(cpu[2]) : Number.NaN, servers, peakMb: peakKb / 1024 };
   } finally {
     await dropPg(targetDb);
   }
@@ -188,13 +309,13 @@ const line = (name: string, rows: number, s: number, mb: number, extra = ''): st
   `${name.padEnd(10)} ${fmt(rows).padStart(10)} rows  ${s.toFixed(1).padStart(7)} s  ${fmt(rows / s).padStart(9)} rows/s  peak ${fmt(mb)} MB${extra}`;
 const out = [
   line('sensei', sensei.rows, sensei.seconds, sensei.peakMb, `  (status ${sensei.status})`),
-  `           execute stage (read, transform, validate, write, source hash): ${sensei.executeSeconds.toFixed(2)} s = ${fmt(sensei.rows / sensei.executeSeconds)} rows/s, Sensei process CPU ${sensei.executeCpu.toFixed(2)} s`,
-  `           stages (seconds/peak RSS [MB at that peak]): ${sensei.stages}`,
-  `           ${sensei.store}; heap growth capped at +${HEAP_GROWING_PERCENT}% as in the sensei command`,
+  `           execute stage (read, transform, validate, write, source hash): ${sensei.executeSeconds.toFixed(2)} s = ${fmt(sensei.rows / sensei.executeSeconds)} rows/s, CPU: Sensei ${sensei.executeCpu.toFixed(2)} s, ${sensei.executeServers}`,
+  `           stages (seconds/peak RSS): ${sensei.stages}`,
+  `           ${sensei.store}; the sensei command caps heap growth at +${HEAP_GROWING_PERCENT}% and compiles WebAssembly with ${WASM_FLAGS}`,
 ];
 const pgl = await runPgloader(src.name);
 if (pgl) {
-  out.push(line('pgloader', pgl.rows, pgl.seconds, pgl.peakMb, `  (pgloader process CPU ${pgl.cpu.toFixed(2)} s)`));
+  out.push(line('pgloader', pgl.rows, pgl.seconds, pgl.peakMb, `  (CPU: pgloader ${pgl.cpu.toFixed(2)} s, ${pgl.servers})`));
   out.push(`ratio sensei/pgloader throughput: whole run ${(sensei.rows / sensei.seconds / (pgl.rows / pgl.seconds)).toFixed(2)}×, execute stage ${(sensei.rows / sensei.executeSeconds / (pgl.rows / pgl.seconds)).toFixed(2)}×`);
 } else out.push('pgloader: not installed (apt-get install pgloader) — skipped');
 process.stdout.write(`${out.join('\n')}\n`);

@@ -21,7 +21,7 @@ import { checkCertificateTarget } from './commands/certificate-target.js';
 import { RETENTION_HELP, cmdRetention } from './commands/retention.js';
 import { VERIFY_HELP, cmdVerify } from './commands/verify.js';
 import { WAIVER_HELP, cmdWaiver } from './commands/waiver.js';
-import { limitHeapGrowth } from './heap-growth.js';
+import { applyProcessFlags } from './process-flags.js';
 import { createProgressRenderer } from './progress.js';
 
 /** Exit codes: documented in the README and in `sensei --help`. */
@@ -407,7 +407,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-limitHeapGrowth();
+applyProcessFlags();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

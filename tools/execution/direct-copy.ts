@@ -121,15 +121,21 @@ function checkFor(rule: KnownRule): Check | null {
         const text = rule.trimmed ? rtrimBlanks(s) : s;
         return codePoints(text, rule.chars) <= rule.chars;
       };
-    case 'integer_range':
+    case 'integer_range': {
+      // The bounds as doubles, so no BigInt is made per value: a bound is either a safe integer (exact as a double)
+      // or beyond ±2^53, where its rounding cannot reach a safe integer; safe integers compare with it exactly.
+      const lo = Number(rule.min);
+      const hi = Number(rule.max);
       return (v) => {
         if (v === null) return true;
-        if (typeof v === 'number') return Number.isSafeInteger(v) && BigInt(v) >= rule.min && BigInt(v) <= rule.max;
+        if (typeof v === 'number') return Number.isSafeInteger(v) && v >= lo && v <= hi;
         const s = stagedText(v)!;
+        // At most 15 digits: a safe integer, so Number(s) is exact.
         if (!DIGITS.test(s)) return false;
-        const n = BigInt(s);
-        return n >= rule.min && n <= rule.max;
+        const n = Number(s);
+        return n >= lo && n <= hi;
       };
+    }
     case 'numeric_range':
       return (v) => {
         if (v === null) return true;
