@@ -148,7 +148,11 @@ describe('waivers through REST, WebSocket and the chat, then certified by the gr
     const listed = await vic.waitFor((m) => m.type === 'findings');
     expect(listed).toMatchObject({ run_id: runId, passed: false });
     expect(listed.findings).toHaveLength(3);
+    // Which findings the recipient may waive or revoke: none for a viewer, those of their tables for a scoped approver.
+    expect(listed.may_waive).toEqual([]);
     expect(bea.messages.filter((m) => m.type === 'findings')).toEqual([]);
+    bea.send({ type: 'findings' });
+    expect((await bea.waitFor((m) => m.type === 'findings')).may_waive).toEqual([books]);
 
     vic.send({ type: 'waive', finding: authors, reason: 'short names are fine in this catalogue' });
     await vic.waitFor((m) => m.type === 'error' && m.message === 'vic is a viewer: viewers can read and chat, not waive findings; nothing changed');
