@@ -124,11 +124,13 @@ export async function createSenseiServer(options: SenseiServerOptions): Promise<
     if (r.error) hub.broadcast(r.runId, { type: 'error', message: `run ${r.runId} failed: ${describeError(r.error)}` });
   };
 
+  /** The run's planned tables (source and target names), which approvers' scopes are checked against. */
+  const tablesOf = async (runId: string) => (await runtime.inspect(runId))?.state.mappingPlan?.tables ?? [];
+
   /** One stakeholder action, from REST or WebSocket: validated, authorized, applied in turn, broadcast. */
   const act = async (runId: string, who: Stakeholder, raw: unknown): Promise<RunResult> => {
     const action = amani.parseAction(raw, who.name);
-    const snap = await runtime.inspect(runId);
-    const tables = snap?.state.mappingPlan?.tables ?? [];
+    const tables = await tablesOf(runId);
     const verdict = authorize(who, action, tables);
     if ('denied' in verdict) throw new HTTPException(403, { message: `${verdict.denied}; nothing changed` });
     const result = await hub.serialize(runId, () => runtime.resume(runId, verdict.action));
@@ -146,7 +148,7 @@ export async function createSenseiServer(options: SenseiServerOptions): Promise<
 
   /** One waiver change, from REST, WebSocket or the chat: approved by the token's stakeholder, authorized, broadcast. */
   const changeWaiver = async (runId: string, who: Stakeholder, command: { op: 'add'; body: unknown } | { op: 'revoke'; id: number }): Promise<WaiverView> => {
-    const tables = (await runtime.inspect(runId))?.state.mappingPlan?.tables ?? [];
+    const tables = await tablesOf(runId);
     const guard = (table: string | null) => authorizeWaiver(who, table, tables);
     // A viewer is refused before the finding is looked up, whatever it names.
     if (!hasRole(who.role, 'approver')) throw new HTTPException(403, { message: `${guard(null)}; nothing changed` });
@@ -162,6 +164,13 @@ export async function createSenseiServer(options: SenseiServerOptions): Promise<
         : `Waiver ${waiver.id} for ${what} revoked by ${who.name}.`;
     hub.broadcast(runId, { type: 'reply', text, to: who.name, by: who.name });
     return waiver;
+  };
+  /** The answer to a WebSocket `findings` message: the run's findings and which of them `who` may waive or revoke. */
+  const findingsFor = async (runId: string, who: Stakeholder): Promise<ServerMessage> => {
+    const found = waiverValue(await runtime.waivers.findings(runId));
+    const tables = await tablesOf(runId);
+    const mayWaive = found.findings.filter((f) => authorizeWaiver(who, f.table, tables) === null).map((f) => f.id);
+    return { type: 'findings', ...found, may_waive: mayWaive };
   };
   const fromChat = (c: WaiverCommand) => (c.op === 'add' ? { op: 'add' as const, body: { finding: c.finding, reason: c.reason } } : c);
 
@@ -329,7 +338,7 @@ export async function createSenseiServer(options: SenseiServerOptions): Promise<
           try {
             const m = msg.data;
             if (m.type === 'message') await chat(runId, who, m.text, l);
-            else if (m.type === 'findings') hub.send(l, { type: 'findings', ...waiverValue(await runtime.waivers.findings(runId)) });
+            else if (m.type === 'findings') hub.send(l, await findingsFor(runId, who));
             else if (m.type === 'waive') {
               const { type: _t, ...body } = m;
               await changeWaiver(runId, who, { op: 'add', body });

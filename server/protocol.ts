@@ -29,8 +29,11 @@ export type ServerMessage =
    */
   | { type: 'progress'; run_id: string; stage: Stage; table: string; rows_read: number; rows_written: number; rows_errored: number; rows_total: number; done: boolean }
   | { type: 'status'; run_id: string; stage: string; status: string; certificate?: string | null }
-  /** The run's latest verification findings (answer to a `findings` message). */
-  | ({ type: 'findings' } & RunFindings)
+  /**
+   * The run's latest verification findings (answer to a `findings` message). `may_waive`: the ids of the findings the
+   * recipient's role and tables allow them to waive, or whose waiver they may revoke (empty for a viewer).
+   */
+  | ({ type: 'findings'; may_waive: string[] } & RunFindings)
   /** A waiver was added or revoked (from REST, WebSocket or the chat): to every stakeholder of the run. */
   | { type: 'waiver'; run_id: string; change: 'added' | 'revoked'; waiver: WaiverView; by: string }
   | { type: 'error'; message: string };

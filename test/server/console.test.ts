@@ -1,15 +1,14 @@
 // The web console in headless Chromium: open a run, approve a flagged mapping in chat and one with a button, watch it finish.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSenseiServer, type SenseiServer } from '../../server/app.js';
 import { verifyCertificateText } from '../../tools/certification/certificate-verifier.js';
 import { libraryApprovalRun } from '../fixtures/approval-run.js';
+import { launchChromium } from '../fixtures/chromium.js';
 import { tempDir, type TempDatabase } from '../fixtures/databases.js';
 import { homeWithStore } from '../fixtures/store-template.js';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 describe('web console', () => {
   const dir = tempDir('sensei-console-');
@@ -20,14 +19,12 @@ describe('web console', () => {
   let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    // Not skipped when missing: .ci/run installs Debian's chromium; a machine without it fails here, saying so.
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)`);
     ({ target } = await libraryApprovalRun(dir.path));
     server = await createSenseiServer({ home: homeWithStore(join(dir.path, 'home')), baseDir: dir.path });
     const l = await server.listen(0);
     stop = l.close;
     base = `http://127.0.0.1:${l.port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

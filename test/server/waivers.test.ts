@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSenseiServer, type SenseiServer } from '../../server/app.js';
 import { verifyCertificateText } from '../../tools/certification/certificate-verifier.js';
-import { parseConfig } from '../../tools/ingest/load-config.js';
-import { createPgDatabase, tempDir, type TempDatabase } from '../fixtures/databases.js';
-import { loadLibrarySqlite } from '../fixtures/library-source.js';
+import type { SenseiConfig } from '../../core/config.js';
+import { tempDir, type TempDatabase } from '../fixtures/databases.js';
 import { homeWithStore } from '../fixtures/store-template.js';
+import { stakeholderTokens, waiverRun } from '../fixtures/waiver-run.js';
 import { connectWs, type WsClient } from '../fixtures/ws-client.js';
 
 describe('waivers through REST, WebSocket and the chat, then certified by the graph', () => {
@@ -37,23 +37,11 @@ describe('waivers through REST, WebSocket and the chat, then certified by the gr
   const findings = async () => (await (await req(`/runs/${runId}/findings`, tok.vic)).json()).findings as Array<{ id: string; code: string; path: string[]; table: string | null; waiver: { id: number } | null }>;
 
   beforeAll(async () => {
-    loadLibrarySqlite(join(dir.path, 'library.db'));
-    target = await createPgDatabase('sensei_waivers');
+    let config: SenseiConfig;
+    ({ config, target } = await waiverRun(dir.path, 'sensei_waivers'));
     server = await createSenseiServer({ home: homeWithStore(join(dir.path, 'home')), baseDir: dir.path, patterns: { search: async () => [], record: async () => undefined } });
-    for (const [name, role, tables] of [['ada', 'admin'], ['vic', 'viewer'], ['bea', 'approver', ['books']], ['abe', 'approver', ['authors']]] as const) {
-      tok[name] = (await server.tokens.create({ name, role, ...(tables ? { tables: [...tables] } : {}) })).token;
-    }
+    Object.assign(tok, await stakeholderTokens(server.tokens, [['ada', 'admin'], ['vic', 'viewer'], ['bea', 'approver', ['books']], ['abe', 'approver', ['authors']]]));
     ({ port, close: stop } = await server.listen(0));
-    // Three findings on purpose: a rule on books, a rule on authors, and a query (the whole run).
-    const config = parseConfig({
-      source: { url: 'sqlite:library.db' },
-      target: { url: target.url },
-      rules: [
-        { name: 'cheap books', table: 'books', predicate: 'price < 10', threshold: 0.99 },
-        { name: 'short names', table: 'authors', predicate: 'length(name) < 5', threshold: 0.99 },
-      ],
-      queries: [{ name: 'book count', source: 'SELECT count(*) AS n FROM books', target: 'SELECT count(*) + 1 AS n FROM books' }],
-    });
     const result = await server.runtime.start(config, dir.path, { preApproved: true });
     runId = result.runId;
     expect(result.status).toBe('failed');
@@ -160,7 +148,11 @@ describe('waivers through REST, WebSocket and the chat, then certified by the gr
     const listed = await vic.waitFor((m) => m.type === 'findings');
     expect(listed).toMatchObject({ run_id: runId, passed: false });
     expect(listed.findings).toHaveLength(3);
+    // Which findings the recipient may waive or revoke: none for a viewer, those of their tables for a scoped approver.
+    expect(listed.may_waive).toEqual([]);
     expect(bea.messages.filter((m) => m.type === 'findings')).toEqual([]);
+    bea.send({ type: 'findings' });
+    expect((await bea.waitFor((m) => m.type === 'findings')).may_waive).toEqual([books]);
 
     vic.send({ type: 'waive', finding: authors, reason: 'short names are fine in this catalogue' });
     await vic.waitFor((m) => m.type === 'error' && m.message === 'vic is a viewer: viewers can read and chat, not waive findings; nothing changed');
