@@ -8,7 +8,7 @@ import type { ErrorSink, TableOutcome, TableProgress } from '../../core/run.js';
 import type { SourceConnector, TargetConnector } from '../../connectors/connector.js';
 import { qualified, quoteIdent } from '../planning/identifiers.js';
 import { ensureCheckpointTables, readCheckpoints, readRunState, writeCheckpoint, writeRunState } from './checkpoints.js';
-import { liftForeignKeys, reinstateForeignKeysUnvalidated, restoreForeignKeys, type LiftedForeignKey } from './deferred-constraints.js';
+import { dropKeysAgain, liftForeignKeys, liftKeys, reinstateForeignKeysUnvalidated, restoreForeignKeys, type LiftedForeignKey, type LiftedKey } from './deferred-constraints.js';
 import { loadTable, resumesInPlace } from './load-table.js';
 import { settleAll, slots } from './slots.js';
 
@@ -91,7 +91,7 @@ export async function executePlan(deps: ExecutePlanDeps, plan: Plan, sourceCatal
     for (const stmt of plan.postLoadDdl ?? []) await deps.target.query(stmt);
   } finally {
     // A failed load must not leave the target without its foreign keys when they can be put back.
-    if (!restored) await reinstateForeignKeysUnvalidated(deps.target, lifted).catch(() => undefined);
+    if (!restored) await reinstateForeignKeysUnvalidated(deps.target, lifted.fks, lifted.keys).catch(() => undefined);
   }
   // The outcomes are the committed checkpoints (orphans moved to the queue are counted there too).
   const final = await readCheckpoints(deps.target, deps.runId);
@@ -120,27 +120,47 @@ function errorPolicyGuard(runId: string, policy: StrategyConfig['error_policy'],
   };
 }
 
-/** Lifts the FKs once per run and remembers them in the target, so a resumed run can still put them back. */
-async function liftOnce(deps: ExecutePlanDeps, plan: Plan, saved: string | null): Promise<LiftedForeignKey[]> {
+/** What the load lifted: foreign keys, then primary keys and unique constraints (`deferred-constraints.ts`). */
+interface Lifted {
+  fks: LiftedForeignKey[];
+  keys: LiftedKey[];
+}
+
+/**
+ * Lifts the FKs and keys once per run and remembers them in the target, so a resumed run can still put them back.
+ * (A run state saved before keys were lifted holds the FK list alone.)
+ */
+async function liftOnce(deps: ExecutePlanDeps, plan: Plan, saved: string | null): Promise<Lifted> {
   if (saved !== null) {
-    const lifted = JSON.parse(saved) as LiftedForeignKey[];
-    // A failed attempt put them back NOT VALID: lift them again.
+    const parsed = JSON.parse(saved) as LiftedForeignKey[] | Lifted;
+    const lifted: Lifted = Array.isArray(parsed) ? { fks: parsed, keys: [] } : parsed;
+    // A failed attempt put them back (FKs NOT VALID): lift them again.
     await deps.target.transaction(async (s) => {
-      for (const { table, fk } of lifted) await s.query(`ALTER TABLE ${qualified(deps.target.schema, table)} DROP CONSTRAINT IF EXISTS ${quoteIdent(fk.name)}`);
+      for (const { table, fk } of lifted.fks) await s.query(`ALTER TABLE ${qualified(deps.target.schema, table)} DROP CONSTRAINT IF EXISTS ${quoteIdent(fk.name)}`);
+      await dropKeysAgain(s, deps.target.schema, lifted.keys);
     });
     return lifted;
   }
   const targetCatalog = await deps.target.catalog();
-  return liftForeignKeys(deps.target, targetCatalog, plan.tables.map((t) => t.target), (s, lifted) => writeRunState(s, deps.runId, JSON.stringify(lifted), false));
+  const tables = plan.tables.map((t) => t.target);
+  let keys: LiftedKey[] = [];
+  const fks = await liftForeignKeys(deps.target, targetCatalog, tables, async (s, fks) => {
+    keys = await liftKeys(s, deps.target.schema, tables);
+    await writeRunState(s, deps.runId, JSON.stringify({ fks, keys } satisfies Lifted), false);
+  });
+  return { fks, keys };
 }
 
 /**
- * Moves orphans to the error queue and re-creates the FKs in one target transaction that also updates the checkpoints
- * and marks the constraints restored; the queue is written before the commit (it ignores duplicates), so a crash at
- * any point loses no orphan and counts none twice.
+ * Moves later duplicates of a key and orphans to the error queue and re-creates the keys and the FKs in one target
+ * transaction that also updates the checkpoints and marks the constraints restored; the queue is written before the
+ * commit (it ignores entries it holds), so a crash at any point loses no row and counts none twice.
  */
-async function restoreConstraints(deps: ExecutePlanDeps, plan: Plan, lifted: LiftedForeignKey[]): Promise<void> {
-  await restoreForeignKeys(deps.target, lifted, async (s, removals) => {
+async function restoreConstraints(deps: ExecutePlanDeps, plan: Plan, lifted: Lifted): Promise<void> {
+  await restoreForeignKeys(
+    deps.target,
+    lifted.fks,
+    async (s, removals) => {
     const checkpoints = await readCheckpoints(s, deps.runId);
     for (const removal of removals) {
       const mapping = plan.tables.find((t) => t.target === removal.table);
@@ -161,7 +181,9 @@ async function restoreConstraints(deps: ExecutePlanDeps, plan: Plan, lifted: Lif
       deps.onProgress?.({ table: mapping.source, rowsRead: cp.rowsRead, rowsTotal: cp.rowsRead, rowsWritten: cp.rowsWritten - n, rowsErrored: cp.rowsErrored + n, done: true });
     }
     await writeRunState(s, deps.runId, JSON.stringify(lifted), true);
-  });
+    },
+    lifted.keys,
+  );
 }
 
 /**

@@ -521,8 +521,12 @@ async function diagnose(s: TargetSession, ctx: TableContext, ord: number, error:
   const pg = error as { code?: unknown; constraint?: unknown };
   if (pg.code === '23505') {
     const constraint = String(pg.constraint ?? '');
+    // The violated index's columns from the target's catalog (a unique index that is no constraint has no rule naming
+    // it); the plan's rules only when the catalog does not say.
+    const indexed = constraint === '' ? [] : await indexColumns(s, ctx.targetTable, constraint);
+    const named = indexed.map((c) => ctx.mapping.columns.find((m) => m.targetColumn === c)?.sourceColumn ?? c);
     return {
-      column: uniqueKeyColumns(ctx.mapping.columns, constraint).join(',') || null,
+      column: (named.length > 0 ? named : uniqueKeyColumns(ctx.mapping.columns, constraint)).join(',') || null,
       rule: 'unique',
       reason: `${ctx.mapping.target} already holds a row with this key (constraint ${constraint || 'unknown'}): deduplicate the source rows or fix the key, then retry`,
     };
@@ -532,4 +536,16 @@ async function diagnose(s: TargetSession, ctx: TableContext, ord: number, error:
     rule: 'write_rejected',
     reason: `${ctx.mapping.target} rejected the row: ${message}; fix the source row or the target constraint, then retry`,
   };
+}
+
+/** The columns of unique index `index` of `table` (quoted, possibly qualified), in index order; empty when unknown. */
+async function indexColumns(s: TargetSession, table: string, index: string): Promise<string[]> {
+  const res = await s.query<{ name: string }>(
+    `SELECT a.attname AS name FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid
+       JOIN pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = ANY (CAST(i.indkey AS int2[]))
+      WHERE i.indrelid = CAST($1 AS regclass) AND c.relname = $2
+      ORDER BY array_position(CAST(i.indkey AS int2[]), a.attnum)`,
+    [table, index],
+  );
+  return res.rows.map((r) => r.name);
 }

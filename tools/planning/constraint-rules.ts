@@ -23,7 +23,7 @@ export function constraintRules(sourceColumn: string, target: TableDef, targetCo
     rules.push({
       rule: 'unique',
       predicate: 'true',
-      message: `${where} is part of ${k.what} (${k.columns.join(', ')}) of ${target.name}: a row whose key is already loaded is refused at insert and queued (rule unique); deduplicate the source rows or fix the key, then retry`,
+      message: `${where} is part of ${k.what} (${k.columns.join(', ')}) of ${target.name}: a row whose key is already loaded is queued (rule unique) when the key is put back after the load; deduplicate the source rows or fix the key, then retry`,
     });
   }
   for (const fk of target.foreignKeys.filter((f) => f.columns.includes(targetColumn))) {

@@ -149,7 +149,9 @@ describe('a load through the direct path ends as the staged path does', () => {
   const dir = tempDir('sensei-direct-');
   const sqlite = join(dir.path, 'shop.sqlite');
   const targets: TempDatabase[] = [];
-  const targetDdl = `CREATE TABLE item (id integer PRIMARY KEY, code character(4) UNIQUE, name varchar(6) NOT NULL, born date, qty integer CHECK (qty >= 0), price numeric(6,2));`;
+  // A unique index, not a constraint: execution lifts a table's keys and unique constraints for the load (and queues
+  // duplicates when it puts them back), while a unique index stays and makes the target refuse a direct COPY.
+  const targetDdl = `CREATE TABLE item (id integer PRIMARY KEY, code character(4), name varchar(6) NOT NULL, born date, qty integer CHECK (qty >= 0), price numeric(6,2)); CREATE UNIQUE INDEX item_code ON item (code);`;
 
   beforeAll(() => {
     const db = new Database(sqlite);

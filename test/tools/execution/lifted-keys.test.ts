@@ -1,0 +1,145 @@
+// Keys lifted for the load: primary keys and unique constraints are dropped while the rows go in and put back after,
+// later duplicates queued as `unique`; a failed run puts back what its rows allow; its resume lifts them again.
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMapper } from '../../../agents/mapper.js';
+import type { Catalog } from '../../../core/catalog.js';
+import type { Plan } from '../../../core/plan.js';
+import type { ErrorQueueEntry } from '../../../core/run.js';
+import { openSource } from '../../../connectors/open-source.js';
+import { openTarget } from '../../../connectors/open-target.js';
+import { executePlan } from '../../../tools/execution/execute-plan.js';
+import { createPgDatabase, pgExec, pgQuery, tempDir, type TempDatabase } from '../../fixtures/databases.js';
+
+const TARGET_DDL = `
+  CREATE TABLE team (id integer CONSTRAINT team_pk PRIMARY KEY, name text NOT NULL);
+  CREATE TABLE person (id integer CONSTRAINT person_pk PRIMARY KEY, email text CONSTRAINT person_email_uq UNIQUE, team_id integer CONSTRAINT person_team_fk REFERENCES team (id));`;
+
+/** The keys and foreign keys of the two tables, as the catalog holds them. */
+async function constraints(url: string): Promise<string[]> {
+  const rows = await pgQuery<{ c: string }>(
+    url,
+    `SELECT conrelid::regclass::text || ' ' || conname || ' ' || contype::text || ' ' || convalidated::text || ' ' || pg_get_constraintdef(oid) AS c
+       FROM pg_constraint WHERE conrelid IN ('team'::regclass, 'person'::regclass) AND contype IN ('p', 'u', 'f') ORDER BY 1`,
+  );
+  return rows.map((r) => r.c);
+}
+
+const KEPT = [
+  'person person_email_uq u true UNIQUE (email)',
+  'person person_pk p true PRIMARY KEY (id)',
+  'person person_team_fk f true FOREIGN KEY (team_id) REFERENCES team(id)',
+  'team team_pk p true PRIMARY KEY (id)',
+];
+
+describe('keys lifted for the load', () => {
+  const dir = tempDir('sensei-keys-');
+  const sqlite = join(dir.path, 'source.db');
+  const targets: TempDatabase[] = [];
+
+  beforeAll(() => {
+    const db = new Database(sqlite);
+    db.exec(`
+      CREATE TABLE team (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+      CREATE TABLE person (id INTEGER PRIMARY KEY, email TEXT, team_id INTEGER);
+      INSERT INTO team VALUES (1, 'red'), (2, 'blue');`);
+    const insert = db.prepare('INSERT INTO person VALUES (?, ?, ?)');
+    for (let i = 1; i <= 30; i++) insert.run(i, `p${i}@x.org`, (i % 2) + 1);
+    // Three rows share an email: the first loaded (id 4) stays, ids 12 and 25 are queued; id 20's team is missing.
+    db.prepare(`UPDATE person SET email = 'p4@x.org' WHERE id IN (12, 25)`).run();
+    db.prepare('UPDATE person SET team_id = 9 WHERE id = 20').run();
+    db.close();
+  });
+  afterAll(async () => {
+    for (const t of targets) await t.drop();
+    dir.remove();
+  });
+
+  async function setUp(): Promise<{ url: string; plan: Plan; catalog: Catalog }> {
+    const tgt = await createPgDatabase('sensei_keys');
+    targets.push(tgt);
+    await pgExec(tgt.url, TARGET_DDL);
+    const source = await openSource(`sqlite://${sqlite}`);
+    const target = await openTarget(tgt.url);
+    try {
+      const catalog = await source.catalog({ withCounts: true });
+      const { plan } = await createMapper().plan({ source: catalog, target, thresholds: { autoApproveAbove: 0.95, reviewAbove: 0.8 } });
+      return { url: tgt.url, plan, catalog };
+    } finally {
+      await Promise.allSettled([source.close(), target.close()]);
+    }
+  }
+
+  async function run(url: string, plan: Plan, catalog: Catalog, errors: ErrorQueueEntry[], policy: 'continue' | 'stop_on_first' = 'continue') {
+    const source = await openSource(`sqlite://${sqlite}`);
+    const target = await openTarget(url);
+    try {
+      return await executePlan(
+        {
+          runId: 'run_keys',
+          source,
+          target,
+          errors: { add: async (_run, entries) => void errors.push(...entries) },
+          batchSize: 5,
+          checkpointEvery: 5,
+          errorPolicy: policy,
+        },
+        plan,
+        catalog,
+      );
+    } finally {
+      await Promise.allSettled([source.close(), target.close()]);
+    }
+  }
+
+  it('loads without the keys and puts them back as they were, queuing the later duplicates and the orphan', async () => {
+    const { url, plan, catalog } = await setUp();
+    const errors: ErrorQueueEntry[] = [];
+    const outcomes = await run(url, plan, catalog, errors);
+    expect(await constraints(url)).toEqual(KEPT);
+    expect(errors.map((e) => [e.table, e.key, e.rule, e.stage, e.column])).toEqual([
+      ['person', { id: '12' }, 'unique', 'constraints', 'email'],
+      ['person', { id: '25' }, 'unique', 'constraints', 'email'],
+      ['person', { id: '20' }, 'fk_orphan', 'constraints', 'team_id'],
+    ]);
+    expect(errors[0]!.reason).toContain('constraint person_email_uq');
+    const kept = await pgQuery<{ id: number }>(url, `SELECT id FROM person WHERE email = 'p4@x.org'`);
+    expect(kept).toEqual([{ id: 4 }]);
+    const person = outcomes.find((o) => o.target === 'person')!;
+    expect([person.rows_read, person.rows_written, person.rows_errored]).toEqual([30, 27, 3]);
+    expect(Number((await pgQuery<{ n: string }>(url, 'SELECT count(*) AS n FROM person'))[0]!.n)).toBe(27);
+  });
+
+  it('puts the keys back when the load stops, and the resume lifts them again and ends as an uninterrupted run', async () => {
+    const { url, plan, catalog } = await setUp();
+    // A row the plan's rules refuse, in the second table's second batch: the policy stops the run there.
+    const errors: ErrorQueueEntry[] = [];
+    const bad = plan.tables.find((t) => t.target === 'person')!;
+    const stopping: Plan = {
+      ...plan,
+      tables: plan.tables.map((t) =>
+        t === bad
+          ? { ...t, columns: t.columns.map((c) => (c.targetColumn === 'id' ? { ...c, validationRules: [...c.validationRules, { rule: 'not_seven', predicate: `src."id" <> '7'`, message: 'id 7 is refused by the test' }] } : c)) }
+          : t,
+      ),
+    };
+    await expect(run(url, stopping, catalog, errors, 'stop_on_first')).rejects.toThrow(/error policy/);
+    // Stopped mid-load: the keys the loaded rows allow are back, the foreign key is back NOT VALID.
+    expect(await constraints(url)).toEqual([
+      'person person_email_uq u true UNIQUE (email)',
+      'person person_pk p true PRIMARY KEY (id)',
+      'person person_team_fk f false FOREIGN KEY (team_id) REFERENCES team(id) NOT VALID',
+      'team team_pk p true PRIMARY KEY (id)',
+    ]);
+    const loaded = Number((await pgQuery<{ n: string }>(url, 'SELECT count(*) AS n FROM person'))[0]!.n);
+    expect(loaded).toBeGreaterThan(0);
+    expect(loaded).toBeLessThan(30);
+    // The resume (the same plan, the policy relaxed) lifts them again and ends with every key valid.
+    const outcomes = await run(url, stopping, catalog, errors);
+    expect(await constraints(url)).toEqual(KEPT);
+    const person = outcomes.find((o) => o.target === 'person')!;
+    expect([person.rows_read, person.rows_written, person.rows_errored]).toEqual([30, 26, 4]);
+    expect(errors.filter((e) => e.rule !== 'not_seven').map((e) => `${e.key.id} ${e.rule}`)).toEqual(['12 unique', '25 unique', '20 fk_orphan']);
+  });
+});
