@@ -13,7 +13,10 @@ export interface ConversationContext {
   request: ApprovalRequest | null;
   /** Queued rows per source table (counts only: a chat never shows row values). */
   errorCounts: Record<string, number>;
-  /** The latest verification's findings (ids, messages without row values, waivers); null when never verified. */
+  /**
+   * The latest verification's findings (ids, messages without row values, waivers); null when never verified;
+   * undefined when not loaded (see `converse`, which loads them when the message needs them).
+   */
   findings?: { verifiedAt: string; passed: boolean; items: Array<{ id: string; message: string; waiver: { id: number; approvedBy: string } | null }> } | null;
 }
 
@@ -29,6 +32,11 @@ export interface ConversationTurn {
 
 /** Reads a message into intents: the deterministic grammar, or an LLM that proposes the same intents. */
 export interface IntentInterpreter {
+  /**
+   * True when `interpret` reads `ctx.findings` (an LLM is shown them, to turn "the changed row" into a finding id):
+   * `converse` then loads them before every message. Default false: loaded only for a message that asks for them.
+   */
+  readsFindings?: boolean;
   interpret(message: string, ctx: ConversationContext): Promise<{ intents: Intent[]; text?: string }>;
 }
 
@@ -193,10 +201,27 @@ function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pic
   return out;
 }
 
-/** AMANI's conversation: interpret (grammar or LLM), then answer or act — the same validation either way. */
-export async function converse(interpreter: IntentInterpreter, message: string, ctx: ConversationContext, by: string): Promise<ConversationTurn[]> {
-  const { intents, text } = await interpreter.interpret(message, ctx);
+/**
+ * AMANI's conversation: interpret (grammar or LLM), then answer or act — the same validation either way. When
+ * `ctx.findings` is left out, `loadFindings` supplies them only if they are needed: before interpreting for an
+ * interpreter that `readsFindings`, otherwise only for a message that asks for them (a waiver is checked against the
+ * latest verification by the waiver service, not here).
+ */
+export async function converse(
+  interpreter: IntentInterpreter,
+  message: string,
+  ctx: ConversationContext,
+  by: string,
+  loadFindings?: () => Promise<ConversationContext['findings']>,
+): Promise<ConversationTurn[]> {
+  let c = ctx;
+  const withFindings = async (): Promise<void> => {
+    if (c.findings === undefined && loadFindings) c = { ...c, findings: await loadFindings() };
+  };
+  if (interpreter.readsFindings) await withFindings();
+  const { intents, text } = await interpreter.interpret(message, c);
   if (intents.length === 0) return [{ reply: text && text.trim() !== '' ? text : `I did not understand that, so I did nothing. ${helpText()}` }];
-  return intents.map((i) => intentToTurn(i, ctx, by));
+  if (intents.some((i) => i.kind === 'ask' && i.question === 'findings')) await withFindings();
+  return intents.map((i) => intentToTurn(i, c, by));
 }
 

@@ -93,6 +93,7 @@ export function intentFromToolCall(name: string, args: unknown): Intent {
 export function createLlmInterpreter(model: ChatOpenAI): IntentInterpreter {
   const bound = model.bindTools(Object.entries(AMANI_TOOLS).map(([name, t]) => ({ name, description: t.description, schema: t.schema })));
   return {
+    readsFindings: true,
     async interpret(message: string, ctx: ConversationContext) {
       const plan = ctx.plan;
       const { system, context } = buildAmaniPrompt({

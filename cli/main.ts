@@ -322,9 +322,15 @@ async function cmdCertificate(argv: string[]): Promise<number> {
   const res = verifyCertificateText(text, values.fingerprint ? { trustedFingerprint: values.fingerprint } : undefined);
   if (values.target !== undefined && res.valid) {
     const { check, problems } = await checkCertificateTarget(file, res.certificate, values.target);
-    if (values.json) process.stdout.write(`${JSON.stringify({ valid: true, target_matches: check.matches && problems.length === 0, tables: check.tables, findings: check.findings, problems }, null, 2)}\n`);
-    else if (problems.length === 0) process.stdout.write(`valid, and the target still holds what was certified (${check.tables.length} table(s))\n`);
-    else process.stdout.write(`valid certificate, but the TARGET DIFFERS:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    const rowHashes = check.rowHashes && { format: check.rowHashes.format, bits_per_row: check.rowHashes.bitsPerRow };
+    if (values.json) process.stdout.write(`${JSON.stringify({ valid: true, target_matches: check.matches && problems.length === 0, tables: check.tables, findings: check.findings, problems, row_hashes: rowHashes }, null, 2)}\n`);
+    else {
+      if (problems.length === 0) process.stdout.write(`valid, and the target still holds what was certified (${check.tables.length} table(s))\n`);
+      else process.stdout.write(`valid certificate, but the TARGET DIFFERS:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+      if (check.rowHashes && check.rowHashes.bitsPerRow < 128) {
+        process.stdout.write(`note: the row-hash file is format ${check.rowHashes.format}, which holds ${check.rowHashes.bitsPerRow} bits of each row's md5: rows were compared by those bits only\n`);
+      }
+    }
     return problems.length === 0 ? EXIT.ok : EXIT.verificationFailed;
   }
   if (values.json) {

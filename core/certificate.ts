@@ -64,7 +64,11 @@ export const CertificatePayload = z.object({
       waiver: z.object({ id: z.number().int(), code: z.string(), path: z.array(z.string()), approved_at: z.string() }).optional(),
     }),
   ),
-  /** The companion file with per-bucket digests and per-row key hashes, for naming changed rows; null when not written. */
+  /**
+   * The companion row-hash file (per-bucket digests, and each row's key and md5), for naming changed rows; null when not
+   * written. Its own format is versioned: `sensei-row-hashes/2` holds each row's full md5 (32 hex digits), the earlier
+   * `/1` its first 16 (both are read; see tools/certification/row-hash-file.ts).
+   */
   row_hashes: z.object({ file: z.string(), sha256: Hex64 }).nullable(),
   chain: z.object({
     source_snapshot: z.string(),

@@ -54,7 +54,6 @@ export function createAmaniService(deps: AmaniServiceDeps): AmaniService {
       approvedKeys: snap?.state.approvedKeys ?? [],
       request: snap?.request ?? null,
       errorCounts: await runtime.store.countErrors(runId),
-      findings: await findingsOf(runId),
     };
   };
 
@@ -69,7 +68,8 @@ export function createAmaniService(deps: AmaniServiceDeps): AmaniService {
     },
     async converse(runId, text, by) {
       const ctx = await context(runId);
-      return ctx ? converse(interpreter, text, ctx, by) : null;
+      // The findings (the latest verification, decrypted) are read only when the message needs them.
+      return ctx ? converse(interpreter, text, ctx, by, () => findingsOf(runId)) : null;
     },
   };
 }

@@ -63,7 +63,7 @@ export const WaiverBody = z
 
 export interface WaiverServiceDeps {
   store: Pick<SenseiStore, 'pool' | 'getRun' | 'recordApproval'>;
-  captures: Pick<CaptureStore, 'listValidations'>;
+  captures: Pick<CaptureStore, 'latestValidation'>;
   /** The run's last checkpointed state (plan, configured rules, analysis), for the table a finding concerns. */
   state(runId: string): Promise<Partial<MigrationStateT> | null>;
 }
@@ -108,7 +108,7 @@ export function createWaiverService(deps: WaiverServiceDeps): WaiverService {
     async findings(runId) {
       const rules = await rulesOf(runId);
       if (!rules) return unknownRun(runId);
-      const latest = (await deps.captures.listValidations(runId)).at(-1);
+      const latest = await deps.captures.latestValidation(runId);
       const current = (await waivers.list(runId)).map((w) => view(w, rules));
       const of = (check: CheckResult | null, f: Finding): FindingView => {
         const id = findingId(f);
@@ -131,7 +131,7 @@ export function createWaiverService(deps: WaiverServiceDeps): WaiverService {
       if (!rules) return unknownRun(runId);
       const body = WaiverBody.safeParse(raw);
       if (!body.success) return fail('refused', `the waiver is malformed: ${body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}; nothing changed`);
-      const latest = (await deps.captures.listValidations(runId)).at(-1)?.report;
+      const latest = (await deps.captures.latestValidation(runId))?.report;
       if (!latest) return fail('refused', `run ${runId} has no stored verification, so there is no finding to waive; verify it first (POST /agents/verify or sensei verify ${runId}); nothing changed`);
       const b = body.data;
       const target = findingsOf(latest).find((f) => (b.finding !== undefined ? findingId(f) === b.finding : f.code === b.code && JSON.stringify(f.path) === JSON.stringify(b.path ?? [])));

@@ -66,4 +66,25 @@ describe('AMANI conversation (no LLM)', () => {
     expect(late.action).toBeUndefined();
     expect(late.reply).toBe('Run run_1 is completed, not waiting for approval: nothing changed.');
   });
+
+  it('reads the findings only for a message that asks for them, and shows the loaded ones', async () => {
+    const findings = { verifiedAt: '2026-01-02T00:00:00.000Z', passed: false, items: [{ id: '1a2b3c4d', message: 'items (id=77): row differs', waiver: null }] };
+    let loads = 0;
+    const load = async () => {
+      loads++;
+      return findings;
+    };
+    const talk = async (text: string, c: ConversationContext = ctx) => (await converse(deterministicInterpreter, text, c, 'alice', load))[0]!;
+    expect((await talk('what is unmapped?')).reply).toMatch(/^Unmapped source/);
+    expect((await talk('waive 1a2b3c4d because corrected by hand, ticket OPS-12')).waiver).toEqual({ op: 'add', finding: '1a2b3c4d', reason: 'corrected by hand, ticket OPS-12' });
+    expect((await talk('make it so')).action).toBeUndefined();
+    expect(loads).toBe(0);
+    expect((await talk('show findings')).reply).toBe('The latest verification (2026-01-02T00:00:00.000Z) failed:\n• 1a2b3c4d: items (id=77): row differs\nWaive one with "waive ID because REASON".');
+    expect(loads).toBe(1);
+    // Findings already in the context (null: never verified) are not read again.
+    expect((await talk('show findings', { ...ctx, findings: null })).reply).toBe('Run run_1 has not been verified yet, so there is nothing to waive.');
+    expect(loads).toBe(1);
+    // Without a loader nor findings, the run is answered as never verified (as before the loader existed).
+    expect((await say('show findings')).reply).toBe('Run run_1 has not been verified yet, so there is nothing to waive.');
+  });
 });

@@ -73,6 +73,14 @@ describe('AMANI with an LLM (tool calling)', () => {
     ]);
     // The model sees the findings with their ids (messages name tables and keys, never values).
     expect(JSON.stringify(stub.requests.at(-1)!.messages[0]!.content)).toContain('- 1a2b3c4d: items (id=77): row differs');
+    // Left out of the context, the findings are loaded before the model is asked (it resolves "the changed row" from
+    // them), once per message.
+    let loads = 0;
+    const { findings, ...unloaded } = verified;
+    script.push({ toolCalls: [{ name: 'answer_question', arguments: '{"question":"plan"}' }] });
+    await converse(interpreter(), 'where are we?', unloaded, 'alice', async () => (loads++, findings));
+    expect(loads).toBe(1);
+    expect(JSON.stringify(stub.requests.at(-1)!.messages[0]!.content)).toContain('- 1a2b3c4d: items (id=77): row differs');
     script.push({ toolCalls: [{ name: 'waive_finding', arguments: '{"finding":"the changed row","reason":""}' }] });
     const [bad] = await converse(interpreter(), 'waive it', verified, 'alice');
     expect(bad!.waiver).toBeUndefined();

@@ -2,6 +2,7 @@
 // verify RUN_ID, retention purge.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Certificate } from '../../core/certificate.js';
 import { sha256Hex } from '../../tools/certification/canonical-json.js';
@@ -10,6 +11,7 @@ import { companionPaths } from '../../tools/certification/issue-certificate.js';
 import { loadSigningKey } from '../../tools/certification/signing-key.js';
 import { runCli, type CliResult } from '../fixtures/cli.js';
 import { createPgDatabase, pgExec, tempDir, type TempDatabase } from '../fixtures/databases.js';
+import { asFormat1 } from '../fixtures/row-hash-v1.js';
 import { homeWithStore } from '../fixtures/store-template.js';
 
 describe('sensei verify, certificate verify --target, retention purge', () => {
@@ -95,6 +97,42 @@ describe('sensei verify, certificate verify --target, retention purge', () => {
     expect(damaged.stdout).toContain(`row-hash file: the row-hash file ${join(dir.path, 'damaged.rows.json.gz')} is truncated`);
     expect(damaged.stdout).toContain('items differs from what was certified; without the row-hash file the rows cannot be named');
     expect(damaged.stdout + damaged.stderr).not.toContain(tgt.url);
+  }, 120_000);
+
+  it('checks an old certificate\'s /1 row-hash file by 64 bits a row and says so; a file claiming /2 with 16-digit row hashes is named as damaged (exit 4)', async () => {
+    const file = migrated.json.certificate as string;
+    const cert = JSON.parse(readFileSync(file, 'utf8')) as Certificate;
+    const bytes = readFileSync(companionPaths(file).rows);
+    // A certificate signed over a row-hash file (as its issuer would have), next to it.
+    const certifiedWith = (name: string, rows: Buffer): string => {
+      writeFileSync(join(dir.path, `${name}.rows.json.gz`), rows);
+      const payload = { ...cert.payload, row_hashes: { file: `${name}.rows.json.gz`, sha256: sha256Hex(rows) } };
+      writeFileSync(join(dir.path, `${name}.json`), serializeCertificate(signCertificate(payload, loadSigningKey(home))));
+      return join(dir.path, `${name}.json`);
+    };
+    expect(JSON.parse(gunzipSync(bytes).toString('utf8')).format).toBe('sensei-row-hashes/2');
+
+    const v1 = certifiedWith('v1', asFormat1(bytes));
+    const old = await runCli(['certificate', 'verify', v1, '--target', tgt.url, '--json'], { home });
+    expect(old.code).toBe(4);
+    expect(old.json.row_hashes).toEqual({ format: 'sensei-row-hashes/1', bits_per_row: 64 });
+    expect(old.json.problems).toEqual(['items (id=77): row differs from the captured source', 'items: 0 missing, 0 extra, 1 changed row(s) against the source as captured']);
+    const oldText = await runCli(['certificate', 'verify', v1, '--target', tgt.url], { home });
+    expect(oldText.code).toBe(4);
+    expect(oldText.stdout).toContain("note: the row-hash file is format sensei-row-hashes/1, which holds 64 bits of each row's md5: rows were compared by those bits only");
+    const current = await runCli(['certificate', 'verify', file, '--target', tgt.url, '--json'], { home });
+    expect(current.json).toMatchObject({ row_hashes: { format: 'sensei-row-hashes/2', bits_per_row: 128 }, problems: old.json.problems });
+
+    const short = certifiedWith('short', asFormat1(bytes, 'sensei-row-hashes/2'));
+    const res = await runCli(['certificate', 'verify', short, '--target', tgt.url, '--json'], { home });
+    expect(res.code).toBe(4);
+    expect(res.json.row_hashes).toBeNull();
+    expect(res.json.problems).toEqual([
+      expect.stringMatching(
+        new RegExp(`^row-hash file: the row-hash file ${join(dir.path, 'short.rows.json.gz')} is damaged: a row's hash \\(table 1 of the file, bucket \\d+\\) is not 32 lower-case hex digits, as format sensei-row-hashes/2 holds \\(the row's full md5\\)$`),
+      ),
+      'items differs from what was certified; without the row-hash file the rows cannot be named',
+    ]);
   }, 120_000);
 
   it('waives the changed row on a stakeholder\'s word: verify passes and lists it, the re-issued certificate carries who approved it', async () => {

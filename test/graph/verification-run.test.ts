@@ -110,6 +110,7 @@ describe('a verified and certified run', () => {
         { table: 'orders', matches: true },
       ],
       findings: [],
+      rowHashes: { format: 'sensei-row-hashes/2', bitsPerRow: 128 },
     });
     await pgExec(tgt.url, `UPDATE customers SET balance = balance + 0.01 WHERE id = 123`);
     const changed = await checkTargetAgainstCertificate(cert, target, rows);

@@ -217,6 +217,15 @@ describe('waivers through REST, WebSocket and the chat, then certified by the gr
     expect(certified).toMatchObject({ verification: { passed: true }, certificate: resumed.certificatePath });
     expect(verifyCertificateText(readFileSync(certified.certificate, 'utf8')).valid).toBe(true);
     expect((await post('/agents/verify', tok.bea, { run_id: runId, certify: 'yes' })).status).toBe(400);
+
+    // The run now has several stored verifications, the first failed: the chat shows the latest one's, which passed
+    // with the three findings waived.
+    const vic = await ws(tok.vic!);
+    await vic.waitFor((m) => m.type === 'status');
+    vic.send({ type: 'message', text: 'show findings' });
+    const reply = (await vic.waitFor((m) => m.type === 'reply' && m.to === 'vic' && /^The latest verification/.test(m.text))).text as string;
+    expect(reply).toMatch(/^The latest verification \([^)]+\) passed:\n/);
+    expect(reply.split('\n').filter((l) => / — waived \(waiver \d+, approved by (ada|bea|abe)\)$/.test(l))).toHaveLength(3);
   }, 180_000);
 
   function findingsAt(name: string): string {

@@ -14,6 +14,7 @@ import { openRowHashFile } from '../../tools/certification/row-hash-file.js';
 import { digestTargetRows } from '../../tools/verification/compare-capture.js';
 import type { DigestShape } from '../../tools/verification/row-digest.js';
 import { createPgDatabase, pgExec, tempDir, type TempDatabase } from '../fixtures/databases.js';
+import { asFormat1 } from '../fixtures/row-hash-v1.js';
 
 const TARGET_SQL = `
 CREATE TABLE alpha (id integer PRIMARY KEY, v text);
@@ -43,6 +44,7 @@ describe('checking a target against the certificate row-hash file, streamed', ()
   let tgt: TempDatabase;
   let target: TargetConnector;
   let cert: Certificate;
+  let v1Sha: string;
   const certPath = join(dir.path, 'run.json');
   const rowsPath = join(dir.path, 'run.rows.json.gz');
 
@@ -59,6 +61,9 @@ describe('checking a target against the certificate row-hash file, streamed', ()
     }
     const { sha256 } = await w.finish();
     cert = { payload: { tables, row_hashes: { file: 'run.rows.json.gz', sha256 } } } as unknown as Certificate;
+    const v1 = asFormat1(readFileSync(rowsPath));
+    writeFileSync(join(dir.path, 'v1.rows.json.gz'), v1);
+    v1Sha = sha256Hex(v1);
   }, 60_000);
 
   afterAll(async () => {
@@ -74,6 +79,7 @@ describe('checking a target against the certificate row-hash file, streamed', ()
       matches: true,
       tables: TABLES.map((t) => ({ table: t.target, matches: true })),
       findings: [],
+      rowHashes: { format: 'sensei-row-hashes/2', bitsPerRow: 128 },
     });
   });
 
@@ -94,9 +100,9 @@ describe('checking a target against the certificate row-hash file, streamed', ()
       { table: 'beta', matches: false },
       { table: 'gamma', matches: false },
     ]);
-    // A row of a table without a key is named by its row hash.
+    // A row of a table without a key is named by its row hash, the full md5.
     const gammaExtra = check.findings.find((f) => f.code === 'row_extra' && f.path[0] === 'gamma')?.path[1];
-    expect(gammaExtra).toMatch(/^row_hash=[0-9a-f]{16}$/);
+    expect(gammaExtra).toMatch(/^row_hash=[0-9a-f]{32}$/);
     expect(check.findings.map((f) => [f.code, ...f.path])).toEqual([
       ['row_missing', 'alpha', 'id=10'],
       ['row_extra', 'alpha', 'id=5000'],
@@ -114,6 +120,15 @@ describe('checking a target against the certificate row-hash file, streamed', ()
       expect.objectContaining({ table: 'gamma', missing: 0, extra: 1, changed: 0 }),
     ]);
     expect(JSON.stringify(check)).not.toContain('changed too');
+
+    // A certificate issued before format /2 carries a /1 file (16 hex digits a row): still checked, the same rows
+    // named, the keyless row by the 16 digits it holds, and the result says rows were compared by 64 bits.
+    const v1Cert = { payload: { ...cert.payload, row_hashes: { file: 'v1.rows.json.gz', sha256: v1Sha } } } as Certificate;
+    const old = await checkTargetAgainstCertificate(v1Cert, target, await readRowHashFile(certPath, v1Cert));
+    expect(old.rowHashes).toEqual({ format: 'sensei-row-hashes/1', bitsPerRow: 64 });
+    expect(old.tables).toEqual(check.tables);
+    const gammaHash = gammaExtra!.slice('row_hash='.length);
+    expect(old.findings).toEqual(JSON.parse(JSON.stringify(check.findings).replaceAll(gammaHash, gammaHash.slice(0, 16))));
   });
 
   it('counts every differing row but lists only the first ones of each kind', async () => {

@@ -11,6 +11,7 @@ import { canonicalJson } from '../../tools/certification/canonical-json.js';
 import { openRowHashFile, type RowHashFile } from '../../tools/certification/row-hash-file.js';
 import { openRowHashReader, type RowHashBucket } from '../../tools/certification/row-hash-reader.js';
 import type { TargetRowHash } from '../../tools/verification/compare-capture.js';
+import { asFormat1 } from '../fixtures/row-hash-v1.js';
 
 describe('row-hash file writer', () => {
   let dir: string;
@@ -20,19 +21,22 @@ describe('row-hash file writer', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   const digest = (bucket: number, rows: number) => ({ bucket, rows, digest: `${bucket}`.padStart(32, 'a') });
+  // Row md5s as the writer is handed them: 32 hex digits.
+  const md5Like = (c: string): string => `${c}123456789abcdef0123456789abcdef`;
+  const [h0, h1, h2, hf] = [md5Like('0'), md5Like('1'), md5Like('2'), md5Like('f')];
 
-  it('writes every table, digests before rows, as the canonical JSON of the file, and returns the sha256 of its bytes', async () => {
+  it('writes every table, digests before rows and each row with its full md5, as the canonical JSON of the file (format /2), and returns the sha256 of its bytes', async () => {
     const path = join(dir, 'run.rows.json.gz');
     const w = await openRowHashFile(path, 'run_"1"');
     const a = await w.addTable('orders', 2, async (onRows) => {
-      await onRows([[0, '["1"]', '0123456789abcdef'], [0, '["3"]', '1123456789abcdef']]);
-      await onRows([[1, '["2 \\"x\\""]', '2123456789abcdef']]);
+      await onRows([[0, '["1"]', h0], [0, '["3"]', h1]]);
+      await onRows([[1, '["2 \\"x\\""]', h2]]);
       return { digests: [digest(0, 2), digest(1, 1)], root: 'r1' };
     });
     expect(a.root).toBe('r1');
     await w.addTable('empty', 1, async () => ({ digests: [] }));
     await w.addTable('tags', 1, async (onRows) => {
-      await onRows([[0, '[]', 'ffffffffffffffff']]);
+      await onRows([[0, '[]', hf]]);
       return { digests: [digest(0, 1)] };
     });
     const { sha256 } = await w.finish();
@@ -44,14 +48,14 @@ describe('row-hash file writer', () => {
     const text = gunzipSync(bytes).toString('utf8');
     const parsed = JSON.parse(text) as RowHashFile;
     expect(text).toBe(canonicalJson(parsed));
-    const rows: TargetRowHash[] = [[0, '["1"]', '0123456789abcdef'], [0, '["3"]', '1123456789abcdef'], [1, '["2 \\"x\\""]', '2123456789abcdef']];
+    const rows: TargetRowHash[] = [[0, '["1"]', h0], [0, '["3"]', h1], [1, '["2 \\"x\\""]', h2]];
     expect(parsed).toEqual({
-      format: 'sensei-row-hashes/1',
+      format: 'sensei-row-hashes/2',
       run_id: 'run_"1"',
       tables: [
         { target: 'orders', buckets: 2, digests: [[0, 2, digest(0, 2).digest], [1, 1, digest(1, 1).digest]], rows },
         { target: 'empty', buckets: 1, digests: [], rows: [] },
-        { target: 'tags', buckets: 1, digests: [[0, 1, digest(0, 1).digest]], rows: [[0, '[]', 'ffffffffffffffff']] },
+        { target: 'tags', buckets: 1, digests: [[0, 1, digest(0, 1).digest]], rows: [[0, '[]', hf]] },
       ],
     });
   });
@@ -62,13 +66,13 @@ describe('row-hash file writer', () => {
     let releaseFirst!: () => void;
     const firstMayEnd = new Promise<void>((resolve) => (releaseFirst = resolve));
     const first = w.addTable('first', 1, async (onRows) => {
-      await onRows([[0, '["1"]', '0123456789abcdef']]);
+      await onRows([[0, '["1"]', h0]]);
       await firstMayEnd;
-      await onRows([[0, '["2"]', '1123456789abcdef']]);
+      await onRows([[0, '["2"]', h1]]);
       return { digests: [digest(0, 2)] };
     });
     const second = w.addTable('second', 1, async (onRows) => {
-      await onRows([[0, '["9"]', 'f123456789abcdef']]);
+      await onRows([[0, '["9"]', hf]]);
       // The second table's rows are all in before the first's last row is.
       releaseFirst();
       return { digests: [digest(0, 1)] };
@@ -87,11 +91,11 @@ describe('row-hash file writer', () => {
     const path = join(dir, 'run.rows.json.gz');
     const w = await openRowHashFile(path, 'run_1');
     await w.addTable('ok', 1, async (onRows) => {
-      await onRows([[0, '["1"]', '0123456789abcdef']]);
+      await onRows([[0, '["1"]', h0]]);
       return { digests: [digest(0, 1)] };
     });
     const failing = w.addTable('broken', 1, async (onRows) => {
-      await onRows([[0, '["1"]', '0123456789abcdef']]);
+      await onRows([[0, '["1"]', h0]]);
       throw new Error('target went away');
     });
     await expect(failing).rejects.toThrow('target went away');
@@ -109,7 +113,8 @@ describe('row-hash file reader', () => {
 
   // Keys that break a reader splitting on brackets or commas: quotes, backslashes, "],[", non-ASCII.
   const keyOf = (table: string, i: number): string => JSON.stringify([`${table} ${i}${i % 3 === 0 ? ' ],["x\\\\' : ''}${i % 5 === 0 ? ' é 漢' : ''}`]);
-  const hashOf = (table: string, i: number): string => createHash('md5').update(`${table}:${i}`).digest('hex').slice(0, 16);
+  const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
+  const hashOf = (table: string, i: number): string => md5(`${table}:${i}`);
 
   /** A table's rows as the writer gets them: sorted by bucket then hash, handed over in uneven chunks. */
   function tableRows(table: string, rows: number, buckets: number): TargetRowHash[] {
@@ -123,7 +128,7 @@ describe('row-hash file reader', () => {
     for (const t of tables) {
       await w.addTable(t.target, t.buckets, async (onRows) => {
         for (let i = 0; i < t.rows.length; i += 333) await onRows(t.rows.slice(i, i + 333));
-        const digests = [...new Set(t.rows.map((r) => r[0]))].map((b) => ({ bucket: b, rows: t.rows.filter((r) => r[0] === b).length, digest: `d${b}` }));
+        const digests = [...new Set(t.rows.map((r) => r[0]))].map((b) => ({ bucket: b, rows: t.rows.filter((r) => r[0] === b).length, digest: md5(`d${b}`) }));
         return { digests };
       });
     }
@@ -228,14 +233,22 @@ describe('row-hash file reader', () => {
     const missing = join(dir, 'nowhere.rows.json.gz');
     await expect(readAll(missing)).rejects.toThrow(`the row-hash file ${missing} does not exist`);
 
-    // Valid gzip of text that is not the layout: a row out of bucket order, a row that is not a triple, junk after the end.
+    // Valid gzip of text that is not the layout: a row out of bucket order, a row that is not a triple, junk after the end,
+    // a row hash or bucket digest shorter than an md5 (a file claiming /2 with the 16 hex digits of /1).
     const text = gunzipSync(bytes).toString('utf8');
+    const firstRow = text.indexOf('"rows":[[');
+    const firstHash = /"([0-9a-f]{32})"\]/.exec(text.slice(firstRow))!;
+    const shortHash = text.slice(0, firstRow) + text.slice(firstRow).replace(firstHash[0], `"${firstHash[1]!.slice(0, 16)}"]`);
+    const firstDigest = /"digests":\[\[(\d+),(\d+),"([0-9a-f]{32})"/.exec(text)!;
+    const shortDigest = text.replace(firstDigest[0], `"digests":[[${firstDigest[1]},${firstDigest[2]},"${firstDigest[3]!.slice(0, 16)}"`);
     const cases: Array<[string, string, RegExp]> = [
       ['order', text.replace('"rows":[[0,', '"rows":[[9,'), /rows are not in bucket order \(bucket 0 after 9/],
       ['range', text.replace('"rows":[[0,', '"rows":[[64,'), /a row is in bucket 64, outside the table's 64 buckets/],
       ['triple', text.replace('"rows":[[0,', '"rows":[[0,0,'), /a row is not \[bucket, key, rowHash\]/],
       ['junk', `${text}x`, /text follows the end of the JSON/],
-      ['format', text.replace('sensei-row-hashes/1', 'sensei-row-hashes/9'), /expected "\{\\"format\\":\\"sensei-row-hashes\/1/],
+      ['short row hash', shortHash, /a row's hash \(table 1 of the file, bucket 0\) is not 32 lower-case hex digits, as format sensei-row-hashes\/2 holds \(the row's full md5\)/],
+      ['short digest', shortDigest, new RegExp(`the digest of bucket ${firstDigest[1]} is not an md5 \\(32 lower-case hex digits\\)`)],
+      ['format type', text.replace('"sensei-row-hashes/2"', '2'), /its format is not a string/],
       ['cut text', text.slice(0, text.length - 40), /its text ends before the file does/],
       ['cut rows', text.slice(0, text.indexOf('"target":"beta"') - 300), /its text ends before the file does/],
     ];
@@ -246,5 +259,38 @@ describe('row-hash file reader', () => {
       await expect(readAll(p), name).rejects.toThrow(`the row-hash file ${p} is damaged`);
       if (name.startsWith('cut')) await expect(skipAll(p), name).rejects.toThrow(error);
     }
+
+    // A format this Sensei does not know is not damage: the error says which formats it reads.
+    const future = join(dir, 'future.rows.json.gz');
+    writeFileSync(future, gzipSync(text.replace('sensei-row-hashes/2', 'sensei-row-hashes/9')));
+    await expect(readAll(future)).rejects.toThrow(
+      `the row-hash file ${future} has format "sensei-row-hashes/9", which this Sensei does not read (it reads sensei-row-hashes/1, sensei-row-hashes/2)`,
+    );
+    await expect(readAll(future)).rejects.toBeInstanceOf(CertificateError);
+  });
+
+  it('reads a format /1 file (the first 16 hex digits of each row\'s md5, as written before /2) and refuses one whose rows are longer', async () => {
+    const path = join(dir, 'run.rows.json.gz');
+    await writeFile(path, tables);
+    const v1 = join(dir, 'v1.rows.json.gz');
+    writeFileSync(v1, asFormat1(readFileSync(path)));
+    const reader = await openRowHashReader(v1);
+    expect([reader.format, reader.rowHashDigits]).toEqual(['sensei-row-hashes/1', 16]);
+    for (const t of tables) {
+      const table = (await reader.nextTable())!;
+      const got: RowHashBucket[] = [];
+      for (let b = await table.nextBucket(); b; b = await table.nextBucket()) got.push(b);
+      expect(got).toEqual(grouped(t.rows.map(([b, k, h]) => [b, k, h.slice(0, 16)])));
+      expect(await table.end()).toBe(t.target);
+    }
+    expect(await reader.nextTable()).toBeNull();
+    reader.close();
+
+    const mixed = join(dir, 'mixed.rows.json.gz');
+    writeFileSync(mixed, gzipSync(gunzipSync(readFileSync(path)).toString('utf8').replace('sensei-row-hashes/2', 'sensei-row-hashes/1')));
+    await expect(readAll(mixed)).rejects.toThrow(
+      `the row-hash file ${mixed} is damaged: a row's hash (table 1 of the file, bucket 0) is not 16 lower-case hex digits, as format sensei-row-hashes/1 holds (the first 64 bits of the row's md5)`,
+    );
   });
 });
+

@@ -10,6 +10,7 @@ import type { Finding } from '../../core/findings.js';
 import type { TargetConnector } from '../../connectors/connector.js';
 import { addRowDifferences, differingBuckets, diffRows, digestTargetBuckets, digestTargetRows, rowFindings, type RowDifferences, type TargetRowHash } from '../verification/compare-capture.js';
 import type { DigestShape } from '../verification/row-digest.js';
+import type { RowHashFormat } from './row-hash-file.js';
 import { openRowHashReader, type RowHashBucket, type RowHashTable } from './row-hash-reader.js';
 
 export interface TargetCheck {
@@ -18,6 +19,11 @@ export interface TargetCheck {
   tables: Array<{ table: string; matches: boolean }>;
   /** Row-level findings (or, without the row-hash file, one per changed table). */
   findings: Finding[];
+  /**
+   * The row-hash file read, and how many bits of each row's md5 it let the check compare: 128 (format /2), 64 (format
+   * /1, which holds only the first 16 hex digits); null without the file.
+   */
+  rowHashes: { format: RowHashFormat; bitsPerRow: 64 | 128 } | null;
 }
 
 /** A row-hash file whose bytes are the certified ones; `checkTargetAgainstCertificate` streams it from `path`. */
@@ -56,9 +62,9 @@ export async function readRowHashFile(certificatePath: string, cert: Certificate
  * CertificateError when the file is damaged or does not list the certificate's tables in its order.
  */
 export async function checkTargetAgainstCertificate(cert: Certificate, target: TargetConnector, rowHashes: CertifiedRowHashFile | null): Promise<TargetCheck> {
-  const out: TargetCheck = { matches: true, tables: [], findings: [] };
   const existing = new Set((await target.catalog()).tables.map((t) => t.name));
   const reader = rowHashes ? await openRowHashReader(rowHashes.path) : null;
+  const out: TargetCheck = { matches: true, tables: [], findings: [], rowHashes: reader ? { format: reader.format, bitsPerRow: reader.rowHashDigits === 32 ? 128 : 64 } : null };
   try {
     for (const t of cert.payload.tables) {
       const file = reader ? await reader.nextTable() : null;
@@ -73,8 +79,9 @@ export async function checkTargetAgainstCertificate(cert: Certificate, target: T
         same = actual.root === t.target_root;
         if (!same && file) {
           const which = new Set(differingBuckets(file.digests, actual.digests));
-          const findings = rowFindings(t.target, await compareWithFile(target, t.target, shape, t.buckets, file, which));
-          // Rows equal by their 64-bit hash prefix while the root differs: say so rather than pass in silence.
+          const findings = rowFindings(t.target, await compareWithFile(target, t.target, shape, t.buckets, file, which, reader!.rowHashDigits));
+          // Rows equal by the hashes the file holds while the root differs (a /1 file compares 64 bits per row): say so
+          // rather than pass in silence.
           if (findings.length === 0) findings.push({ code: 'check_error', path: [t.target], message: `${t.target} differs from what was certified, but no row of the row-hash file differs: the rows cannot be named` });
           out.findings.push(...findings);
         } else if (!same) {
@@ -102,13 +109,23 @@ function fileMismatch(path: string, what: string): CertificateError {
 /**
  * One cursor pass over the target table merged with the file's rows of the same table: both come in bucket order,
  * so a bucket is compared once both sides have moved past it; only the buckets in `which` (those whose digests
- * differ) are compared row by row. Holds one bucket of each side (and the cursor's chunk).
+ * differ) are compared row by row, by the first `digits` hex digits of each row's md5 (as many as the file holds).
+ * Holds one bucket of each side (and the cursor's chunk).
  */
-async function compareWithFile(target: TargetConnector, table: string, shape: DigestShape, buckets: number, file: RowHashTable, which: Set<number>): Promise<RowDifferences> {
+async function compareWithFile(
+  target: TargetConnector,
+  table: string,
+  shape: DigestShape,
+  buckets: number,
+  file: RowHashTable,
+  which: Set<number>,
+  digits: 16 | 32,
+): Promise<RowDifferences> {
   const diff: RowDifferences = { missing: [], extra: [], changed: [] };
   const pairs = (rows: TargetRowHash[]): Array<[string, string]> => rows.map(([, k, h]) => [k, h]);
-  const compare = (bucket: number, expected: TargetRowHash[], actual: TargetRowHash[]): void => {
+  const compare = (bucket: number, expected: TargetRowHash[], found: TargetRowHash[]): void => {
     if (!which.has(bucket)) return;
+    const actual = digits === 32 ? found : found.map(([b, k, h]): TargetRowHash => [b, k, h.slice(0, digits)]);
     if (expected.length === actual.length && expected.every(([, k, h], i) => actual[i]![1] === k && actual[i]![2] === h)) return;
     addRowDifferences(diff, diffRows(shape, new Map([[bucket, pairs(expected)]]), new Map([[bucket, pairs(actual)]]), [bucket]));
   };

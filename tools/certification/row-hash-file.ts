@@ -8,12 +8,22 @@ import { createGzip, gzipSync } from 'node:zlib';
 import type { BucketDigest } from '../verification/row-digest.js';
 import type { TargetRowHash } from '../verification/compare-capture.js';
 
+/** The format this Sensei writes: every row's full md5 (32 hex digits). */
+export const ROW_HASH_FORMAT = 'sensei-row-hashes/2';
 /**
- * Format of the row-hash file (gzip of canonical JSON): per table, bucket digests `[bucket, rows, digest]` and
- * `[bucket, key, rowHash16]` of every row, in bucket order and within a bucket in row-hash order.
+ * Formats `openRowHashReader` reads, with the hex digits each holds of a row's md5: /1 (written before /2) kept only
+ * the first 16 (64 bits), so a row is compared by those.
+ */
+export const ROW_HASH_DIGITS = { 'sensei-row-hashes/1': 16, 'sensei-row-hashes/2': 32 } as const;
+export type RowHashFormat = keyof typeof ROW_HASH_DIGITS;
+
+/**
+ * Format of the row-hash file (gzip of canonical JSON): per table, bucket digests `[bucket, rows, digest]` (md5, 32
+ * hex digits) and `[bucket, key, rowHash]` of every row (its md5, 32 hex digits), in bucket order and within a bucket
+ * in row-hash order.
  */
 export interface RowHashFile {
-  format: 'sensei-row-hashes/1';
+  format: typeof ROW_HASH_FORMAT;
   run_id: string;
   tables: Array<{ target: string; buckets: number; digests: Array<[number, number, string]>; rows: TargetRowHash[] }>;
 }
@@ -48,7 +58,7 @@ export async function openRowHashFile(path: string, runId: string): Promise<RowH
     if (!out.write(bytes)) await once(out, 'drain');
   };
   // Keys in code-point order (canonicalJson's): format, run_id, tables; buckets, digests, rows, target.
-  await put(gzipSync(`{"format":"sensei-row-hashes/1","run_id":${JSON.stringify(runId)},"tables":[`));
+  await put(gzipSync(`{"format":${JSON.stringify(ROW_HASH_FORMAT)},"run_id":${JSON.stringify(runId)},"tables":[`));
   let tables = 0;
   let calls = 0;
   // The previous table's append: each table is appended after it, in call order.

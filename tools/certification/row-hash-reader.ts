@@ -5,8 +5,12 @@ import { createGunzip } from 'node:zlib';
 import { CertificateError } from '../../core/errors.js';
 import type { TargetRowHash } from '../verification/compare-capture.js';
 import type { BucketDigest } from '../verification/row-digest.js';
+import { ROW_HASH_DIGITS, type RowHashFormat } from './row-hash-file.js';
 
-/** One bucket of a table in the row-hash file: its rows as the file lists them, `[bucket, key, rowHash16]`, in row-hash order. */
+/**
+ * One bucket of a table in the row-hash file: its rows as the file lists them, `[bucket, key, rowHash]`, in row-hash
+ * order; `rowHash` has the reader's `rowHashDigits` hex digits.
+ */
 export interface RowHashBucket {
   bucket: number;
   rows: TargetRowHash[];
@@ -24,19 +28,24 @@ export interface RowHashTable {
 
 export interface RowHashReader {
   runId: string;
+  format: RowHashFormat;
+  /** Hex digits of each row's md5 the file holds: 32 (format /2), or 16 (format /1: the first 64 bits). */
+  rowHashDigits: 16 | 32;
   /** The next table, once the previous one has been `end`ed; null after the file's last table. */
   nextTable(): Promise<RowHashTable | null>;
   /** Stop reading (also after an error); idempotent. */
   close(): void;
 }
 
-const FORMAT = 'sensei-row-hashes/1';
+const MD5_HEX = /^[0-9a-f]{32}$/;
+const ROW_HASH = { 16: /^[0-9a-f]{16}$/, 32: MD5_HEX } as const;
 
 /**
- * Open the row-hash file at `path` (format `sensei-row-hashes/1`, see `openRowHashFile`) for one pass. The file's
- * integrity is the caller's business (its sha256 is in the certificate); what is read here is checked against the
- * layout the writer produces, and a truncated or damaged file, or one out of bucket order, throws a CertificateError
- * naming the file.
+ * Open the row-hash file at `path` (format `sensei-row-hashes/2`, or `/1` as written before it; see `openRowHashFile`)
+ * for one pass. The file's integrity is the caller's business (its sha256 is in the certificate); what is read here is
+ * checked against the layout the writer produces, and a truncated or damaged file (one out of bucket order, or whose
+ * row hashes are not as long as its format says) throws a CertificateError naming the file, as does a format this
+ * Sensei does not read.
  */
 export async function openRowHashReader(path: string): Promise<RowHashReader> {
   const file = createReadStream(path);
@@ -50,7 +59,16 @@ export async function openRowHashReader(path: string): Promise<RowHashReader> {
     gunzip.destroy();
   };
   try {
-    await text.expect(`{"format":${JSON.stringify(FORMAT)},"run_id":`);
+    await text.expect('{"format":');
+    const format = await text.value();
+    if (typeof format !== 'string') throw text.damaged('its format is not a string');
+    if (!Object.hasOwn(ROW_HASH_DIGITS, format)) {
+      throw new CertificateError(`the row-hash file ${path} has format ${JSON.stringify(format)}, which this Sensei does not read (it reads ${Object.keys(ROW_HASH_DIGITS).join(', ')})`, {
+        hint: 'check the certificate with the Sensei version that issued it, or a newer one',
+      });
+    }
+    const digits = ROW_HASH_DIGITS[format as RowHashFormat];
+    await text.expect(',"run_id":');
     const runId = await text.value();
     if (typeof runId !== 'string') throw text.damaged('run_id is not a string');
     await text.expect(',"tables":[');
@@ -58,6 +76,8 @@ export async function openRowHashReader(path: string): Promise<RowHashReader> {
     let tables = 0;
     const reader: RowHashReader = {
       runId,
+      format: format as RowHashFormat,
+      rowHashDigits: digits,
       async nextTable() {
         if (state === 'in-table') throw new Error('row-hash reader: end() the table before asking for the next one');
         if (state === 'done') return null;
@@ -76,7 +96,7 @@ export async function openRowHashReader(path: string): Promise<RowHashReader> {
         await text.expect(',"rows":[');
         state = 'in-table';
         tables++;
-        return tableReader(text, buckets as number, digests, () => (state = 'between'));
+        return tableReader(text, { buckets: buckets as number, digests, digits, format: format as RowHashFormat, ordinal: tables }, () => (state = 'between'));
       },
       close,
     };
@@ -93,11 +113,22 @@ function readDigests(value: unknown, text: TextCursor): BucketDigest[] {
     if (!Array.isArray(d) || d.length !== 3 || !Number.isSafeInteger(d[0]) || !Number.isSafeInteger(d[1]) || typeof d[2] !== 'string') {
       throw text.damaged('a bucket digest is not [bucket, rows, digest]');
     }
+    if (!MD5_HEX.test(d[2])) throw text.damaged(`the digest of bucket ${d[0]} is not an md5 (32 lower-case hex digits)`);
     return { bucket: d[0] as number, rows: d[1] as number, digest: d[2] };
   });
 }
 
-function tableReader(text: TextCursor, buckets: number, digests: BucketDigest[], ended: () => void): RowHashTable {
+/** What the file says of a table before its rows; `ordinal` counts tables from 1, to name one before its name is read. */
+interface TableHead {
+  buckets: number;
+  digests: BucketDigest[];
+  digits: 16 | 32;
+  format: RowHashFormat;
+  ordinal: number;
+}
+
+function tableReader(text: TextCursor, { buckets, digests, digits, format, ordinal }: TableHead, ended: () => void): RowHashTable {
+  const rowHash = ROW_HASH[digits];
   // Rows parsed but not yet handed out (from `at` on); `head` is the first row of the next bucket.
   let parsed: unknown[] = [];
   let at = 0;
@@ -117,6 +148,9 @@ function tableReader(text: TextCursor, buckets: number, digests: BucketDigest[],
     }
     const b = r[0] as number;
     if (b < 0 || b >= buckets) throw text.damaged(`a row is in bucket ${b}, outside the table's ${buckets} buckets`);
+    if (!rowHash.test(r[2])) {
+      throw text.damaged(`a row's hash (table ${ordinal} of the file, bucket ${b}) is not ${digits} lower-case hex digits, as format ${format} holds (${digits === 32 ? "the row's full md5" : "the first 64 bits of the row's md5"})`);
+    }
     if (b < lastBucket) throw text.damaged(`rows are not in bucket order (bucket ${b} after ${lastBucket})`);
     lastBucket = b;
     return r as TargetRowHash;

@@ -12,6 +12,13 @@ export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
 }
 
+/** A stored validation result: its id (in the order stored), when it was stored, and the report. */
+export interface StoredValidation {
+  id: number;
+  at: string;
+  report: VerificationReport;
+}
+
 export interface StoredCapture {
   capturedAt: string;
   tables: CapturedTable[];
@@ -29,7 +36,9 @@ export interface CaptureStore {
   saveQueries(runId: string, results: QueryResultDigest[]): Promise<void>;
   loadQueries(runId: string): Promise<QueryResultDigest[]>;
   /** The run's validation results, oldest first. */
-  listValidations(runId: string): Promise<Array<{ id: number; at: string; report: VerificationReport }>>;
+  listValidations(runId: string): Promise<StoredValidation[]>;
+  /** The run's latest validation result (the last stored), or null when it has none; reads and opens only that one. */
+  latestValidation(runId: string): Promise<StoredValidation | null>;
   /**
    * Remove validation results and captures created before `before`. Captures of completed runs hold key values and
    * exist only to verify again: they go with the results. Returns what was removed.
@@ -42,6 +51,18 @@ const gzipAsync = promisify(gzip);
 const ctx = (kind: string, runId: string, table: string): string => `sensei_capture\u0000${kind}\u0000${runId}\u0000${table}`;
 
 export function createCaptureStore(db: Queryable, box: SecretBox): CaptureStore {
+  const validations = async (runId: string, order: 'ORDER BY id' | 'ORDER BY id DESC LIMIT 1'): Promise<StoredValidation[]> => {
+    const res = await db.query<{ id: string; created_at: Date; report: Buffer }>(
+      `SELECT id, created_at, report FROM sensei_validation_results WHERE run_id = $1 ${order}`,
+      [runId],
+    );
+    return res.rows.map((r) => ({
+      id: Number(r.id),
+      at: new Date(r.created_at).toISOString(),
+      report: box.open(r.report, ctx('validation', runId, '')) as VerificationReport,
+    }));
+  };
+
   return {
     async saveTable(runId, capturedAt, table) {
       const { detail, ...summary } = table;
@@ -132,15 +153,12 @@ export function createCaptureStore(db: Queryable, box: SecretBox): CaptureStore 
     },
 
     async listValidations(runId) {
-      const res = await db.query<{ id: string; created_at: Date; report: Buffer }>(
-        'SELECT id, created_at, report FROM sensei_validation_results WHERE run_id = $1 ORDER BY id',
-        [runId],
-      );
-      return res.rows.map((r) => ({
-        id: Number(r.id),
-        at: new Date(r.created_at).toISOString(),
-        report: box.open(r.report, ctx('validation', runId, '')) as VerificationReport,
-      }));
+      return validations(runId, 'ORDER BY id');
+    },
+
+    async latestValidation(runId) {
+      // The index on (run_id, id) read backwards: one row, one report opened.
+      return (await validations(runId, 'ORDER BY id DESC LIMIT 1'))[0] ?? null;
     },
 
     async purge(before) {

@@ -75,12 +75,12 @@ export async function digestTargetTable(target: TargetConnector, table: string, 
 }
 
 
-/** One target row as the row-hash file lists it: bucket, key (JSON array of the key values as text), rowHash16. */
+/** One target row as the row-hash file lists it: bucket, key (JSON array of the key values as text), row md5 (32 hex digits). */
 export type TargetRowHash = [number, string, string];
 
 
 /**
- * One pass over the whole table: every row's `[bucket, key, rowHash16]` goes to `onRows` (in bucket order, within a
+ * One pass over the whole table: every row's `[bucket, key, rowHash]` goes to `onRows` (in bucket order, within a
  * bucket in row-hash order), and the bucket digests and root, equal to what `digestTargetTable` computes in the
  * database, are computed from the full row hashes as they stream by. The rows come through a cursor, a chunk at a
  * time (`rowsPerFetch`, default 10,000), so memory does not grow with the table; the database sorts them.
@@ -116,7 +116,7 @@ export async function digestTargetRows(
         }
         open!.rows++;
         open!.hashes.add(h);
-        chunk.push([b, JSON.stringify(shape.key.map((_, i) => row[`k${i}`] ?? null)), h.slice(0, 16)]);
+        chunk.push([b, JSON.stringify(shape.key.map((_, i) => row[`k${i}`] ?? null)), h]);
       }
       if (chunk.length > 0) await onRows(chunk);
       if (res.rows.length < rowsPerFetch) break;
