@@ -56,7 +56,8 @@ export interface LiftedKey {
 /**
  * Drops the primary keys and unique constraints of `tables` (empty: the load refuses tables holding rows) in
  * session `s`, after their foreign keys and those pointing at them were lifted. Unique indexes that are not
- * constraints stay. Returns what was dropped, to be put back by `restoreConstraints`.
+ * constraints stay, and so does a key that cannot be dropped (another schema's foreign key depends on it). Returns
+ * what was dropped, to be put back by `restoreForeignKeys`.
  */
 export async function liftKeys(s: TargetSession, schema: string, tables: readonly string[]): Promise<LiftedKey[]> {
   const res = await s.query<{ table: string; name: string; definition: string; kind: string; columns: string[] | string }>(
@@ -75,8 +76,13 @@ export async function liftKeys(s: TargetSession, schema: string, tables: readonl
     columns: r.columns,
     primaryKey: rows.find((p) => p.table === r.table && p.kind === 'p')?.columns ?? r.columns,
   }));
-  for (const k of keys) await s.query(`ALTER TABLE ${qualified(schema, k.table)} DROP CONSTRAINT ${quoteIdent(k.name)}`);
-  return keys;
+  const lifted: LiftedKey[] = [];
+  for (const k of keys) {
+    // A key something outside the load depends on (a foreign key of another schema) stays in place.
+    const dropped = await underSavepoint(s, 'sensei_lift', () => s.query(`ALTER TABLE ${qualified(schema, k.table)} DROP CONSTRAINT ${quoteIdent(k.name)}`));
+    if (dropped.ok) lifted.push(k);
+  }
+  return lifted;
 }
 
 /** Drops lifted keys that an earlier, failed attempt put back, so a resumed load runs without them again. */

@@ -142,4 +142,18 @@ describe('keys lifted for the load', () => {
     expect([person.rows_read, person.rows_written, person.rows_errored]).toEqual([30, 26, 4]);
     expect(errors.filter((e) => e.rule !== 'not_seven').map((e) => `${e.key.id} ${e.rule}`)).toEqual(['12 unique', '25 unique', '20 fk_orphan']);
   });
+
+  it('leaves in place a key that a foreign key of another schema depends on, and loads with it', async () => {
+    const { url, plan, catalog } = await setUp();
+    await pgExec(url, 'CREATE SCHEMA other; CREATE TABLE other.badge (id integer PRIMARY KEY, person_id integer REFERENCES public.person (id))');
+    const errors: ErrorQueueEntry[] = [];
+    const outcomes = await run(url, plan, catalog, errors);
+    expect(await constraints(url)).toEqual(KEPT);
+    // person_pk stayed: the load ran with it and nothing was a duplicate of it; the email duplicates were still queued.
+    expect(errors.map((e) => `${e.key.id} ${e.rule}`)).toEqual(['12 unique', '25 unique', '20 fk_orphan']);
+    const person = outcomes.find((o) => o.target === 'person')!;
+    expect([person.rows_read, person.rows_written, person.rows_errored]).toEqual([30, 27, 3]);
+    const fk = await pgQuery<{ n: string }>(url, `SELECT count(*) AS n FROM pg_constraint WHERE conrelid = 'other.badge'::regclass AND contype = 'f'`);
+    expect(Number(fk[0]!.n)).toBe(1);
+  });
 });
