@@ -2,7 +2,7 @@
 // column compare case-folded on PostgreSQL (`lower(…)`, ILIKE); what depends on the collation's order or on which
 // spelling a group keeps (ORDER BY, MIN/MAX, `<`, BETWEEN) is refused as a collation finding. Grouping (GROUP BY,
 // DISTINCT, UNION) and the folded comparisons are recorded as uses, which the replay probes on the target's data first.
-import { call, cast, str, textConst, TEXTUAL_TYPE, type Node } from './pg-ast.js';
+import { call, cast, intLiteral, str, textConst, TEXTUAL_TYPE, type Node } from './pg-ast.js';
 
 /** What the source says about the column a query names (source and target names). */
 export interface SourceColumn {
@@ -54,7 +54,7 @@ export interface CollationContext {
   mark(n: Node): Node;
 }
 
-function use(c: SourceColumn & { collation: string }, kind: CollationUse['use'], ctx: CollationContext): void {
+function use(c: SourceColumn & { collation: string }, kind: CollationUse['use'], ctx: Pick<CollationContext, 'uses'>): void {
   if (ctx.uses.some((u) => u.targetTable === c.targetTable && u.targetColumn === c.targetColumn && u.use === kind)) return;
   ctx.uses.push({ table: c.table, column: c.column, targetTable: c.targetTable, targetColumn: c.targetColumn, use: kind, padSpace: padsSpace(c.collation) });
 }
@@ -63,7 +63,7 @@ function differs(c: SourceColumn & { collation: string }, what: string, why: str
   throw new CollationDiffers(c.table, c.column, `${what} over ${c.table}.${c.column} (collation ${c.collation}) ${why}`);
 }
 
-const ciColumn = (n: Node | undefined, ctx: CollationContext): (SourceColumn & { collation: string }) | null => {
+const ciColumn = (n: Node | undefined, ctx: Pick<CollationContext, 'column'>): (SourceColumn & { collation: string }) | null => {
   if (!n?.ColumnRef) return null;
   const c = ctx.column(n);
   return isCaseInsensitive(c) ? c : null;
@@ -137,18 +137,30 @@ export function checkAggregate(wrapper: Node, ctx: CollationContext): void {
  * without ALL: `distinctArm`) are uses of kind `group`; ORDER BY over one is refused when the order reaches the result
  * (`orderMatters`: an ordered query's top level; or a LIMIT/OFFSET).
  */
-export function checkClauses(s: Node, ctx: CollationContext, options: { orderMatters: boolean; distinctArm: boolean }): void {
-  const targets = ((s.targetList as Node[] | undefined) ?? []).map((rt) => (rt.ResTarget as { val?: Node }).val).filter((v): v is Node => !!v);
+export function checkClauses(s: Node, ctx: Pick<CollationContext, 'column' | 'uses'>, options: { orderMatters: boolean; distinctArm: boolean }): void {
+  const list = (s.targetList as Node[] | undefined) ?? [];
+  const targets = list.map((rt) => (rt.ResTarget as { val?: Node }).val).filter((v): v is Node => !!v);
+  // GROUP BY / ORDER BY may name a result column by position or by its alias.
+  const resolve = (n: Node | undefined): (SourceColumn & { collation: string }) | null => {
+    const direct = ciColumn(n, ctx);
+    if (direct || !n) return direct;
+    const position = intLiteral(n);
+    if (position !== null) return ciColumn(targets[position - 1], ctx);
+    const fields = (n.ColumnRef as { fields?: Node[] } | undefined)?.fields;
+    const alias = fields?.length === 1 ? str(fields[0]) : undefined;
+    const named = alias === undefined ? undefined : list.find((rt) => (rt.ResTarget as { name?: string }).name === alias);
+    return named ? ciColumn((named.ResTarget as { val?: Node }).val, ctx) : null;
+  };
   const distinct = s.distinctClause as Node[] | undefined;
   const allDistinct = options.distinctArm || (distinct?.length === 1 && Object.keys(distinct[0]!).length === 0);
   const grouped = [...((s.groupClause as Node[] | undefined) ?? []), ...(allDistinct ? targets : (distinct ?? []))];
   for (const g of grouped) {
-    const ci = ciColumn(g, ctx);
+    const ci = resolve(g);
     if (ci) use(ci, 'group', ctx);
   }
   if (!options.orderMatters && !s.limitCount && !s.limitOffset) return;
   for (const sb of (s.sortClause as Node[] | undefined) ?? []) {
-    const ci = ciColumn((sb.SortBy as { node?: Node } | undefined)?.node, ctx);
+    const ci = resolve((sb.SortBy as { node?: Node } | undefined)?.node);
     if (ci) differs(ci, 'ORDER BY', "sorts by the collation's weights (case-insensitively), which PostgreSQL's collations do not reproduce");
   }
 }

@@ -99,6 +99,8 @@ export async function compareQueries(
 ): Promise<CheckResult> {
   const findings: Finding[] = [];
   const tables = plan.tables.map((t) => t.target);
+  // One probe per target column for all the queries (each scans the table).
+  const probes = new Map<string, { nonAscii: boolean; variants: boolean }>();
   for (const q of queries) {
     const path = ['queries', q.name];
     const expected = captured.find((c) => c.name === q.name);
@@ -137,7 +139,10 @@ export async function compareQueries(
         await s.query(`SET LOCAL TimeZone = 'UTC'`);
         await s.query(`SET LOCAL search_path TO ${quoteIdent(target.schema)}`);
         for (const u of collationUses) {
-          const why = probeVerdict(u, await probeCollation(s, target.schema, u));
+          const key = JSON.stringify([u.targetTable, u.targetColumn, u.padSpace]);
+          const probe = probes.get(key) ?? (await probeCollation(s, target.schema, u));
+          probes.set(key, probe);
+          const why = probeVerdict(u, probe);
           if (why) return { collation: u, why };
         }
         // Each row as one record: columns of the same name (a.id, b.id) stay apart, in order.

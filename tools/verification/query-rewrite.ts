@@ -247,7 +247,7 @@ class Renamer {
       }
       if (this.dialect === 'mysql') {
         const distinctArm = this.distinctArms.has(s);
-        checkClauses(s, { column: (ref) => this.sourceColumn(ref, chain), uses: this.collationUses, mark: (n) => n }, { orderMatters, distinctArm });
+        checkClauses(s, { column: (ref) => this.sourceColumn(ref, chain), uses: this.collationUses }, { orderMatters, distinctArm });
       }
       for (const key of ['targetList', 'whereClause', 'havingClause', 'windowClause', 'distinctClause', 'limitCount', 'limitOffset']) {
         if (s[key]) this.expr(s[key], chain, 'input');

@@ -256,6 +256,10 @@ describe('MySQL arithmetic, numeric casts and case-insensitive collations', () =
     );
     const grouped = await rewriteQuery('SELECT Name, count(*) FROM Item GROUP BY Name UNION SELECT Code, 1 FROM Item', 'mysql', items, { sourceCatalog: catalog });
     expect(grouped).toMatchObject({ ok: true, collationUses: [{ column: 'Name', use: 'group' }] });
+    // A result column named by its alias or position is the column it holds.
+    for (const sql of ['SELECT Name AS n, count(*) FROM Item GROUP BY n', 'SELECT Name, count(*) FROM Item GROUP BY 1', 'SELECT Id FROM Item UNION SELECT Name FROM Item']) {
+      expect(await rewriteQuery(sql, 'mysql', items, { sourceCatalog: catalog }), sql).toMatchObject({ ok: true, collationUses: [{ column: 'Name', use: 'group' }] });
+    }
     // Without the catalog nothing is known about collations: kept as written.
     expect(await rewriteQuery("SELECT Id FROM Item WHERE Name = 'g'", 'mysql', items)).toMatchObject({ ok: true, sql: expect.stringContaining("name = 'g'"), collationUses: [] });
   });
@@ -264,6 +268,8 @@ describe('MySQL arithmetic, numeric casts and case-insensitive collations', () =
     const cases: Array<[string, boolean, RegExp]> = [
       ['SELECT Id FROM Item ORDER BY Name LIMIT 2', false, /^ORDER BY over Item\.Name \(collation utf8mb4_general_ci\)/],
       ['SELECT Name FROM Item ORDER BY Name', true, /^ORDER BY over Item\.Name/],
+      ['SELECT Name AS n FROM Item ORDER BY n', true, /^ORDER BY over Item\.Name/],
+      ['SELECT Id, Name FROM Item ORDER BY 2 LIMIT 1', false, /^ORDER BY over Item\.Name/],
       ['SELECT max(Name) FROM Item', false, /^the function MAX over Item\.Name/],
       ["SELECT Id FROM Item WHERE Name BETWEEN 'a' AND 'c'", false, /^the comparison BETWEEN over Item\.Name/],
       ["SELECT Id FROM Item WHERE Name = 'José'", false, /^a comparison with a non-ASCII text over Item\.Name/],
