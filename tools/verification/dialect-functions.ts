@@ -72,6 +72,14 @@ export function translateDialectNode(wrapper: Node, ctx: TranslateContext, state
     const numeric = { columnType: ctx.columnType, refuse, mark, replace, inner: state.inner };
     if (translateMysqlArithmetic(wrapper, numeric)) return;
     if (translateMysqlCast(wrapper, numeric)) return;
+    if (wrapper.CollateClause) {
+      // An explicit binary or case-sensitive collation compares as PostgreSQL does; its operands are not folded.
+      const c = wrapper.CollateClause as { arg: Node; collname?: Node[] };
+      const name = str(c.collname?.at(-1)) ?? '';
+      if (!/(_bin|_cs)$|^binary$/i.test(name)) refuse(`COLLATE ${name}`, 'only binary and case-sensitive collations are translated (by dropping them: PostgreSQL compares case-sensitively)');
+      replace(c.arg);
+      return translateDialectNode(wrapper, ctx, state);
+    }
     const collation = { column: ctx.column, uses: ctx.collationUses, mark };
     if (foldComparison(wrapper, collation)) return;
     checkAggregate(wrapper, collation);

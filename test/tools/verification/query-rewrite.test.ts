@@ -260,6 +260,9 @@ describe('MySQL arithmetic, numeric casts and case-insensitive collations', () =
     for (const sql of ['SELECT Name AS n, count(*) FROM Item GROUP BY n', 'SELECT Name, count(*) FROM Item GROUP BY 1', 'SELECT Id FROM Item UNION SELECT Name FROM Item']) {
       expect(await rewriteQuery(sql, 'mysql', items, { sourceCatalog: catalog }), sql).toMatchObject({ ok: true, collationUses: [{ column: 'Name', use: 'group' }] });
     }
+    // An explicit binary or case-sensitive COLLATE decides: dropped, and nothing is folded. Others are refused.
+    expect(await rewrite("SELECT Id FROM Item WHERE Name = 'G' COLLATE utf8mb4_bin AND Name COLLATE utf8mb4_0900_as_cs = 'g'")).toBe(`SELECT id AS "Id" FROM item WHERE name = 'G' AND name = 'g'`);
+    expect((await refusal("SELECT Id FROM Item WHERE Name = 'g' COLLATE utf8mb4_unicode_ci")).reason).toMatch(/^COLLATE utf8mb4_unicode_ci \(MySQL\/MariaDB\) has no exact PostgreSQL translation/);
     // Without the catalog nothing is known about collations: kept as written.
     expect(await rewriteQuery("SELECT Id FROM Item WHERE Name = 'g'", 'mysql', items)).toMatchObject({ ok: true, sql: expect.stringContaining("name = 'g'"), collationUses: [] });
   });
