@@ -164,12 +164,16 @@ interface Entry {
   mapping: TableMapping | null;
   /** Output names when known (CTE with column list, subquery with aliases); null when unknown. */
   columns: Set<string> | null;
+  /** A subquery's or CTE's output columns that pass a mapped column through unchanged, by output name. */
+  sources?: Map<string, SourceColumn>;
 }
 
 interface Scope {
   entries: Entry[];
   /** CTEs defined at this level (they shadow tables), with their column names when known. */
   ctes: Map<string, Set<string> | null>;
+  /** The output columns of those CTEs that pass a mapped column through (see Entry.sources). */
+  cteSources?: Map<string, Map<string, SourceColumn>>;
   /** Output column names of the SELECT (ORDER BY/GROUP BY may name them). */
   outputs: Set<string>;
   /** The FROM clause has a USING or NATURAL join (a bare `*` cannot be expanded column by column then). */
@@ -211,6 +215,8 @@ class Renamer {
     for (const scope of chain) {
       const entries = names.length === 1 ? scope.entries : scope.entries.filter((e) => e.visible === names.at(-2));
       for (const e of entries) {
+        const passed = e.sources?.get(column);
+        if (passed) return passed;
         const m = e.mapping ? findName(e.mapping.columns, column, (c) => c.sourceColumn) : undefined;
         if (!m) continue;
         const def = this.options.sourceCatalog?.tables.find((t) => t.name === e.mapping!.source)?.columns.find((c) => c.name === m.sourceColumn);
@@ -222,6 +228,9 @@ class Renamer {
 
   /** Set-operation arms without ALL: their rows are made distinct, as by DISTINCT. */
   private readonly distinctArms = new WeakSet<object>();
+
+  /** Per SELECT, its output columns that are a mapped column as it is (for the collation and type of `d.col`). */
+  private readonly passedThrough = new WeakMap<object, Map<string, SourceColumn>>();
 
   select(s: Node, outer: Scope[]): void {
     // The order of the top-level result reaches the comparison only when it is compared in order.
@@ -245,6 +254,13 @@ class Renamer {
         if (!r.name && last && str(last) !== undefined) r.name = str(last);
         if (r.name) scope.outputs.add(r.name);
       }
+      const passed = new Map<string, SourceColumn>();
+      for (const rt of targets) {
+        const r = rt.ResTarget as { name?: string; val?: Node };
+        const source = r.name && r.val?.ColumnRef ? this.sourceColumn(r.val, chain) : null;
+        if (source) passed.set(r.name!, source);
+      }
+      this.passedThrough.set(s, passed);
       if (this.dialect === 'mysql') {
         const distinctArm = this.distinctArms.has(s);
         checkClauses(s, { column: (ref) => this.sourceColumn(ref, chain), uses: this.collationUses }, { orderMatters, distinctArm });
@@ -273,6 +289,9 @@ class Renamer {
       this.select(query, scopes);
       const names = declared ?? outputNames(query);
       level.ctes.set(cte.ctename, names ? new Set(names) : null);
+      // A column list renames the outputs by position: their sources are not followed then.
+      const passed = declared ? undefined : this.passedThrough.get(query);
+      if (passed) (level.cteSources ??= new Map()).set(cte.ctename, passed);
     }
     body(scopes);
   }
@@ -280,7 +299,8 @@ class Renamer {
   private fromItem(item: Node, scope: Scope, chain: Scope[]): void {
     if (item.RangeVar) {
       const rv = item.RangeVar as { relname: string; schemaname?: string; catalogname?: string; alias?: { aliasname: string; colnames?: Node[] } };
-      const cte = rv.schemaname ? undefined : chain.find((sc) => sc.ctes.has(rv.relname))?.ctes;
+      const cteScope = rv.schemaname ? undefined : chain.find((sc) => sc.ctes.has(rv.relname));
+      const cte = cteScope?.ctes;
       const isCte = cte !== undefined;
       const mapping = isCte ? null : findName(this.plan.tables, rv.relname, (t) => t.source) ?? null;
       if (!isCte && !mapping) throw new Unrewritable(`the table ${rv.relname} is not in the approved mapping`);
@@ -293,7 +313,8 @@ class Renamer {
       const colnames = rv.alias?.colnames?.map((c) => str(c)!);
       if (colnames && mapping) throw new Unrewritable(`the table alias ${visible}(${colnames.join(', ')}) renames columns positionally, which the mapping cannot follow`);
       const columns = colnames ? new Set(colnames) : (cte?.get(rv.relname) ?? null);
-      scope.entries.push({ visible, renamedTo: rv.alias ? visible : rv.relname, mapping, columns });
+      const sources = colnames ? undefined : cteScope?.cteSources?.get(rv.relname);
+      scope.entries.push({ visible, renamedTo: rv.alias ? visible : rv.relname, mapping, columns, ...(sources ? { sources } : {}) });
       return;
     }
     if (item.JoinExpr) {
@@ -315,7 +336,8 @@ class Renamer {
       this.select(unwrap(r.subquery, 'SelectStmt'), r.lateral ? chain : chain.slice(1));
       const alias = r.alias?.aliasname ?? '';
       const cols = r.alias?.colnames?.map((c) => str(c)!) ?? outputNames(unwrap(r.subquery, 'SelectStmt'));
-      scope.entries.push({ visible: alias, renamedTo: alias, mapping: null, columns: cols ? new Set(cols) : null });
+      const sources = r.alias?.colnames ? undefined : this.passedThrough.get(unwrap(r.subquery, 'SelectStmt'));
+      scope.entries.push({ visible: alias, renamedTo: alias, mapping: null, columns: cols ? new Set(cols) : null, ...(sources ? { sources } : {}) });
       return;
     }
     throw new Unrewritable(`${Object.keys(item)[0]} in FROM cannot be rewritten`);

@@ -263,6 +263,10 @@ describe('MySQL arithmetic, numeric casts and case-insensitive collations', () =
     // An explicit binary or case-sensitive COLLATE decides: dropped, and nothing is folded. Others are refused.
     expect(await rewrite("SELECT Id FROM Item WHERE Name = 'G' COLLATE utf8mb4_bin AND Name COLLATE utf8mb4_0900_as_cs = 'g'")).toBe(`SELECT id AS "Id" FROM item WHERE name = 'G' AND name = 'g'`);
     expect((await refusal("SELECT Id FROM Item WHERE Name = 'g' COLLATE utf8mb4_unicode_ci")).reason).toMatch(/^COLLATE utf8mb4_unicode_ci \(MySQL\/MariaDB\) has no exact PostgreSQL translation/);
+    // A derived table or CTE that passes the column through keeps its collation.
+    expect(await rewrite("WITH c AS (SELECT Name AS nm FROM Item) SELECT d.nm FROM (SELECT nm FROM c) d WHERE d.nm = 'x'")).toBe(
+      "WITH c AS (SELECT name AS nm FROM item) SELECT d.nm AS nm FROM (SELECT nm AS nm FROM c) AS d WHERE rtrim(lower(d.nm), ' ') = rtrim(lower('x'), ' ')",
+    );
     // Without the catalog nothing is known about collations: kept as written.
     expect(await rewriteQuery("SELECT Id FROM Item WHERE Name = 'g'", 'mysql', items)).toMatchObject({ ok: true, sql: expect.stringContaining("name = 'g'"), collationUses: [] });
   });
