@@ -184,7 +184,7 @@ export function translateMysqlArithmetic(wrapper: Node, ctx: NumericContext): bo
     markInner(wrapper, ctx.inner);
     if (divides(wrapper)) {
       const scale = scaleOf(wrapper, ctx);
-      const what = operatorOf(wrapper) === '/' ? 'the operator /' : `${describe(wrapper)} over a quotient`;
+      const what = describe(wrapper);
       if (typeof scale === 'object') ctx.refuse(`${what} over ${describe(scale.unknown)}`, 'the decimal scale MySQL gives the result depends on the operand type, which Sensei cannot tell (only mapped numeric columns, numeric literals and arithmetic over them are translated)');
       if (scale === 'float') {
         if (dividesExactly(wrapper, ctx)) ctx.refuse(`${what} mixing a decimal quotient with floating point`, "MySQL's intermediate decimal precision cannot be reproduced");
@@ -210,7 +210,7 @@ export function translateMysqlArithmetic(wrapper: Node, ctx: NumericContext): bo
     if (f.args?.length !== 1 || typeof sx !== 'number') return false;
     // AVG(x) = SUM(x) / COUNT(x) with the quotient's hidden digits; DISTINCT, FILTER and OVER apply to both.
     const agg = (fn: string): Node => ctx.mark({ FuncCall: { ...f, funcname: [{ String: { sval: fn } }] } });
-    ctx.replace(truncatedQuotient(agg('sum'), agg('count'), hiddenScale(sx + 0), ctx.mark));
+    ctx.replace(truncatedQuotient(agg('sum'), agg('count'), hiddenScale(sx), ctx.mark));
   } else if (o === '%' || name === 'mod') {
     if (!a || !b || operands(wrapper).length !== 2) ctx.refuse('the function MOD', 'it takes two arguments');
     // PostgreSQL has no modulo of doubles: MySQL's fmod equals the numeric one of the same values.

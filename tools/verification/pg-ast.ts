@@ -49,5 +49,7 @@ export function describe(n: Node): string {
   if (n.ColumnRef) return `the column ${((n.ColumnRef as { fields: Node[] }).fields.map((f) => str(f) ?? '*')).join('.')}`;
   if (n.A_Const) return 'a literal';
   if (n.FuncCall) return `the function ${funcName(n)?.toUpperCase()}`;
+  if (operatorOf(n) !== undefined) return `the operator ${operatorOf(n)}`;
+  if (n.TypeCast) return `a CAST`;
   return `a ${Object.keys(n)[0]} expression`;
 }
