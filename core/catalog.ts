@@ -24,6 +24,11 @@ export const ColumnDef = z.object({
   autoIncrement: z.boolean().optional(),
   /** Character set of stored text when it is not UTF-8 (`cp1252` for MySQL latin1); values arrive decoded. */
   encoding: z.string().optional(),
+  /**
+   * Collation of a text column as the source declares it (`utf8mb4_general_ci`), when the source reports one (MySQL and
+   * MariaDB). A `_ci` collation compares case-insensitively: replayed queries fold or report comparisons over it.
+   */
+  collation: z.string().optional(),
   /** What the source connector noticed about the data (mixed storage classes, inferred type): shown as plan warnings. */
   notes: z.array(z.string()).optional(),
   /** Statistical and semantic profile, when the schema analyst has sampled the data. */

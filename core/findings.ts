@@ -31,6 +31,11 @@ export const Finding = z.discriminatedUnion('code', [
   z.object({ code: z.literal('query_mismatch'), ...base, query: z.string(), expectedRows: z.number(), actualRows: z.number() }),
   /** A replayed query could not be rewritten for the target schema by the parser of the source's dialect. */
   z.object({ code: z.literal('query_rewrite_failed'), ...base, query: z.string() }),
+  /**
+   * A replayed query's result depends on a case-insensitive source collation (MySQL/MariaDB `*_ci`) in a way the target
+   * cannot reproduce: `table` and `column` are the source's.
+   */
+  z.object({ code: z.literal('query_collation_differs'), ...base, query: z.string(), table: z.string(), column: z.string() }),
 ]);
 export type Finding = z.infer<typeof Finding>;
 

@@ -21,6 +21,7 @@ interface ColumnRow {
   d: string | null;
   x: string;
   cs: string | null;
+  co: string | null;
 }
 
 interface IndexRow {
@@ -57,7 +58,7 @@ export class MysqlIntrospector {
     );
     const columnRows = await this.query<ColumnRow>(
       `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, ORDINAL_POSITION AS pos, COLUMN_TYPE AS ct, IS_NULLABLE AS n,
-              COLUMN_DEFAULT AS d, EXTRA AS x, CHARACTER_SET_NAME AS cs
+              COLUMN_DEFAULT AS d, EXTRA AS x, CHARACTER_SET_NAME AS cs, COLLATION_NAME AS co
          FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION`,
       [db],
     );
@@ -94,6 +95,7 @@ export class MysqlIntrospector {
           isGenerated: /GENERATED|VIRTUAL|STORED|PERSISTENT/i.test(r.x),
           ...(/auto_increment/i.test(r.x) ? { autoIncrement: true } : {}),
           ...encodingOf(r.cs),
+          ...(r.co ? { collation: r.co } : {}),
           // PostgreSQL has no ON UPDATE for a column: it would take a trigger, which Sensei does not write.
           ...(/on update/i.test(r.x) ? { notes: ['ON UPDATE CURRENT_TIMESTAMP is not carried over: the target column keeps only its default'] } : {}),
         }));

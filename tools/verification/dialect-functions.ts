@@ -1,9 +1,9 @@
 // Functions and operators of a MySQL/MariaDB or SQLite query that PostgreSQL lacks or reads otherwise, translated in
 // the PostgreSQL AST (libpg-query JSON) when PostgreSQL has exactly the same thing; anything else is refused naming the
 // function, so a replayed query never runs with a silently different meaning. The table is in the README (Verify).
-
-/** A libpg-query node, `{ Kind: { …fields } }`, or the fields of one. */
-type Node = Record<string, unknown>;
+import { checkAggregate, foldComparison, type CollationUse, type SourceColumn } from './collation-fold.js';
+import { translateMysqlArithmetic, translateMysqlCast } from './mysql-numeric.js';
+import { call, cast, describe, intLiteral, op, str, textConst, TEXTUAL_TYPE, typeName, type Node } from './pg-ast.js';
 
 export class UntranslatableFunction extends Error {}
 
@@ -16,12 +16,10 @@ const DIALECT_NAME: Record<ForeignDialect, string> = { mysql: 'MySQL/MariaDB', s
  * case, trimming of spaces, arithmetic), kept as written.
  */
 const SAME: Record<ForeignDialect, ReadonlySet<string>> = {
-  mysql: new Set(['count', 'sum', 'avg', 'min', 'max', 'abs', 'lower', 'upper', 'replace', 'ltrim', 'rtrim', 'btrim', 'floor', 'ceil', 'ceiling', 'mod', 'char_length', 'character_length', 'concat_ws', 'reverse', 'lpad', 'rpad', 'extract']),
+  mysql: new Set(['count', 'sum', 'avg', 'min', 'max', 'abs', 'lower', 'upper', 'replace', 'ltrim', 'rtrim', 'btrim', 'floor', 'ceil', 'ceiling', 'char_length', 'character_length', 'concat_ws', 'reverse', 'lpad', 'rpad', 'extract']),
   sqlite: new Set(['count', 'sum', 'avg', 'abs', 'lower', 'upper', 'replace', 'ltrim', 'rtrim', 'btrim', 'length']),
 };
 
-/** Target types whose text form is the same in the source dialect (CONCAT, `||` operands). */
-const TEXTUAL = /^(text|citext|name|bpchar|(character varying|varchar|character|char)(\(\d+\))?)$/i;
 const PRINTS_ALIKE = /^(text|citext|name|bpchar|(character varying|varchar|character|char)(\(\d+\))?|smallint|integer|int[248]?|bigint|(numeric|decimal)(\(\d+(,\s*\d+)?\))?|date|timestamp(\(\d\))?( without time zone)?)$/i;
 
 /** MySQL DATE_FORMAT specifiers with an exact `to_char` pattern (English month and day names, as both print them). */
@@ -30,38 +28,33 @@ const DATE_FORMAT: Record<string, string> = {
   M: 'FMMonth', b: 'Mon', W: 'FMDay', a: 'Dy',
 };
 
-const str = (n: unknown): string | undefined => (n as { String?: { sval?: string } } | undefined)?.String?.sval;
-const strNode = (s: string): Node => ({ String: { sval: s } });
-const textConst = (s: string): Node => ({ A_Const: { sval: { sval: s } } });
-const typeName = (name: string, mods: number[] = []): Node => ({
-  names: [strNode('pg_catalog'), strNode(name)],
-  ...(mods.length > 0 ? { typmods: mods.map((m) => ({ A_Const: { ival: { ival: m } } })) } : {}),
-  typemod: -1,
-});
-const cast = (arg: Node, type: string): Node => ({ TypeCast: { arg, typeName: typeName(type) } });
-const call = (name: string[], args: Node[], sqlSyntax = false): Node => ({
-  FuncCall: { funcname: name.map(strNode), args, funcformat: sqlSyntax ? 'COERCE_SQL_SYNTAX' : 'COERCE_EXPLICIT_CALL' },
-});
-const op = (name: string, l: Node, r: Node): Node => ({ A_Expr: { kind: 'AEXPR_OP', name: [strNode(name)], lexpr: l, rexpr: r } });
-
-/** A non-negative integer literal's value, else null. */
-function intLiteral(n: Node | undefined): number | null {
-  const c = n?.A_Const as { ival?: { ival?: number }; isnull?: boolean } | undefined;
-  if (!c || c.isnull || !c.ival) return null;
-  return c.ival.ival ?? 0;
-}
-
 export interface TranslateContext {
   dialect: ForeignDialect;
   /** The target type of the mapped column a ColumnRef names (source names, before renaming); null when unknown. */
   columnType(ref: Node): string | null;
+  /** The mapped column a ColumnRef names, with its source collation; null when unknown. */
+  column(ref: Node): SourceColumn | null;
+  /** Where a MySQL query depends on a case-insensitive collation (collected for the replay's probes). */
+  collationUses: CollationUse[];
 }
+
+/** What one query's translation remembers between nodes. */
+export interface TranslateState {
+  /** Nodes the translation made (they are PostgreSQL already). */
+  generated: WeakSet<object>;
+  /** Nodes inside a MySQL arithmetic expression whose root is already translated (mysql-numeric.ts). */
+  inner: WeakSet<object>;
+}
+
+export const newTranslateState = (): TranslateState => ({ generated: new WeakSet(), inner: new WeakSet() });
 
 /**
  * Translates one node in place (the wrapper object keeps its identity, its content is replaced); its children are
- * left to the caller's walk. Throws UntranslatableFunction naming what has no exact translation.
+ * left to the caller's walk, which must visit parents before children. Throws UntranslatableFunction naming what has no
+ * exact translation.
  */
-export function translateDialectNode(wrapper: Node, ctx: TranslateContext, generated: WeakSet<object>): void {
+export function translateDialectNode(wrapper: Node, ctx: TranslateContext, state: TranslateState): void {
+  const { generated } = state;
   if (generated.has(wrapper)) return;
   const refuse = (what: string, why: string): never => {
     throw new UntranslatableFunction(`${what} (${DIALECT_NAME[ctx.dialect]}) has no exact PostgreSQL translation: ${why}`);
@@ -74,6 +67,23 @@ export function translateDialectNode(wrapper: Node, ctx: TranslateContext, gener
     generated.add(n);
     return n;
   };
+
+  if (ctx.dialect === 'mysql') {
+    const numeric = { columnType: ctx.columnType, refuse, mark, replace, inner: state.inner };
+    if (translateMysqlArithmetic(wrapper, numeric)) return;
+    if (translateMysqlCast(wrapper, numeric)) return;
+    if (wrapper.CollateClause) {
+      // An explicit binary or case-sensitive collation compares as PostgreSQL does; its operands are not folded.
+      const c = wrapper.CollateClause as { arg: Node; collname?: Node[] };
+      const name = str(c.collname?.at(-1)) ?? '';
+      if (!/(_bin|_cs)$|^binary$/i.test(name)) refuse(`COLLATE ${name}`, 'only binary and case-sensitive collations are translated (by dropping them: PostgreSQL compares case-sensitively)');
+      replace(c.arg);
+      return translateDialectNode(wrapper, ctx, state);
+    }
+    const collation = { column: ctx.column, uses: ctx.collationUses, mark };
+    if (foldComparison(wrapper, collation)) return;
+    checkAggregate(wrapper, collation);
+  }
 
   if (wrapper.A_Expr) {
     const e = wrapper.A_Expr as { kind: string; name?: Node[]; lexpr?: Node; rexpr?: Node };
@@ -252,7 +262,7 @@ function isBoolean(n: Node, ctx: TranslateContext): boolean {
 /** A string literal, a column of a textual target type, text functions, or a `||` of those. */
 function isText(n: Node, ctx: TranslateContext): boolean {
   if (n.A_Const) return (n.A_Const as { sval?: unknown }).sval !== undefined;
-  if (n.ColumnRef) return TEXTUAL.test(ctx.columnType(n) ?? '');
+  if (n.ColumnRef) return TEXTUAL_TYPE.test(ctx.columnType(n) ?? '');
   if (n.A_Expr) {
     const e = n.A_Expr as { kind: string; name?: Node[]; lexpr?: Node; rexpr?: Node };
     return e.kind === 'AEXPR_OP' && str(e.name?.[0]) === '||' && !!e.lexpr && !!e.rexpr && isText(e.lexpr, ctx) && isText(e.rexpr, ctx);
@@ -273,10 +283,4 @@ function printsAlike(n: Node, ctx: TranslateContext): boolean {
   if (n.A_Const) return (n.A_Const as { boolval?: unknown }).boolval === undefined;
   if (n.ColumnRef) return PRINTS_ALIKE.test(ctx.columnType(n) ?? '');
   return isText(n, ctx);
-}
-
-function describe(n: Node): string {
-  if (n.ColumnRef) return `the column ${((n.ColumnRef as { fields: Node[] }).fields.map((f) => str(f) ?? '*')).join('.')}`;
-  if (n.A_Const) return 'a literal';
-  return `a ${Object.keys(n)[0]} expression`;
 }

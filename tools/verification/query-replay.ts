@@ -1,13 +1,15 @@
 // Behavioural perspective: replay configured queries on the source at capture time and on the target after loading,
 // and compare their results with type and (unless ordered) order normalisation. Only result hashes are kept.
 import { createHash } from 'node:crypto';
+import type { Catalog } from '../../core/catalog.js';
 import type { QueryConfig } from '../../core/config.js';
 import type { CheckResult, Finding } from '../../core/findings.js';
 import type { Plan } from '../../core/plan.js';
 import type { SourceConnector, TargetConnector } from '../../connectors/connector.js';
 import { checkSelectQuery } from '../planning/expression-guard.js';
-import { quoteIdent } from '../planning/identifiers.js';
-import { rewriteQuery, sourceDialectOf } from './query-rewrite.js';
+import { qualified, quoteIdent } from '../planning/identifiers.js';
+import { probeVerdict, type CollationUse } from './collation-fold.js';
+import { rewriteQuery, sourceDialectOf, type QueryRewrite } from './query-rewrite.js';
 
 /** A query's result as captured: row count and sha256 of its normalised rows; never a value. */
 export interface QueryResultDigest {
@@ -83,7 +85,9 @@ export async function captureQueries(source: SourceConnector, queries: QueryConf
 /**
  * Replay each query on the target and compare with the capture. The target query is `target:` when given, else the
  * source query rewritten through the plan by the parser of `sourceDialect` (`SourceConnector.dialect`); a query the
- * rewrite cannot handle is a `query_rewrite_failed` finding that says to give `target:`.
+ * rewrite cannot handle is a `query_rewrite_failed` finding that says to give `target:`. With `sourceCatalog`, comparisons
+ * over case-insensitive source columns are folded, and a query whose result depends on such a collation beyond that
+ * (by its form, or by the target's data: see collation-fold.ts) is a `query_collation_differs` finding instead of a run.
  */
 export async function compareQueries(
   target: TargetConnector,
@@ -91,9 +95,12 @@ export async function compareQueries(
   captured: QueryResultDigest[],
   plan: Plan,
   sourceDialect: string | undefined,
+  sourceCatalog?: Catalog | null,
 ): Promise<CheckResult> {
   const findings: Finding[] = [];
   const tables = plan.tables.map((t) => t.target);
+  // One probe per target column for all the queries (each scans the table).
+  const probes = new Map<string, { nonAscii: boolean; variants: boolean }>();
   for (const q of queries) {
     const path = ['queries', q.name];
     const expected = captured.find((c) => c.name === q.name);
@@ -102,14 +109,23 @@ export async function compareQueries(
       continue;
     }
     let sql = q.target;
+    let collationUses: CollationUse[] = [];
     if (sql === undefined) {
       const dialect = sourceDialectOf(sourceDialect);
-      const rewrite = dialect ? await rewriteQuery(q.source.trim().replace(/;\s*$/, ''), dialect, plan) : { ok: false as const, reason: `no parser for a ${sourceDialect ?? 'unknown'} source` };
+      const rewrite: QueryRewrite = dialect
+        ? await rewriteQuery(q.source.trim().replace(/;\s*$/, ''), dialect, plan, { sourceCatalog, ordered: q.ordered })
+        : { ok: false, reason: `no parser for a ${sourceDialect ?? 'unknown'} source` };
       if (!rewrite.ok) {
-        findings.push({ code: 'query_rewrite_failed', path, query: q.name, message: `query ${q.name} cannot be rewritten for the target schema: ${rewrite.reason}; give queries[].target (the same question in PostgreSQL over the target tables)` });
+        const todo = 'give queries[].target (the same question in PostgreSQL over the target tables)';
+        if (rewrite.collation) {
+          findings.push({ code: 'query_collation_differs', path, query: q.name, ...rewrite.collation, message: `query ${q.name} depends on a case-insensitive collation the target does not have: ${rewrite.reason}; ${todo}, or waive the finding` });
+        } else {
+          findings.push({ code: 'query_rewrite_failed', path, query: q.name, message: `query ${q.name} cannot be rewritten for the target schema: ${rewrite.reason}; ${todo}` });
+        }
         continue;
       }
       sql = rewrite.sql;
+      collationUses = rewrite.collationUses;
     }
     const guard = await checkSelectQuery(sql, tables);
     if (!guard.ok) {
@@ -122,10 +138,30 @@ export async function compareQueries(
         await s.query('SET TRANSACTION READ ONLY');
         await s.query(`SET LOCAL TimeZone = 'UTC'`);
         await s.query(`SET LOCAL search_path TO ${quoteIdent(target.schema)}`);
+        for (const u of collationUses) {
+          const key = JSON.stringify([u.targetTable, u.targetColumn, u.padSpace]);
+          const probe = probes.get(key) ?? (await probeCollation(s, target.schema, u));
+          probes.set(key, probe);
+          const why = probeVerdict(u, probe);
+          if (why) return { collation: u, why };
+        }
         // Each row as one record: columns of the same name (a.id, b.id) stay apart, in order.
         const res = await s.query<{ q: unknown }>(`SELECT q FROM (${sql}) AS q`);
         return res.rows.map((r) => parseRecord(String(r.q)));
       });
+      if (!Array.isArray(rows)) {
+        const { collation: u, why } = rows;
+        const what = u.use === 'group' ? 'groups or makes distinct' : 'compares';
+        findings.push({
+          code: 'query_collation_differs',
+          path,
+          query: q.name,
+          table: u.table,
+          column: u.column,
+          message: `query ${q.name} ${what} ${u.table}.${u.column}, case-insensitive on the source, and the target column ${u.targetTable}.${u.targetColumn} ${why}; give queries[].target (the same question in PostgreSQL), or waive the finding`,
+        });
+        continue;
+      }
       actual = digestRows(q.name, rows, q.ordered);
     } catch (e) {
       findings.push({ code: 'check_error', path, message: `query ${q.name} failed on the target: ${(e as Error).message}${q.target ? '' : '; the rewrite renames tables and columns and translates only the source-dialect functions the README lists, so give queries[].target for anything else'}` });
@@ -143,6 +179,20 @@ export async function compareQueries(
     }
   }
   return { perspective: 'behavioral', check: 'replayed queries give the source results', passed: findings.length === 0, checked: queries.length, findings };
+}
+
+/**
+ * What a case-insensitive use needs to know of the target column's data: any non-ASCII text, and any two values that
+ * fold together (lower case; trailing spaces too under PAD SPACE). Counts and flags only, never a value.
+ */
+async function probeCollation(s: { query<R>(sql: string): Promise<{ rows: R[] }> }, schema: string, u: CollationUse): Promise<{ nonAscii: boolean; variants: boolean }> {
+  const c = quoteIdent(u.targetColumn);
+  const folded = u.padSpace ? `rtrim(lower(${c}::text), ' ')` : `lower(${c}::text)`;
+  // The session returns every value as PostgreSQL prints it: booleans are 't' or 'f'.
+  const res = await s.query<{ non_ascii: string; variants: string }>(
+    `SELECT coalesce(bool_or(${c}::text ~ '[^[:ascii:]]'), false) AS non_ascii, count(DISTINCT ${c}) <> count(DISTINCT ${folded}) AS variants FROM ${qualified(schema, u.targetTable)}`,
+  );
+  return { nonAscii: res.rows[0]!.non_ascii === 't', variants: res.rows[0]!.variants === 't' };
 }
 
 /**

@@ -5,10 +5,22 @@
 // translated where PostgreSQL has the exact same thing (dialect-functions.ts), and the AST is deparsed.
 import { loadModule, parseSync } from 'libpg-query';
 import { deparse } from 'pgsql-deparser';
+import type { Catalog } from '../../core/catalog.js';
 import type { Plan, TableMapping } from '../../core/plan.js';
-import { translateDialectNode, UntranslatableFunction, type ForeignDialect } from './dialect-functions.js';
+import { checkClauses, CollationDiffers, type CollationUse, type SourceColumn } from './collation-fold.js';
+import { newTranslateState, translateDialectNode, UntranslatableFunction, type ForeignDialect } from './dialect-functions.js';
 
-export type QueryRewrite = { ok: true; sql: string } | { ok: false; reason: string };
+export type QueryRewrite =
+  | { ok: true; sql: string; collationUses: CollationUse[] }
+  /** `collation`: the source table and column whose case-insensitive collation the target cannot reproduce here. */
+  | { ok: false; reason: string; collation?: { table: string; column: string } };
+
+export interface RewriteOptions {
+  /** The source catalog: column collations (MySQL/MariaDB `*_ci`). Default absent: every comparison is kept as written. */
+  sourceCatalog?: Catalog | null;
+  /** The result is compared in order (`queries[].ordered`): the top-level ORDER BY reaches it. Default false. */
+  ordered?: boolean;
+}
 
 /** Source dialects the rewrite reads (`SourceConnector.dialect`, or the scheme of the source URL). */
 export type SourceDialect = 'postgres' | 'mysql' | 'sqlite';
@@ -34,7 +46,7 @@ class Unrewritable extends Error {}
  * The query for the target schema, or why it cannot be rewritten (a name the mapping does not know, an ambiguous
  * column, syntax the parser for the source dialect does not read). Never guesses: what it cannot resolve is refused.
  */
-export async function rewriteQuery(sql: string, dialect: SourceDialect, plan: Plan): Promise<QueryRewrite> {
+export async function rewriteQuery(sql: string, dialect: SourceDialect, plan: Plan, options: RewriteOptions = {}): Promise<QueryRewrite> {
   await loadModule();
   try {
     const pgText = dialect === 'postgres' ? sql : await toPostgres(sql, dialect);
@@ -47,9 +59,11 @@ export async function rewriteQuery(sql: string, dialect: SourceDialect, plan: Pl
     const stmts = tree.stmts ?? [];
     const select = stmts.length === 1 ? (stmts[0]!.stmt as { SelectStmt?: Node }).SelectStmt : undefined;
     if (!select) throw new Unrewritable('it is not exactly one SELECT statement');
-    new Renamer(plan, dialect === 'postgres' ? null : dialect).select(select, []);
-    return { ok: true, sql: await deparse(tree as never) };
+    const renamer = new Renamer(plan, dialect === 'postgres' ? null : dialect, options);
+    renamer.select(select, []);
+    return { ok: true, sql: await deparse(tree as never), collationUses: renamer.collationUses };
   } catch (e) {
+    if (e instanceof CollationDiffers) return { ok: false, reason: e.message, collation: { table: e.table, column: e.column } };
     if (e instanceof Unrewritable || e instanceof UntranslatableFunction) return { ok: false, reason: e.message };
     throw e;
   }
@@ -78,6 +92,7 @@ async function toPostgres(sql: string, dialect: 'mysql' | 'sqlite'): Promise<str
   }
   if ((ast as { type?: string }).type !== 'select') throw new Unrewritable('it is not exactly one SELECT statement');
   fixDoubleQuotes(ast, dialect);
+  if (dialect === 'mysql') mysqlFormsPostgresReads(ast);
   try {
     return nodeSqlParser.sqlify(ast, { database: 'PostgresQL' });
   } catch (e) {
@@ -101,6 +116,40 @@ function fixDoubleQuotes(node: unknown, dialect: 'mysql' | 'sqlite'): void {
   for (const v of Object.values(n)) fixDoubleQuotes(v, dialect);
 }
 
+/**
+ * MySQL forms node-sql-parser would print as PostgreSQL cannot read them, rewritten in place to forms it reads and
+ * dialect-functions.ts then translates: `a DIV b` → `div(a, b)`, `a MOD b` → `mod(a, b)`, `CONVERT(x, type)` →
+ * `CAST(x AS type)`, `SIGNED INTEGER`/`UNSIGNED INTEGER` → the one-word type names `signed`/`unsigned`.
+ */
+function mysqlFormsPostgresReads(node: unknown): void {
+  if (node === null || typeof node !== 'object') return;
+  if (Array.isArray(node)) return node.forEach(mysqlFormsPostgresReads);
+  const n = node as Record<string, unknown>;
+  for (const v of Object.values(n)) mysqlFormsPostgresReads(v);
+  const fn = (name: string, args: unknown[]): Record<string, unknown> => ({ type: 'function', name: { name: [{ type: 'origin', value: name }] }, args: { type: 'expr_list', value: args } });
+  if (n.type === 'binary_expr' && (n.operator === 'DIV' || n.operator === 'MOD')) {
+    const next = fn(String(n.operator).toLowerCase(), [n.left, n.right]);
+    for (const k of Object.keys(n)) delete n[k];
+    Object.assign(n, next);
+  } else if (n.type === 'function') {
+    const name = (n.name as { name?: Array<{ value?: string }> } | undefined)?.name?.[0]?.value;
+    const args = (n.args as { value?: Array<Record<string, unknown>> } | undefined)?.value;
+    if (name?.toLowerCase() === 'convert' && args?.length === 2 && args[1]!.type === 'datatype') {
+      const { type: _datatype, ...target } = args[1]!;
+      const next = { type: 'cast', keyword: 'cast', expr: args[0], symbol: 'as', target: [oneWordType(target)] };
+      for (const k of Object.keys(n)) delete n[k];
+      Object.assign(n, next);
+    }
+  } else if (n.type === 'cast' && Array.isArray(n.target)) {
+    n.target = n.target.map((t: Record<string, unknown>) => oneWordType(t));
+  }
+}
+
+function oneWordType(t: Record<string, unknown>): Record<string, unknown> {
+  const m = /^(UN)?SIGNED( INT(EGER)?)?$/i.exec(String(t.dataType ?? ''));
+  return m ? { ...t, dataType: m[1] ? 'UNSIGNED' : 'SIGNED' } : t;
+}
+
 const firstLine = (s: string): string => s.split('\n')[0]!.slice(0, 200);
 
 // libpg-query's JSON AST, walked generically: every node is `{ Kind: { …fields } }`.
@@ -115,12 +164,16 @@ interface Entry {
   mapping: TableMapping | null;
   /** Output names when known (CTE with column list, subquery with aliases); null when unknown. */
   columns: Set<string> | null;
+  /** A subquery's or CTE's output columns that pass a mapped column through unchanged, by output name. */
+  sources?: Map<string, SourceColumn>;
 }
 
 interface Scope {
   entries: Entry[];
   /** CTEs defined at this level (they shadow tables), with their column names when known. */
   ctes: Map<string, Set<string> | null>;
+  /** The output columns of those CTEs that pass a mapped column through (see Entry.sources). */
+  cteSources?: Map<string, Map<string, SourceColumn>>;
   /** Output column names of the SELECT (ORDER BY/GROUP BY may name them). */
   outputs: Set<string>;
   /** The FROM clause has a USING or NATURAL join (a bare `*` cannot be expanded column by column then). */
@@ -141,36 +194,53 @@ function findName<T>(items: readonly T[], name: string, key: (t: T) => string): 
 }
 
 class Renamer {
-  /** Nodes the dialect translation made (they are PostgreSQL already). */
-  private readonly generated = new WeakSet<object>();
+  /** What the dialect translation remembers between nodes. */
+  private readonly translation = newTranslateState();
+
+  /** Where the query depends on a case-insensitive source collation (MySQL/MariaDB sources). */
+  readonly collationUses: CollationUse[] = [];
 
   /** `dialect`: the source's, when its functions need translating (null for PostgreSQL). */
   constructor(
     private readonly plan: Plan,
     private readonly dialect: ForeignDialect | null,
+    private readonly options: RewriteOptions = {},
   ) {}
 
-  /** The target type of the mapped column a (not yet renamed) column reference names; null when unknown. */
-  private columnType(ref: Node, chain: Scope[]): string | null {
+  /** The mapped column a (not yet renamed) column reference names, with its source collation; null when unknown. */
+  private sourceColumn(ref: Node, chain: Scope[]): SourceColumn | null {
     const names = ((ref.ColumnRef as { fields: Node[] }).fields ?? []).map((f) => str(f));
     const column = names.at(-1);
     if (column === undefined) return null;
     for (const scope of chain) {
       const entries = names.length === 1 ? scope.entries : scope.entries.filter((e) => e.visible === names.at(-2));
       for (const e of entries) {
+        const passed = e.sources?.get(column);
+        if (passed) return passed;
         const m = e.mapping ? findName(e.mapping.columns, column, (c) => c.sourceColumn) : undefined;
-        if (m) return m.targetType;
+        if (!m) continue;
+        const def = this.options.sourceCatalog?.tables.find((t) => t.name === e.mapping!.source)?.columns.find((c) => c.name === m.sourceColumn);
+        return { table: e.mapping!.source, column: m.sourceColumn, targetTable: e.mapping!.target, targetColumn: m.targetColumn, targetType: m.targetType, collation: def?.collation ?? null };
       }
     }
     return null;
   }
 
+  /** Set-operation arms without ALL: their rows are made distinct, as by DISTINCT. */
+  private readonly distinctArms = new WeakSet<object>();
+
+  /** Per SELECT, its output columns that are a mapped column as it is (for the collation and type of `d.col`). */
+  private readonly passedThrough = new WeakMap<object, Map<string, SourceColumn>>();
+
   select(s: Node, outer: Scope[]): void {
+    // The order of the top-level result reaches the comparison only when it is compared in order.
+    const orderMatters = outer.length === 0 && this.options.ordered === true;
     this.withClause(s, outer, (scopes) => {
       if (s.op && s.op !== 'SETOP_NONE') {
         // ORDER BY of a set operation names output columns, which keep their names (see below).
-        this.select(unwrap(s.larg, 'SelectStmt'), scopes);
-        this.select(unwrap(s.rarg, 'SelectStmt'), scopes);
+        const arms = [unwrap(s.larg, 'SelectStmt'), unwrap(s.rarg, 'SelectStmt')];
+        if (!s.all) for (const arm of arms) this.distinctArms.add(arm);
+        for (const arm of arms) this.select(arm, scopes);
         return;
       }
       const scope: Scope = { entries: [], ctes: new Map(), outputs: new Set(), hasUsingJoin: false };
@@ -183,6 +253,17 @@ class Renamer {
         const last = r.val?.ColumnRef?.fields[r.val.ColumnRef.fields.length - 1];
         if (!r.name && last && str(last) !== undefined) r.name = str(last);
         if (r.name) scope.outputs.add(r.name);
+      }
+      const passed = new Map<string, SourceColumn>();
+      for (const rt of targets) {
+        const r = rt.ResTarget as { name?: string; val?: Node };
+        const source = r.name && r.val?.ColumnRef ? this.sourceColumn(r.val, chain) : null;
+        if (source) passed.set(r.name!, source);
+      }
+      this.passedThrough.set(s, passed);
+      if (this.dialect === 'mysql') {
+        const distinctArm = this.distinctArms.has(s);
+        checkClauses(s, { column: (ref) => this.sourceColumn(ref, chain), uses: this.collationUses }, { orderMatters, distinctArm });
       }
       for (const key of ['targetList', 'whereClause', 'havingClause', 'windowClause', 'distinctClause', 'limitCount', 'limitOffset']) {
         if (s[key]) this.expr(s[key], chain, 'input');
@@ -208,6 +289,9 @@ class Renamer {
       this.select(query, scopes);
       const names = declared ?? outputNames(query);
       level.ctes.set(cte.ctename, names ? new Set(names) : null);
+      // A column list renames the outputs by position: their sources are not followed then.
+      const passed = declared ? undefined : this.passedThrough.get(query);
+      if (passed) (level.cteSources ??= new Map()).set(cte.ctename, passed);
     }
     body(scopes);
   }
@@ -215,7 +299,8 @@ class Renamer {
   private fromItem(item: Node, scope: Scope, chain: Scope[]): void {
     if (item.RangeVar) {
       const rv = item.RangeVar as { relname: string; schemaname?: string; catalogname?: string; alias?: { aliasname: string; colnames?: Node[] } };
-      const cte = rv.schemaname ? undefined : chain.find((sc) => sc.ctes.has(rv.relname))?.ctes;
+      const cteScope = rv.schemaname ? undefined : chain.find((sc) => sc.ctes.has(rv.relname));
+      const cte = cteScope?.ctes;
       const isCte = cte !== undefined;
       const mapping = isCte ? null : findName(this.plan.tables, rv.relname, (t) => t.source) ?? null;
       if (!isCte && !mapping) throw new Unrewritable(`the table ${rv.relname} is not in the approved mapping`);
@@ -228,7 +313,8 @@ class Renamer {
       const colnames = rv.alias?.colnames?.map((c) => str(c)!);
       if (colnames && mapping) throw new Unrewritable(`the table alias ${visible}(${colnames.join(', ')}) renames columns positionally, which the mapping cannot follow`);
       const columns = colnames ? new Set(colnames) : (cte?.get(rv.relname) ?? null);
-      scope.entries.push({ visible, renamedTo: rv.alias ? visible : rv.relname, mapping, columns });
+      const sources = colnames ? undefined : cteScope?.cteSources?.get(rv.relname);
+      scope.entries.push({ visible, renamedTo: rv.alias ? visible : rv.relname, mapping, columns, ...(sources ? { sources } : {}) });
       return;
     }
     if (item.JoinExpr) {
@@ -250,7 +336,8 @@ class Renamer {
       this.select(unwrap(r.subquery, 'SelectStmt'), r.lateral ? chain : chain.slice(1));
       const alias = r.alias?.aliasname ?? '';
       const cols = r.alias?.colnames?.map((c) => str(c)!) ?? outputNames(unwrap(r.subquery, 'SelectStmt'));
-      scope.entries.push({ visible: alias, renamedTo: alias, mapping: null, columns: cols ? new Set(cols) : null });
+      const sources = r.alias?.colnames ? undefined : this.passedThrough.get(unwrap(r.subquery, 'SelectStmt'));
+      scope.entries.push({ visible: alias, renamedTo: alias, mapping: null, columns: cols ? new Set(cols) : null, ...(sources ? { sources } : {}) });
       return;
     }
     throw new Unrewritable(`${Object.keys(item)[0]} in FROM cannot be rewritten`);
@@ -323,7 +410,10 @@ class Renamer {
     }
     const n = node as Node;
     // Translated before its children are renamed: operand types are looked up by their source names.
-    if (this.dialect) translateDialectNode(n, { dialect: this.dialect, columnType: (ref) => this.columnType(ref, chain) }, this.generated);
+    if (this.dialect) {
+      const column = (ref: Node): SourceColumn | null => this.sourceColumn(ref, chain);
+      translateDialectNode(n, { dialect: this.dialect, columnType: (ref) => column(ref)?.targetType ?? null, column, collationUses: this.collationUses }, this.translation);
+    }
     for (const [k, v] of Object.entries(n)) {
       if (k === 'SelectStmt') this.select(v as Node, chain);
       else if (k === 'ColumnRef') this.columnRef(v as { fields: Node[] }, chain, names);

@@ -61,7 +61,7 @@ export async function verifyMigration(target: TargetConnector, input: VerifyInpu
   if (input.rules && input.rules.length > 0) checks.push(await checkBusinessRules(target, input.rules));
   const inferred = inferRules(input.plan, input.sourceCatalog);
   if (inferred.length > 0) checks.push(await checkBusinessRules(target, inferred, 'business rules inferred from the analysis'));
-  if (input.queries && input.queries.queries.length > 0) checks.push(await compareQueries(target, input.queries.queries, input.queries.captured, input.plan, input.queries.sourceDialect));
+  if (input.queries && input.queries.queries.length > 0) checks.push(await compareQueries(target, input.queries.queries, input.queries.captured, input.plan, input.queries.sourceDialect, input.sourceCatalog));
   return applyWaivers({ passed: checks.every((c) => c.passed), checks }, input.waivers ?? []);
 }
 

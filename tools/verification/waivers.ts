@@ -72,7 +72,7 @@ export function findingTable(f: Pick<Finding, 'code' | 'path'>, rules: readonly 
   if ((f.code === 'rule_failed' || f.code === 'check_error') && first === 'rules' && f.path.length === 2) {
     return rules.find((r) => r.name === second)?.table ?? null;
   }
-  if ((f.code === 'query_mismatch' || f.code === 'query_rewrite_failed' || f.code === 'check_error') && first === 'queries') return null;
+  if ((f.code === 'query_mismatch' || f.code === 'query_rewrite_failed' || f.code === 'query_collation_differs' || f.code === 'check_error') && first === 'queries') return null;
   if (f.code === 'capture_missing') return null;
   return first ?? null;
 }

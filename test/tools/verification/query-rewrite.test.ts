@@ -1,6 +1,7 @@
 // Query rewriting for behavioural replay: names renamed in a real parser's AST through the mapping, per dialect, and
 // every query the rewrite cannot follow refused with its reason. The rewritten SQL must pass the SQL allow-list.
 import { describe, expect, it } from 'vitest';
+import type { Catalog } from '../../../core/catalog.js';
 import type { ColumnMapping, Plan, TableMapping } from '../../../core/plan.js';
 import { checkSelectQuery } from '../../../tools/planning/expression-guard.js';
 import { rewriteQuery, sourceDialectOf } from '../../../tools/verification/query-rewrite.js';
@@ -173,3 +174,120 @@ describe('source-dialect functions', () => {
     expect((await rewriteQuery('SELECT soundex(Title) FROM Book', 'postgres', books)).ok).toBe(true);
   });
 });
+
+describe('MySQL arithmetic, numeric casts and case-insensitive collations', () => {
+  const typed = (source: string, type: string): ColumnMapping => ({ ...col('Item', source, source.toLowerCase()), targetType: type });
+  const items: Plan = {
+    ...plan,
+    tables: [
+      {
+        source: 'Item', target: 'item', confidence: 1, rationale: '', sourceKey: ['Id'],
+        columns: [typed('Id', 'integer'), typed('Qty', 'integer'), typed('Price', 'numeric(8,2)'), typed('Ratio', 'double precision'), typed('Name', 'character varying(40)'), typed('Code', 'character varying(8)'), typed('Tag', 'citext')],
+      },
+    ],
+  };
+  const catalog: Catalog = {
+    dialect: 'mysql', database: 'shop',
+    tables: [{
+      schema: 'shop', name: 'Item', primaryKey: ['Id'], foreignKeys: [], uniques: [], rowCount: null,
+      columns: [['Name', 'utf8mb4_general_ci'], ['Code', 'utf8mb4_0900_as_cs'], ['Tag', 'utf8mb4_general_ci'], ['Qty', undefined]].map(([name, collation], i) => ({
+        name: name!, declaredType: 'varchar(40)', logicalType: { kind: 'varchar' }, nullable: true, defaultValue: null, ordinal: i + 1, isGenerated: false, ...(collation ? { collation } : {}),
+      })) as Catalog['tables'][number]['columns'],
+    }],
+  };
+  const rewrite = async (sql: string, options: { ordered?: boolean } = {}): Promise<string> => {
+    const r = await rewriteQuery(sql, 'mysql', items, { sourceCatalog: catalog, ...options });
+    if (!r.ok) throw new Error(`refused: ${r.reason}`);
+    expect(await checkSelectQuery(r.sql, ['item']), r.sql).toMatchObject({ ok: true });
+    return r.sql.replace(/\s+/g, ' ').replace(/\( /g, '(').replace(/ \)/g, ')').trim();
+  };
+  const refusal = async (sql: string, options: { ordered?: boolean } = {}) => {
+    const r = await rewriteQuery(sql, 'mysql', items, { sourceCatalog: catalog, ...options });
+    if (r.ok) throw new Error(`rewritten, expected a refusal: ${r.sql}`);
+    return r;
+  };
+  const Q = (n: number, digits = 9): string => `div(${'x'}::numeric * 1${'0'.repeat(digits)}, NULLIF (${n}, 0)) * 0.${'0'.repeat(digits - 1)}1`;
+
+  it('divides as MySQL: hidden digits truncated inside, rounded to scale + 4 where the value leaves the arithmetic', async () => {
+    expect(await rewrite('SELECT Qty / 3, Price / 3 FROM Item WHERE Qty / 3 > 1')).toBe(
+      `SELECT round(${Q(3).replace('x', 'qty')}, 4), round(${Q(3).replace('x', 'price')}, 6) FROM item WHERE round(${Q(3).replace('x', 'qty')}, 4) > 1`,
+    );
+    // The whole arithmetic is rounded once: 1/3*3 is 1.0000 in MySQL.
+    expect(await rewrite('SELECT Qty / 3 * 3 FROM Item')).toBe(`SELECT round((${Q(3).replace('x', 'qty')}) * 3, 4) FROM item`);
+    // A dividend with 6 decimals keeps 18 hidden digits (6 + 4, rounded up to whole 9-digit words).
+    expect(await rewrite('SELECT 1.123456 / 7 FROM Item')).toBe(`SELECT round(${Q(7, 18).replace('x', '1.123456')}, 10) FROM item`);
+    expect(await rewrite('SELECT avg(Qty), Ratio / 4 FROM Item')).toBe('SELECT round(div((sum(qty))::numeric * 1000000000, NULLIF (count(qty), 0)) * 0.000000001, 4), ratio / (NULLIF (4, 0)) FROM item');
+    // Casts, CASE and functions take the quotient with its hidden digits; the cast decides the scale.
+    const q7 = Q(7).replace('x', 'qty');
+    expect(await rewrite('SELECT CAST(Qty / 7 AS DECIMAL(10,3)) FROM Item')).toBe(
+      `SELECT round(CAST(CASE WHEN round(${q7}, 4) > 9999999.999 THEN 9999999.999 WHEN round(${q7}, 4) < -9999999.999 THEN -9999999.999 ELSE ${q7} END AS numeric(10, 3)), 3) FROM item`,
+    );
+  });
+
+  it('translates DIV, MOD and %, and casts to SIGNED, UNSIGNED and DECIMAL', async () => {
+    expect(await rewrite('SELECT Qty DIV 2, Qty MOD 3, Qty % 3, MOD(Ratio, 2) FROM Item')).toBe(
+      'SELECT div(qty::numeric, NULLIF (2::numeric, 0)), mod(qty, NULLIF (3, 0)), mod(qty, NULLIF (3, 0)), mod(ratio::numeric, NULLIF (2::numeric, 0)) FROM item',
+    );
+    expect(await rewrite('SELECT CAST(Price AS SIGNED), CAST(Qty AS SIGNED INTEGER), CONVERT(Ratio, SIGNED), CAST(Qty AS UNSIGNED) FROM Item')).toBe(
+      'SELECT CAST(price AS bigint), CAST(qty AS bigint), CAST(ratio AS bigint), mod(qty::numeric + 18446744073709551616, 18446744073709551616) FROM item',
+    );
+    // DECIMAL clamps to its range, as MySQL does; without (p,s) it is DECIMAL(10,0), DECIMAL(p) is DECIMAL(p,0).
+    const clamp = (x: string, max: string, p: number, s: number): string => `CAST(CASE WHEN ${x} > ${max} THEN ${max} WHEN ${x} < -${max} THEN -${max} ELSE ${x} END AS numeric(${p}, ${s}))`;
+    expect(await rewrite('SELECT CAST(Price AS DECIMAL(3,1)), CONVERT(Price, DECIMAL), CAST(Qty AS DECIMAL(5)) FROM Item')).toBe(
+      `SELECT ${clamp('price', '99.9', 3, 1)}, ${clamp('price', '9999999999', 10, 0)}, ${clamp('qty', '99999', 5, 0)} FROM item`,
+    );
+  });
+
+  it('refuses arithmetic and casts it cannot reproduce, naming the operand', async () => {
+    expect((await refusal('SELECT Name / 2 FROM Item')).reason).toMatch(/^the operator \/ over the column Name \(MySQL\/MariaDB\).*decimal scale/);
+    expect((await refusal('SELECT Qty / 3 + Ratio FROM Item')).reason).toMatch(/mixing a decimal quotient with floating point/);
+    expect((await refusal('SELECT CAST(Name AS SIGNED) FROM Item')).reason).toMatch(/^CAST\(… AS SIGNED\) of the column Name .*leading digits/);
+    expect((await refusal('SELECT CAST(Price AS UNSIGNED) FROM Item')).reason).toMatch(/^CAST\(… AS UNSIGNED\) of the column Price .*only integer operands/);
+    expect((await refusal('SELECT CONVERT(Name, DECIMAL(5,2)) FROM Item')).reason).toMatch(/^CAST\(… AS DECIMAL\) of the column Name/);
+    // Not a collation finding: those carry the column.
+    expect((await refusal('SELECT Name / 2 FROM Item')).collation).toBeUndefined();
+  });
+
+  it('folds comparisons over a case-insensitive column, and leaves case-sensitive and citext columns alone', async () => {
+    const r = await rewriteQuery("SELECT Id FROM Item WHERE Name = 'georgi' AND Name IN ('a', 'B') AND Name LIKE 'g%' AND Code = 'X' AND Tag = 'y'", 'mysql', items, { sourceCatalog: catalog });
+    expect(r).toMatchObject({ ok: true, collationUses: [{ table: 'Item', column: 'Name', targetTable: 'item', targetColumn: 'name', use: 'compare', padSpace: true }] });
+    expect(await rewrite("SELECT Id FROM Item WHERE Name = 'georgi' AND Name IN ('a', 'B') AND Name NOT LIKE 'g%' AND Code = 'X' AND Tag = 'y'")).toBe(
+      "SELECT id AS \"Id\" FROM item WHERE rtrim(lower(name), ' ') = rtrim(lower('georgi'), ' ') AND rtrim(lower(name), ' ') IN (rtrim(lower('a'), ' '), rtrim(lower('B'), ' ')) AND name NOT ILIKE 'g%' AND code = 'X' AND tag = 'y'",
+    );
+    const grouped = await rewriteQuery('SELECT Name, count(*) FROM Item GROUP BY Name UNION SELECT Code, 1 FROM Item', 'mysql', items, { sourceCatalog: catalog });
+    expect(grouped).toMatchObject({ ok: true, collationUses: [{ column: 'Name', use: 'group' }] });
+    // A result column named by its alias or position is the column it holds.
+    for (const sql of ['SELECT Name AS n, count(*) FROM Item GROUP BY n', 'SELECT Name, count(*) FROM Item GROUP BY 1', 'SELECT Id FROM Item UNION SELECT Name FROM Item']) {
+      expect(await rewriteQuery(sql, 'mysql', items, { sourceCatalog: catalog }), sql).toMatchObject({ ok: true, collationUses: [{ column: 'Name', use: 'group' }] });
+    }
+    // An explicit binary or case-sensitive COLLATE decides: dropped, and nothing is folded. Others are refused.
+    expect(await rewrite("SELECT Id FROM Item WHERE Name = 'G' COLLATE utf8mb4_bin AND Name COLLATE utf8mb4_0900_as_cs = 'g'")).toBe(`SELECT id AS "Id" FROM item WHERE name = 'G' AND name = 'g'`);
+    expect((await refusal("SELECT Id FROM Item WHERE Name = 'g' COLLATE utf8mb4_unicode_ci")).reason).toMatch(/^COLLATE utf8mb4_unicode_ci \(MySQL\/MariaDB\) has no exact PostgreSQL translation/);
+    // A derived table or CTE that passes the column through keeps its collation.
+    expect(await rewrite("WITH c AS (SELECT Name AS nm FROM Item) SELECT d.nm FROM (SELECT nm FROM c) d WHERE d.nm = 'x'")).toBe(
+      "WITH c AS (SELECT name AS nm FROM item) SELECT d.nm AS nm FROM (SELECT nm AS nm FROM c) AS d WHERE rtrim(lower(d.nm), ' ') = rtrim(lower('x'), ' ')",
+    );
+    // Without the catalog nothing is known about collations: kept as written.
+    expect(await rewriteQuery("SELECT Id FROM Item WHERE Name = 'g'", 'mysql', items)).toMatchObject({ ok: true, sql: expect.stringContaining("name = 'g'"), collationUses: [] });
+  });
+
+  it('refuses what depends on the collation order or its accent folding, naming table and column', async () => {
+    const cases: Array<[string, boolean, RegExp]> = [
+      ['SELECT Id FROM Item ORDER BY Name LIMIT 2', false, /^ORDER BY over Item\.Name \(collation utf8mb4_general_ci\)/],
+      ['SELECT Name FROM Item ORDER BY Name', true, /^ORDER BY over Item\.Name/],
+      ['SELECT Name AS n FROM Item ORDER BY n', true, /^ORDER BY over Item\.Name/],
+      ['SELECT Id, Name FROM Item ORDER BY 2 LIMIT 1', false, /^ORDER BY over Item\.Name/],
+      ['SELECT max(Name) FROM Item', false, /^the function MAX over Item\.Name/],
+      ["SELECT Id FROM Item WHERE Name BETWEEN 'a' AND 'c'", false, /^the comparison BETWEEN over Item\.Name/],
+      ["SELECT Id FROM Item WHERE Name = 'José'", false, /^a comparison with a non-ASCII text over Item\.Name/],
+      ["SELECT Id FROM Item WHERE Name LIKE 'Jos_é'", false, /^LIKE with a non-ASCII pattern over Item\.Name/],
+      ['SELECT Id FROM Item WHERE Name IN (Code, 1)', false, /^IN \(…\) with items other than text literals over Item\.Name/],
+    ];
+    for (const [sql, ordered, reason] of cases) {
+      expect(await refusal(sql, { ordered }), sql).toMatchObject({ ok: false, reason: expect.stringMatching(reason), collation: { table: 'Item', column: 'Name' } });
+    }
+    // The order of an unordered result without LIMIT does not reach the comparison.
+    expect(await rewrite('SELECT Id FROM Item ORDER BY Name')).toBe('SELECT id AS "Id" FROM item ORDER BY name ASC');
+  });
+});
+

@@ -67,6 +67,7 @@ describe('finding handles and the table a finding concerns', () => {
     expect(findingTable({ code: 'rule_failed', path: ['rules', 'positive totals'] }, rules)).toBe('orders');
     expect(findingTable({ code: 'check_error', path: ['rules', 'unknown rule'] }, rules)).toBeNull();
     expect(findingTable({ code: 'query_mismatch', path: ['queries', 'avg'] }, rules)).toBeNull();
+    expect(findingTable({ code: 'query_collation_differs', path: ['queries', 'by name'] }, rules)).toBeNull();
     expect(findingTable({ code: 'capture_missing', path: [] }, rules)).toBeNull();
     // A table called "rules" is still a table for its own findings.
     expect(findingTable({ code: 'missing_column', path: ['rules', 'name'] }, rules)).toBe('rules');
