@@ -126,17 +126,18 @@ async function runSensei(source: string): Promise<SenseiFigures> {
   }
 }
 
-/** CPU seconds (user + system) of process `pid` so far, from /proc. */
-function procCpu(pid: number): number {
+/** CPU seconds (user + system) of process `pid` so far, from /proc; with `reaped`, also those of its exited children. */
+function procCpu(pid: number, reaped = false): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  const own = Number(fields[11]) + Number(fields[12]);
+  return (reaped ? own + Number(fields[13]) + Number(fields[14]) : own) / CLOCK_TICKS;
 }
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
 
 /**
  * CPU seconds used so far by the database servers on this machine: MariaDB (`mariadbd`/`mysqld`) and PostgreSQL (every
- * `postgres` process: a backend that exits in between takes its seconds with it, so the figure is a floor).
+ * `postgres` process, and the backends that exited, whose seconds the postmaster has reaped).
  */
 function serverCpu(): { mariadb: number; postgres: number } {
   const out = { mariadb: 0, postgres: 0 };
@@ -146,7 +147,8 @@ function serverCpu(): { mariadb: number; postgres: number } {
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const kind = comm === 'mariadbd' || comm === 'mysqld' ? 'mariadb' : comm === 'postgres' ? 'postgres' : null;
-      if (kind) out[kind] += procCpu(Number(d));
+      // With the children it has reaped: PostgreSQL's postmaster collects the seconds of every backend that exited.
+      if (kind) out[kind] += procCpu(Number(d), true);
     } catch {
       // gone meanwhile
     }

@@ -141,7 +141,15 @@ export async function restoreForeignKeys(
       }
       await s.query(addKeySql(target.schema, key));
     }
-    for (let changed = true; changed; ) {
+    // The FKs are first put back as they are: adding one validates every row in one scan, and when no row is an orphan
+    // (the common case) that is all. When one is refused, all of them are taken off again (removing an orphan parent
+    // must not meet its children's FK), the orphans searched until none are left (removing a parent can orphan its
+    // children) and the FKs added after.
+    const added = lifted.length === 0 ? { ok: true as const, value: undefined } : await underSavepoint(s, 'sensei_fks', async () => {
+      for (const l of lifted) await s.query(addConstraintSql(target.schema, l, false));
+    });
+    if (!added.ok && (added.error as { code?: unknown }).code !== '23503') throw added.error;
+    for (let changed = !added.ok; changed; ) {
       changed = false;
       for (const { table, fk, primaryKey } of lifted) {
         const child = qualified(target.schema, table);
@@ -167,7 +175,7 @@ export async function restoreForeignKeys(
         }
       }
     }
-    for (const l of lifted) await s.query(addConstraintSql(target.schema, l, false));
+    if (!added.ok) for (const l of lifted) await s.query(addConstraintSql(target.schema, l, false));
     await record?.(s, [...removed.values()]);
     return [...removed.values()];
   });
