@@ -220,7 +220,16 @@ async function runCommand(home: string, config: Record<string, unknown>): Promis
   const at = (s: string, end: number) => marks.find((m) => m.stage === s)?.at ?? end;
   const cpuAt = (s: string) => marks.find((m) => m.stage === s)?.cpu ?? lastCpu;
   const overall = Math.max(...peaks);
-  const perStage = marks.map((m, i) => `${m.stage} ${(((marks[i + 1]?.at ?? t1) - m.at) / 1000).toFixed(1)}s/${Math.round(peaks[i] ?? 0)} MB`).join(', ');
+  const endServers = serverCpu();
+  // Per stage: seconds, peak RSS, and CPU seconds of Sensei / MariaDB / PostgreSQL.
+  const perStage = marks
+    .map((m, i) => {
+      const next = marks[i + 1];
+      const servers = next?.servers ?? endServers;
+      const cpu = `${((next?.cpu ?? lastCpu) - m.cpu).toFixed(1)}/${(servers.mariadb - m.servers.mariadb).toFixed(1)}/${(servers.postgres - m.servers.postgres).toFixed(1)}`;
+      return `${m.stage} ${(((next?.at ?? t1) - m.at) / 1000).toFixed(1)}s/${Math.round(peaks[i] ?? 0)} MB/CPU ${cpu}`;
+    })
+    .join(', ');
   return {
     rows,
     seconds: (t1 - t0) / 1000,
@@ -229,7 +238,7 @@ async function runCommand(home: string, config: Record<string, unknown>): Promis
     executeServers: cpuDelta(marks.find((m) => m.stage === 'execute')?.servers ?? marks[0]!.servers, marks.find((m) => m.stage === 'verify')?.servers ?? serverCpu()),
     peakMb: overall,
     status: `${r.status ?? 'failed'}; exit ${code}; process CPU ${lastCpu.toFixed(1)} s`,
-    stages: `${perStage} (the sensei command in a child process; seconds from its start, peak RSS per stage)`,
+    stages: `${perStage} (the sensei command in a child process; seconds from its start, peak RSS, CPU seconds of Sensei/MariaDB/PostgreSQL)`,
   };
 }
 
