@@ -65,29 +65,33 @@ try {
     const catalog = await source.catalog({ withCounts: true });
     const { plan, plannedTarget } = await createMapper().plan({ source: catalog, target, thresholds: { autoApproveAbove: 0.95, reviewAbove: 0.8 } });
     const capture = await time('capture', () => captureSource({ source, target, batchSize }, plan, catalog));
-    const outcomes = await time('execute', () => executePlan({ runId: 'bench', source, target, errors: { add: async () => undefined }, batchSize }, plan, catalog));
-    const report = await time('verify', () =>
-      verifyMigration(target, { plan, plannedTarget, outcomes, capture: { tables: capture.tables, loadDetail: inMemoryDetail(capture.tables) } }),
-    );
-    await time('certify', () =>
-      issueCertificate({
-        runId: 'bench',
-        home,
-        path: join(home, 'bench.json'),
-        source: { dialect: source.dialect, database: source.database },
-        target,
-        plan,
-        outcomes,
-        approval: { decision: 'approve', by: 'bench', at: new Date().toISOString() },
-        verification: report,
-        capture,
-      }),
-    );
-    const total = employees ? employees.rows : rows + customers;
-    const what = employees ? `${employees.name} in MariaDB` : `${rows} orders, ${customers} customers`;
-    process.stdout.write(`bench:verify — ${total} rows (${what}), batch ${batchSize}, verification ${report.passed ? 'passed' : 'FAILED'}\n`);
-    for (const [k, v] of Object.entries(timings)) process.stdout.write(`  ${k.padEnd(8)} ${v.toFixed(2)} s  (${Math.round(total / v)} rows/s), peak RSS ${Math.round(peaks[k]!)} MB\n`);
-    process.stdout.write(`  verify / execute = ${(timings.verify! / timings.execute!).toFixed(2)} (goal < 1); capture / execute = ${(timings.capture! / timings.execute!).toFixed(2)}\n`);
+    try {
+      const outcomes = await time('execute', () => executePlan({ runId: 'bench', source, target, errors: { add: async () => undefined }, batchSize }, plan, catalog));
+      const report = await time('verify', () =>
+        verifyMigration(target, { plan, plannedTarget, outcomes, capture: { tables: capture.tables, loadDetail: inMemoryDetail(capture.tables) } }),
+      );
+      await time('certify', () =>
+        issueCertificate({
+          runId: 'bench',
+          home,
+          path: join(home, 'bench.json'),
+          source: { dialect: source.dialect, database: source.database },
+          target,
+          plan,
+          outcomes,
+          approval: { decision: 'approve', by: 'bench', at: new Date().toISOString() },
+          verification: report,
+          capture,
+        }),
+      );
+      const total = employees ? employees.rows : rows + customers;
+      const what = employees ? `${employees.name} in MariaDB` : `${rows} orders, ${customers} customers`;
+      process.stdout.write(`bench:verify — ${total} rows (${what}), batch ${batchSize}, verification ${report.passed ? 'passed' : 'FAILED'}\n`);
+      for (const [k, v] of Object.entries(timings)) process.stdout.write(`  ${k.padEnd(8)} ${v.toFixed(2)} s  (${Math.round(total / v)} rows/s), peak RSS ${Math.round(peaks[k]!)} MB\n`);
+      process.stdout.write(`  verify / execute = ${(timings.verify! / timings.execute!).toFixed(2)} (goal < 1); capture / execute = ${(timings.capture! / timings.execute!).toFixed(2)}\n`);
+    } finally {
+      for (const t of capture.tables) t.detail.release();
+    }
   } finally {
     await source.close();
     await target.close();
