@@ -125,10 +125,6 @@ export class CaptureDetail {
     }
   }
 
-  async *values(): AsyncGenerator<Array<[string, string]>> {
-    for await (const [, rows] of this.entries()) yield rows;
-  }
-
   /** The `[key, rowHash16]` rows of the given buckets (empty for a bucket without rows); reads only their partitions. */
   async select(buckets: number[]): Promise<Map<number, Array<[string, string]>>> {
     const out = new Map<number, Array<[string, string]>>(buckets.map((b) => [b, []]));
