@@ -1,8 +1,8 @@
 // `npm run bench:verify -- --rows N`: capture, execute, verify and certify times on a real PostgreSQL source and
 // target (N order rows, N/10 customers); `--scale N`: on the benchmark database instead (the employees sample ×N in
 // MariaDB, as `npm run bench` builds it; ×30 ≈ 3.9M rows). Prints figures; asserts nothing. Goal: verify takes less
-// than execute.
-import { mkdtempSync, rmSync } from 'node:fs';
+// than execute. Peak RSS per stage: the kernel's high-water mark (VmHWM), reset before each stage.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,12 +28,27 @@ const src = employees ? { url: employees.url, drop: async () => undefined } : aw
 const tgt = await createPgDatabase('sensei_bench_vtgt');
 const home = mkdtempSync(join(tmpdir(), 'sensei-bench-verify-'));
 const timings: Record<string, number> = {};
+const peaks: Record<string, number> = {};
+/** The process's resident-set high-water mark in MB (Linux), or the current RSS where /proc is not there. */
+const peakRss = (): number => {
+  try {
+    return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
+  } catch {
+    return process.memoryUsage.rss() / 2 ** 20;
+  }
+};
 const time = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5'); // the high-water mark starts again from the current RSS
+  } catch {
+    // not Linux: the mark is the whole run's
+  }
   const t0 = performance.now();
   try {
     return await fn();
   } finally {
     timings[name] = (performance.now() - t0) / 1000;
+    peaks[name] = peakRss();
   }
 };
 try {
@@ -50,29 +65,33 @@ try {
     const catalog = await source.catalog({ withCounts: true });
     const { plan, plannedTarget } = await createMapper().plan({ source: catalog, target, thresholds: { autoApproveAbove: 0.95, reviewAbove: 0.8 } });
     const capture = await time('capture', () => captureSource({ source, target, batchSize }, plan, catalog));
-    const outcomes = await time('execute', () => executePlan({ runId: 'bench', source, target, errors: { add: async () => undefined }, batchSize }, plan, catalog));
-    const report = await time('verify', () =>
-      verifyMigration(target, { plan, plannedTarget, outcomes, capture: { tables: capture.tables, loadDetail: inMemoryDetail(capture.tables) } }),
-    );
-    await time('certify', () =>
-      issueCertificate({
-        runId: 'bench',
-        home,
-        path: join(home, 'bench.json'),
-        source: { dialect: source.dialect, database: source.database },
-        target,
-        plan,
-        outcomes,
-        approval: { decision: 'approve', by: 'bench', at: new Date().toISOString() },
-        verification: report,
-        capture,
-      }),
-    );
-    const total = employees ? employees.rows : rows + customers;
-    const what = employees ? `${employees.name} in MariaDB` : `${rows} orders, ${customers} customers`;
-    process.stdout.write(`bench:verify — ${total} rows (${what}), batch ${batchSize}, verification ${report.passed ? 'passed' : 'FAILED'}\n`);
-    for (const [k, v] of Object.entries(timings)) process.stdout.write(`  ${k.padEnd(8)} ${v.toFixed(2)} s  (${Math.round(total / v)} rows/s)\n`);
-    process.stdout.write(`  verify / execute = ${(timings.verify! / timings.execute!).toFixed(2)} (goal < 1); capture / execute = ${(timings.capture! / timings.execute!).toFixed(2)}\n`);
+    try {
+      const outcomes = await time('execute', () => executePlan({ runId: 'bench', source, target, errors: { add: async () => undefined }, batchSize }, plan, catalog));
+      const report = await time('verify', () =>
+        verifyMigration(target, { plan, plannedTarget, outcomes, capture: { tables: capture.tables, loadDetail: inMemoryDetail(capture.tables) } }),
+      );
+      await time('certify', () =>
+        issueCertificate({
+          runId: 'bench',
+          home,
+          path: join(home, 'bench.json'),
+          source: { dialect: source.dialect, database: source.database },
+          target,
+          plan,
+          outcomes,
+          approval: { decision: 'approve', by: 'bench', at: new Date().toISOString() },
+          verification: report,
+          capture,
+        }),
+      );
+      const total = employees ? employees.rows : rows + customers;
+      const what = employees ? `${employees.name} in MariaDB` : `${rows} orders, ${customers} customers`;
+      process.stdout.write(`bench:verify — ${total} rows (${what}), batch ${batchSize}, verification ${report.passed ? 'passed' : 'FAILED'}\n`);
+      for (const [k, v] of Object.entries(timings)) process.stdout.write(`  ${k.padEnd(8)} ${v.toFixed(2)} s  (${Math.round(total / v)} rows/s), peak RSS ${Math.round(peaks[k]!)} MB\n`);
+      process.stdout.write(`  verify / execute = ${(timings.verify! / timings.execute!).toFixed(2)} (goal < 1); capture / execute = ${(timings.capture! / timings.execute!).toFixed(2)}\n`);
+    } finally {
+      for (const t of capture.tables) t.detail.release();
+    }
   } finally {
     await source.close();
     await target.close();

@@ -92,6 +92,16 @@ export class ErrorPolicyError extends SenseiError {
   }
 }
 
+/**
+ * The capture's spill file (its encrypted per-table detail on local disk) could not be written, or read back as it was
+ * written: changed, truncated or removed. The capture must be made again.
+ */
+export class CaptureSpillError extends SenseiError {
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super('CAPTURE_SPILL', message, options);
+  }
+}
+
 export const isSenseiError = (e: unknown): e is SenseiError => e instanceof SenseiError;
 export const isConfigError = (e: unknown): e is ConfigError => e instanceof ConfigError;
 export const isConnectionError = (e: unknown): e is ConnectionError => e instanceof ConnectionError;
@@ -104,6 +114,7 @@ export const isSourceUnavailableError = (e: unknown): e is SourceUnavailableErro
 export const isTargetFaultError = (e: unknown): e is TargetFaultError => e instanceof TargetFaultError;
 export const isErrorPolicyError = (e: unknown): e is ErrorPolicyError => e instanceof ErrorPolicyError;
 export const isCertificateError = (e: unknown): e is CertificateError => e instanceof CertificateError;
+export const isCaptureSpillError = (e: unknown): e is CaptureSpillError => e instanceof CaptureSpillError;
 
 /** A message for people: the error's own message plus its hint, never a stack. */
 export function describeError(e: unknown): string {

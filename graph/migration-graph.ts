@@ -149,10 +149,13 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
         concurrency: state.config.strategy.concurrency,
         directCopy: state.config.strategy.direct_copy,
         onProgress: (p) => deps.onProgress?.(state.runId, p),
-        // Stored (sealed) table by table; the detail (a key and a hash per row) then leaves memory.
+        // Stored (sealed) table by table; the detail (a key and a hash per row, spilled encrypted) then leaves the disk.
         onTable: async (t) => {
-          await store.saveTable(state.runId, at, t);
-          t.detail.clear();
+          try {
+            await store.saveTable(state.runId, at, t);
+          } finally {
+            t.detail.release();
+          }
         },
       },
       need(state.mappingPlan, 'plan'),

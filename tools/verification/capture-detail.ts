@@ -1,99 +1,274 @@
-// A captured table's rows as the verifier needs them (per bucket: each row's key and hash), held compactly: a row is
-// its 16 md5 bytes and its key's UTF-8 bytes in per-bucket byte arrays, not JavaScript strings and arrays (which,
-// sliced from each batch's digest text, kept every batch's whole text alive: ~250 bytes a row).
-import { bucketDigest } from './row-digest.js';
+// A captured table's rows as the verifier needs them (per bucket: each row's key and hash), spilled to local disk as
+// they come, sealed, so the capture's memory stays flat however large the table: only the chunks being filled and,
+// when read back, one partition (16 buckets) at a time are in memory.
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CaptureSpillError } from '../../core/errors.js';
+import { bucketDigest, type BucketDigest } from './row-digest.js';
 
-/** The rows of one bucket, in the order they were added. */
-class BucketRows {
-  private hashes: Buffer = Buffer.alloc(16 * 16);
-  private keys: Buffer = Buffer.alloc(512);
-  private keyEnds = new Uint32Array(16);
-  private keyBytes = 0;
-  count = 0;
-
-  add(rowHash: string, key: string): void {
-    if ((this.count + 1) * 16 > this.hashes.length) {
-      this.hashes = grow(this.hashes, (this.count + 1) * 16);
-      const ends = new Uint32Array(this.keyEnds.length * 2);
-      ends.set(this.keyEnds);
-      this.keyEnds = ends;
-    }
-    // Decoded in place (no Buffer per row); md5() prints 32 lower-case hex digits.
-    if (!LOWER_HEX.test(rowHash) || this.hashes.write(rowHash, this.count * 16, 16, 'hex') !== 16) {
-      throw new Error(`not a lower-case md5 hex digest: a row hash of length ${rowHash.length}`);
-    }
-    // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    if (this.keyBytes + key.length * 3 > this.keys.length) this.keys = grow(this.keys, this.keyBytes + key.length * 3);
-    this.keyBytes += this.keys.write(key, this.keyBytes, 'utf8');
-    this.keyEnds[this.count] = this.keyBytes;
-    this.count++;
-  }
-
-  /** Row hashes (32 hex digits each), in the order added. */
-  rowHashes(): string[] {
-    const out = new Array<string>(this.count);
-    for (let r = 0; r < this.count; r++) out[r] = this.hashes.toString('hex', r * 16, r * 16 + 16);
-    return out;
-  }
-
-  /** `[key, first 16 hex digits of the row hash]` per row, in the order added. */
-  detail(): Array<[string, string]> {
-    const out = new Array<[string, string]>(this.count);
-    for (let r = 0; r < this.count; r++) {
-      const from = r === 0 ? 0 : this.keyEnds[r - 1]!;
-      out[r] = [this.keys.toString('utf8', from, this.keyEnds[r]), this.hashes.toString('hex', r * 16, r * 16 + 8)];
-    }
-    return out;
-  }
+/** Options of a `CaptureDetail`. */
+export interface CaptureDetailOptions {
+  /** The table the rows are of, named in errors. Default `table`. */
+  table?: string;
+  /** Where the private spill directory is made. Default `os.tmpdir()` (`TMPDIR`). */
+  dir?: string;
+  /** Plaintext bytes per sealed chunk. Default 64 KiB. */
+  chunkBytes?: number;
 }
 
+/** Buckets per partition: a partition (read back whole) is a range of 16 buckets. */
+const PARTITION_SHIFT = 4;
+/**
+ * 64 KiB per chunk: a table has up to 4096 buckets, so up to 256 partitions each filling a chunk at once (16 MiB at
+ * most); 1 MiB chunks would allow 256 MiB.
+ */
+const CHUNK_BYTES = 64 * 1024;
+// Per row: bucket (uint16), md5 (16 bytes), key length (uint32), key (UTF-8).
+const HEAD = 2 + 16 + 4;
+const NONCE = 12;
+const TAG = 16;
 const LOWER_HEX = /^[0-9a-f]{32}$/;
 
-function grow(a: Buffer, atLeast: number): Buffer {
-  // Zero-filled: two details of the same rows are equal byte for byte, spare room included.
-  const b = Buffer.alloc(Math.max(atLeast, a.length * 2));
-  a.copy(b);
-  return b;
+/** One partition: the chunk being filled and the sealed chunks already in the spill file, in write order. */
+interface Partition {
+  pending: Buffer | null;
+  used: number;
+  chunks: Array<{ at: number; length: number }>;
 }
+
+/** Spill directories not yet released, removed at exit too (a crash leaves only ciphertext, its key gone with it). */
+const live = new Set<string>();
+let exitHook = false;
 
 /**
  * Per bucket, the captured rows' keys and hashes: the bucket digests are computed from it, and the verifier's
- * detail (`[key, rowHash16]` per row, in capture order) is built a bucket at a time when asked for.
+ * detail (`[key, rowHash16]` per row, in capture order) is built a partition at a time when asked for.
+ *
+ * Rows are appended to their partition's chunk in memory; a full chunk is sealed (AES-256-GCM, a random key per
+ * detail held only in memory, a random nonce per chunk, the partition and chunk number as associated data) and
+ * appended to a spill file (mode 0600) in a private directory (mkdtemp). Reading flushes what is pending. `release()`
+ * removes the directory; the owner calls it when done, on success and on failure.
  */
 export class CaptureDetail {
-  private readonly buckets = new Map<number, BucketRows>();
+  private readonly table: string;
+  private readonly parent: string;
+  private readonly chunkBytes: number;
+  private readonly key = randomBytes(32);
+  private readonly partitions: Array<Partition | undefined> = [];
+  private readonly rowsIn = new Map<number, number>();
+  private dir: string | null = null;
+  private fd: number | null = null;
+  private fileBytes = 0;
+  private released = false;
 
-  /** Add a row: its bucket, its md5 (32 lower-case hex digits) and its key (JSON text). */
+  constructor(options: CaptureDetailOptions = {}) {
+    this.table = options.table ?? 'table';
+    this.parent = options.dir ?? tmpdir();
+    this.chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
+  }
+
+  /** Add a row: its bucket (0–65535), its md5 (32 lower-case hex digits) and its key (JSON text). */
   add(bucket: number, rowHash: string, key: string): void {
-    let rows = this.buckets.get(bucket);
-    if (!rows) this.buckets.set(bucket, (rows = new BucketRows()));
-    rows.add(rowHash, key);
+    this.usable();
+    if (!Number.isInteger(bucket) || bucket < 0 || bucket > 0xffff) throw new Error(`bucket ${bucket} of ${this.table} is not an integer from 0 to 65535`);
+    if (!LOWER_HEX.test(rowHash)) throw new Error(`not a lower-case md5 hex digest: a row hash of length ${rowHash.length}`);
+    const p = bucket >> PARTITION_SHIFT;
+    let part = this.partitions[p];
+    if (!part) this.partitions[p] = part = { pending: null, used: 0, chunks: [] };
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; a row larger than a chunk gets a chunk of its own.
+    const most = HEAD + key.length * 3;
+    if (part.pending && part.used + most > part.pending.length) this.seal(p, part);
+    if (!part.pending || part.pending.length < most) part.pending = Buffer.alloc(Math.max(this.chunkBytes, most));
+    const at = part.used;
+    const buf = part.pending;
+    buf.writeUInt16LE(bucket, at);
+    buf.write(rowHash, at + 2, 16, 'hex');
+    const keyBytes = buf.write(key, at + HEAD, 'utf8');
+    buf.writeUInt32LE(keyBytes, at + 18);
+    part.used = at + HEAD + keyBytes;
+    this.rowsIn.set(bucket, (this.rowsIn.get(bucket) ?? 0) + 1);
   }
 
+  /** Buckets with rows. */
   get size(): number {
-    return this.buckets.size;
+    return this.rowsIn.size;
   }
 
-  /** The bucket's `[key, rowHash16]` rows, or undefined when no row fell in it. */
-  get(bucket: number): Array<[string, string]> | undefined {
-    return this.buckets.get(bucket)?.detail();
-  }
-
-  /** Buckets in the order their first row came, each built when reached. */
-  *entries(): IterableIterator<[number, Array<[string, string]>]> {
-    for (const [bucket, rows] of this.buckets) yield [bucket, rows.detail()];
-  }
-
-  *values(): IterableIterator<Array<[string, string]>> {
-    for (const rows of this.buckets.values()) yield rows.detail();
+  /** The spill file, once a chunk was written (for inspection): ciphertext only. */
+  get spillFile(): string | null {
+    return this.dir && join(this.dir, 'detail.spill');
   }
 
   /** Per bucket with rows, in bucket order: row count and `bucketDigest` of its row hashes. */
-  digests(): Array<{ bucket: number; rows: number; digest: string }> {
-    return [...this.buckets.entries()].sort((a, b) => a[0] - b[0]).map(([bucket, rows]) => ({ bucket, rows: rows.count, digest: bucketDigest(rows.rowHashes()) }));
+  async digests(): Promise<BucketDigest[]> {
+    const out: BucketDigest[] = [];
+    for await (const plains of this.read(null)) {
+      const hashes = new Map<number, string[]>();
+      eachRow(plains, (b, plain, at) => {
+        let list = hashes.get(b);
+        if (!list) hashes.set(b, (list = []));
+        list.push(plain.toString('hex', at + 2, at + 18));
+      });
+      for (const b of [...hashes.keys()].sort((x, y) => x - y)) out.push({ bucket: b, rows: hashes.get(b)!.length, digest: bucketDigest(hashes.get(b)!) });
+    }
+    return out;
   }
 
-  clear(): void {
-    this.buckets.clear();
+  /** Buckets with rows in bucket order, each with its `[key, rowHash16]` rows in the order added; a partition read at a time. */
+  async *entries(): AsyncGenerator<[number, Array<[string, string]>]> {
+    for await (const plains of this.read(null)) {
+      const rows = rowsByBucket(plains);
+      for (const b of [...rows.keys()].sort((x, y) => x - y)) yield [b, rows.get(b)!];
+    }
   }
+
+  /** The `[key, rowHash16]` rows of the given buckets (empty for a bucket without rows); reads only their partitions. */
+  async select(buckets: number[]): Promise<Map<number, Array<[string, string]>>> {
+    const out = new Map<number, Array<[string, string]>>(buckets.map((b) => [b, []]));
+    for await (const plains of this.read(new Set(buckets.map((b) => b >> PARTITION_SHIFT)))) {
+      for (const [b, rows] of rowsByBucket(plains)) if (out.has(b)) out.set(b, rows);
+    }
+    return out;
+  }
+
+  /** Removes the spill directory and forgets the key; the detail cannot be read afterwards. Safe to call twice. */
+  release(): void {
+    this.released = true;
+    this.partitions.length = 0;
+    this.rowsIn.clear();
+    this.key.fill(0);
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+    if (this.dir) {
+      rmSync(this.dir, { recursive: true, force: true });
+      live.delete(this.dir);
+    }
+  }
+
+  private usable(): void {
+    if (this.released) throw new Error(`the capture detail of ${this.table} was released: it cannot be used any more`);
+  }
+
+  /** Seals the partition's pending rows into a chunk appended to the spill file. */
+  private seal(p: number, part: Partition): void {
+    if (!part.pending || part.used === 0) return;
+    const nonce = randomBytes(NONCE);
+    const cipher = createCipheriv('aes-256-gcm', this.key, nonce);
+    cipher.setAAD(chunkAad(p, part.chunks.length));
+    const body = Buffer.concat([nonce, cipher.update(part.pending.subarray(0, part.used)), cipher.final(), cipher.getAuthTag()]);
+    part.chunks.push({ at: this.append(body), length: body.length });
+    part.used = 0;
+  }
+
+  /** Appends to the spill file (made on first use); returns where the bytes start. */
+  private append(body: Buffer): number {
+    try {
+      if (this.fd === null) {
+        if (!this.dir) {
+          this.dir = mkdtempSync(join(this.parent, 'sensei-capture-'));
+          live.add(this.dir);
+          if (!exitHook) {
+            exitHook = true;
+            process.once('exit', () => {
+              for (const d of live) rmSync(d, { recursive: true, force: true });
+            });
+          }
+        }
+        this.fd = openSync(this.spillFile!, this.fileBytes === 0 ? 'wx' : 'r+', 0o600);
+      }
+      const at = this.fileBytes;
+      for (let done = 0; done < body.length; ) done += writeSync(this.fd, body, done, body.length - done, at + done);
+      this.fileBytes += body.length;
+      return at;
+    } catch (e) {
+      const code = String((e as { code?: unknown }).code ?? 'unknown error');
+      throw new CaptureSpillError(`could not write the capture spill file of ${this.table} under ${this.dir ?? this.parent} (${code})`, {
+        hint: 'free space there, or set TMPDIR to a local directory with room, then resume the run: the capture runs again from its first table',
+        cause: e,
+      });
+    }
+  }
+
+  /** Seals every pending chunk and closes the spill file, so that what is read is all on disk. */
+  private flush(): void {
+    this.partitions.forEach((part, p) => {
+      if (!part) return;
+      this.seal(p, part);
+      part.pending = null;
+    });
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+
+  /** The decrypted chunks of each partition (those in `only`, or all), a partition at a time in bucket order. */
+  private async *read(only: Set<number> | null): AsyncGenerator<Buffer[]> {
+    this.usable();
+    this.flush();
+    if (!this.dir) return;
+    let file: FileHandle;
+    try {
+      file = await open(this.spillFile!, 'r');
+    } catch (e) {
+      throw this.unreadable(`its spill file ${this.spillFile} cannot be opened (${String((e as { code?: unknown }).code ?? e)})`, e);
+    }
+    try {
+      for (let p = 0; p < this.partitions.length; p++) {
+        const part = this.partitions[p];
+        if (!part || (only && !only.has(p))) continue;
+        const plains: Buffer[] = [];
+        for (const [n, c] of part.chunks.entries()) plains.push(await this.open(file, p, n, c));
+        yield plains;
+      }
+    } finally {
+      await file.close();
+    }
+  }
+
+  private async open(file: FileHandle, p: number, n: number, c: { at: number; length: number }): Promise<Buffer> {
+    const body = Buffer.alloc(c.length);
+    const { bytesRead } = await file.read(body, 0, c.length, c.at);
+    const where = `chunk ${n} of buckets ${p << PARTITION_SHIFT}–${((p + 1) << PARTITION_SHIFT) - 1} in ${this.spillFile}`;
+    if (bytesRead < c.length) throw this.unreadable(`${where} is truncated (${bytesRead} of ${c.length} bytes)`);
+    const decipher = createDecipheriv('aes-256-gcm', this.key, body.subarray(0, NONCE));
+    decipher.setAAD(chunkAad(p, n));
+    decipher.setAuthTag(body.subarray(c.length - TAG));
+    try {
+      return Buffer.concat([decipher.update(body.subarray(NONCE, c.length - TAG)), decipher.final()]);
+    } catch (e) {
+      throw this.unreadable(`${where} fails its AES-GCM authentication: it was changed after it was written`, e);
+    }
+  }
+
+  private unreadable(what: string, cause?: unknown): CaptureSpillError {
+    return new CaptureSpillError(`the captured rows of ${this.table} cannot be read back: ${what}`, {
+      hint: 'nothing else may write to the capture spill directory; capture the source again (resume the run: the capture runs again from its first table)',
+      cause,
+    });
+  }
+}
+
+const chunkAad = (p: number, n: number): Buffer => Buffer.from(`sensei capture spill\u0000${p}\u0000${n}`);
+
+/** Calls `row` with the bucket and the row's offset for each row of the decrypted chunks, in order. */
+function eachRow(plains: Buffer[], row: (bucket: number, plain: Buffer, at: number, keyEnd: number) => void): void {
+  for (const plain of plains) {
+    for (let at = 0; at < plain.length; ) {
+      const keyEnd = at + HEAD + plain.readUInt32LE(at + 18);
+      row(plain.readUInt16LE(at), plain, at, keyEnd);
+      at = keyEnd;
+    }
+  }
+}
+
+function rowsByBucket(plains: Buffer[]): Map<number, Array<[string, string]>> {
+  const rows = new Map<number, Array<[string, string]>>();
+  eachRow(plains, (b, plain, at, keyEnd) => {
+    let list = rows.get(b);
+    if (!list) rows.set(b, (list = []));
+    list.push([plain.toString('utf8', at + HEAD, keyEnd), plain.toString('hex', at + 2, at + 10)]);
+  });
+  return rows;
 }

@@ -45,7 +45,8 @@ export interface TableCapture {
   stats: ColumnStats[];
   /**
    * Per bucket: `[key, rowHash]` with `key` the JSON array of the key values as text and `rowHash` the first 16 hex
-   * digits of the row's md5. Holds key values: kept in memory, stored only encrypted.
+   * digits of the row's md5. Holds key values: spilled to local disk encrypted, stored only encrypted. Whoever holds
+   * the capture calls `detail.release()` when done with it (`captureSource` does when it fails).
    */
   detail: CaptureDetail;
 }
@@ -73,6 +74,11 @@ export interface CaptureDeps {
    * capture is the same either way. Default true (`strategy.direct_copy`).
    */
   directCopy?: boolean;
+  /**
+   * Where each table's detail is spilled (encrypted, in a private directory made there and removed when the detail is
+   * released). Default `os.tmpdir()` (`TMPDIR`).
+   */
+  spillDir?: string;
   /** Told for every batch which path it took and, when staged (evaluated), why not the direct one. */
   onPath?: (table: string, path: 'direct' | 'staged', why: string | null) => void;
   onProgress?: (p: TableProgress) => void;
@@ -97,19 +103,23 @@ export async function captureSource(deps: CaptureDeps, plan: Plan, sourceCatalog
   const tables: TableCapture[] = [];
   // A table's onTable runs while the next table is captured, and is awaited before that table's own onTable starts.
   let saving: Promise<void> | undefined;
+  let done = false;
   try {
     for (const mapping of plan.tables) {
       const table = sourceCatalog.tables.find((t) => t.name === mapping.source);
       if (!table) throw new PlanError(`source table ${mapping.source} is in the plan but not in the source catalog`, { hint: 're-run the analysis' });
       const captured = await captureTable(deps, mapping, table);
+      tables.push(captured);
       await saving;
       saving = deps.onTable?.(captured);
       saving?.catch(() => undefined); // observed when awaited; never an unhandled rejection meanwhile
-      tables.push(captured);
     }
     await saving;
+    done = true;
   } finally {
     await saving?.catch(() => undefined);
+    // A failed capture is not returned: its spilled detail goes now.
+    if (!done) for (const t of tables) t.detail.release();
   }
   return { capturedAt, tables };
 }
@@ -153,9 +163,20 @@ async function captureTable(deps: CaptureDeps, mapping: TableMapping, table: Tab
     from: (lo, hi) => `(SELECT ${select} FROM ${STAGE} AS src WHERE "_sensei_ord" >= ${lo} AND "_sensei_ord" < ${hi}${rules.length > 0 ? ` AND ${rules.join(' AND ')}` : ''}) AS t`,
     direct: deps.directCopy === false ? { refused: 'strategy.direct_copy is false' } : await typedPath(deps.target, mapping),
   };
-  const concurrency = deps.target.capabilities.supportsConcurrentSessions ? Math.max(1, deps.concurrency ?? 2) : 1;
 
-  const detail = new CaptureDetail();
+  const detail = new CaptureDetail({ table: mapping.source, dir: deps.spillDir });
+  try {
+    return await captureInto(deps, ctx, table, rowsTotal, detail);
+  } catch (e) {
+    detail.release();
+    throw e;
+  }
+}
+
+/** Captures the table's batches into `detail`, then its digests from it. */
+async function captureInto(deps: CaptureDeps, ctx: TableContext, table: TableDef, rowsTotal: number, detail: CaptureDetail): Promise<TableCapture> {
+  const { mapping, shape } = ctx;
+  const concurrency = deps.target.capabilities.supportsConcurrentSessions ? Math.max(1, deps.concurrency ?? 2) : 1;
   let stats: ColumnStats[] | null = null;
   const progress: TableProgress = { table: mapping.source, rowsRead: 0, rowsTotal, rowsWritten: 0, rowsErrored: 0, done: false };
   // Batches are merged strictly in read order, whatever order their captures finish in.
@@ -193,7 +214,7 @@ async function captureTable(deps: CaptureDeps, mapping: TableMapping, table: Tab
   }
   progress.done = true;
   deps.onProgress?.({ ...progress });
-  const digests: BucketDigest[] = detail.digests();
+  const digests: BucketDigest[] = await detail.digests();
   return {
     source: mapping.source,
     target: mapping.target,

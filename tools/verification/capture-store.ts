@@ -76,8 +76,8 @@ export function createCaptureStore(db: Queryable, box: SecretBox): CaptureStore 
         [runId, table.target, capturedAt, box.seal(summary, ctx('summary', runId, table.target))],
       );
       // gzip level 1: row hashes barely compress, so level 6 took twice the time for ~10% fewer bytes (measured).
-      // The buckets' rows are built a chunk at a time from the compact detail, so storing a table does not hold all of
-      // them at once.
+      // The buckets' rows are built a chunk at a time from the spilled detail (a partition of buckets read back at a
+      // time), so storing a table does not hold all of them at once.
       const store = async (chunk: Array<[number, Array<[string, string]>]>): Promise<void> => {
         // Compressed on libuv's thread pool, off the thread that captures the next table meanwhile.
         const packed = await Promise.all(chunk.map(([, rows]) => gzipAsync(JSON.stringify(rows), { level: 1 })));
@@ -96,7 +96,7 @@ export function createCaptureStore(db: Queryable, box: SecretBox): CaptureStore 
       // each packet to what it holds (a copy of the whole so far per packet), so a message's cost grows with its square.
       let chunk: Array<[number, Array<[string, string]>]> = [];
       let rows = 0;
-      for (const entry of detail.entries()) {
+      for await (const entry of detail.entries()) {
         chunk.push(entry);
         rows += entry[1].length;
         if (rows >= STATEMENT_ROWS) {

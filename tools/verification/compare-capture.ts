@@ -395,6 +395,6 @@ function statFindings(table: string, expected: ColumnStats[], actual: ColumnStat
 export function inMemoryDetail(tables: TableCapture[]): CaptureDetailLoader {
   return async (table, which) => {
     const t = tables.find((x) => x.target === table.target);
-    return new Map(which.map((b) => [b, t?.detail.get(b) ?? []]));
+    return t ? t.detail.select(which) : new Map(which.map((b) => [b, []]));
   };
 }

@@ -11,6 +11,7 @@ import { openTarget } from '../../../connectors/open-target.js';
 import { executePlan } from '../../../tools/execution/execute-plan.js';
 import { captureSource, type SourceCapture } from '../../../tools/verification/capture-source.js';
 import { compareWithCapture, digestTargetRows, inMemoryDetail, queuedKeysByTarget, type TargetRowHash } from '../../../tools/verification/compare-capture.js';
+import { detailEntries } from '../../fixtures/capture-detail.js';
 import { createPgDatabase, pgExec, pgQuery, type TempDatabase } from '../../fixtures/databases.js';
 
 const SOURCE_SQL = `
@@ -48,6 +49,7 @@ describe('capture → execute → compare with the capture', () => {
   }, 120_000);
 
   afterAll(async () => {
+    for (const t of capture?.tables ?? []) t.detail.release();
     await source?.close();
     await target?.close();
     await src?.drop();
@@ -89,7 +91,7 @@ describe('capture → execute → compare with the capture', () => {
       expect(order).toEqual([...order].sort());
       // Each row with its full md5; the capture's detail holds its first 16 hex digits.
       expect(rows.every(([, , h]) => /^[0-9a-f]{32}$/.test(h))).toBe(true);
-      const detail = [...captured.detail.entries()].flatMap(([b, list]) => list.map(([k, h]) => JSON.stringify([b, k, h])));
+      const detail = (await detailEntries(captured.detail)).flatMap(([b, list]) => list.map(([k, h]) => JSON.stringify([b, k, h])));
       expect(rows.map(([b, k, h]) => JSON.stringify([b, k, h.slice(0, 16)])).sort()).toEqual(detail.sort());
     }
     expect(capture.tables.find((t) => t.target === 'customers')!.rowsExpected).toBeGreaterThan(3 * 400);

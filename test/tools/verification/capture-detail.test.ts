@@ -1,39 +1,186 @@
-// The compact capture detail gives back exactly the rows it was given (keys, hashes, order) and the same bucket
-// digests as the row hashes as text.
+// The capture detail spilled to disk, sealed: it gives back exactly the rows it was given (keys, hashes, order per
+// bucket), the same bucket digests and the same stored detail as the rows held in memory, whatever the chunk size;
+// its spill file is ciphertext in a private directory that goes when the detail is released or the process exits;
+// a changed, truncated or missing spill file and an unwritable directory are errors naming the table.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { CaptureDetail } from '../../../tools/verification/capture-detail.js';
-import { bucketDigest } from '../../../tools/verification/row-digest.js';
+import { existsSync, readdirSync, readFileSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CaptureSpillError } from '../../../core/errors.js';
+import { loadSecretBox } from '../../../tools/store/secret-box.js';
+import { openStore } from '../../../tools/store/sensei-store.js';
+import { CaptureDetail, type CaptureDetailOptions } from '../../../tools/verification/capture-detail.js';
+import { createCaptureStore } from '../../../tools/verification/capture-store.js';
+import { bucketDigest, tableRoot } from '../../../tools/verification/row-digest.js';
+import { detailEntries } from '../../fixtures/capture-detail.js';
+import { tempDir } from '../../fixtures/databases.js';
+import { homeWithStore } from '../../fixtures/store-template.js';
 
-describe('compact capture detail', () => {
-  it('returns every row as added, per bucket and in order, and the digests of the text hashes', () => {
-    const detail = new CaptureDetail();
-    const expected = new Map<number, Array<[string, string, string]>>();
-    const keys = ['["1"]', '["é","😀"]', '["a\\"b","c\\\\d"]', '[]', `["${'x'.repeat(900)}"]`];
-    // Bucket 3 gets 5,000 rows (well past the arrays' first sizes); others a few, first seen out of order.
-    const order = [7, 3, 0, ...Array.from({ length: 5_000 }, () => 3), 7, 4095];
-    order.forEach((b, i) => {
-      const h = createHash('md5').update(`row ${i}`).digest('hex');
-      const key = keys[i % keys.length]!;
-      detail.add(b, h, key);
-      if (!expected.has(b)) expected.set(b, []);
-      expected.get(b)!.push([key, h.slice(0, 16), h]);
-    });
-    expect(detail.size).toBe(4);
-    expect([...detail.entries()].map(([b]) => b)).toEqual([7, 3, 0, 4095]);
-    for (const [b, rows] of expected) {
-      expect(detail.get(b)).toEqual(rows.map(([k, h16]) => [k, h16]));
+const dir = tempDir('sensei-capture-detail-');
+afterAll(() => dir.remove());
+
+const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
+const KEYS = ['["1"]', '["é","😀"]', '["a\\"b","c\\\\d"]', '[]', `["${'x'.repeat(900)}"]`];
+
+/** `count` rows over `buckets` buckets, and what an in-memory detail holds for them: per bucket `[key, h16, h32]` in order. */
+function rowsFor(count: number, buckets: number, bucketOf: (i: number) => number = (i) => parseInt(md5(`b${i}`).slice(0, 8), 16) & (buckets - 1)) {
+  const rows: Array<[number, string, string]> = [];
+  const expected = new Map<number, Array<[string, string, string]>>();
+  for (let i = 0; i < count; i++) {
+    const [b, h, key] = [bucketOf(i), md5(`row ${i}`), i % 7 === 0 ? KEYS[i % KEYS.length]! : `["${i}"]`];
+    rows.push([b, h, key]);
+    if (!expected.has(b)) expected.set(b, []);
+    expected.get(b)!.push([key, h.slice(0, 16), h]);
+  }
+  const digests = [...expected.entries()].sort((a, b) => a[0] - b[0]).map(([bucket, list]) => ({ bucket, rows: list.length, digest: bucketDigest(list.map(([, , h]) => h)) }));
+  const entries = [...expected.entries()].sort((a, b) => a[0] - b[0]).map(([b, list]) => [b, list.map(([k, h16]) => [k, h16])] as [number, Array<[string, string]>]);
+  return { rows, digests, entries };
+}
+
+function spilled(rows: Array<[number, string, string]>, options: CaptureDetailOptions = {}): CaptureDetail {
+  const detail = new CaptureDetail({ table: 'customers', dir: dir.path, ...options });
+  for (const [b, h, key] of rows) detail.add(b, h, key);
+  return detail;
+}
+
+const spillDirs = (): string[] => readdirSync(dir.path).filter((n) => n.startsWith('sensei-capture-'));
+
+describe('capture detail spilled to disk', () => {
+  it('returns every row as added, per bucket and in order, and the digests of the rows held in memory, chunk after chunk', async () => {
+    // Bucket 3 gets 5,000 rows; 200-byte chunks make each partition many chunks.
+    const order = [7, 3, 0, ...Array.from({ length: 5_000 }, () => 3), 7, 4095, 18];
+    const { rows, digests, entries } = rowsFor(order.length, 4096, (i) => order[i]!);
+    for (const chunkBytes of [200, undefined]) {
+      const detail = spilled(rows, chunkBytes ? { chunkBytes } : {});
+      expect(detail.size).toBe(5);
+      expect(await detail.digests()).toEqual(digests);
+      expect(await detailEntries(detail)).toEqual(entries);
+      const some = await detail.select([3, 1, 4095]);
+      expect([...some.entries()]).toEqual([[3, entries.find(([b]) => b === 3)![1]], [1, []], [4095, entries.find(([b]) => b === 4095)![1]]]);
+      detail.release();
     }
-    expect(detail.get(1)).toBeUndefined();
-    expect(detail.digests()).toEqual(
-      [...expected.entries()].sort((a, b) => a[0] - b[0]).map(([bucket, rows]) => ({ bucket, rows: rows.length, digest: bucketDigest(rows.map(([, , h]) => h)) })),
-    );
-    detail.clear();
-    expect(detail.size).toBe(0);
   });
 
-  it('refuses a row hash that is not a lower-case md5 hex digest', () => {
-    const detail = new CaptureDetail();
+  it('at scale (4096 buckets, 256 partitions, many chunks each) gives the same digests, root and rows as in memory', async () => {
+    const { rows, digests, entries } = rowsFor(200_000, 4096);
+    const detail = spilled(rows);
+    const got = await detail.digests();
+    expect(got).toEqual(digests);
+    expect(tableRoot(4096, got)).toBe(tableRoot(4096, digests));
+    expect(await detailEntries(detail)).toEqual(entries);
+    // ~33 bytes a row plus 28 per chunk: on disk, not in memory.
+    expect(statSync(detail.spillFile!).size).toBeGreaterThan(200_000 * 30);
+    detail.release();
+  });
+
+  it('stores the same detail per bucket in the capture store as the rows held in memory', async () => {
+    const home = homeWithStore(join(dir.path, 'home'));
+    const store = await openStore({ home });
+    try {
+      const captures = createCaptureStore(store.pool, loadSecretBox(home));
+      const { rows, digests, entries } = rowsFor(3_000, 512);
+      const detail = spilled(rows, { chunkBytes: 1024 });
+      const shape = { columns: [{ name: 'id', type: 'integer' }], key: ['id'] };
+      const table = { source: 'customers', target: 'customers', shape, buckets: 512, rowsRead: 3_000, rowsExpected: 3_000, rowsExcluded: 0, digests, root: tableRoot(512, digests), stats: [] };
+      await captures.saveTable('run-1', new Date().toISOString(), { ...table, detail });
+      detail.release();
+      const all = Array.from({ length: 512 }, (_, b) => b);
+      const stored = await captures.detail('run-1')(table, all);
+      const byBucket = new Map(entries);
+      expect(stored).toEqual(new Map(all.map((b) => [b, byBucket.get(b) ?? []])));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('writes only ciphertext, in a private directory, and removes it when released', async () => {
+    const secret = '["alice@example.com"]';
+    const { rows } = rowsFor(2_000, 64);
+    const detail = spilled([...rows, [5, md5('secret'), secret]], { chunkBytes: 4096 });
+    await detail.digests();
+    const file = detail.spillFile!;
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(dirname(file)).mode & 0o777).toBe(0o700);
+    const bytes = readFileSync(file);
+    expect(bytes.length).toBeGreaterThan(2_000 * 20);
+    expect(bytes.includes('alice@example.com')).toBe(false);
+    expect(bytes.includes('["1000"]')).toBe(false);
+    expect(bytes.includes(Buffer.from(md5('secret'), 'hex'))).toBe(false);
+    expect(spillDirs()).toEqual([file.split('/').at(-2)]);
+    detail.release();
+    detail.release();
+    expect(existsSync(dirname(file))).toBe(false);
+    expect(spillDirs()).toEqual([]);
+    await expect(detail.digests()).rejects.toThrow('the capture detail of customers was released');
+  });
+
+  it('writes nothing for a table without rows', async () => {
+    const detail = spilled([]);
+    expect(await detail.digests()).toEqual([]);
+    expect(await detailEntries(detail)).toEqual([]);
+    expect(detail.spillFile).toBeNull();
+    detail.release();
+  });
+
+  it('refuses a row hash that is not a lower-case md5 hex digest, and a bucket out of range', () => {
+    const detail = new CaptureDetail({ dir: dir.path });
     expect(() => detail.add(0, 'Z'.repeat(32), '["1"]')).toThrow(/not a lower-case md5 hex digest/);
+    expect(() => detail.add(70_000, md5('x'), '["1"]')).toThrow('bucket 70000 of table is not an integer from 0 to 65535');
+    detail.release();
+  });
+
+  it('names the table and what to do when a spilled chunk was changed, truncated or removed', async () => {
+    const { rows } = rowsFor(3_000, 64);
+    const cases: Array<[string, (file: string) => void, RegExp]> = [
+      ['changed', (f) => {
+        const b = readFileSync(f);
+        b[b.length >> 1]! ^= 0x01;
+        writeFileSync(f, b);
+      }, /^the captured rows of customers cannot be read back: chunk \d+ of buckets \d+–\d+ in .+ fails its AES-GCM authentication: it was changed after it was written$/],
+      ['truncated', (f) => truncateSync(f, statSync(f).size - 10), /^the captured rows of customers cannot be read back: chunk \d+ of buckets 48–63 in .+ is truncated \(\d+ of \d+ bytes\)$/],
+      ['removed', (f) => unlinkSync(f), /^the captured rows of customers cannot be read back: its spill file .+ cannot be opened \(ENOENT\)$/],
+    ];
+    for (const [, spoil, message] of cases) {
+      const detail = spilled(rows, { chunkBytes: 2048 });
+      expect(await detail.digests()).toHaveLength(64);
+      spoil(detail.spillFile!);
+      const err = await detail.digests().then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(CaptureSpillError);
+      expect(err).toMatchObject({ code: 'CAPTURE_SPILL', message: expect.stringMatching(message), hint: expect.stringContaining('capture the source again') });
+      await expect(detailEntries(detail)).rejects.toThrow(CaptureSpillError);
+      detail.release();
+    }
+    expect(spillDirs()).toEqual([]);
+  });
+
+  it('names the table and what to do when the spill directory cannot be written', () => {
+    const detail = new CaptureDetail({ table: 'orders', dir: join(dir.path, 'missing'), chunkBytes: 100 });
+    const add = (): void => {
+      for (let i = 0; i < 10; i++) detail.add(1, md5(`${i}`), `["${i}"]`);
+    };
+    expect(add).toThrow(CaptureSpillError);
+    expect(add).toThrow(new RegExp(`^could not write the capture spill file of orders under ${join(dir.path, 'missing')} \\(ENOENT\\)$`));
+    try {
+      add();
+    } catch (e) {
+      expect((e as CaptureSpillError).hint).toContain('set TMPDIR to a local directory with room');
+    }
+    detail.release();
+  });
+
+  it('leaves no spill directory behind when the process exits without releasing it', () => {
+    const module = join(import.meta.dirname, '..', '..', '..', 'tools', 'verification', 'capture-detail.ts');
+    const script = `
+      const { CaptureDetail } = await import(${JSON.stringify(module)});
+      const d = new CaptureDetail({ dir: ${JSON.stringify(dir.path)}, chunkBytes: 64 });
+      for (let i = 0; i < 100; i++) d.add(i % 50, ${JSON.stringify(md5('x'))}, '["k' + i + '"]');
+      await d.digests();
+      console.log(d.spillFile);
+      process.exit(3);`;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(child.status).toBe(3);
+    expect(child.stdout.trim()).toMatch(/sensei-capture-.+\/detail\.spill$/);
+    expect(spillDirs()).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 // The capture's direct path (clean batches COPYed into a table typed as the target, hashed without evaluating the
 // transformations) must capture exactly what the evaluated path captures: digests, roots, statistics and counts.
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import type { SourceConnector, TargetConnector } from '../../../connectors/conne
 import { openSource } from '../../../connectors/open-source.js';
 import { openTarget } from '../../../connectors/open-target.js';
 import { captureSource, type CaptureDeps, type TableCapture } from '../../../tools/verification/capture-source.js';
+import { detailRows, readableCapture } from '../../fixtures/capture-detail.js';
 import { createPgDatabase, pgExec, pgQuery, tempDir, type TempDatabase } from '../../fixtures/databases.js';
 
 describe('capture through the direct path', () => {
@@ -20,6 +22,7 @@ describe('capture through the direct path', () => {
   let target: TargetConnector;
   let catalog: Catalog;
   let plan: Plan;
+  const made: TableCapture[] = [];
 
   beforeAll(async () => {
     const db = new Database(sqlite);
@@ -66,6 +69,7 @@ describe('capture through the direct path', () => {
   }, 60_000);
 
   afterAll(async () => {
+    for (const t of made) t.detail.release();
     await source?.close();
     await target?.close();
     await tgt?.drop();
@@ -75,6 +79,7 @@ describe('capture through the direct path', () => {
   const capture = async (options: Partial<CaptureDeps>): Promise<{ tables: TableCapture[]; paths: Array<[string, string, string | null]> }> => {
     const paths: Array<[string, string, string | null]> = [];
     const { tables } = await captureSource({ source, target, batchSize: 7, onPath: (t, p, why) => paths.push([t, p, why]), ...options }, plan, catalog);
+    made.push(...tables);
     return { tables, paths };
   };
 
@@ -82,10 +87,10 @@ describe('capture through the direct path', () => {
     const evaluated = await capture({ directCopy: false, concurrency: 1 });
     const direct = await capture({});
     // Whole captures, detail (key and row hash of every row, per bucket, in read order) included.
-    expect(direct.tables).toEqual(evaluated.tables);
+    expect(await readableCapture(direct.tables)).toEqual(await readableCapture(evaluated.tables));
     const item = direct.tables.find((t) => t.source === 'item')!;
     expect([item.rowsRead, item.rowsExpected, item.rowsExcluded]).toEqual([42, 38, 4]);
-    expect([...item.detail.values()].flat().map(([key]) => key)).not.toContain('["10"]');
+    expect((await detailRows(item.detail)).map(([key]) => key)).not.toContain('["10"]');
     expect(item.stats.find((s) => s.column === 'price')).toMatchObject({ kind: 'numeric', rows: 38, nulls: 0, min: '1.25', max: '42.25' });
 
     expect(evaluated.paths.every(([, p, why]) => p === 'staged' && (why === 'strategy.direct_copy is false'))).toBe(true);
@@ -105,7 +110,7 @@ describe('capture through the direct path', () => {
     // A row the source refuses as it reads it (invalid UTF-8: execution queues it) is not expected in the target.
     const memo = direct.tables.find((t) => t.source === 'memo')!;
     expect([memo.rowsRead, memo.rowsExpected, memo.rowsExcluded]).toEqual([3, 2, 1]);
-    expect([...memo.detail.values()].flat().map(([key]) => key).sort()).toEqual(['["1"]', '["3"]']);
+    expect((await detailRows(memo.detail)).map(([key]) => key).sort()).toEqual(['["1"]', '["3"]']);
   });
 
   it('hashes a direct batch as the target will hold it: the row digests equal those of the loaded rows', async () => {
@@ -117,7 +122,7 @@ describe('capture through the direct path', () => {
       `INSERT INTO item_check VALUES (1, 'c1', 'name 1', '2011-02-02', 3, 1.25, '2020-03-02 10:01:00', 1e-7, true, 'back\\slash')`,
     );
     const [row] = await pgQuery<{ h: string }>(tgt.url, 'SELECT md5(ROW(t.*)::text) AS h FROM item_check AS t');
-    const captured = [...item.detail.values()].flat().find(([key]) => key === '["1"]');
+    const captured = (await detailRows(item.detail)).find(([key]) => key === '["1"]');
     expect(captured?.[1]).toBe(row!.h.slice(0, 16));
   });
 
@@ -126,34 +131,66 @@ describe('capture through the direct path', () => {
     const slow: Plan = {
       ...plan,
       tables: plan.tables
-        .filter((t) => t.source === 'tag')
-        .map((t) => ({ ...t, columns: t.columns.map((c) => (c.sourceColumn === 'label' ? { ...c, transformation: 'concat(src."label", pg_sleep(1))' } : c)) })),
+        .filter((t) => t.source === 'item' || t.source === 'tag')
+        .map((t) => (t.source === 'item' ? t : { ...t, columns: t.columns.map((c) => (c.sourceColumn === 'label' ? { ...c, transformation: 'concat(src."label", pg_sleep(1))' } : c)) })),
     };
+    expect(slow.tables.map((t) => t.source)).toEqual(['item', 'tag']);
     await pgExec(tgt.url, `ALTER DATABASE "${tgt.name}" SET statement_timeout = '500ms'`);
     const impatient = await openTarget(tgt.url);
+    const spill = tempDir('sensei-capture-spill-');
+    const spilled: number[] = [];
     try {
-      await expect(captureSource({ source, target: impatient, batchSize: 7 }, slow, catalog)).rejects.toMatchObject({
+      // item is captured (its detail spilled) before tag fails: the failed capture removes its spill directory.
+      await expect(captureSource({ source, target: impatient, batchSize: 7, spillDir: spill.path, onTable: async () => void spilled.push(readdirSync(spill.path).length) }, slow, catalog)).rejects.toMatchObject({
         code: 'TARGET_FAULT',
         kind: 'timeout',
         message: expect.stringContaining('a statement timed out on the target while capturing tag: canceling statement due to statement timeout'),
         hint: expect.stringContaining('raise statement_timeout'),
       });
+      expect(spilled).toEqual([1]);
+      expect(readdirSync(spill.path)).toEqual([]);
     } finally {
+      spill.remove();
       await impatient.close();
       await pgExec(tgt.url, `ALTER DATABASE "${tgt.name}" RESET statement_timeout`);
     }
   });
 
-  it('stops at the first table whose onTable fails, and says so', async () => {
+  it('stops at the first table whose onTable fails, and says so, leaving no spilled detail behind', async () => {
     const seen: string[] = [];
-    await expect(
-      capture({
-        onTable: async (t) => {
-          seen.push(t.source);
-          throw new Error(`store refused ${t.source}`);
-        },
-      }),
-    ).rejects.toThrow(`store refused ${plan.tables[0]!.source}`);
-    expect(seen).toEqual([plan.tables[0]!.source]);
+    const spill = tempDir('sensei-capture-spill-');
+    try {
+      await expect(
+        capture({
+          spillDir: spill.path,
+          onTable: async (t) => {
+            seen.push(t.source);
+            expect(readdirSync(spill.path)).toHaveLength(1);
+            throw new Error(`store refused ${t.source}`);
+          },
+        }),
+      ).rejects.toThrow(`store refused ${plan.tables[0]!.source}`);
+      expect(seen).toEqual([plan.tables[0]!.source]);
+      expect(readdirSync(spill.path)).toEqual([]);
+    } finally {
+      spill.remove();
+    }
+  });
+
+  it("spills each table's detail under spillDir until the capture is released", async () => {
+    const spill = tempDir('sensei-capture-spill-');
+    try {
+      const { tables } = await capture({ spillDir: spill.path });
+      // One private directory per table with rows (item, tag, memo), the detail in it encrypted.
+      expect(readdirSync(spill.path)).toHaveLength(tables.filter((t) => t.rowsExpected > 0).length);
+      expect(tables.filter((t) => t.rowsExpected > 0)).toHaveLength(3);
+      const item = tables.find((t) => t.source === 'item')!;
+      expect((await detailRows(item.detail)).map(([key]) => key)).toContain('["12"]');
+      expect(readFileSync(item.detail.spillFile!).includes('["12"]')).toBe(false);
+      for (const t of tables) t.detail.release();
+      expect(readdirSync(spill.path)).toEqual([]);
+    } finally {
+      spill.remove();
+    }
   });
 });
