@@ -45,7 +45,7 @@ let exitHook = false;
 
 /**
  * Per bucket, the captured rows' keys and hashes: the bucket digests are computed from it, and the verifier's
- * detail (`[key, rowHash16]` per row, in capture order) is built a partition at a time when asked for.
+ * detail (`[key, rowHash]` per row, in capture order) is built a partition at a time when asked for.
  *
  * Rows are appended to their partition's chunk in memory; a full chunk is sealed (AES-256-GCM, a random key per
  * detail held only in memory, a random nonce per chunk, the partition and chunk number as associated data) and
@@ -117,7 +117,7 @@ export class CaptureDetail {
     return out;
   }
 
-  /** Buckets with rows in bucket order, each with its `[key, rowHash16]` rows in the order added; a partition read at a time. */
+  /** Buckets with rows in bucket order, each with its `[key, rowHash]` rows in the order added; a partition read at a time. */
   async *entries(): AsyncGenerator<[number, Array<[string, string]>]> {
     for await (const plains of this.read(null)) {
       const rows = rowsByBucket(plains);
@@ -125,7 +125,7 @@ export class CaptureDetail {
     }
   }
 
-  /** The `[key, rowHash16]` rows of the given buckets (empty for a bucket without rows); reads only their partitions. */
+  /** The `[key, rowHash]` rows of the given buckets (empty for a bucket without rows); reads only their partitions. */
   async select(buckets: number[]): Promise<Map<number, Array<[string, string]>>> {
     const out = new Map<number, Array<[string, string]>>(buckets.map((b) => [b, []]));
     for await (const plains of this.read(new Set(buckets.map((b) => b >> PARTITION_SHIFT)))) {
@@ -268,7 +268,7 @@ function rowsByBucket(plains: Buffer[]): Map<number, Array<[string, string]>> {
   eachRow(plains, (b, plain, at, keyEnd) => {
     let list = rows.get(b);
     if (!list) rows.set(b, (list = []));
-    list.push([plain.toString('utf8', at + HEAD, keyEnd), plain.toString('hex', at + 2, at + 10)]);
+    list.push([plain.toString('utf8', at + HEAD, keyEnd), plain.toString('hex', at + 2, at + 18)]);
   });
   return rows;
 }

@@ -44,8 +44,8 @@ export interface TableCapture {
   root: string;
   stats: ColumnStats[];
   /**
-   * Per bucket: `[key, rowHash]` with `key` the JSON array of the key values as text and `rowHash` the first 16 hex
-   * digits of the row's md5. Holds key values: spilled to local disk encrypted, stored only encrypted. Whoever holds
+   * Per bucket: `[key, rowHash]` with `key` the JSON array of the key values as text and `rowHash` the row's md5 (32
+   * hex digits; captures stored before kept its first 16, and are compared by those). Holds key values: spilled to local disk encrypted, stored only encrypted. Whoever holds
    * the capture calls `detail.release()` when done with it (`captureSource` does when it fails).
    */
   detail: CaptureDetail;

@@ -10,7 +10,7 @@ import { openSource } from '../../../connectors/open-source.js';
 import { openTarget } from '../../../connectors/open-target.js';
 import { executePlan } from '../../../tools/execution/execute-plan.js';
 import { captureSource, type SourceCapture } from '../../../tools/verification/capture-source.js';
-import { compareWithCapture, digestTargetRows, inMemoryDetail, queuedKeysByTarget, type TargetRowHash } from '../../../tools/verification/compare-capture.js';
+import { compareWithCapture, diffRows, digestTargetRows, inMemoryDetail, queuedKeysByTarget, type TargetRowHash } from '../../../tools/verification/compare-capture.js';
 import { detailEntries } from '../../fixtures/capture-detail.js';
 import { createPgDatabase, pgExec, pgQuery, type TempDatabase } from '../../fixtures/databases.js';
 
@@ -89,10 +89,10 @@ describe('capture → execute → compare with the capture', () => {
       expect(rows).toHaveLength(captured.rowsExpected);
       const order = rows.map(([b, , h]) => `${String(b).padStart(4, '0')}:${h}`);
       expect(order).toEqual([...order].sort());
-      // Each row with its full md5; the capture's detail holds its first 16 hex digits.
+      // Each row with its full md5, as the capture's detail holds it.
       expect(rows.every(([, , h]) => /^[0-9a-f]{32}$/.test(h))).toBe(true);
       const detail = (await detailEntries(captured.detail)).flatMap(([b, list]) => list.map(([k, h]) => JSON.stringify([b, k, h])));
-      expect(rows.map(([b, k, h]) => JSON.stringify([b, k, h.slice(0, 16)])).sort()).toEqual(detail.sort());
+      expect(rows.map(([b, k, h]) => JSON.stringify([b, k, h])).sort()).toEqual(detail.sort());
     }
     expect(capture.tables.find((t) => t.target === 'customers')!.rowsExpected).toBeGreaterThan(3 * 400);
   });
@@ -226,5 +226,23 @@ describe('capture → execute → compare with the capture', () => {
     const [content] = await compare();
     expect(content!.findings.map((f) => f.code)).toEqual(['row_missing', 'row_extra', 'rows_differ']);
     expect(content!.findings[0]!.path[0]).toBe('tags');
+  });
+});
+
+describe('row differences by the full md5', () => {
+  const shape = { columns: [{ name: 'id', type: 'integer' }], key: ['id'] };
+  const h = (c: string): string => c.repeat(32);
+  const target = new Map<number, Array<[string, string]>>([[0, [['["1"]', h('a')], ['["2"]', `${'b'.repeat(16)}${'c'.repeat(16)}`]]]]);
+
+  it('names a row whose md5 differs only after its 16th hex digit', () => {
+    const captured = new Map<number, Array<[string, string]>>([[0, [['["1"]', h('a')], ['["2"]', h('b')]]]]);
+    expect(diffRows(shape, captured, target, [0])).toEqual({ missing: [], extra: [], changed: [{ id: '2' }] });
+  });
+
+  it('compares a capture stored with 16 hex digits per row by those 16 (it cannot tell more)', () => {
+    const stored = new Map<number, Array<[string, string]>>([[0, [['["1"]', 'a'.repeat(16)], ['["2"]', 'b'.repeat(16)]]]]);
+    expect(diffRows(shape, stored, target, [0])).toEqual({ missing: [], extra: [], changed: [] });
+    const changed = new Map<number, Array<[string, string]>>([[0, [['["1"]', 'f'.repeat(16)], ['["2"]', 'b'.repeat(16)]]]]);
+    expect(diffRows(shape, changed, target, [0]).changed).toEqual([{ id: '1' }]);
   });
 });

@@ -23,18 +23,18 @@ afterAll(() => dir.remove());
 const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
 const KEYS = ['["1"]', '["é","😀"]', '["a\\"b","c\\\\d"]', '[]', `["${'x'.repeat(900)}"]`];
 
-/** `count` rows over `buckets` buckets, and what an in-memory detail holds for them: per bucket `[key, h16, h32]` in order. */
+/** `count` rows over `buckets` buckets, and what an in-memory detail holds for them: per bucket `[key, md5]` in order. */
 function rowsFor(count: number, buckets: number, bucketOf: (i: number) => number = (i) => parseInt(md5(`b${i}`).slice(0, 8), 16) & (buckets - 1)) {
   const rows: Array<[number, string, string]> = [];
-  const expected = new Map<number, Array<[string, string, string]>>();
+  const expected = new Map<number, Array<[string, string]>>();
   for (let i = 0; i < count; i++) {
     const [b, h, key] = [bucketOf(i), md5(`row ${i}`), i % 7 === 0 ? KEYS[i % KEYS.length]! : `["${i}"]`];
     rows.push([b, h, key]);
     if (!expected.has(b)) expected.set(b, []);
-    expected.get(b)!.push([key, h.slice(0, 16), h]);
+    expected.get(b)!.push([key, h]);
   }
-  const digests = [...expected.entries()].sort((a, b) => a[0] - b[0]).map(([bucket, list]) => ({ bucket, rows: list.length, digest: bucketDigest(list.map(([, , h]) => h)) }));
-  const entries = [...expected.entries()].sort((a, b) => a[0] - b[0]).map(([b, list]) => [b, list.map(([k, h16]) => [k, h16])] as [number, Array<[string, string]>]);
+  const digests = [...expected.entries()].sort((a, b) => a[0] - b[0]).map(([bucket, list]) => ({ bucket, rows: list.length, digest: bucketDigest(list.map(([, h]) => h)) }));
+  const entries = [...expected.entries()].sort((a, b) => a[0] - b[0]).map(([b, list]) => [b, list.map(([k, h]) => [k, h])] as [number, Array<[string, string]>]);
   return { rows, digests, entries };
 }
 
