@@ -35,6 +35,17 @@ describe('loadSecretBox', () => {
     expect(box.open(box.seal(undefined))).toBeNull();
   });
 
+  it('seals bytes on their own (a capture chunk) as it seals them inside a value, a view of a larger buffer included', () => {
+    const box = loadSecretBox(home(), noEnv);
+    const whole = Buffer.from([9, 8, 7, 0, 1, 254, 255, 6]);
+    const view = whole.subarray(3, 7);
+    const opened = box.open(box.seal(view));
+    expect(Buffer.isBuffer(opened)).toBe(true);
+    expect(opened).toEqual(Buffer.from([0, 1, 254, 255]));
+    expect(box.open(box.seal(new Uint8Array([5, 4])))).toEqual(Buffer.from([5, 4]));
+    expect(box.open(box.seal(Buffer.alloc(0)))).toEqual(Buffer.alloc(0));
+  });
+
   it('writes version byte + 12-byte IV + 16-byte tag + ciphertext, with a fresh IV per message', () => {
     const box = loadSecretBox(home(), noEnv);
     const a = box.seal('alice@example.com');

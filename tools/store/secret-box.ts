@@ -128,6 +128,9 @@ const BYTES_TAG = '$sensei_bytes';
 
 // Row values include bigints and bytes, which plain JSON would throw on or mangle into `{type:'Buffer',data:[…]}`.
 function encodeValue(value: unknown): string {
+  // Bytes alone (a sealed capture chunk): the same text, without JSON.stringify first calling Buffer's toJSON, which
+  // builds an array of every byte before the replacer below throws it away.
+  if (value instanceof Uint8Array) return JSON.stringify({ [BYTES_TAG]: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') });
   const text = JSON.stringify(value, function (this: Record<string, unknown>, key, jsonValue: unknown) {
     // `this[key]` is the value before toJSON ran: a Buffer, not its `{type, data}` form.
     const original = this[key];
