@@ -281,7 +281,12 @@ export async function createSenseiServer(options: SenseiServerOptions): Promise<
   app.post('/agents/:agent', async (c) => {
     await authenticate(c, 'approver');
     const body = await c.req.json().catch(() => null);
-    return c.json(await runAgent(c.req.param('agent'), body, { runtime, home: options.home, baseDir: options.baseDir ?? process.cwd(), patterns }));
+    const agent = c.req.param('agent');
+    const result = await runAgent(agent, body, { runtime, home: options.home, baseDir: options.baseDir ?? process.cwd(), patterns });
+    // A run verified again: its open consoles fetch the new findings (they do at every status message).
+    const verified = agent === 'verify' ? await runtime.store.getRun((result as { run_id: string }).run_id) : null;
+    if (verified) hub.broadcast(verified.id, { type: 'status', run_id: verified.id, stage: verified.stage, status: verified.status, certificate: verified.certificatePath });
+    return c.json(result);
   });
 
   app.get('/tokens', async (c) => {

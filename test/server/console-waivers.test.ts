@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reverifyRun } from '../../graph/reverify.js';
 import { createSenseiServer, type SenseiServer } from '../../server/app.js';
 import { launchChromium } from '../fixtures/chromium.js';
 import { pgExec, tempDir, type TempDatabase } from '../fixtures/databases.js';
@@ -24,6 +25,7 @@ describe('web console: findings and waivers', () => {
   let base: string;
   let stop: () => Promise<void>;
   let runId: string;
+  let home: string;
   const tok: Record<string, string> = {};
   // The ids of the three findings, by the rule or query they come from.
   const id: Record<'books' | 'authors' | 'query', string> = { books: '', authors: '', query: '' };
@@ -54,7 +56,8 @@ describe('web console: findings and waivers', () => {
     browser = await launchChromium();
     const { config, target: t } = await waiverRun(dir.path, 'sensei_console_waivers');
     target = t;
-    server = await createSenseiServer({ home: homeWithStore(join(dir.path, 'home')), baseDir: dir.path, patterns: { search: async () => [], record: async () => undefined } });
+    home = homeWithStore(join(dir.path, 'home'));
+    server = await createSenseiServer({ home, baseDir: dir.path, patterns: { search: async () => [], record: async () => undefined } });
     Object.assign(tok, await stakeholderTokens(server.tokens, [['ada', 'admin'], ['vic', 'viewer'], ['bea', 'approver', ['books']]]));
     const result = await server.runtime.start(config, dir.path, { preApproved: true });
     runId = result.runId;
@@ -153,9 +156,10 @@ describe('web console: findings and waivers', () => {
   it('a refusal for a finding the latest verification no longer has is shown, and the list is fetched again', async () => {
     const { page, sent } = await openConsole(tok.ada!);
     await page.waitForSelector(`#findings tr[data-finding="${id.query}"] button.waive`);
-    // Verified again behind the page's back: one book fewer in the target makes the replayed query agree.
+    // Verified again behind the page's back, as `sensei verify` in another process does (nothing tells the page): one
+    // book fewer in the target makes the replayed query agree.
     await pgExec(target.url, 'DELETE FROM reviews WHERE book_id = (SELECT max(id) FROM books); DELETE FROM books WHERE id = (SELECT max(id) FROM books)');
-    expect((await rest('/agents/verify', tok.ada!, { method: 'POST', body: JSON.stringify({ run_id: runId }) })).status).toBe(200);
+    await reverifyRun(server.runtime, home, runId, { certify: false });
     const now = (await rest(`/runs/${runId}/findings`, tok.vic!)).body.findings as FindingJson[];
     expect(now.map((f) => f.id)).not.toContain(id.query);
 
@@ -171,6 +175,31 @@ describe('web console: findings and waivers', () => {
     expect(await page.locator('#findings tbody tr').count()).toBe(now.length);
     // The server's refusal is in the chat log too, like every other error.
     expect(await page.locator('#chat .error').last().textContent()).toMatch(/has no finding/);
+    await page.close();
+  }, 120_000);
+
+  it('a verification through POST /agents/verify refreshes the findings of the pages open on the run', async () => {
+    const { page } = await openConsole(tok.vic!);
+    const listed = async () => page.$$eval('#findings tbody tr', (rows) => rows.map((r) => r.getAttribute('data-finding') ?? '').sort());
+    const findings = async () => ((await rest(`/runs/${runId}/findings`, tok.vic!)).body.findings as FindingJson[]).map((f) => f.id).sort();
+    const before = await findings();
+    await page.waitForFunction(`document.querySelectorAll('#findings tbody tr').length === ${before.length}`);
+    // The replayed query counts the target's books: one fewer makes it agree, one more makes it disagree again.
+    const had = before.includes(id.query);
+    await pgExec(
+      target.url,
+      had
+        ? 'DELETE FROM reviews WHERE book_id = (SELECT max(id) FROM books); DELETE FROM books WHERE id = (SELECT max(id) FROM books)'
+        : "CREATE TEMP TABLE extra AS SELECT * FROM books WHERE id = (SELECT min(id) FROM books); UPDATE extra SET id = (SELECT max(id) + 1000 FROM books), isbn = 'isbn-extra'; INSERT INTO books SELECT * FROM extra",
+    );
+    expect((await rest('/agents/verify', tok.ada!, { method: 'POST', body: JSON.stringify({ run_id: runId }) })).status).toBe(200);
+    const now = await findings();
+    expect(now.includes(id.query)).toBe(!had);
+    // Without a reload or a click: the server's status message made the page fetch the findings again.
+    await page.waitForFunction(
+      `${had ? '!' : ''}document.querySelector('#findings tr[data-finding="${id.query}"]') && document.querySelectorAll('#findings tbody tr').length === ${now.length}`,
+    );
+    expect(await listed()).toEqual(now);
     await page.close();
   }, 120_000);
 });
