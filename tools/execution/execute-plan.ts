@@ -192,16 +192,27 @@ async function restoreConstraints(deps: ExecutePlanDeps, plan: Plan, lifted: Lif
  */
 async function proveAccounting(deps: ExecutePlanDeps, outcomes: TableOutcome[], sourceCatalog: Catalog): Promise<void> {
   const queued = (await deps.errors.count?.(deps.runId)) ?? null;
+  // The counts of every table at once, as many at a time as the load ran (each one scans its table).
+  const concurrency = deps.target.capabilities.supportsConcurrentSessions ? Math.max(1, deps.concurrency ?? 2) : 1;
+  const sourceSlot = slots(Math.max(1, deps.concurrency ?? 2));
+  const targetSlot = slots(concurrency);
+  const counted = await Promise.all(
+    outcomes.map(async (o) => {
+      const def = sourceCatalog.tables.find((t) => t.name === o.source);
+      const [inSource, inTarget] = await Promise.all([
+        def ? sourceSlot(() => deps.source.countRows(def)) : Promise.resolve(null),
+        targetSlot(async () => {
+          const res = await deps.target.query<{ n: string }>(`SELECT count(*) AS n FROM ${qualified(deps.target.schema, o.target)}`);
+          return Number(res.rows[0]?.n ?? 0);
+        }),
+      ]);
+      return { o, inSource, inTarget };
+    }),
+  );
   const problems: string[] = [];
-  for (const o of outcomes) {
+  for (const { o, inSource, inTarget } of counted) {
     if (o.rows_read !== o.rows_written + o.rows_errored) problems.push(`${o.source}: read ${o.rows_read} but wrote ${o.rows_written} and queued ${o.rows_errored}`);
-    const def = sourceCatalog.tables.find((t) => t.name === o.source);
-    if (def) {
-      const n = await deps.source.countRows(def);
-      if (n !== o.rows_read) problems.push(`${o.source}: the source holds ${n} rows but ${o.rows_read} were read (did the source change during the load?)`);
-    }
-    const res = await deps.target.query<{ n: string }>(`SELECT count(*) AS n FROM ${qualified(deps.target.schema, o.target)}`);
-    const inTarget = Number(res.rows[0]?.n ?? 0);
+    if (inSource !== null && inSource !== o.rows_read) problems.push(`${o.source}: the source holds ${inSource} rows but ${o.rows_read} were read (did the source change during the load?)`);
     if (inTarget !== o.rows_written) problems.push(`${o.target}: the target holds ${inTarget} rows but ${o.rows_written} were written`);
     if (queued !== null && (queued[o.source] ?? 0) !== o.rows_errored) {
       problems.push(`${o.source}: the error queue holds ${queued[o.source] ?? 0} rows but ${o.rows_errored} were queued`);
