@@ -114,7 +114,13 @@ export async function createSenseiServer(options: SenseiServerOptions): Promise<
     return { type: 'plan', run_id: runId, plan, pending: snap.request?.pending ?? [], approved: snap.state.approvedKeys ?? [], counts: snap.request?.counts ?? null };
   };
 
-  const statusMessage = (r: RunResult): ServerMessage => ({ type: 'status', run_id: r.runId, stage: r.stage, status: r.status, certificate: r.certificatePath });
+  const statusMessage = (r: { runId: string; stage: string; status: string; certificatePath: string | null }): ServerMessage => ({
+    type: 'status',
+    run_id: r.runId,
+    stage: r.stage,
+    status: r.status,
+    certificate: r.certificatePath,
+  });
 
   const publish = async (r: RunResult): Promise<void> => {
     stageOf.delete(r.runId);
@@ -285,7 +291,7 @@ export async function createSenseiServer(options: SenseiServerOptions): Promise<
     const result = await runAgent(agent, body, { runtime, home: options.home, baseDir: options.baseDir ?? process.cwd(), patterns });
     // A run verified again: its open consoles fetch the new findings (they do at every status message).
     const verified = agent === 'verify' ? await runtime.store.getRun((result as { run_id: string }).run_id) : null;
-    if (verified) hub.broadcast(verified.id, { type: 'status', run_id: verified.id, stage: verified.stage, status: verified.status, certificate: verified.certificatePath });
+    if (verified) hub.broadcast(verified.id, statusMessage({ ...verified, runId: verified.id }));
     return c.json(result);
   });
 
@@ -321,7 +327,7 @@ export async function createSenseiServer(options: SenseiServerOptions): Promise<
           }
           listener = { send: (d) => ws.send(d) };
           hub.join(runId, listener);
-          hub.send(listener, { type: 'status', run_id: runId, stage: run.stage, status: run.status, certificate: run.certificatePath });
+          hub.send(listener, statusMessage({ ...run, runId }));
           const plan = await planMessage(runId);
           if (plan) hub.send(listener, plan);
         },

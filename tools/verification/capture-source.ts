@@ -45,8 +45,9 @@ export interface TableCapture {
   stats: ColumnStats[];
   /**
    * Per bucket: `[key, rowHash]` with `key` the JSON array of the key values as text and `rowHash` the row's md5 (32
-   * hex digits; captures stored before kept its first 16, and are compared by those). Holds key values: spilled to local disk encrypted, stored only encrypted. Whoever holds
-   * the capture calls `detail.release()` when done with it (`captureSource` does when it fails).
+   * hex digits; captures stored before kept its first 16, and are compared by those). Holds key values: spilled to
+   * local disk encrypted, stored only encrypted. Whoever holds the capture calls `detail.release()` when done with it
+   * (`captureSource` does when it fails).
    */
   detail: CaptureDetail;
 }
