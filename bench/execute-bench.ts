@@ -17,6 +17,7 @@ import { parseConfig } from '../tools/ingest/load-config.js';
 import { createRuntime } from '../graph/runtime.js';
 import { applyProcessFlags, HEAP_GROWING_PERCENT, WASM_FLAGS } from '../cli/process-flags.js';
 import { BENCH_TABLES as TABLES, employeesDatabase, MYSQL, withDb } from './employees-db.js';
+import { peakRssMb, resetPeakRss } from './peak-rss.js';
 
 const { values } = parseArgs({
   options: { scale: { type: 'string', default: '30' }, 'batch-size': { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '2' }, 'skip-pgloader': { type: 'boolean' }, profile: { type: 'boolean' }, 'profile-stage': { type: 'string' }, 'fresh-store': { type: 'boolean' } },
@@ -157,15 +158,11 @@ function serverCpu(): { mariadb: number; postgres: number } {
 }
 const cpuDelta = (a: ReturnType<typeof serverCpu>, b: ReturnType<typeof serverCpu>): string => `MariaDB ${(b.mariadb - a.mariadb).toFixed(2)} s, PostgreSQL ${(b.postgres - a.postgres).toFixed(2)} s`;
 
-/** Peak RSS of `pid` since its last reset (VmHWM, MB), and reset it (clear_refs 5) so the next stage has its own. */
+/** Peak RSS of `pid` since its last reset (MB), and reset it so the next stage has its own. */
 function takePeak(pid: number): number {
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-  } catch {
-    // Without the right to reset it, later stages report the process peak so far.
-  }
-  return kb / 1024;
+  const mb = peakRssMb(pid);
+  resetPeakRss(pid);
+  return mb;
 }
 
 /**
@@ -204,7 +201,7 @@ async function runCommand(home: string, config: Record<string, unknown>): Promis
   // The high-water marks of the stage running at the end: read just before the process is gone.
   const poll = setInterval(() => {
     try {
-      lastPeak = Math.max(lastPeak, Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
+      lastPeak = Math.max(lastPeak, peakRssMb(pid));
       lastCpu = procCpu(pid);
     } catch {
       // exited

@@ -2,7 +2,7 @@
 // target (N order rows, N/10 customers); `--scale N`: on the benchmark database instead (the employees sample ×N in
 // MariaDB, as `npm run bench` builds it; ×30 ≈ 3.9M rows). Prints figures; asserts nothing. Goal: verify takes less
 // than execute. Peak RSS per stage: the kernel's high-water mark (VmHWM), reset before each stage.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,6 +16,7 @@ import { inMemoryDetail } from '../tools/verification/compare-capture.js';
 import { verifyMigration } from '../tools/verification/verify-migration.js';
 import { createPgDatabase, pgExec } from '../test/fixtures/databases.js';
 import { employeesDatabase } from './employees-db.js';
+import { peakRssMb, resetPeakRss } from './peak-rss.js';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '200000' }, batch: { type: 'string', default: '10000' }, scale: { type: 'string' } } });
 const rows = Number(values.rows);
@@ -29,26 +30,14 @@ const tgt = await createPgDatabase('sensei_bench_vtgt');
 const home = mkdtempSync(join(tmpdir(), 'sensei-bench-verify-'));
 const timings: Record<string, number> = {};
 const peaks: Record<string, number> = {};
-/** The process's resident-set high-water mark in MB (Linux), or the current RSS where /proc is not there. */
-const peakRss = (): number => {
-  try {
-    return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
-  } catch {
-    return process.memoryUsage.rss() / 2 ** 20;
-  }
-};
 const time = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-  try {
-    writeFileSync('/proc/self/clear_refs', '5'); // the high-water mark starts again from the current RSS
-  } catch {
-    // not Linux: the mark is the whole run's
-  }
+  resetPeakRss();
   const t0 = performance.now();
   try {
     return await fn();
   } finally {
     timings[name] = (performance.now() - t0) / 1000;
-    peaks[name] = peakRss();
+    peaks[name] = peakRssMb() || process.memoryUsage.rss() / 2 ** 20;
   }
 };
 try {
