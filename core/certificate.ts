@@ -19,6 +19,12 @@ export const CertificateTable = z.object({
   key: z.array(z.string()),
   /** Key-range bucket count (a power of two) of both roots. */
   buckets: z.number().int().positive(),
+  /**
+   * How a row's key picks its bucket (tools/verification/row-digest.ts `BucketHash`): `hashtextextended` is
+   * PostgreSQL's hashtextextended(key text, 0), `md5` the first 32 bits of md5(key text), both masked to `buckets`.
+   * Required from format `sensei-certificate/3`; absent in `/2` certificates, which all used md5.
+   */
+  bucket_hash: z.enum(['md5', 'hashtextextended']).optional(),
   /** Rows the source held at capture time, after transformation and validation; null without a capture. */
   rows_captured: z.number().int().nonnegative().nullable(),
   /** Root of the captured source's bucket digests; null without a capture. */
@@ -30,7 +36,8 @@ export type CertificateTable = z.infer<typeof CertificateTable>;
 
 /** The signed content. Every field is covered by the signature and, through the chain, by `chain.final`. */
 export const CertificatePayload = z.object({
-  format: z.literal('sensei-certificate/2'),
+  /** `/3` names each table's bucket hash; `/2` (issued before) does not and used md5. Both are read. */
+  format: z.enum(['sensei-certificate/2', 'sensei-certificate/3']),
   run_id: z.string(),
   issued_at: z.string(),
   /** When the source was captured for verification; null without a capture. */
@@ -79,6 +86,13 @@ export const CertificatePayload = z.object({
     links: z.array(z.string()),
     final: z.string(),
   }),
+}).superRefine((p, ctx) => {
+  // Which bucket hash a table used must be said exactly where the format says it is.
+  const v3 = p.format === 'sensei-certificate/3';
+  p.tables.forEach((t, i) => {
+    if (v3 && t.bucket_hash === undefined) ctx.addIssue({ code: 'custom', path: ['tables', i, 'bucket_hash'], message: 'required in sensei-certificate/3' });
+    if (!v3 && t.bucket_hash !== undefined) ctx.addIssue({ code: 'custom', path: ['tables', i, 'bucket_hash'], message: 'not a field of sensei-certificate/2' });
+  });
 });
 export type CertificatePayload = z.infer<typeof CertificatePayload>;
 

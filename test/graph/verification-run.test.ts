@@ -73,15 +73,15 @@ describe('a verified and certified run', () => {
     );
   });
 
-  it('writes a format 2 certificate that verifies, with its HTML page and a row-hash file', () => {
+  it('writes a format 3 certificate that verifies, with its HTML page and a row-hash file', () => {
     const text = readFileSync(result.certificatePath!, 'utf8');
     const res = verifyCertificateText(text);
     expect(res.valid).toBe(true);
     const p = (res as { certificate: Certificate }).certificate.payload;
-    expect(p.format).toBe('sensei-certificate/2');
-    expect(p.tables.map((t) => [t.target, t.rows_captured, t.key, t.captured_root === null])).toEqual([
-      ['customers', 400, ['id'], false],
-      ['orders', 900, ['id'], false],
+    expect(p.format).toBe('sensei-certificate/3');
+    expect(p.tables.map((t) => [t.target, t.rows_captured, t.key, t.bucket_hash, t.captured_root === null])).toEqual([
+      ['customers', 400, ['id'], 'hashtextextended', false],
+      ['orders', 900, ['id'], 'hashtextextended', false],
     ]);
     expect(p.coverage).toMatchObject({ rows_compared: 1300, rules: 2, queries: 0 });
     const paths = companionPaths(result.certificatePath!);

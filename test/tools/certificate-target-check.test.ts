@@ -29,13 +29,16 @@ INSERT INTO beta SELECT g, 'beta ' || g FROM generate_series(1, 3000) g;
 INSERT INTO gamma SELECT 'label ' || (g % 50), g % 7 FROM generate_series(1, 400) g;
 `;
 
-const keyed: DigestShape = { columns: [{ name: 'id', type: 'integer' }, { name: 'v', type: 'text' }], key: ['id'] };
-const keyless: DigestShape = { columns: [{ name: 'label', type: 'text' }, { name: 'n', type: 'integer' }], key: [] };
+// Bucketed as certificates are now (hashtextextended) and, for delta and beta, as /2 certificates were (md5, no
+// bucket_hash): a check that bucketed every table one way would find every bucket of the others different.
+const keyed: DigestShape = { columns: [{ name: 'id', type: 'integer' }, { name: 'v', type: 'text' }], key: ['id'], bucketHash: 'hashtextextended' };
+const keyedMd5: DigestShape = { columns: keyed.columns, key: keyed.key };
+const keyless: DigestShape = { columns: [{ name: 'label', type: 'text' }, { name: 'n', type: 'integer' }], key: [], bucketHash: 'hashtextextended' };
 const TABLES: Array<{ target: string; shape: DigestShape; buckets: number }> = [
   { target: 'alpha', shape: keyed, buckets: 64 },
   { target: 'zeta', shape: keyed, buckets: 64 },
-  { target: 'delta', shape: keyed, buckets: 2 },
-  { target: 'beta', shape: keyed, buckets: 64 },
+  { target: 'delta', shape: keyedMd5, buckets: 2 },
+  { target: 'beta', shape: keyedMd5, buckets: 64 },
   { target: 'gamma', shape: keyless, buckets: 8 },
 ];
 
@@ -57,7 +60,7 @@ describe('checking a target against the certificate row-hash file, streamed', ()
     const tables = [];
     for (const t of TABLES) {
       const { root } = await w.addTable(t.target, t.buckets, (onRows) => digestTargetRows(target, t.target, t.shape, t.buckets, onRows, 700));
-      tables.push({ target: t.target, columns: t.shape.columns, key: t.shape.key, buckets: t.buckets, target_root: root });
+      tables.push({ target: t.target, columns: t.shape.columns, key: t.shape.key, buckets: t.buckets, ...(t.shape.bucketHash ? { bucket_hash: t.shape.bucketHash } : {}), target_root: root });
     }
     const { sha256 } = await w.finish();
     cert = { payload: { tables, row_hashes: { file: 'run.rows.json.gz', sha256 } } } as unknown as Certificate;

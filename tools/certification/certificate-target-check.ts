@@ -74,7 +74,7 @@ export async function checkTargetAgainstCertificate(cert: Certificate, target: T
       if (!existing.has(t.target)) {
         out.findings.push({ code: 'missing_table', path: [t.target], message: `target table ${t.target} no longer exists` });
       } else {
-        const shape = { columns: t.columns, key: t.key };
+        const shape = { columns: t.columns, key: t.key, bucketHash: t.bucket_hash };
         const actual = await digestTargetBuckets(target, t.target, shape, t.buckets);
         same = actual.root === t.target_root;
         if (!same && file) {

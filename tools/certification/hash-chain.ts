@@ -62,7 +62,8 @@ export function chainInputsOf(p: Pick<CertificatePayload, 'tables' | 'plan'>): C
     plan: sha256Hex(canonicalJson(p.plan)),
     execution: sha256Hex(canonicalJson(p.tables.map((t) => ({ table: t.source, read: t.rows_read, written: t.rows_written, errored: t.rows_errored })))),
     target_state: sha256Hex(
-      canonicalJson(p.tables.map((t) => ({ table: t.target, rows: t.rows_written, buckets: t.buckets, columns: t.columns, key: t.key, root: t.target_root }))),
+      // The bucket hash only where the table names it (format /3), so the chains of /2 certificates still recompute.
+      canonicalJson(p.tables.map((t) => ({ table: t.target, rows: t.rows_written, buckets: t.buckets, ...(t.bucket_hash ? { bucket_hash: t.bucket_hash } : {}), columns: t.columns, key: t.key, root: t.target_root }))),
     ),
   };
 }

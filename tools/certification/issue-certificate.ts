@@ -94,6 +94,7 @@ export async function issueCertificate(input: IssueCertificateInput): Promise<Is
         columns: shape.columns,
         key: shape.key,
         buckets,
+        bucket_hash: shape.bucketHash ?? 'md5',
         rows_captured: captured?.rowsExpected ?? null,
         captured_root: captured?.root ?? null,
         target_root: digest.root,
@@ -106,7 +107,7 @@ export async function issueCertificate(input: IssueCertificateInput): Promise<Is
   }
   const sum = (k: 'rows_read' | 'rows_written' | 'rows_errored'): number => tables.reduce((a, t) => a + t[k], 0);
   const payload: CertificatePayload = {
-    format: 'sensei-certificate/2',
+    format: 'sensei-certificate/3',
     run_id: input.runId,
     issued_at: new Date().toISOString(),
     captured_at: input.capture?.capturedAt ?? null,

@@ -15,6 +15,7 @@ import { underSavepoint } from '../execution/savepoint.js';
 import { quoteIdent } from '../planning/identifiers.js';
 import { CaptureDetail } from './capture-detail.js';
 import {
+  BUCKET_HASH,
   bucketCountFor,
   columnStatsSql,
   mergeColumnStats,
@@ -96,6 +97,7 @@ export function shapeOf(mapping: TableMapping): DigestShape {
   return {
     columns: mapping.columns.map((c) => ({ name: c.targetColumn, type: c.targetType })),
     key: key.every((k): k is string => k !== undefined) ? key : [],
+    bucketHash: BUCKET_HASH,
   };
 }
 

@@ -1,5 +1,6 @@
 // Capture of a real PostgreSQL source (with a custom enum type), execution into a real PostgreSQL target, and the
 // bucket-hash comparison that names the key of every tampered, deleted or extra row.
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMapper } from '../../../agents/mapper.js';
 import type { Catalog } from '../../../core/catalog.js';
@@ -11,6 +12,7 @@ import { openTarget } from '../../../connectors/open-target.js';
 import { executePlan } from '../../../tools/execution/execute-plan.js';
 import { captureSource, type SourceCapture } from '../../../tools/verification/capture-source.js';
 import { compareWithCapture, diffRows, digestTargetRows, inMemoryDetail, queuedKeysByTarget, type TargetRowHash } from '../../../tools/verification/compare-capture.js';
+import type { DigestShape } from '../../../tools/verification/row-digest.js';
 import { detailEntries } from '../../fixtures/capture-detail.js';
 import { createPgDatabase, pgExec, pgQuery, type TempDatabase } from '../../fixtures/databases.js';
 
@@ -76,6 +78,34 @@ describe('capture → execute → compare with the capture', () => {
       ['rows equal the source as captured (bucket hashes, bisected to keys)', true, []],
       ['column statistics equal the source as captured', true, []],
     ]);
+  });
+
+  it('buckets rows by hashtextextended of the key, and still compares a capture stored with md5 buckets by md5', async () => {
+    const customers = capture.tables.find((t) => t.target === 'customers')!;
+    expect(customers.shape.bucketHash).toBe('hashtextextended');
+    const mask = customers.buckets - 1;
+    const byKey = async (shape: DigestShape): Promise<Map<string, number>> => {
+      const out = new Map<string, number>();
+      await digestTargetRows(target, 'customers', shape, customers.buckets, (rows) => rows.forEach(([b, k]) => out.set(k, b)));
+      return out;
+    };
+    const expected = await pgQuery<{ id: number; b: string }>(tgt.url, `SELECT id, hashtextextended(ROW(id)::text, 0) & ${mask} AS b FROM customers`);
+    const now = await byKey(customers.shape);
+    expect(expected.every((r) => now.get(JSON.stringify([String(r.id)])) === Number(r.b))).toBe(true);
+    // A capture made before the bucket hash was named: no bucketHash in its shape, rows bucketed by md5's first 32 bits.
+    const md5Shape: DigestShape = { columns: customers.shape.columns, key: customers.shape.key };
+    const old = await byKey(md5Shape);
+    const md5Bucket = (id: number): number => parseInt(createHash('md5').update(`(${id})`).digest('hex').slice(0, 8), 16) & mask;
+    expect(expected.every((r) => old.get(JSON.stringify([String(r.id)])) === md5Bucket(r.id))).toBe(true);
+    expect([...old].filter(([k, b]) => now.get(k) !== b).length).toBeGreaterThan(100);
+    const legacy = await digestTargetRows(target, 'customers', md5Shape, customers.buckets, () => undefined);
+    expect(legacy.root).not.toBe(customers.root);
+    const stored = { ...customers, shape: md5Shape, digests: legacy.digests, root: legacy.root };
+    const [rows] = await compareWithCapture(target, [stored], inMemoryDetail([]));
+    expect([rows!.passed, rows!.findings]).toEqual([true, []]);
+    // The same digests read as hashtextextended buckets differ: the stored shape's bucket hash is what is used.
+    const [misread] = await compareWithCapture(target, [{ ...stored, shape: customers.shape }], inMemoryDetail([]));
+    expect(misread!.passed).toBe(false);
   });
 
   it('streams every target row in bucket and hash order, a fetch at a time, with the digests and root of the capture', async () => {
