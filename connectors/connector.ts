@@ -85,6 +85,13 @@ export interface TargetSession {
    * `data` is PostgreSQL COPY text format (tab-separated, `\N` for NULL, one line per row). Returns rows loaded.
    */
   copyFrom(table: string, columns: string[], data: string | Buffer): Promise<number>;
+  /**
+   * Stream the rows of one SELECT (`sql`, no trailing semicolon) out with `COPY (…) TO STDOUT` (text format), handing
+   * each piece of text to `onText` as it arrives, in order; pieces end anywhere, not at line ends. The server may run
+   * the query in parallel, which a cursor never does. When `onText` fails the statement is cancelled, the session stays
+   * usable, and `onText`'s error is thrown. Optional: absent where the target cannot stream a COPY out (PGlite).
+   */
+  copyTo?(sql: string, onText: (text: string) => Promise<void> | void): Promise<void>;
 }
 
 /** What a target can do. */

@@ -1,8 +1,9 @@
 // The PostgreSQL server target: DDL and SQL over a pg.Pool, bulk loads with COPY FROM STDIN (pg-copy-streams).
 import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFromStdin } from 'pg-copy-streams';
+import { from as copyFromStdin, to as copyToStdout } from 'pg-copy-streams';
 import type { Catalog } from '../../core/catalog.js';
 import { ConnectionError } from '../../core/errors.js';
 import type { QueryResult, TargetCapabilities, TargetConnector, TargetSession } from '../connector.js';
@@ -78,6 +79,7 @@ export class PostgresTarget implements TargetConnector {
       const session: TargetSession = {
         query: (sql, params) => runQuery(client, sql, params),
         copyFrom: (table, columns, data) => copyFrom(client, table, columns, data),
+        copyTo: (sql, onText) => copyTo(this.#connected(), client, sql, onText),
       };
       let result: T;
       try {
@@ -128,4 +130,40 @@ async function copyFrom(client: pg.PoolClient, table: string, columns: string[],
   const stream = client.query(copyFromStdin(`COPY ${table} (${cols}) FROM STDIN`));
   await pipeline(Readable.from([typeof data === 'string' ? Buffer.from(data, 'utf8') : data]), stream);
   return stream.rowCount;
+}
+
+/**
+ * `COPY (sql) TO STDOUT` on `client`, each arriving piece of text to `onText`. The copy stream owns the connection's
+ * socket until the server ends the statement, so it is read to its end whatever happens: when `onText` fails, the
+ * statement is cancelled from another connection of the pool (the server then ends it at once with an error, which is
+ * expected and dropped) and `onText`'s error is thrown, leaving the session usable (its transaction to roll back).
+ */
+async function copyTo(pool: pg.Pool, client: pg.PoolClient, sql: string, onText: (text: string) => Promise<void> | void): Promise<void> {
+  const stream = client.query(copyToStdout(`COPY (${sql}) TO STDOUT`));
+  const decoder = new StringDecoder('utf8');
+  let failed: { error: unknown } | null = null;
+  const fail = async (error: unknown): Promise<void> => {
+    failed = { error };
+    // node-postgres keeps the backend's pid on the client (from BackendKeyData), not in its type declarations.
+    const pid = (client as pg.PoolClient & { processID: number | null }).processID;
+    await pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+  };
+  try {
+    for await (const chunk of stream) {
+      if (failed) continue;
+      try {
+        await onText(decoder.write(chunk as Buffer));
+      } catch (e) {
+        await fail(e);
+      }
+    }
+    if (!failed) {
+      const rest = decoder.end();
+      if (rest) await onText(rest);
+    }
+  } catch (e) {
+    // The server's own error, unless it is the end of a statement cancelled above.
+    if (!failed) throw e;
+  }
+  if (failed) throw (failed as { error: unknown }).error;
 }

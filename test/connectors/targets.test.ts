@@ -92,6 +92,57 @@ describe('openTarget', () => {
   });
 });
 
+describe('PostgresTarget.copyTo', () => {
+  it('streams a query out as COPY text in order, pieces joined, escapes kept, in the session\'s transaction', async () => {
+    const db = await createPgDatabase('sensei_tgt');
+    const target = await openTarget(db.url);
+    try {
+      await pgExec(db.url, `CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 20000) g; INSERT INTO t VALUES (0, E'tab\\there \\\\ back é')`);
+      const pieces: string[] = [];
+      await target.transaction(async (s) => {
+        await s.query(`INSERT INTO t VALUES (-1, 'uncommitted')`);
+        await s.copyTo!('SELECT id, v FROM t ORDER BY id', (text) => void pieces.push(text));
+        throw new Error('roll back');
+      }).catch(() => undefined);
+      const lines = pieces.join('').split('\n');
+      expect(pieces.length).toBeGreaterThan(1);
+      expect(lines.slice(0, 3)).toEqual(['-1\tuncommitted', '0\ttab\\there \\\\ back é', '1\tv1']);
+      expect(lines.at(-2)).toBe('20000\tv20000');
+      expect(lines).toHaveLength(20003);
+    } finally {
+      await target.close();
+      await db.drop();
+    }
+  });
+
+  it('cancels the statement when the consumer fails, throws the consumer\'s error, and the session and pool stay usable', async () => {
+    const db = await createPgDatabase('sensei_tgt');
+    const target = await openTarget(db.url);
+    try {
+      let calls = 0;
+      const failing = target.transaction(async (s) => {
+        // 400 million rows, produced as they are sent: read to the end, they would outlast the test's timeout.
+        await s.copyTo!('SELECT a.g, b.g FROM generate_series(1, 20000) a (g), generate_series(1, 20000) b (g)', () => {
+          calls++;
+          throw new Error('disk full');
+        });
+      });
+      await expect(failing).rejects.toThrow('disk full');
+      expect(calls).toBe(1);
+      // No statement of this database is still running, and every pooled connection answers.
+      const active = await target.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY (%' AND state = 'active'`);
+      expect(Number(active.rows[0]!.n)).toBe(0);
+      const answers = await Promise.all(Array.from({ length: 8 }, () => target.transaction((s) => s.query<{ one: string }>('SELECT 1 AS one'))));
+      expect(answers.map((r) => r.rows[0]!.one)).toEqual(Array(8).fill('1'));
+    } finally {
+      await target.close();
+      await db.drop();
+    }
+  });
+  // PGlite has no copyTo: its certificates are hashed through a cursor (test/cli/errors-retry.test.ts certifies a
+  // PGlite target).
+});
+
 describe('PostgresTarget connection failures', () => {
   it('reports an unreachable server as a ConnectionError naming host:port/database, never the password', async () => {
     const err = (await openTarget('postgres://postgres:pw-s3cret-42@127.0.0.1:1/somedb').catch((e: unknown) => e)) as SenseiError;

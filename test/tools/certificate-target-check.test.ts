@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Certificate } from '../../core/certificate.js';
 import { CertificateError } from '../../core/errors.js';
-import type { TargetConnector } from '../../connectors/connector.js';
+import type { TargetConnector, TargetSession } from '../../connectors/connector.js';
 import { openTarget } from '../../connectors/open-target.js';
 import { sha256Hex } from '../../tools/certification/canonical-json.js';
 import { checkTargetAgainstCertificate, readRowHashFile } from '../../tools/certification/certificate-target-check.js';
@@ -166,5 +166,26 @@ describe('checking a target against the certificate row-hash file, streamed', ()
     await expect(checkTargetAgainstCertificate(swapped, target, rows)).rejects.toThrow(`the row-hash file ${rowsPath} does not match the certificate: it lists alpha where the certificate lists zeta`);
     const fewer = { payload: { ...cert.payload, tables: cert.payload.tables.slice(0, 4) } } as Certificate;
     await expect(checkTargetAgainstCertificate(fewer, target, rows)).rejects.toThrow('it lists more tables than the certificate');
+  });
+
+  it('streams keys with quotes, backslashes, tabs, newlines and non-ASCII as JSON.stringify writes them, COPY or cursor alike', async () => {
+    const odd = ['plain', 'quote " here', 'back \\ slash', 'tab\there', 'new\nline', 'café ☕ 😀', '\\\\double', 'ctl \u0001'];
+    await target.transaction(async (s) => {
+      await s.query('CREATE TABLE odd_keys (k text PRIMARY KEY, n integer)');
+      for (const [i, k] of odd.entries()) await s.query('INSERT INTO odd_keys VALUES ($1, $2)', [k, i]);
+    });
+    const shape: DigestShape = { columns: [{ name: 'k', type: 'text' }, { name: 'n', type: 'integer' }], key: ['k'], bucketHash: 'hashtextextended' };
+    const read = async (t: TargetConnector): Promise<{ rows: string[]; root: string }> => {
+      const rows: string[] = [];
+      const { root } = await digestTargetRows(t, 'odd_keys', shape, 4, (chunk) => void rows.push(...chunk.map((r) => JSON.stringify(r))));
+      return { rows, root };
+    };
+    // The same target with copyTo hidden: the cursor path.
+    const cursorOnly: TargetConnector = Object.create(target, {
+      transaction: { value: <T>(fn: (s: TargetSession) => Promise<T>) => target.transaction((s) => fn({ query: s.query, copyFrom: s.copyFrom })) },
+    });
+    const viaCopy = await read(target);
+    expect(viaCopy).toEqual(await read(cursorOnly));
+    expect(viaCopy.rows.map((r) => (JSON.parse(r) as [number, string, string])[1]).sort()).toEqual(odd.map((k) => JSON.stringify([k])).sort());
   });
 });

@@ -81,9 +81,11 @@ export type TargetRowHash = [number, string, string];
 
 /**
  * One pass over the whole table: every row's `[bucket, key, rowHash]` goes to `onRows` (in bucket order, within a
- * bucket in row-hash order), and the bucket digests and root, equal to what `digestTargetTable` computes in the
- * database, are computed from the full row hashes as they stream by. The rows come through a cursor, a chunk at a
- * time (`rowsPerFetch`, default 10,000), so memory does not grow with the table; the database sorts them.
+ * bucket in row-hash order, at most `rowsPerFetch` rows at a time, default 10,000), and the bucket digests and root,
+ * equal to what `digestTargetTable` computes in the database, are computed from the full row hashes as they stream by.
+ * The database sorts the rows. Where the target streams a COPY out (`TargetSession.copyTo`: PostgreSQL servers) they
+ * come that way, hashed and sorted by a parallel query, as text; elsewhere through a cursor, a chunk at a time. Either
+ * way memory does not grow with the table.
  */
 export async function digestTargetRows(
   target: TargetConnector,
@@ -93,33 +95,60 @@ export async function digestTargetRows(
   onRows: (rows: TargetRowHash[]) => Promise<void> | void,
   rowsPerFetch = 10_000,
 ): Promise<{ digests: BucketDigest[]; root: string }> {
+  const perChunk = Math.max(1, Math.floor(rowsPerFetch));
   const digests: BucketDigest[] = [];
   let open: { bucket: number; rows: number; hashes: ReturnType<typeof sortedBucketDigest> } | null = null;
   const closeBucket = (): void => {
     if (open) digests.push({ bucket: open.bucket, rows: open.rows, digest: open.hashes.digest() });
     open = null;
   };
+  let chunk: TargetRowHash[] = [];
+  const add = (b: number, h: string, key: string): void => {
+    if (open?.bucket !== b) {
+      closeBucket();
+      open = { bucket: b, rows: 0, hashes: sortedBucketDigest() };
+    }
+    open!.rows++;
+    open!.hashes.add(h);
+    chunk.push([b, key, h]);
+  };
+  const flush = async (): Promise<void> => {
+    if (chunk.length === 0) return;
+    const rows = chunk;
+    chunk = [];
+    await onRows(rows);
+  };
   const from = `${qualified(target.schema, table)} AS t`;
   await target.transaction(async (s) => {
     await normaliseSession(s);
-    // Sorted as bucketDigest sorts: by bucket, then the hex hashes byte-wise.
+    if (s.copyTo) {
+      // Sorted as bucketDigest sorts: by bucket, then the hex hashes byte-wise. Lines `b TAB h TAB key`, the key as
+      // JSON (rowDigestLinesSql's): COPY's text format then escapes only backslashes, as JSON holds no raw tab or
+      // newline.
+      const keyJson = shape.key.length > 0 ? `array_to_json(ARRAY[${shape.key.map((_, i) => `x."k${i}"`).join(', ')}])::text` : `'[]'`;
+      let rest = '';
+      await s.copyTo(`SELECT x.b, x.h, ${keyJson} FROM (${rowDigestsSql(shape, buckets, from)}) AS x ORDER BY x.b, x.h COLLATE "C"`, async (text) => {
+        const all = rest + text;
+        let at = 0;
+        for (let nl = all.indexOf('\n'); nl >= 0; nl = all.indexOf('\n', at)) {
+          const t1 = all.indexOf('\t', at);
+          const t2 = all.indexOf('\t', t1 + 1);
+          const key = all.slice(t2 + 1, nl);
+          add(Number(all.slice(at, t1)), all.slice(t1 + 1, t2), key.includes('\\') ? key.replaceAll('\\\\', '\\') : key);
+          at = nl + 1;
+          if (chunk.length >= perChunk) await flush();
+        }
+        rest = all.slice(at);
+      });
+      await flush();
+      return;
+    }
     await s.query(`DECLARE "sensei_target_rows" NO SCROLL CURSOR FOR SELECT * FROM (${rowDigestsSql(shape, buckets, from)}) AS x ORDER BY b, h COLLATE "C"`);
     for (;;) {
-      const res = await s.query<Record<string, string | null>>(`FETCH FORWARD ${Math.max(1, Math.floor(rowsPerFetch))} FROM "sensei_target_rows"`);
-      const chunk: TargetRowHash[] = [];
-      for (const row of res.rows) {
-        const b = Number(row.b);
-        const h = String(row.h);
-        if (open?.bucket !== b) {
-          closeBucket();
-          open = { bucket: b, rows: 0, hashes: sortedBucketDigest() };
-        }
-        open!.rows++;
-        open!.hashes.add(h);
-        chunk.push([b, JSON.stringify(shape.key.map((_, i) => row[`k${i}`] ?? null)), h]);
-      }
-      if (chunk.length > 0) await onRows(chunk);
-      if (res.rows.length < rowsPerFetch) break;
+      const res = await s.query<Record<string, string | null>>(`FETCH FORWARD ${perChunk} FROM "sensei_target_rows"`);
+      for (const row of res.rows) add(Number(row.b), String(row.h), JSON.stringify(shape.key.map((_, i) => row[`k${i}`] ?? null)));
+      await flush();
+      if (res.rows.length < perChunk) break;
     }
     await s.query('CLOSE "sensei_target_rows"');
   });
