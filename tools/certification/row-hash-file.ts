@@ -98,7 +98,9 @@ export async function openRowHashFile(path: string, runId: string): Promise<RowH
     buckets: number,
     fill: (onRows: (rows: TargetRowHash[]) => Promise<void>) => Promise<T>,
   ): Promise<T> {
-    const gz = createGzip();
+    // Level 1: a million rows took 0.9–1.0 s of CPU against 2.0–2.1 s at the default 6, for 27.0 MB against 25.6 MB
+    // (row hashes are hex: Huffman coding gets most of what there is).
+    const gz = createGzip({ level: 1 });
     const file = createWriteStream(tablePartial, { mode: 0o600 });
     const written = once(file, 'close');
     gz.pipe(file);
