@@ -12,7 +12,10 @@ import {
   distinctEstimate,
   normaliseSession,
   readColumnStats,
+  readSketchOf,
   rowDigestsSql,
+  sketchBounds,
+  sketchOf,
   sameStat,
   sortedBucketDigest,
   SKETCH_SIZE,
@@ -63,15 +66,25 @@ export async function digestTargetBuckets(target: TargetConnector, table: string
 /**
  * Hash a target table the way the capture hashed the source (`digestTargetBuckets`) and take its column statistics:
  * two scans, each in its own session; `slot` says when each may run (default: both at once where the target takes
- * concurrent sessions).
+ * concurrent sessions). `expected` (the captured statistics) bounds each distinct-count sketch to the hashes the
+ * captured one reached (`sketchBounds`): a column whose bounded sketch comes out short is sketched again unbounded, so
+ * the statistics are those of the whole table either way.
  */
-export async function digestTargetTable(target: TargetConnector, table: string, shape: DigestShape, buckets: number, slot?: Slot): Promise<TargetTableDigest> {
+export async function digestTargetTable(target: TargetConnector, table: string, shape: DigestShape, buckets: number, slot?: Slot, expected?: ColumnStats[]): Promise<TargetTableDigest> {
   const run = slot ?? slots(target.capabilities.supportsConcurrentSessions ? 2 : 1);
+  const from = `${qualified(target.schema, table)} AS t`;
+  const bounds = sketchBounds(shape.columns, expected);
   const [digest, agg] = await Promise.all([
     digestTargetBuckets(target, table, shape, buckets, run),
-    normalisedQuery(target, run)<Record<string, unknown>>(columnStatsSql(shape.columns, `${qualified(target.schema, table)} AS t`)),
+    normalisedQuery(target, run)<Record<string, unknown>>(columnStatsSql(shape.columns, from, '', bounds)),
   ]);
-  return { ...digest, stats: readColumnStats(shape.columns, agg[0] ?? { n: 0 }) };
+  const stats = readColumnStats(shape.columns, agg[0] ?? { n: 0 });
+  await Promise.all(
+    stats.map(async (st, i) => {
+      if (bounds[i] && (st.sketch?.length ?? 0) < SKETCH_SIZE) st.sketch = readSketchOf((await normalisedQuery(target, run)<Record<string, unknown>>(sketchOf(st.column, from)))[0]);
+    }),
+  );
+  return { ...digest, stats };
 }
 
 
@@ -327,7 +340,7 @@ export async function compareWithCapture(
   const digests = new Map<string, Promise<TargetTableDigest>>();
   for (const captured of tables) {
     if (!existing.has(captured.target) || digests.has(captured.target)) continue;
-    const pending = digestTargetTable(target, captured.target, captured.shape, captured.buckets, slot);
+    const pending = digestTargetTable(target, captured.target, captured.shape, captured.buckets, slot, captured.stats);
     pending.catch(() => undefined); // observed where it is awaited below; never an unhandled rejection meanwhile
     digests.set(captured.target, pending);
   }

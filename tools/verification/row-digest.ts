@@ -167,9 +167,14 @@ export interface ColumnStats {
 /** Hashes kept per column by the distinct-count sketch. */
 export const SKETCH_SIZE = 1024;
 
-/** The sketch of column `v` (an expression over alias `t`) as a scalar sub-select over the same rows. */
-function sketchSql(v: string, from: string, where: string): string {
-  const cond = `${where ? `${where} AND` : ' WHERE'} ${v} IS NOT NULL`;
+/**
+ * The sketch of column `v` (an expression over alias `t`) as a scalar sub-select over the same rows. `below` (a hash,
+ * decimal): only hashes up to it are grouped, which spares the database the grouping of every other value; the result
+ * is the full sketch when it holds `SKETCH_SIZE` hashes, and may not be when it holds fewer (`sketchBounds`).
+ */
+function sketchSql(v: string, from: string, where: string, below?: string | null): string {
+  const bounded = below ? ` AND hashtextextended(${v}::text, 0) <= ${BigInt(below).toString()}` : '';
+  const cond = `${where ? `${where} AND` : ' WHERE'} ${v} IS NOT NULL${bounded}`;
   // GROUP BY then ORDER BY … LIMIT: a sort that stops after k groups, measured cheaper than SELECT DISTINCT (hash
   // aggregate of every value, then a top-N sort).
   return `ARRAY(SELECT x FROM (SELECT hashtextextended(${v}::text, 0) AS x FROM ${from}${cond} GROUP BY 1) AS q ORDER BY x LIMIT ${SKETCH_SIZE})::text[]`;
@@ -196,7 +201,7 @@ export function distinctEstimate(sketch: string[]): number {
  * One row of aggregates for the columns of `from` (alias `t`): `n`, then per column `nN`, `loN`, `hiN`, `sN` and the
  * distinct-count sketch `kN`.
  */
-export function columnStatsSql(columns: DigestColumn[], from: string, where = ''): string {
+export function columnStatsSql(columns: DigestColumn[], from: string, where = '', below: ReadonlyArray<string | null> = []): string {
   const parts = ['count(*)::bigint AS n'];
   columns.forEach((c, i) => {
     const kind = statKind(c.type);
@@ -205,10 +210,31 @@ export function columnStatsSql(columns: DigestColumn[], from: string, where = ''
     if (kind === 'numeric') parts.push(`min(${v})::text AS "lo${i}"`, `max(${v})::text AS "hi${i}"`, `sum(${v})::text AS "s${i}"`);
     else if (kind === 'temporal') parts.push(`min(${v})::text AS "lo${i}"`, `max(${v})::text AS "hi${i}"`);
     else if (kind === 'text') parts.push(`min(char_length(${v}))::text AS "lo${i}"`, `max(char_length(${v}))::text AS "hi${i}"`, `sum(char_length(${v}))::text AS "s${i}"`);
-    parts.push(`${sketchSql(v, from, where)} AS "k${i}"`);
+    parts.push(`${sketchSql(v, from, where, below[i])} AS "k${i}"`);
   });
   return `SELECT ${parts.join(', ')} FROM ${from}${where}`;
 }
+
+/**
+ * Per column, a bound for its sketch on rows expected to be those `expected` describes: the largest hash of the
+ * expected sketch when it is full (a column of `SKETCH_SIZE` or more distinct values), else null (no bound). Made below
+ * that bound, a sketch that comes out full is the full sketch: every hash left out is above every hash kept. One that
+ * comes out short (the rows lost values) is not, and must be made again without the bound (`sketchOf`).
+ */
+export function sketchBounds(columns: DigestColumn[], expected: ReadonlyArray<ColumnStats> | undefined): Array<string | null> {
+  return columns.map((c) => {
+    const sketch = expected?.find((e) => e.column === c.name)?.sketch;
+    return sketch && sketch.length === SKETCH_SIZE ? sketch[SKETCH_SIZE - 1]! : null;
+  });
+}
+
+/** One column's full sketch over the rows of `from` (alias `t`): `SELECT … AS k`. */
+export function sketchOf(column: string, from: string): string {
+  return `SELECT ${sketchSql(col(column), from, '')} AS k`;
+}
+
+/** Read the sketch of `sketchOf`. */
+export const readSketchOf = (row: Record<string, unknown> | undefined): string[] => readSketch(row?.k);
 
 /** Read the row of `columnStatsSql` into statistics. */
 export function readColumnStats(columns: DigestColumn[], row: Record<string, unknown>): ColumnStats[] {

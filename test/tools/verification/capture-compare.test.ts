@@ -11,8 +11,8 @@ import { openSource } from '../../../connectors/open-source.js';
 import { openTarget } from '../../../connectors/open-target.js';
 import { executePlan } from '../../../tools/execution/execute-plan.js';
 import { captureSource, type SourceCapture } from '../../../tools/verification/capture-source.js';
-import { compareWithCapture, diffRows, digestTargetRows, inMemoryDetail, queuedKeysByTarget, type TargetRowHash } from '../../../tools/verification/compare-capture.js';
-import type { DigestShape } from '../../../tools/verification/row-digest.js';
+import { compareWithCapture, diffRows, digestTargetRows, digestTargetTable, inMemoryDetail, queuedKeysByTarget, type TargetRowHash } from '../../../tools/verification/compare-capture.js';
+import { SKETCH_SIZE, sketchBounds, type ColumnStats, type DigestShape } from '../../../tools/verification/row-digest.js';
 import { detailEntries } from '../../fixtures/capture-detail.js';
 import { createPgDatabase, pgExec, pgQuery, type TempDatabase } from '../../fixtures/databases.js';
 
@@ -274,5 +274,45 @@ describe('row differences by the full md5', () => {
     expect(diffRows(shape, stored, target, [0])).toEqual({ missing: [], extra: [], changed: [] });
     const changed = new Map<number, Array<[string, string]>>([[0, [['["1"]', 'f'.repeat(16)], ['["2"]', 'b'.repeat(16)]]]]);
     expect(diffRows(shape, changed, target, [0]).changed).toEqual([{ id: '1' }]);
+  });
+});
+
+describe('distinct-count sketches bounded by the captured one', () => {
+  let db: TempDatabase;
+  let target: TargetConnector;
+  const shape: DigestShape = { columns: [{ name: 'id', type: 'integer' }, { name: 'name', type: 'text' }, { name: 'grp', type: 'integer' }], key: ['id'], bucketHash: 'hashtextextended' };
+
+  beforeAll(async () => {
+    db = await createPgDatabase('sensei_sketch');
+    // 3000 distinct names (a full sketch, so bounded), 10 groups (a short one, so never bounded).
+    await pgExec(db.url, `CREATE TABLE people (id integer PRIMARY KEY, name text, grp integer); INSERT INTO people SELECT g, 'person ' || g, g % 10 FROM generate_series(1, 3000) g;`);
+    target = await openTarget(db.url);
+  }, 60_000);
+
+  afterAll(async () => {
+    await target?.close();
+    await db?.drop();
+  });
+
+  const unbounded = async () => (await digestTargetTable(target, 'people', shape, 8)).stats;
+  const bounded = async (expected: ColumnStats[]) => (await digestTargetTable(target, 'people', shape, 8, undefined, expected)).stats;
+
+  it('gives the statistics of the whole table whether the target kept, gained or lost the values below the bound', async () => {
+    const captured = await unbounded();
+    const nameSketch = captured.find((s) => s.column === 'name')!.sketch!;
+    expect(nameSketch).toHaveLength(SKETCH_SIZE);
+    expect(sketchBounds(shape.columns, captured)).toEqual([captured[0]!.sketch![SKETCH_SIZE - 1], nameSketch[SKETCH_SIZE - 1], null]);
+    // Kept: the bounded sketch is full, and equal.
+    expect(await bounded(captured)).toEqual(captured);
+    // Lost: names whose hashes are among the smallest change to an existing name; the bounded sketch comes out short
+    // and is made again over the whole table.
+    await pgExec(db.url, `UPDATE people SET name = 'person 1' WHERE id IN (SELECT id FROM people ORDER BY hashtextextended(name, 0) LIMIT 5)`);
+    const lost = await unbounded();
+    expect(lost.find((s) => s.column === 'name')!.sketch).not.toEqual(nameSketch);
+    expect(await bounded(captured)).toEqual(lost);
+    // Gained: new names below the bound; the bounded sketch is full and is the whole table's.
+    await pgExec(db.url, `INSERT INTO people SELECT g, 'newcomer ' || g, 1 FROM generate_series(5001, 8000) g`);
+    const gained = await unbounded();
+    expect(await bounded(captured)).toEqual(gained);
   });
 });
