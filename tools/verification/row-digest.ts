@@ -106,7 +106,10 @@ export function readDigestLines(lines: string | null, row: (bucket: number, rowH
 
 /** Per bucket: row count `n` and digest `d` = md5 of the rows' md5s sorted and concatenated (see `bucketDigest`). */
 export function bucketDigestsSql(shape: DigestShape, buckets: number, from: string): string {
-  return `SELECT b, count(*)::int AS n, md5(string_agg(h, '' ORDER BY h COLLATE "C")) AS d FROM (${rowDigestsSql(shape, buckets, from)}) AS x GROUP BY b ORDER BY b`;
+  // The rows come sorted by bucket from a sub-select that makes their hashes, so a parallel scan's workers make them
+  // below the sort; as the aggregate's argument, the hash was made by the one process that aggregates. Same digests;
+  // on a 2.84M-row table 7.6–9.6 s against 15.0–23.4 s (load average 16, back to back).
+  return `SELECT b, count(*)::int AS n, md5(string_agg(h, '' ORDER BY h)) AS d FROM (SELECT s.b, s.h COLLATE "C" AS h FROM (${rowDigestsSql(shape, buckets, from)}) AS s ORDER BY 1) AS x GROUP BY b ORDER BY b`;
 }
 
 /** The same digest computed in Node from the rows' md5s (hex), as `bucketDigestsSql` computes it in the database. */
