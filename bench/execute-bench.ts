@@ -325,5 +325,5 @@ const pgl = await runPgloader(src.name);
 if (pgl) {
   out.push(line('pgloader', pgl.rows, pgl.seconds, pgl.peakMb, `  (CPU: pgloader ${pgl.cpu.toFixed(2)} s, ${pgl.servers})`));
   out.push(`ratio sensei/pgloader throughput: whole run ${(sensei.rows / sensei.seconds / (pgl.rows / pgl.seconds)).toFixed(2)}×, execute stage ${(sensei.rows / sensei.executeSeconds / (pgl.rows / pgl.seconds)).toFixed(2)}×`);
-} else out.push('pgloader: not installed (apt-get install pgloader) — skipped');
+} else out.push(values['skip-pgloader'] ? 'pgloader: not run (--skip-pgloader)' : 'pgloader: not installed (apt-get install pgloader) — skipped');
 process.stdout.write(`${out.join('\n')}\n`);
