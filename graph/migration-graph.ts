@@ -148,8 +148,10 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
         batchSize: state.config.strategy.batch_size,
         concurrency: state.config.strategy.concurrency,
         directCopy: state.config.strategy.direct_copy,
+        // Spilled where the store keeps it, so that storing a table's detail is a rename of its encrypted spill file.
+        spillDir: store.dir,
         onProgress: (p) => deps.onProgress?.(state.runId, p),
-        // Stored (sealed) table by table; the detail (a key and a hash per row, spilled encrypted) then leaves the disk.
+        // Stored table by table: the summary sealed, the detail (a key and a hash per row) kept as its encrypted spill file.
         onTable: async (t) => {
           try {
             await store.saveTable(state.runId, at, t);

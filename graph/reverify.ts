@@ -33,7 +33,7 @@ export async function reverifyRun(
   if (!state.mappingPlan || !state.plannedTarget || !state.config || !state.outcomes || state.outcomes.length === 0) {
     throw new RunStateError(`run ${runId} has not executed, so there is nothing to verify`, { hint: 'approve it first (sensei approve RUN_ID) or start a new migration' });
   }
-  const captures = createCaptureStore(runtime.store.pool, loadSecretBox(home));
+  const captures = createCaptureStore(runtime.store.pool, loadSecretBox(home), home);
   const conns = await openConnections(state.config, state.baseDir ?? '.');
   try {
     const report = await createVerifier().verify(conns.target, {

@@ -100,7 +100,7 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
     if (c) await (await c.catch(() => null))?.close();
   };
   const patterns = options.patterns === undefined ? createPatternLibrary(store.pool) : options.patterns;
-  const captures = createCaptureStore(store.pool, loadSecretBox(options.home));
+  const captures = createCaptureStore(store.pool, loadSecretBox(options.home), options.home);
   const graph = createMigrationGraph({
     checkpointer: store.checkpointer,
     // Descriptions by the configured model from statistics only, deterministic without one or when it fails.

@@ -11,7 +11,7 @@ Removes validation results, and the sealed source captures they were checked aga
 
 Options:
   --years N   retention period in years (may be fractional); default 7
-  --json      print { before, validation_results, captured_tables, capture_buckets }`;
+  --json      print { before, validation_results, captured_tables, capture_buckets, capture_files }`;
 
 export async function cmdRetention(argv: string[], ctx: CommandContext): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { years: { type: 'string' }, json: { type: 'boolean' } }, 'retention');
@@ -20,9 +20,9 @@ export async function cmdRetention(argv: string[], ctx: CommandContext): Promise
   const years = values.years === undefined ? 7 : Number(values.years);
   if (!Number.isFinite(years) || years < 0) throw new ConfigError(`--years must be a non-negative number, got ${values.years}`, { hint: 'e.g. --years 7' });
   const before = new Date(Date.now() - years * 365.25 * 86_400_000);
-  const removed = await ctx.withRuntime(true, (rt) => createCaptureStore(rt.store.pool, loadSecretBox(ctx.home)).purge(before));
+  const removed = await ctx.withRuntime(true, (rt) => createCaptureStore(rt.store.pool, loadSecretBox(ctx.home), ctx.home).purge(before));
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ before: before.toISOString(), validation_results: removed.validationResults, captured_tables: removed.capturedTables, capture_buckets: removed.captureBuckets }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ before: before.toISOString(), validation_results: removed.validationResults, captured_tables: removed.capturedTables, capture_buckets: removed.captureBuckets, capture_files: removed.captureFiles }, null, 2)}\n`);
   } else {
     process.stdout.write(`Removed ${removed.validationResults} validation result(s) and ${removed.capturedTables} captured table(s) created before ${before.toISOString()}\n`);
   }

@@ -187,7 +187,7 @@ describe('sensei verify, certificate verify --target, retention purge', () => {
   it('purges validation results past retention, and explains its options', async () => {
     const purge = await runCli(['retention', 'purge', '--years', '0', '--json'], { home });
     expect(purge.code).toBe(0);
-    expect(purge.json).toMatchObject({ validation_results: 5, captured_tables: 1 });
+    expect(purge.json).toMatchObject({ validation_results: 5, captured_tables: 1, capture_files: 1 });
     const bad = await runCli(['retention', 'purge', '--years', 'soon'], { home });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--years must be a non-negative number');

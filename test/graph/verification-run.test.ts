@@ -1,7 +1,8 @@
 // A whole run through the graph with the embedded store: capture, verification against the capture and business
 // rules, certificate format 2 with its HTML page and row-hash file, re-hashing the target against the certificate,
-// verifying again on demand, and the retention purge.
-import { existsSync, readFileSync } from 'node:fs';
+// verifying again on demand (the row-level detail read back from the run's kept detail files), and the retention purge.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SenseiConfig } from '../../core/config.js';
 import type { Certificate } from '../../core/certificate.js';
@@ -33,6 +34,11 @@ describe('a verified and certified run', () => {
   let rt: SenseiRuntime;
   let result: RunResult;
   let target: TargetConnector;
+  /** The run's kept capture detail files. */
+  const detailFiles = (): string[] => {
+    const runDir = join(dir.path, 'captures', encodeURIComponent(result.runId));
+    return existsSync(runDir) ? readdirSync(runDir).map((f) => join(runDir, f)) : [];
+  };
 
   beforeAll(async () => {
     src = await createPgDatabase('sensei_v8rsrc');
@@ -96,7 +102,17 @@ describe('a verified and certified run', () => {
     );
     expect(raw.rows.length).toBeGreaterThan(2);
     for (const r of raw.rows) expect(r.b.includes('"id"') || r.b.includes('customers') || r.b.includes('Secret')).toBe(false);
-    const stored = await createCaptureStore(rt.store.pool, loadSecretBox(dir.path)).listValidations(result.runId);
+    // The detail (keys and row hashes) is kept as one encrypted file per table under the home, not as store rows.
+    expect((await rt.store.pool.query('SELECT 1 FROM sensei_capture_detail')).rows).toEqual([]);
+    const files = detailFiles();
+    expect(files).toHaveLength(2);
+    for (const f of files) {
+      expect(statSync(f).mode & 0o777).toBe(0o600);
+      const bytes = readFileSync(f);
+      expect(bytes.length).toBeGreaterThan(400 * 20);
+      for (const plain of ['["123"]', '"id"', 'Secret']) expect(bytes.includes(plain)).toBe(false);
+    }
+    const stored = await createCaptureStore(rt.store.pool, loadSecretBox(dir.path), dir.path).listValidations(result.runId);
     expect(stored.map((v) => v.report.passed)).toEqual([true]);
   });
 
@@ -130,7 +146,7 @@ describe('a verified and certified run', () => {
     expect(report.passed).toBe(false);
     const content = report.checks.find((c) => c.check.startsWith('rows equal the source'))!;
     expect(content.findings[0]).toMatchObject({ code: 'row_changed', key: { id: '123' } });
-    const stored = await createCaptureStore(rt.store.pool, loadSecretBox(dir.path)).listValidations(result.runId);
+    const stored = await createCaptureStore(rt.store.pool, loadSecretBox(dir.path), dir.path).listValidations(result.runId);
     expect(stored.map((v) => v.report.passed)).toEqual([true, false]);
     await expect(reverifyRun(rt, dir.path, 'run_nope')).rejects.toThrow(/no run run_nope/);
   });
@@ -153,11 +169,13 @@ describe('a verified and certified run', () => {
   });
 
   it('purges validation results and captures past retention', async () => {
-    const store = createCaptureStore(rt.store.pool, loadSecretBox(dir.path));
-    expect(await store.purge(new Date(Date.now() - 86_400_000))).toEqual({ validationResults: 0, capturedTables: 0, captureBuckets: 0 });
+    const store = createCaptureStore(rt.store.pool, loadSecretBox(dir.path), dir.path);
+    expect(await store.purge(new Date(Date.now() - 86_400_000))).toEqual({ validationResults: 0, capturedTables: 0, captureBuckets: 0, captureFiles: 0 });
+    expect(detailFiles()).toHaveLength(2);
     const purged = await store.purge(new Date(Date.now() + 60_000));
-    expect(purged).toMatchObject({ validationResults: 2, capturedTables: 2 });
-    expect(purged.captureBuckets).toBeGreaterThan(0);
+    // The detail files go with the captures (no bucket rows: they are stored before detail files only).
+    expect(purged).toEqual({ validationResults: 2, capturedTables: 2, captureBuckets: 0, captureFiles: 2 });
     expect(await store.load(result.runId)).toBeNull();
+    expect(readdirSync(join(dir.path, 'captures'))).toEqual([]);
   });
 });

@@ -29,7 +29,7 @@ describe('waiver service with several stored verifications of a run', () => {
 
   beforeAll(async () => {
     store = await openStore({ home });
-    captures = createCaptureStore(store.pool, loadSecretBox(home));
+    captures = createCaptureStore(store.pool, loadSecretBox(home), home);
     // Counts which validation reads the service makes.
     const counted: Pick<CaptureStore, 'latestValidation'> = {
       latestValidation: (runId) => (reads.push(runId), captures.latestValidation(runId)),

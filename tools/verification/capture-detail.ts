@@ -2,10 +2,10 @@
 // they come, sealed, so the capture's memory stays flat however large the table: only the chunks being filled and,
 // when read back, one partition (16 buckets) at a time are in memory.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CaptureSpillError } from '../../core/errors.js';
 import { bucketDigest, type BucketDigest } from './row-digest.js';
 
@@ -36,6 +36,17 @@ interface Partition {
   pending: Buffer | null;
   used: number;
   chunks: Array<{ at: number; length: number }>;
+}
+
+/**
+ * What reads back a detail kept as a file (`CaptureDetail.keep`): its key and, per partition, where each sealed chunk
+ * of the file is (`[offset, length]`, in write order). Holds the key: store it only sealed.
+ */
+export interface KeptDetail {
+  key: Buffer;
+  /** The file's size when kept; 0 when the table had no rows (no file then). */
+  bytes: number;
+  partitions: Array<Array<[number, number]> | null>;
 }
 
 /** Spill directories not yet released, removed at exit too (a crash leaves only ciphertext, its key gone with it). */
@@ -129,11 +140,36 @@ export class CaptureDetail {
 
   /** The `[key, rowHash]` rows of the given buckets (empty for a bucket without rows); reads only their partitions. */
   async select(buckets: number[]): Promise<Map<number, Array<[string, string]>>> {
-    const out = new Map<number, Array<[string, string]>>(buckets.map((b) => [b, []]));
-    for await (const plains of this.read(new Set(buckets.map((b) => b >> PARTITION_SHIFT)))) {
-      for (const [b, rows] of rowsByBucket(plains)) if (out.has(b)) out.set(b, rows);
+    return selectRows(buckets, (only) => this.read(only));
+  }
+
+  /**
+   * Seals what is pending and moves the spill file to `file` (mode 0600; its directory is made 0700), replacing a file
+   * there, and releases the detail. Returns what reads the file back (`readKeptDetail`), key included. A table
+   * without rows has no file: one left at `file` is removed.
+   */
+  keep(file: string): KeptDetail {
+    this.usable();
+    this.flush();
+    const kept: KeptDetail = {
+      key: Buffer.from(this.key),
+      bytes: this.fileBytes,
+      partitions: Array.from(this.partitions, (p) => (p ? p.chunks.map((c): [number, number] => [c.at, c.length]) : null)),
+    };
+    try {
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      if (!this.dir) rmSync(file, { force: true });
+      else moveFile(this.spillFile!, file);
+    } catch (e) {
+      kept.key.fill(0);
+      throw new CaptureSpillError(`could not keep the captured rows of ${this.table} at ${file} (${String((e as { code?: unknown }).code ?? e)})`, {
+        hint: 'free space in the Sensei home (or make its captures directory writable), then resume the run: the capture runs again from its first table',
+        cause: e,
+      });
+    } finally {
+      this.release();
     }
-    return out;
+    return kept;
   }
 
   /** Removes the spill directory and forgets the key; the detail cannot be read afterwards. Safe to call twice. */
@@ -210,38 +246,8 @@ export class CaptureDetail {
     this.usable();
     this.flush();
     if (!this.dir) return;
-    let file: FileHandle;
-    try {
-      file = await open(this.spillFile!, 'r');
-    } catch (e) {
-      throw this.unreadable(`its spill file ${this.spillFile} cannot be opened (${String((e as { code?: unknown }).code ?? e)})`, e);
-    }
-    try {
-      for (let p = 0; p < this.partitions.length; p++) {
-        const part = this.partitions[p];
-        if (!part || (only && !only.has(p))) continue;
-        const plains: Buffer[] = [];
-        for (const [n, c] of part.chunks.entries()) plains.push(await this.open(file, p, n, c));
-        yield plains;
-      }
-    } finally {
-      await file.close();
-    }
-  }
-
-  private async open(file: FileHandle, p: number, n: number, c: { at: number; length: number }): Promise<Buffer> {
-    const body = Buffer.alloc(c.length);
-    const { bytesRead } = await file.read(body, 0, c.length, c.at);
-    const where = `chunk ${n} of buckets ${p << PARTITION_SHIFT}–${((p + 1) << PARTITION_SHIFT) - 1} in ${this.spillFile}`;
-    if (bytesRead < c.length) throw this.unreadable(`${where} is truncated (${bytesRead} of ${c.length} bytes)`);
-    const decipher = createDecipheriv('aes-256-gcm', this.key, body.subarray(0, NONCE));
-    decipher.setAAD(chunkAad(p, n));
-    decipher.setAuthTag(body.subarray(c.length - TAG));
-    try {
-      return Buffer.concat([decipher.update(body.subarray(NONCE, c.length - TAG)), decipher.final()]);
-    } catch (e) {
-      throw this.unreadable(`${where} fails its AES-GCM authentication: it was changed after it was written`, e);
-    }
+    const partitions = this.partitions.map((p) => p?.chunks.map((c): [number, number] => [c.at, c.length]) ?? null);
+    yield* readSealed(this.spillFile!, this.key, partitions, only, (what, cause) => this.unreadable(what, cause));
   }
 
   private unreadable(what: string, cause?: unknown): CaptureSpillError {
@@ -249,6 +255,90 @@ export class CaptureDetail {
       hint: 'nothing else may write to the capture spill directory; capture the source again (resume the run: the capture runs again from its first table)',
       cause,
     });
+  }
+}
+
+/**
+ * The `[key, rowHash]` rows of the given buckets of a detail kept as `file` (`CaptureDetail.keep`), `table` named in
+ * errors; reads only their partitions. A missing, truncated or changed file is a CaptureSpillError naming the table,
+ * the file and the chunk.
+ */
+export async function readKeptDetail(kept: KeptDetail, file: string, table: string, buckets: number[]): Promise<Map<number, Array<[string, string]>>> {
+  const unreadable = (what: string, cause?: unknown): CaptureSpillError =>
+    new CaptureSpillError(`the stored captured rows of ${table} cannot be read: ${what}`, {
+      hint: 'the capture detail files under the Sensei home (captures/) must stay as written: restore the file, or migrate again to capture the source anew',
+      cause,
+    });
+  return selectRows(buckets, (only) => (kept.bytes === 0 ? empty() : readSealed(file, kept.key, kept.partitions, only, unreadable, kept.bytes)));
+}
+
+async function* empty(): AsyncGenerator<Buffer[]> {}
+
+async function selectRows(buckets: number[], read: (only: Set<number>) => AsyncGenerator<Buffer[]>): Promise<Map<number, Array<[string, string]>>> {
+  const out = new Map<number, Array<[string, string]>>(buckets.map((b) => [b, []]));
+  for await (const plains of read(new Set(buckets.map((b) => b >> PARTITION_SHIFT)))) {
+    for (const [b, rows] of rowsByBucket(plains)) if (out.has(b)) out.set(b, rows);
+  }
+  return out;
+}
+
+/** Moves `from` to `to`: a rename, or a copy (mode 0600) and removal when they are on different file systems. */
+function moveFile(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== 'EXDEV') throw e;
+    copyFileSync(from, to);
+    chmodSync(to, 0o600);
+    rmSync(from, { force: true });
+  }
+}
+
+/**
+ * The decrypted chunks of each partition of a sealed file (those in `only`, or all), a partition at a time in bucket
+ * order. `bytes`, when given, is the size the file must have.
+ */
+async function* readSealed(
+  path: string,
+  key: Buffer,
+  partitions: Array<Array<[number, number]> | null>,
+  only: Set<number> | null,
+  unreadable: (what: string, cause?: unknown) => Error,
+  bytes?: number,
+): AsyncGenerator<Buffer[]> {
+  let file: FileHandle;
+  try {
+    file = await open(path, 'r');
+  } catch (e) {
+    throw unreadable(`its ${bytes === undefined ? 'spill ' : ''}file ${path} cannot be opened (${String((e as { code?: unknown }).code ?? e)})`, e);
+  }
+  try {
+    if (bytes !== undefined) {
+      const size = (await file.stat()).size;
+      if (size !== bytes) throw unreadable(`its file ${path} has ${size} bytes, not the ${bytes} written`);
+    }
+    for (let p = 0; p < partitions.length; p++) {
+      const chunks = partitions[p];
+      if (!chunks || (only && !only.has(p))) continue;
+      const plains: Buffer[] = [];
+      for (const [n, [at, length]] of chunks.entries()) {
+        const body = Buffer.alloc(length);
+        const { bytesRead } = await file.read(body, 0, length, at);
+        const where = `chunk ${n} of buckets ${p << PARTITION_SHIFT}–${((p + 1) << PARTITION_SHIFT) - 1} in ${path}`;
+        if (bytesRead < length) throw unreadable(`${where} is truncated (${bytesRead} of ${length} bytes)`);
+        const decipher = createDecipheriv('aes-256-gcm', key, body.subarray(0, NONCE));
+        decipher.setAAD(chunkAad(p, n));
+        decipher.setAuthTag(body.subarray(length - TAG));
+        try {
+          plains.push(Buffer.concat([decipher.update(body.subarray(NONCE, length - TAG)), decipher.final()]));
+        } catch (e) {
+          throw unreadable(`${where} fails its AES-GCM authentication: it was changed after it was written`, e);
+        }
+      }
+      yield plains;
+    }
+  } finally {
+    await file.close();
   }
 }
 

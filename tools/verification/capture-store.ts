@@ -1,8 +1,14 @@
-// Captures and validation results in the Sensei store (store migration 6), sealed: they hold statistics and keys.
-import { promisify } from 'node:util';
-import { gunzipSync, gzip } from 'node:zlib';
+// Captures and validation results in the Sensei store (store migration 6), sealed: they hold statistics and keys. A
+// captured table's detail (a key and a row hash per row) is kept as the capture's encrypted spill file under the home
+// (`captures/`), its key sealed in the table's summary; captures stored before kept it as sealed rows per bucket
+// (`sensei_capture_detail`), still read.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import type { VerificationReport } from '../../core/findings.js';
 import type { SecretBox } from '../store/secret-box.js';
+import { readKeptDetail, type KeptDetail } from './capture-detail.js';
 import type { TableCapture } from './capture-source.js';
 import type { CaptureDetailLoader, CapturedTable, VerifyCapture } from './compare-capture.js';
 import type { QueryResultDigest } from './query-replay.js';
@@ -25,7 +31,15 @@ export interface StoredCapture {
 }
 
 export interface CaptureStore {
-  /** Store one captured table of a run (replacing an earlier capture of it). */
+  /**
+   * `<home>/captures`: where kept detail files are, and where a capture should spill (`CaptureDeps.spillDir`) so that
+   * keeping its detail is a rename.
+   */
+  readonly dir: string;
+  /**
+   * Store one captured table of a run (replacing an earlier capture of it). Its detail's spill file is moved into
+   * `dir` and the detail released.
+   */
   saveTable(runId: string, capturedAt: string, table: TableCapture): Promise<void>;
   /** The run's capture without the detail, or null when the run was never captured. */
   load(runId: string): Promise<StoredCapture | null>;
@@ -43,17 +57,22 @@ export interface CaptureStore {
    * Remove validation results and captures created before `before`. Captures of completed runs hold key values and
    * exist only to verify again: they go with the results. Returns what was removed.
    */
-  purge(before: Date): Promise<{ validationResults: number; capturedTables: number; captureBuckets: number }>;
+  purge(before: Date): Promise<{ validationResults: number; capturedTables: number; captureBuckets: number; captureFiles: number }>;
 }
 
-const gzipAsync = promisify(gzip);
-
-/** Rows of capture detail per INSERT: ~0.5 MB of statement (measured at 50 bytes a row, gzip, sealed, hex). */
-const STATEMENT_ROWS = 10_000;
+/** A table's sealed summary: the capture without its detail, and what reads the kept detail file (absent before). */
+type StoredSummary = CapturedTable & { detailFile?: KeptDetail };
 
 const ctx = (kind: string, runId: string, table: string): string => `sensei_capture\u0000${kind}\u0000${runId}\u0000${table}`;
 
-export function createCaptureStore(db: Queryable, box: SecretBox): CaptureStore {
+/** The kept detail file of a run's table: `<dir>/<run id>/<sha256 of the table name, 32 hex>.detail`. */
+const detailPath = (dir: string, runId: string, table: string): string =>
+  join(dir, encodeURIComponent(runId), `${createHash('sha256').update(table).digest('hex').slice(0, 32)}.detail`);
+
+/** The capture store of a home: `db` its store, `box` its secret box, detail files under `<home>/captures`. */
+export function createCaptureStore(db: Queryable, box: SecretBox, home: string): CaptureStore {
+  const dir = join(home, 'captures');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const validations = async (runId: string, order: 'ORDER BY id' | 'ORDER BY id DESC LIMIT 1'): Promise<StoredValidation[]> => {
     const res = await db.query<{ id: string; created_at: Date; report: Buffer }>(
       `SELECT id, created_at, report FROM sensei_validation_results WHERE run_id = $1 ${order}`,
@@ -67,45 +86,26 @@ export function createCaptureStore(db: Queryable, box: SecretBox): CaptureStore 
   };
 
   return {
+    dir,
+
     async saveTable(runId, capturedAt, table) {
       const { detail, ...summary } = table;
-      await db.query('DELETE FROM sensei_capture_detail WHERE run_id = $1 AND table_name = $2', [runId, table.target]);
-      await db.query(
-        `INSERT INTO sensei_captures (run_id, table_name, captured_at, summary) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (run_id, table_name) DO UPDATE SET captured_at = EXCLUDED.captured_at, summary = EXCLUDED.summary`,
-        [runId, table.target, capturedAt, box.seal(summary, ctx('summary', runId, table.target))],
-      );
-      // gzip level 1: row hashes barely compress, so level 6 took twice the time for ~10% fewer bytes (measured).
-      // The buckets' rows are built a chunk at a time from the spilled detail (a partition of buckets read back at a
-      // time), so storing a table does not hold all of them at once.
-      const store = async (chunk: Array<[number, Array<[string, string]>]>): Promise<void> => {
-        // Compressed on libuv's thread pool, off the thread that captures the next table meanwhile.
-        const packed = await Promise.all(chunk.map(([, rows]) => gzipAsync(JSON.stringify(rows), { level: 1 })));
+      const file = detailPath(dir, runId, table.target);
+      const kept = detail.keep(file);
+      try {
+        // Rows of an earlier capture of the table stored before detail files.
+        await db.query('DELETE FROM sensei_capture_detail WHERE run_id = $1 AND table_name = $2', [runId, table.target]);
         await db.query(
-          `INSERT INTO sensei_capture_detail (run_id, table_name, bucket, detail)
-           SELECT $1, $2, u.b, u.d FROM unnest($3::int[], $4::bytea[]) AS u(b, d)`,
-          [
-            runId,
-            table.target,
-            chunk.map(([b]) => b),
-            chunk.map(([b], k) => box.seal(packed[k]!, ctx(`bucket:${b}`, runId, table.target))),
-          ],
+          `INSERT INTO sensei_captures (run_id, table_name, captured_at, summary) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (run_id, table_name) DO UPDATE SET captured_at = EXCLUDED.captured_at, summary = EXCLUDED.summary`,
+          [runId, table.target, capturedAt, box.seal({ ...summary, detailFile: kept } satisfies StoredSummary, ctx('summary', runId, table.target))],
         );
-      };
-      // Statements of about STATEMENT_ROWS rows: the embedded store's socket server gathers a message by appending
-      // each packet to what it holds (a copy of the whole so far per packet), so a message's cost grows with its square.
-      let chunk: Array<[number, Array<[string, string]>]> = [];
-      let rows = 0;
-      for await (const entry of detail.entries()) {
-        chunk.push(entry);
-        rows += entry[1].length;
-        if (rows >= STATEMENT_ROWS) {
-          await store(chunk);
-          chunk = [];
-          rows = 0;
-        }
+      } catch (e) {
+        rmSync(file, { force: true });
+        throw e;
+      } finally {
+        kept.key.fill(0);
       }
-      if (chunk.length > 0) await store(chunk);
     },
 
     async load(runId) {
@@ -114,13 +114,26 @@ export function createCaptureStore(db: Queryable, box: SecretBox): CaptureStore 
         [runId],
       );
       if (res.rows.length === 0) return null;
-      const tables = res.rows.map((r) => box.open(r.summary, ctx('summary', runId, r.table_name)) as CapturedTable);
+      const tables = res.rows.map((r) => {
+        const { detailFile: _, ...table } = box.open(r.summary, ctx('summary', runId, r.table_name)) as StoredSummary;
+        return table;
+      });
       const at = res.rows.map((r) => new Date(r.captured_at).toISOString()).sort()[0]!;
       return { capturedAt: at, tables };
     },
 
     detail(runId) {
+      // What reads each table's kept file, from its summary (null: stored before detail files), opened once.
+      const kept = new Map<string, Promise<KeptDetail | null>>();
+      const keptOf = async (table: string): Promise<KeptDetail | null> => {
+        const res = await db.query<{ summary: Buffer }>('SELECT summary FROM sensei_captures WHERE run_id = $1 AND table_name = $2', [runId, table]);
+        const row = res.rows[0];
+        return row ? ((box.open(row.summary, ctx('summary', runId, table)) as StoredSummary).detailFile ?? null) : null;
+      };
       return async (table, which) => {
+        if (!kept.has(table.target)) kept.set(table.target, keptOf(table.target));
+        const file = await kept.get(table.target)!;
+        if (file) return readKeptDetail(file, detailPath(dir, runId, table.target), table.source, which);
         const out = new Map<number, Array<[string, string]>>(which.map((b) => [b, []]));
         const res = await db.query<{ bucket: number; detail: Buffer }>(
           'SELECT bucket, detail FROM sensei_capture_detail WHERE run_id = $1 AND table_name = $2 AND bucket = ANY($3::int[])',
@@ -181,7 +194,21 @@ export function createCaptureStore(db: Queryable, box: SecretBox): CaptureStore 
         );
         buckets = d.rowCount ?? 0;
       }
-      return { validationResults: v.rowCount ?? 0, capturedTables: old.rowCount ?? old.rows.length, captureBuckets: buckets };
+      let files = 0;
+      for (const r of old.rows) {
+        const file = detailPath(dir, r.run_id, r.table_name);
+        if (!existsSync(file)) continue;
+        rmSync(file, { force: true });
+        files++;
+      }
+      for (const runId of new Set(old.rows.map((r) => r.run_id))) {
+        try {
+          rmdirSync(join(dir, encodeURIComponent(runId)));
+        } catch {
+          // still holds the files of tables captured later (or was never made)
+        }
+      }
+      return { validationResults: v.rowCount ?? 0, capturedTables: old.rowCount ?? old.rows.length, captureBuckets: buckets, captureFiles: files };
     },
   };
 }

@@ -1,16 +1,18 @@
 // The capture detail spilled to disk, sealed: it gives back exactly the rows it was given (keys, hashes, order per
 // bucket), the same bucket digests and the same stored detail as the rows held in memory, whatever the chunk size;
 // its spill file is ciphertext in a private directory that goes when the detail is released or the process exits;
-// a changed, truncated or missing spill file and an unwritable directory are errors naming the table.
+// a changed, truncated or missing spill file and an unwritable directory are errors naming the table. Kept as a file
+// (how the capture store keeps it), it reads back the same rows; a damaged kept file is an error naming table and file.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CaptureSpillError } from '../../../core/errors.js';
 import { loadSecretBox } from '../../../tools/store/secret-box.js';
 import { openStore } from '../../../tools/store/sensei-store.js';
-import { CaptureDetail, type CaptureDetailOptions } from '../../../tools/verification/capture-detail.js';
+import { CaptureDetail, readKeptDetail, type CaptureDetailOptions } from '../../../tools/verification/capture-detail.js';
 import { createCaptureStore } from '../../../tools/verification/capture-store.js';
 import { bucketDigest, tableRoot } from '../../../tools/verification/row-digest.js';
 import { detailEntries } from '../../fixtures/capture-detail.js';
@@ -44,7 +46,8 @@ function spilled(rows: Array<[number, string, string]>, options: CaptureDetailOp
   return detail;
 }
 
-const spillDirs = (): string[] => readdirSync(dir.path).filter((n) => n.startsWith('sensei-capture-'));
+const spillDirs = (under = dir.path): string[] => readdirSync(under).filter((n) => n.startsWith('sensei-capture-'));
+const SHAPE = { columns: [{ name: 'id', type: 'integer' }], key: ['id'] };
 
 describe('capture detail spilled to disk', () => {
   it('returns every row as added, per bucket and in order, and the digests of the rows held in memory, chunk after chunk', async () => {
@@ -74,24 +77,102 @@ describe('capture detail spilled to disk', () => {
     detail.release();
   });
 
-  it('stores the same detail per bucket in the capture store as the rows held in memory', async () => {
+  it('stores the same detail per bucket in the capture store as the rows held in memory, as its kept spill file', async () => {
     const home = homeWithStore(join(dir.path, 'home'));
     const store = await openStore({ home });
     try {
-      const captures = createCaptureStore(store.pool, loadSecretBox(home));
+      const captures = createCaptureStore(store.pool, loadSecretBox(home), home);
+      expect(captures.dir).toBe(join(home, 'captures'));
       const { rows, digests, entries } = rowsFor(3_000, 512);
-      const detail = spilled(rows, { chunkBytes: 1024 });
-      const shape = { columns: [{ name: 'id', type: 'integer' }], key: ['id'] };
-      const table = { source: 'customers', target: 'customers', shape, buckets: 512, rowsRead: 3_000, rowsExpected: 3_000, rowsExcluded: 0, digests, root: tableRoot(512, digests), stats: [] };
+      const detail = spilled(rows, { chunkBytes: 1024, dir: captures.dir });
+      const spill = (await detail.digests(), detail.spillFile!);
+      const table = { source: 'customers', target: 'customers', shape: SHAPE, buckets: 512, rowsRead: 3_000, rowsExpected: 3_000, rowsExcluded: 0, digests, root: tableRoot(512, digests), stats: [] };
       await captures.saveTable('run-1', new Date().toISOString(), { ...table, detail });
-      detail.release();
+      // Moved, not copied: the spill directory is gone and the detail released.
+      expect(existsSync(spill)).toBe(false);
+      expect(spillDirs(captures.dir)).toEqual([]);
+      await expect(detail.digests()).rejects.toThrow('was released');
+      expect(readdirSync(join(captures.dir, 'run-1'))).toEqual([expect.stringMatching(/^[0-9a-f]{32}\.detail$/)]);
+      expect((await store.pool.query('SELECT 1 FROM sensei_capture_detail')).rows).toEqual([]);
       const all = Array.from({ length: 512 }, (_, b) => b);
       const stored = await captures.detail('run-1')(table, all);
       const byBucket = new Map(entries);
       expect(stored).toEqual(new Map(all.map((b) => [b, byBucket.get(b) ?? []])));
+      expect(await captures.load('run-1')).toEqual({ capturedAt: expect.any(String), tables: [table] });
+      // A table captured again replaces its file; an empty one leaves none.
+      await captures.saveTable('run-1', new Date().toISOString(), { ...table, digests: [], detail: spilled([], { dir: captures.dir }) });
+      expect(readdirSync(join(captures.dir, 'run-1'))).toEqual([]);
+      expect(await captures.detail('run-1')(table, [0, 1])).toEqual(new Map([[0, []], [1, []]]));
     } finally {
       await store.close();
     }
+  });
+
+  it('reads the detail of a capture stored before detail files (sealed rows per bucket)', async () => {
+    const home = homeWithStore(join(dir.path, 'home-old'));
+    const store = await openStore({ home });
+    try {
+      const box = loadSecretBox(home);
+      const captures = createCaptureStore(store.pool, box, home);
+      const ctx = (kind: string): string => `sensei_capture\u0000${kind}\u0000run-old\u0000orders`;
+      const table = { source: 'orders', target: 'orders', shape: SHAPE, buckets: 2, rowsRead: 2, rowsExpected: 2, rowsExcluded: 0, digests: [], root: '', stats: [] };
+      const rows: Array<[string, string]> = [['["1"]', md5('a').slice(0, 16)]];
+      await store.pool.query('INSERT INTO sensei_captures (run_id, table_name, captured_at, summary) VALUES ($1, $2, now(), $3)', ['run-old', 'orders', box.seal(table, ctx('summary'))]);
+      await store.pool.query('INSERT INTO sensei_capture_detail (run_id, table_name, bucket, detail) VALUES ($1, $2, 1, $3)', ['run-old', 'orders', box.seal(gzipSync(JSON.stringify(rows)), ctx('bucket:1'))]);
+      expect(await captures.detail('run-old')(table, [0, 1])).toEqual(new Map([[0, []], [1, rows]]));
+      expect(await captures.purge(new Date(Date.now() + 60_000))).toEqual({ validationResults: 0, capturedTables: 1, captureBuckets: 1, captureFiles: 0 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps a detail as a file that reads back the same rows, and names the table, file and chunk when it was changed, truncated or removed', async () => {
+    const { rows, entries } = rowsFor(3_000, 64);
+    const file = join(dir.path, 'kept', 'run-9', 'orders.detail');
+    const keep = (): ReturnType<CaptureDetail['keep']> => spilled(rows, { chunkBytes: 2048 }).keep(file);
+    const all = Array.from({ length: 64 }, (_, b) => b);
+    const kept = keep();
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(dirname(file)).mode & 0o777).toBe(0o700);
+    expect(kept.bytes).toBe(statSync(file).size);
+    expect(await readKeptDetail(kept, file, 'orders', all)).toEqual(new Map(entries));
+    expect(spillDirs()).toEqual([]);
+    const cases: Array<[(f: string) => void, RegExp]> = [
+      [(f) => {
+        const b = readFileSync(f);
+        b[b.length >> 1]! ^= 0x01;
+        writeFileSync(f, b);
+      }, /^the stored captured rows of orders cannot be read: chunk \d+ of buckets \d+–\d+ in .+orders\.detail fails its AES-GCM authentication: it was changed after it was written$/],
+      [(f) => truncateSync(f, statSync(f).size - 10), /^the stored captured rows of orders cannot be read: its file .+orders\.detail has \d+ bytes, not the \d+ written$/],
+      [(f) => unlinkSync(f), /^the stored captured rows of orders cannot be read: its file .+orders\.detail cannot be opened \(ENOENT\)$/],
+    ];
+    for (const [spoil, message] of cases) {
+      const k = keep();
+      spoil(file);
+      const err = await readKeptDetail(k, file, 'orders', all).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(CaptureSpillError);
+      expect(err).toMatchObject({ code: 'CAPTURE_SPILL', message: expect.stringMatching(message), hint: expect.stringContaining('restore the file, or migrate again') });
+    }
+    // Another table's key does not open the file.
+    const other = keep();
+    await expect(readKeptDetail({ ...other, key: kept.key }, file, 'orders', [0])).rejects.toThrow(/fails its AES-GCM authentication/);
+  });
+
+  it('names the table and the file when the detail cannot be kept, and leaves no spill behind', () => {
+    const blocker = join(dir.path, 'not-a-dir');
+    writeFileSync(blocker, '');
+    const detail = spilled(rowsFor(500, 16).rows, { chunkBytes: 512 });
+    const err = (() => {
+      try {
+        detail.keep(join(blocker, 'run', 'orders.detail'));
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(CaptureSpillError);
+    expect(err).toMatchObject({ message: `could not keep the captured rows of customers at ${join(blocker, 'run', 'orders.detail')} (ENOTDIR)`, hint: expect.stringContaining('free space in the Sensei home') });
+    expect(spillDirs()).toEqual([]);
+    expect(() => detail.keep(join(dir.path, 'x.detail'))).toThrow('was released');
   });
 
   it('writes only ciphertext, in a private directory, and removes it when released', async () => {
