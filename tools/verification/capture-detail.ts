@@ -49,6 +49,16 @@ export interface KeptDetail {
   partitions: Array<Array<[number, number]> | null>;
 }
 
+/** Hex digit values by character code (lower-case only); 16 for any other byte. */
+const HEX = new Uint8Array(256).fill(16);
+for (let d = 0; d < 16; d++) HEX['0123456789abcdef'.charCodeAt(d)] = d;
+
+const notMd5 = (length: number): Error => new Error(`not a lower-case md5 hex digest: a row hash of length ${length}`);
+
+function checkBucket(bucket: number, table: string): void {
+  if (!Number.isInteger(bucket) || bucket < 0 || bucket > 0xffff) throw new Error(`bucket ${bucket} of ${table} is not an integer from 0 to 65535`);
+}
+
 /** Spill directories not yet released, removed at exit too (a crash leaves only ciphertext, its key gone with it). */
 const live = new Set<string>();
 let exitHook = false;
@@ -68,7 +78,9 @@ export class CaptureDetail {
   private readonly chunkBytes: number;
   private readonly key = randomBytes(32);
   private readonly partitions: Array<Partition | undefined> = [];
-  private readonly rowsIn = new Map<number, number>();
+  /** Rows per bucket. */
+  private readonly rowsIn = new Uint32Array(0x10000);
+  private bucketsWithRows = 0;
   private dir: string | null = null;
   private fd: number | null = null;
   private fileBytes = 0;
@@ -83,31 +95,78 @@ export class CaptureDetail {
   /** Add a row: its bucket (0–65535), its md5 (32 lower-case hex digits) and its key (JSON text). */
   add(bucket: number, rowHash: string, key: string): void {
     this.usable();
-    if (!Number.isInteger(bucket) || bucket < 0 || bucket > 0xffff) throw new Error(`bucket ${bucket} of ${this.table} is not an integer from 0 to 65535`);
-    const notMd5 = (): Error => new Error(`not a lower-case md5 hex digest: a row hash of length ${rowHash.length}`);
-    if (rowHash.length !== 32) throw notMd5();
-    const p = bucket >> PARTITION_SHIFT;
-    let part = this.partitions[p];
-    if (!part) this.partitions[p] = part = { pending: null, used: 0, chunks: [] };
-    // UTF-8 takes at most 3 bytes per UTF-16 unit; a row larger than a chunk gets a chunk of its own.
-    const most = HEAD + key.length * 3;
-    if (part.pending && part.used + most > part.pending.length) this.seal(p, part);
-    if (!part.pending || part.pending.length < most) part.pending = Buffer.alloc(Math.max(this.chunkBytes, most));
-    const at = part.used;
-    const buf = part.pending;
-    buf.writeUInt16LE(bucket, at);
+    checkBucket(bucket, this.table);
+    if (rowHash.length !== 32) throw notMd5(rowHash.length);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    const { buf, at, part } = this.room(bucket, HEAD + key.length * 3);
     // Decoding is the check (one pass, no regex per row): it stops at the first character that is not hex. The row is
     // not counted (`used` stays) when it fails.
-    if (buf.write(rowHash, at + 2, 16, 'hex') !== 16) throw notMd5();
-    const keyBytes = buf.write(key, at + HEAD, 'utf8');
-    buf.writeUInt32LE(keyBytes, at + 18);
-    part.used = at + HEAD + keyBytes;
-    this.rowsIn.set(bucket, (this.rowsIn.get(bucket) ?? 0) + 1);
+    if (buf.write(rowHash, at + 2, 16, 'hex') !== 16) throw notMd5(rowHash.length);
+    this.added(part, buf, at, bucket, buf.write(key, at + HEAD, 'utf8'));
+  }
+
+  /**
+   * Add the rows of `rowDigestLinesSql`'s text (a `b h key` line per row), in order, as `add` would each; returns how
+   * many. Parsed as bytes: no string per row.
+   */
+  addLines(lines: string | null): number {
+    this.usable();
+    if (lines === null || lines.length === 0) return 0;
+    const text = Buffer.from(lines, 'utf8');
+    let rows = 0;
+    for (let at = 0; at < text.length; rows++) {
+      let end = text.indexOf(0x0a, at);
+      if (end < 0) end = text.length;
+      let bucket = 0;
+      let i = at;
+      for (; i < end && text[i] !== 0x20; i++) {
+        const d = text[i]! - 0x30;
+        if (d < 0 || d > 9 || bucket > 0xffff) throw new Error(`line ${rows + 1} of the row digests of ${this.table} does not start with a bucket number`);
+        bucket = bucket * 10 + d;
+      }
+      if (i === at) throw new Error(`line ${rows + 1} of the row digests of ${this.table} does not start with a bucket number`);
+      checkBucket(bucket, this.table);
+      const hash = i + 1;
+      let space = text.indexOf(0x20, hash);
+      if (space < 0 || space > end) space = end;
+      if (space - hash !== 32) throw notMd5(space - hash);
+      const key = Math.min(space + 1, end);
+      const { buf, at: to, part } = this.room(bucket, HEAD + end - key);
+      for (let k = 0; k < 16; k++) {
+        const hi = HEX[text[hash + 2 * k]!]!;
+        const lo = HEX[text[hash + 2 * k + 1]!]!;
+        if ((hi | lo) > 15) throw notMd5(32);
+        buf[to + 2 + k] = (hi << 4) | lo;
+      }
+      this.added(part, buf, to, bucket, text.copy(buf, to + HEAD, key, end));
+      at = end + 1;
+    }
+    return rows;
   }
 
   /** Buckets with rows. */
   get size(): number {
-    return this.rowsIn.size;
+    return this.bucketsWithRows;
+  }
+
+  /** The pending chunk of the bucket's partition, with `most` bytes free at `at` (sealing the full one first). */
+  private room(bucket: number, most: number): { buf: Buffer; at: number; part: Partition } {
+    const p = bucket >> PARTITION_SHIFT;
+    let part = this.partitions[p];
+    if (!part) this.partitions[p] = part = { pending: null, used: 0, chunks: [] };
+    if (part.pending && part.used + most > part.pending.length) this.seal(p, part);
+    // A row larger than a chunk gets a chunk of its own. Only the bytes written (`used`) are ever read.
+    if (!part.pending || part.pending.length < most) part.pending = Buffer.allocUnsafe(Math.max(this.chunkBytes, most));
+    return { buf: part.pending, at: part.used, part };
+  }
+
+  /** Completes a row written at `at` whose hash is in place: its bucket, its key's length; counts it. */
+  private added(part: Partition, buf: Buffer, at: number, bucket: number, keyBytes: number): void {
+    buf.writeUInt16LE(bucket, at);
+    buf.writeUInt32LE(keyBytes, at + 18);
+    part.used = at + HEAD + keyBytes;
+    if (this.rowsIn[bucket] === 0) this.bucketsWithRows++;
+    this.rowsIn[bucket]! += 1;
   }
 
   /** The spill file, once a chunk was written (for inspection): ciphertext only. */
@@ -176,7 +235,8 @@ export class CaptureDetail {
   release(): void {
     this.released = true;
     this.partitions.length = 0;
-    this.rowsIn.clear();
+    this.rowsIn.fill(0);
+    this.bucketsWithRows = 0;
     this.key.fill(0);
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;

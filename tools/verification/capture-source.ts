@@ -21,7 +21,6 @@ import {
   mergeColumnStats,
   normaliseSession,
   readColumnStats,
-  readDigestLines,
   rowDigestLinesSql,
   tableRoot,
   type BucketDigest,
@@ -185,12 +184,7 @@ async function captureInto(deps: CaptureDeps, ctx: TableContext, table: TableDef
   // Batches are merged strictly in read order, whatever order their captures finish in.
   const merge = (evaluated: BatchCapture): void => {
     let rows = 0;
-    for (const text of evaluated.lines) {
-      readDigestLines(text, (b, h, key) => {
-        detail.add(b, h, key);
-        rows++;
-      });
-    }
+    for (const text of evaluated.lines) rows += detail.addLines(text);
     for (const part of evaluated.stats) stats = stats ? mergeColumnStats(stats, part) : part;
     progress.rowsRead += evaluated.rowCount;
     progress.rowsWritten += rows;

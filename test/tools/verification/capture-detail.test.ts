@@ -204,6 +204,42 @@ describe('capture detail spilled to disk', () => {
     detail.release();
   });
 
+  it('adds the rows of row-digest lines as add does each, with keys of any length and script, and counts them', async () => {
+    const order = [7, 3, 0, ...Array.from({ length: 3_000 }, (_, i) => i % 40), 7, 4095, 18];
+    const { rows, digests, entries } = rowsFor(order.length, 4096, (i) => order[i]!);
+    // A key far larger than a chunk, and one with multi-byte characters at a chunk's end.
+    rows.push([3, md5('big'), `["${'é'.repeat(700)}"]`], [3, md5('last'), '["😀"]']);
+    const byLines = new CaptureDetail({ table: 'customers', dir: dir.path, chunkBytes: 256 });
+    const text = rows.map(([b, h, k]) => `${b} ${h} ${k}`).join('\n');
+    // In two texts, as two batches come.
+    const cut = text.indexOf('\n', 5_000);
+    const first = text.slice(0, cut).split('\n').length;
+    expect(byLines.addLines(text.slice(0, cut))).toBe(first);
+    expect(byLines.addLines(text.slice(cut + 1))).toBe(rows.length - first);
+    expect(byLines.addLines(null)).toBe(0);
+    const one = spilled(rows, { chunkBytes: 256 });
+    expect(await byLines.digests()).toEqual(await one.digests());
+    expect(await detailEntries(byLines)).toEqual(await detailEntries(one));
+    expect(byLines.size).toBe(one.size);
+    expect(await byLines.digests()).toHaveLength(digests.length);
+    expect((await detailEntries(byLines)).find(([b]) => b === 3)![1].slice(-2)).toEqual([[`["${'é'.repeat(700)}"]`, md5('big')], ['["😀"]', md5('last')]]);
+    byLines.release();
+    one.release();
+  });
+
+  it('refuses a digest line without a bucket number, with a bucket out of range or a row hash that is not lower-case md5', () => {
+    const detail = new CaptureDetail({ table: 'orders', dir: dir.path });
+    const h = md5('x');
+    expect(() => detail.addLines(`1 ${h} ["1"]\n ${h} ["2"]`)).toThrow('line 2 of the row digests of orders does not start with a bucket number');
+    expect(() => detail.addLines(`x1 ${h} ["1"]`)).toThrow('line 1 of the row digests of orders does not start with a bucket number');
+    expect(() => detail.addLines(`70000 ${h} ["1"]`)).toThrow('bucket 70000 of orders is not an integer from 0 to 65535');
+    expect(() => detail.addLines(`1 ${h.toUpperCase()} ["1"]`)).toThrow('not a lower-case md5 hex digest: a row hash of length 32');
+    expect(() => detail.addLines(`1 ${h.slice(0, 16)} ["1"]`)).toThrow('not a lower-case md5 hex digest: a row hash of length 16');
+    // Only the first line (accepted before the failure) was added.
+    expect(detail.size).toBe(1);
+    detail.release();
+  });
+
   it('refuses a row hash that is not a lower-case md5 hex digest, and a bucket out of range', () => {
     const detail = new CaptureDetail({ dir: dir.path });
     expect(() => detail.add(0, 'Z'.repeat(32), '["1"]')).toThrow(/not a lower-case md5 hex digest/);
