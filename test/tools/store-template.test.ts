@@ -7,7 +7,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../tools/store/sensei-store.js';
 import { applyStoreMigrations, STORE_MIGRATIONS } from '../../tools/store/store-migrations.js';
-import { checkStoreTemplate, currentStoreTemplateIdentity, packStoreTemplate, unpackStoreTemplate, type StoreTemplateManifest } from '../../tools/store/store-template.js';
+import { checkStoreTemplate, currentStoreTemplateIdentity, defaultStoreTemplateDir, packStoreTemplate, unpackStoreTemplate, type StoreTemplateManifest } from '../../tools/store/store-template.js';
 import { tempDir } from '../fixtures/databases.js';
 
 const dir = tempDir('sensei-store-template-test-');
@@ -166,8 +166,15 @@ describe('store template', { timeout: 240_000 }, () => {
     expect(readdirSync(join(home, 'store'))).toEqual(['left-by-hand']);
     const empty = join(newHome(), 'store');
     mkdirSync(empty, { recursive: true });
+    // A staging dir left by a process killed while unpacking is debris (the store lock is held): it is removed.
+    mkdirSync(`${empty}.unpacking-1-deadbeef/base`, { recursive: true });
     expect(await unpackStoreTemplate(template, empty)).toEqual({ unpacked: true });
     expect(existsSync(join(empty, 'PG_VERSION'))).toBe(true);
+    expect(readdirSync(join(empty, '..'))).toEqual(['store']);
+  });
+
+  it('is looked for in dist/store-template of the package, from the sources as from the build', () => {
+    expect(defaultStoreTemplateDir()).toBe(join(import.meta.dirname, '..', '..', 'dist', 'store-template'));
   });
 
   it('an archive that matches its manifest but ends early or escapes the data dir leaves no data dir and no debris', async () => {
