@@ -189,6 +189,20 @@ describe('store template', { timeout: 240_000 }, () => {
     expect(r).toEqual({ unpacked: false, reason: `the store template ${join(truncated, 'store.tar.gz')} could not be unpacked into ${join(home, 'store')} (the archive ends early)` });
     expect(readdirSync(home)).toEqual([]);
 
+    // Compressed data damaged after the manifest was signed: gunzip's error is the reason.
+    const corrupt = variant(template, 'corrupt-gzip', () => undefined, (gz) => {
+      const copy = Buffer.from(gz);
+      for (let i = 1000; i < 1100; i++) copy[i] = (copy[i] as number) ^ 0x5a;
+      return copy;
+    });
+    const c = JSON.parse(readFileSync(join(corrupt, 'manifest.json'), 'utf8')) as StoreTemplateManifest;
+    resign(c, readFileSync(join(corrupt, c.archive)));
+    writeFileSync(join(corrupt, 'manifest.json'), JSON.stringify(c));
+    const rc = await unpackStoreTemplate(corrupt, join(home, 'store'));
+    expect(rc.unpacked).toBe(false);
+    expect((rc as { reason: string }).reason).toMatch(/could not be unpacked into .*home-\d+\/store \((invalid|incorrect|unknown|too many|header|unexpected end).*\)$/i);
+    expect(readdirSync(home)).toEqual([]);
+
     // A header naming ../ (checksum made right): refused before anything is written outside.
     const header = Buffer.alloc(512);
     header.write('../escaped', 0, 'utf8');

@@ -4,7 +4,8 @@ import { chmodSync, closeSync, createReadStream, existsSync, mkdirSync, openSync
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync, createGunzip } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, gzipSync } from 'node:zlib';
 import { STORE_MIGRATIONS } from './store-migrations.js';
 
 /**
@@ -170,15 +171,20 @@ export async function unpackStoreTemplate(templateDir: string, dataDir: string):
   if (existsSync(dataDir) && !(statSync(dataDir).isDirectory() && readdirSync(dataDir).length === 0)) {
     return { unpacked: false, reason: `${dataDir} exists and is not an empty directory, so the store template is not unpacked there` };
   }
-  const checked = await checkStoreTemplate(templateDir);
+  let checked: Awaited<ReturnType<typeof checkStoreTemplate>>;
+  try {
+    checked = await checkStoreTemplate(templateDir);
+  } catch (e) {
+    return { unpacked: false, reason: `the store template at ${templateDir} cannot be checked (${(e as Error).message})` };
+  }
   if ('reason' in checked) return { unpacked: false, reason: checked.reason };
   const { manifest } = checked;
   const home = dirname(dataDir);
   const prefix = `${basename(dataDir)}.unpacking-`;
-  // Left by a process that crashed while unpacking (the caller holds the lock, so no one is unpacking now).
-  for (const name of readdirSync(home)) if (name.startsWith(prefix)) rmSync(join(home, name), { recursive: true, force: true });
   const staging = join(home, `${prefix}${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
+    // Left by a process killed while unpacking (the caller holds the lock, so no one is unpacking now).
+    for (const name of readdirSync(home)) if (name.startsWith(prefix)) rmSync(join(home, name), { recursive: true, force: true });
     mkdirSync(staging);
     const files = await extractTarGz(join(templateDir, manifest.archive), staging);
     if (files !== manifest.files) throw new Error(`it holds ${files} files, its manifest says ${manifest.files}`);
@@ -247,68 +253,89 @@ const octal = (h: Buffer, at: number, length: number, what: string): number => {
  * memory holds one chunk of the archive, never a whole file. Returns the number of files written.
  */
 async function extractTarGz(archive: string, dest: string): Promise<number> {
-  let pending: Buffer = Buffer.alloc(0);
-  let file: { fd: number; path: string; mode: number; left: number; pad: number } | null = null;
-  let skip = 0;
-  let files = 0;
-  let ended = false;
-  const finish = (f: { fd: number; path: string; mode: number; pad: number }): void => {
+  interface OpenFile {
+    fd: number;
+    path: string;
+    mode: number;
+    left: number;
+    pad: number;
+  }
+  const state: { file: OpenFile | null; skip: number; files: number; ended: boolean } = { file: null, skip: 0, files: 0, ended: false };
+  const finish = (f: OpenFile): void => {
     closeSync(f.fd);
     chmodSync(f.path, f.mode);
-    files += 1;
-    skip = f.pad;
-    file = null;
+    state.files += 1;
+    state.skip = f.pad;
+    state.file = null;
   };
-  try {
-    // 256 KiB output chunks: half the CPU of zlib's default 16 KiB here, for 256 KiB of memory.
-    for await (const chunk of createReadStream(archive).pipe(createGunzip({ chunkSize: 256 * 1024 }))) {
-      if (ended) continue;
-      pending = pending.length === 0 ? (chunk as Buffer) : Buffer.concat([pending, chunk as Buffer]);
-      while (!ended) {
-        if (skip > 0) {
-          const n = Math.min(skip, pending.length);
-          skip -= n;
-          pending = pending.subarray(n);
-          if (skip > 0) break;
-        }
-        if (file !== null) {
-          const n = Math.min(file.left, pending.length);
-          if (n > 0) writeSync(file.fd, pending, 0, n);
-          file.left -= n;
-          pending = pending.subarray(n);
-          if (file.left > 0) break;
-          finish(file);
-          continue;
-        }
-        if (pending.length < BLOCK) break;
-        const h = pending.subarray(0, BLOCK);
-        pending = pending.subarray(BLOCK);
-        if (h.every((b) => b === 0)) {
-          ended = true;
-          break;
-        }
-        if (octal(h, 148, 8, 'checksum') !== checksum(h)) throw new Error('a tar header fails its checksum');
-        const name = field(h, 0, 100);
-        const parts = name.split('/').filter((p) => p !== '');
-        if (name.startsWith('/') || parts.length === 0 || parts.some((p) => p === '.' || p === '..')) {
-          throw new Error(`the archive names a path outside the data dir: ${name}`);
-        }
-        const path = join(dest, ...parts);
-        const type = field(h, 156, 1);
-        const size = octal(h, 124, 12, 'size');
-        if (type === '5') {
-          mkdirSync(path, { recursive: true });
-        } else if (type === '0' || type === '') {
-          file = { fd: openSync(path, 'wx'), path, mode: octal(h, 100, 8, 'mode') & 0o777, left: size, pad: padding(size) };
-          if (size === 0) finish(file);
-        } else {
-          throw new Error(`the archive holds ${name} of tar type ${JSON.stringify(type)}: only files and directories are expected`);
-        }
+  /** Consume what it can of `pending`; returns the bytes it left (less than a header, or nothing). */
+  const consume = (input: Buffer): Buffer => {
+    let pending = input;
+    while (!state.ended) {
+      if (state.skip > 0) {
+        const n = Math.min(state.skip, pending.length);
+        state.skip -= n;
+        pending = pending.subarray(n);
+        if (state.skip > 0) break;
+      }
+      const file = state.file;
+      if (file !== null) {
+        const n = Math.min(file.left, pending.length);
+        if (n > 0) writeSync(file.fd, pending, 0, n);
+        file.left -= n;
+        pending = pending.subarray(n);
+        if (file.left > 0) break;
+        finish(file);
+        continue;
+      }
+      if (pending.length < BLOCK) break;
+      const h = pending.subarray(0, BLOCK);
+      pending = pending.subarray(BLOCK);
+      if (h.every((b) => b === 0)) {
+        state.ended = true;
+        break;
+      }
+      if (octal(h, 148, 8, 'checksum') !== checksum(h)) throw new Error('a tar header fails its checksum');
+      const name = field(h, 0, 100);
+      const parts = name.split('/').filter((p) => p !== '');
+      if (name.startsWith('/') || parts.length === 0 || parts.some((p) => p === '.' || p === '..')) {
+        throw new Error(`the archive names a path outside the data dir: ${name}`);
+      }
+      const path = join(dest, ...parts);
+      const type = field(h, 156, 1);
+      const size = octal(h, 124, 12, 'size');
+      if (type === '5') {
+        mkdirSync(path, { recursive: true });
+      } else if (type === '0' || type === '') {
+        const opened: OpenFile = { fd: openSync(path, 'wx'), path, mode: octal(h, 100, 8, 'mode') & 0o777, left: size, pad: padding(size) };
+        state.file = opened;
+        if (size === 0) finish(opened);
+      } else {
+        throw new Error(`the archive holds ${name} of tar type ${JSON.stringify(type)}: only files and directories are expected`);
       }
     }
+    return state.ended ? Buffer.alloc(0) : pending;
+  };
+  // pipeline's own rejection for a failing last stage is an AbortError: keep the stage's error to report it.
+  let failure: unknown;
+  try {
+    // pipeline, not pipe: a read error of the archive reaches the loop instead of leaving it waiting. 256 KiB output
+    // chunks: half the CPU of zlib's default 16 KiB here, for 256 KiB of memory.
+    await pipeline(createReadStream(archive), createGunzip({ chunkSize: 256 * 1024 }), async (chunks: AsyncIterable<Buffer>) => {
+      let pending: Buffer = Buffer.alloc(0);
+      try {
+        // Read to the end even after the tar's end blocks, so that gunzip checks the archive's CRC and length.
+        for await (const chunk of chunks) if (!state.ended) pending = consume(pending.length === 0 ? chunk : Buffer.concat([pending, chunk]));
+      } catch (e) {
+        failure = e;
+        throw e;
+      }
+    });
+  } catch (e) {
+    throw failure ?? e;
   } finally {
-    if (file !== null) closeSync((file as { fd: number }).fd);
+    if (state.file !== null) closeSync(state.file.fd);
   }
-  if (!ended) throw new Error('the archive ends early');
-  return files;
+  if (!state.ended) throw new Error('the archive ends early');
+  return state.files;
 }
