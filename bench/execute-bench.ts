@@ -82,7 +82,8 @@ const cpuSeconds = (): number => {
 
 /**
  * Create the embedded store of `home` in a separate process (Node, the store module, open and close), as the first
- * `sensei` command in a new home does. Its peak is that of the process and its children (the initdb child process),
+ * `sensei` command in a new home does (unpacked from the build's store template, or by an initdb child process when
+ * that is unusable). Its peak is that of the process and its children,
  * from /usr/bin/time; null without it.
  */
 function createStoreBeforehand(home: string): string {

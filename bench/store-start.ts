@@ -1,9 +1,10 @@
 // `npm run bench:store-start`: what one short `sensei` process pays for the embedded store. Each sample is a fresh
 // Node process that loads the built store module, opens the store, closes it and exits (as `sensei status` does), once
-// on an empty home (initdb) and BENCH_RUNS times on the same, existing home; with Node's default WebAssembly tiering
-// and with --liftoff-only (the flag test/fixtures/cli.ts gives the CLI processes of the tests). Prints milliseconds and
-// peak RSS: of the store process itself, and of it with its child processes (a new data dir is created by a short
-// child process, see tools/store/embedded-store-server.ts; measured with /usr/bin/time when installed).
+// on an empty home (unpacked from the build's store template), BENCH_RUNS times on the same, existing home, and once on
+// another empty home without the template (initdb); with Node's default WebAssembly tiering and with --liftoff-only (the
+// flag test/fixtures/cli.ts gives the CLI processes of the tests). Prints milliseconds and peak RSS: of the store
+// process itself, and of it with its child processes (without a template a new data dir is created by a short child
+// process, see tools/store/embedded-store-server.ts; measured with /usr/bin/time when installed).
 // Needs `npm run build` first. Figures depend on the machine's load: the load average is printed with them.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -39,7 +40,7 @@ const CHILD = `
 const t0 = performance.now();
 const { openStore } = await import(${JSON.stringify(pathToFileURL(STORE_MODULE).href)});
 const loaded = performance.now();
-const store = await openStore({ home: process.argv[1] });
+const store = await openStore({ home: process.argv[1], ...(process.argv[2] === 'initdb' ? { template: null } : {}) });
 const opened = performance.now();
 await store.close();
 const closed = performance.now();
@@ -47,9 +48,9 @@ const c = process.cpuUsage();
 process.stdout.write(JSON.stringify({ loaded, opened, closed, cpu: (c.user + c.system) / 1000, peakMb: process.resourceUsage().maxRSS / 1024 }));
 `;
 
-function sample(flags: string[], home: string): Promise<Sample> {
+function sample(flags: string[], home: string, initdb = false): Promise<Sample> {
   const start = performance.now();
-  const argv = [process.execPath, ...flags, '--input-type=module', '-e', CHILD, home];
+  const argv = [process.execPath, ...flags, '--input-type=module', '-e', CHILD, home, ...(initdb ? ['initdb'] : [])];
   const [cmd, ...args] = TIME ? [TIME, '-f', 'TREE_PEAK_KB=%M', ...argv] : argv;
   const child = spawn(cmd!, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -84,8 +85,9 @@ async function main(): Promise<void> {
     console.log(`${'process (ms)'.padEnd(38)}${'load'.padStart(7)}${'open'.padStart(7)}${'close'.padStart(7)}${'exit'.padStart(7)}${'total'.padStart(7)}${'cpu'.padStart(7)}${'RSS MB'.padStart(7)}${'+child'.padStart(7)}`);
     for (const [name, flags] of [['default tiering', []], ['--liftoff-only', ['--liftoff-only']]] as const) {
       const home = join(dir, name.replace(/\W+/g, '-'));
-      row(`${name}, empty home (initdb)`, await sample([...flags], home));
+      row(`${name}, empty home (template)`, await sample([...flags], home));
       for (let i = 1; i <= RUNS; i++) row(`${name}, existing store #${i}`, await sample([...flags], home));
+      row(`${name}, empty home (initdb)`, await sample([...flags], `${home}-initdb`, true));
     }
     // What test/fixtures/store-template.ts does instead of initdb for a new home.
     const source = join(dir, 'default-tiering', 'store');

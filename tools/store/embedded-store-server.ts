@@ -10,6 +10,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { StoreError } from '../../core/errors.js';
+import { defaultStoreTemplateDir, unpackStoreTemplate } from './store-template.js';
 
 /** Where to reach the embedded store, and whether this process serves it. */
 export interface EmbeddedStoreServer {
@@ -37,6 +38,13 @@ export interface EmbeddedStoreServerOptions {
   waitMs?: number;
   /** Most connections the socket server accepts at once, from all processes together. Default 16. */
   maxConnections?: number;
+  /**
+   * The store template a new data dir is unpacked from (`tools/store/store-template.ts`). Default: the build's,
+   * `dist/store-template`. `null`: always create a new data dir with initdb, as the build does to make the template.
+   */
+  template?: string | null;
+  /** Where to say that a new data dir is made with initdb because the template cannot be used. Default: stderr. */
+  onNotice?: (message: string) => void;
 }
 
 /** Contents of `<home>/store.lock`. `port` is null while the owner is still starting PGlite. */
@@ -79,7 +87,7 @@ export async function connectEmbeddedStoreServer(
   for (;;) {
     const mine: StoreLock = { pid: process.pid, port: null, startedAt: `${new Date().toISOString()}#${randomBytes(4).toString('hex')}` };
     if (tryCreateLock(lockPath, mine)) {
-      return serve(dataDir, lockPath, mine, options.maxConnections ?? 16);
+      return serve(dataDir, lockPath, mine, options);
     }
 
     const lock = readLock(lockPath);
@@ -107,14 +115,14 @@ export async function connectEmbeddedStoreServer(
   }
 }
 
-async function serve(dataDir: string, lockPath: string, lock: StoreLock, maxConnections: number): Promise<EmbeddedStoreServer> {
+async function serve(dataDir: string, lockPath: string, lock: StoreLock, options: EmbeddedStoreServerOptions): Promise<EmbeddedStoreServer> {
   ownedHere.set(dataDir, { lock, lockPath });
   let db: PGlite | undefined;
   let server: PGLiteSocketServer | undefined;
   try {
-    await createDataDirIfMissing(dataDir);
+    await createDataDirIfMissing(dataDir, options.template === undefined ? defaultStoreTemplateDir() : options.template, options.onNotice ?? stderrNotice);
     db = await PGlite.create({ dataDir, extensions: { vector }, startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`] });
-    server = new PGLiteSocketServer({ db, host: LOOPBACK, port: 0, maxConnections });
+    server = new PGLiteSocketServer({ db, host: LOOPBACK, port: 0, maxConnections: options.maxConnections ?? 16 });
     await server.start();
     lock.port = Number(server.getServerConn().split(':').pop());
     writeFileSync(lockPath, JSON.stringify(lock), { mode: 0o600 });
@@ -151,10 +159,12 @@ async function serve(dataDir: string, lockPath: string, lock: StoreLock, maxConn
   };
 }
 
-// Creating a data dir (initdb) grows PGlite's WebAssembly memory to several times what serving an existing one needs,
-// and WebAssembly memory is never given back: done in this process, that peak would stay for the whole run. So a short
-// child process creates the data dir and exits, and this process opens the existing dir. The child loads PGlite's
-// CommonJS build by absolute path, which works whether this module runs built (dist/) or from source (tsx, vitest).
+// Creating a data dir (initdb) grows PGlite's WebAssembly memory to several times what serving an existing one needs
+// (about 740 MB: initdb drives a second PGlite instance inside the first), and WebAssembly memory is never given back.
+// So a new data dir is unpacked from the store template the build made (tools/store/store-template.ts), which runs no
+// PGlite at all. Without a usable template, a short child process creates the data dir and exits, and this process
+// opens the existing dir. The child loads PGlite's CommonJS build by absolute path, which works whether this module
+// runs built (dist/) or from source (tsx, vitest).
 const CREATE_DATA_DIR = `
 const [pglite, dataDir] = process.argv.slice(1);
 require(pglite).PGlite.create({ dataDir })
@@ -165,13 +175,23 @@ require(pglite).PGlite.create({ dataDir })
 /** PGlite's own test for an existing database in a data dir. */
 const hasDatabase = (dataDir: string): boolean => existsSync(join(dataDir, 'PG_VERSION'));
 
+const stderrNotice = (message: string): void => {
+  process.stderr.write(`sensei: ${message}\n`);
+};
+
 /**
- * Run initdb for `dataDir` in a child process when it holds no database yet. The caller holds the store lock, so no
- * other process opens the dir meanwhile. A dir this call created is removed again when the child fails, so the next
- * attempt starts clean; a dir that existed before is left as it was.
+ * Give `dataDir` a database when it holds none yet: from `template` (a template dir, or null for none), else by initdb
+ * in a child process, after saying why through `notice`. The caller holds the store lock, so no other process opens
+ * the dir meanwhile. A dir this call created is removed again when the child fails, so the next attempt starts clean;
+ * a dir that existed before is left as it was.
  */
-async function createDataDirIfMissing(dataDir: string): Promise<void> {
+async function createDataDirIfMissing(dataDir: string, template: string | null, notice: (message: string) => void): Promise<void> {
   if (hasDatabase(dataDir)) return;
+  if (template !== null) {
+    const r = await unpackStoreTemplate(template, dataDir);
+    if (r.unpacked) return;
+    notice(`${r.reason}; creating the embedded store with initdb instead, which takes several seconds and about 750 MB of memory once`);
+  }
   const existed = existsSync(dataDir);
   const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
   // Liftoff only: a process that runs initdb once and exits gains nothing from V8's optimising WebAssembly compiler.

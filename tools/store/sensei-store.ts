@@ -17,6 +17,13 @@ export interface OpenStoreOptions {
   url?: string;
   /** Embedded store only: how long to wait for another process that is starting the store. Default 30,000 ms. */
   lockWaitMs?: number;
+  /**
+   * Embedded store only: the store template a new data dir is unpacked from. Default: the build's
+   * (`dist/store-template`); `null`: create it with initdb (seconds, ~750 MB in a child process).
+   */
+  template?: string | null;
+  /** Embedded store only: told why a new data dir is made with initdb instead of the template. Default: stderr. */
+  onNotice?: (message: string) => void;
 }
 
 export interface RunRecord {
@@ -140,7 +147,11 @@ export async function openStore(options: OpenStoreOptions): Promise<SenseiStore>
     location = redactUrl(options.url);
     pool = new pg.Pool({ connectionString: options.url });
   } else {
-    embedded = await connectEmbeddedStoreServer(options.home, options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs });
+    embedded = await connectEmbeddedStoreServer(options.home, {
+      ...(options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs }),
+      ...(options.template === undefined ? {} : { template: options.template }),
+      ...(options.onNotice === undefined ? {} : { onNotice: options.onNotice }),
+    });
     location = `embedded PGlite at ${embedded.dataDir}`;
     // One connection: PGlite runs one session, and its socket server queues statements in arrival order, so a
     // statement from a second connection queued behind an open transaction would wait for it forever while the
