@@ -11,6 +11,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, describeError, isConfigError, isSenseiError } from '../core/errors.js';
 import type { SenseiConfig } from '../core/config.js';
 import type { RunResult, SenseiRuntime } from '../graph/runtime.js';
+import type { SenseiStore } from '../tools/store/sensei-store.js';
 import { PLAN_HELP, runPlan } from './commands/plan.js';
 import type { CommandKit } from './commands/kit.js';
 import { cmdErrors, ERRORS_HELP } from './commands/errors.js';
@@ -162,6 +163,17 @@ async function withRuntime<T>(quiet: boolean, fn: (rt: SenseiRuntime) => Promise
   }
 }
 
+/** The store alone, for commands that only read or purge what it holds: no graph, agents or LLM client is loaded. */
+async function withStore<T>(fn: (store: SenseiStore) => Promise<T>): Promise<T> {
+  const { openStore } = await import('../tools/store/sensei-store.js');
+  const store = await openStore({ home: home(), ...(process.env.SENSEI_STORE_URL ? { url: process.env.SENSEI_STORE_URL } : {}) });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
 function resultJson(r: RunResult): Record<string, unknown> {
   return {
     run_id: r.runId,
@@ -298,9 +310,9 @@ async function cmdStatus(argv: string[]): Promise<number> {
   if (values.help) return help('status');
   const runId = positionals[0];
   if (!runId) throw new UsageError('status takes a RUN_ID', { hint: 'see sensei status --help' });
-  return withRuntime(true, async (rt) => {
-    const run = await rt.store.getRun(runId);
-    if (!run) throw new ConfigError(`no run ${runId} in the store at ${rt.store.location}`, { hint: 'check the run id and SENSEI_HOME / SENSEI_STORE_URL' });
+  return withStore(async (store) => {
+    const run = await store.getRun(runId);
+    if (!run) throw new ConfigError(`no run ${runId} in the store at ${store.location}`, { hint: 'check the run id and SENSEI_HOME / SENSEI_STORE_URL' });
     const summary = (run.summary ?? {}) as { tables?: RunResult['tables'] };
     const r = { run_id: run.id, status: run.status, stage: run.stage, certificate: run.certificatePath, error: run.error, tables: summary.tables ?? [] };
     if (values.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
@@ -360,6 +372,7 @@ function help(topic: string): number {
 const kit: CommandKit = {
   args: (argv, options, command) => args(argv, options, command) as ReturnType<CommandKit['args']>,
   withRuntime,
+  withStore,
   printResult,
   help,
   usageError: (message, command) => new UsageError(message, { hint: `see sensei ${command} --help` }),
@@ -404,11 +417,11 @@ export async function main(argv: string[]): Promise<number> {
         return values.help ? help('analyze') : await runAnalyze(values);
       }
       case 'verify':
-        return await cmdVerify(rest, { home: home(), withRuntime, help });
+        return await cmdVerify(rest, { home: home(), withRuntime, withStore, help });
       case 'retention':
-        return await cmdRetention(rest, { home: home(), withRuntime, help });
+        return await cmdRetention(rest, { home: home(), withRuntime, withStore, help });
       case 'waiver':
-        return await cmdWaiver(rest, { home: home(), withRuntime, help });
+        return await cmdWaiver(rest, { home: home(), withRuntime, withStore, help });
       default:
         process.stderr.write(`sensei: unknown command '${command}'\n\n${HELP.main}\n`);
         return EXIT.usage;

@@ -20,7 +20,7 @@ export async function cmdRetention(argv: string[], ctx: CommandContext): Promise
   const before = new Date(Date.now() - years * 365.25 * 86_400_000);
   // Imported here, not at the top: cli/main.ts reads RETENTION_HELP from this module and must stay light (see there).
   const [{ loadSecretBox }, { createCaptureStore }] = await Promise.all([import('../../tools/store/secret-box.js'), import('../../tools/verification/capture-store.js')]);
-  const removed = await ctx.withRuntime(true, (rt) => createCaptureStore(rt.store.pool, loadSecretBox(ctx.home)).purge(before));
+  const removed = await ctx.withStore((store) => createCaptureStore(store.pool, loadSecretBox(ctx.home)).purge(before));
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ before: before.toISOString(), validation_results: removed.validationResults, captured_tables: removed.capturedTables, capture_buckets: removed.captureBuckets }, null, 2)}\n`);
   } else {
