@@ -1,23 +1,22 @@
 #!/usr/bin/env node
 // The `sensei` command: demo, migrate, approve, status, errors, certificate verify.
+// Heavy modules (the graph and its agents, LangChain, the store, the server, the connectors, zod schemas) are imported
+// with import() where a command first needs them, not here: each `sensei` process loads only what its command uses
+// (`--help` none of them, `certificate verify` no store and no LangChain). The command modules imported here keep to
+// the same rule, since their help texts are read at start-up.
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, describeError, isConfigError, isSenseiError } from '../core/errors.js';
 import type { SenseiConfig } from '../core/config.js';
-import { createRuntime, newRunId, type RunResult, type SenseiRuntime } from '../graph/runtime.js';
-import { verifyCertificateText } from '../tools/certification/certificate-verifier.js';
-import { createLegacySample } from '../tools/demo/legacy-sample.js';
-import { loadConfig, parseConfig } from '../tools/ingest/load-config.js';
+import type { RunResult, SenseiRuntime } from '../graph/runtime.js';
+import type { SenseiStore } from '../tools/store/sensei-store.js';
 import { PLAN_HELP, runPlan } from './commands/plan.js';
 import type { CommandKit } from './commands/kit.js';
 import { cmdErrors, ERRORS_HELP } from './commands/errors.js';
 import { cmdResume, RESUME_HELP } from './commands/resume.js';
-import { cmdServe } from './commands/serve.js';
-import { cmdToken } from './commands/token.js';
 import { ANALYZE_HELP, runAnalyze } from './commands/analyze.js';
-import { checkCertificateTarget } from './commands/certificate-target.js';
 import { RETENTION_HELP, cmdRetention } from './commands/retention.js';
 import { VERIFY_HELP, cmdVerify } from './commands/verify.js';
 import { WAIVER_HELP, cmdWaiver } from './commands/waiver.js';
@@ -150,6 +149,7 @@ const home = (): string => resolve(process.env.SENSEI_HOME ?? '.sensei');
 
 async function withRuntime<T>(quiet: boolean, fn: (rt: SenseiRuntime) => Promise<T>): Promise<T> {
   const progress = createProgressRenderer(process.stderr, { quiet });
+  const { createRuntime } = await import('../graph/runtime.js');
   const rt = await createRuntime({
     home: home(),
     ...(process.env.SENSEI_STORE_URL ? { storeUrl: process.env.SENSEI_STORE_URL } : {}),
@@ -160,6 +160,17 @@ async function withRuntime<T>(quiet: boolean, fn: (rt: SenseiRuntime) => Promise
     return await fn(rt);
   } finally {
     await rt.close();
+  }
+}
+
+/** The store alone, for commands that only read or purge what it holds: no graph, agents or LLM client is loaded. */
+async function withStore<T>(fn: (store: SenseiStore) => Promise<T>): Promise<T> {
+  const { openStore } = await import('../tools/store/sensei-store.js');
+  const store = await openStore({ home: home(), ...(process.env.SENSEI_STORE_URL ? { url: process.env.SENSEI_STORE_URL } : {}) });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
   }
 }
 
@@ -239,6 +250,11 @@ function printHuman(r: RunResult): void {
 async function cmdDemo(argv: string[]): Promise<number> {
   const { values } = args(argv, { json: { type: 'boolean' }, quiet: { type: 'boolean' } }, 'demo');
   if (values.help) return help('demo');
+  const [{ newRunId }, { createLegacySample }, { parseConfig }] = await Promise.all([
+    import('../graph/runtime.js'),
+    import('../tools/demo/legacy-sample.js'),
+    import('../tools/ingest/load-config.js'),
+  ]);
   const runId = newRunId();
   const dir = join(home(), 'demo', runId);
   await mkdir(dir, { recursive: true });
@@ -256,6 +272,7 @@ async function cmdMigrate(argv: string[]): Promise<number> {
   const { values } = args(argv, { config: { type: 'string', short: 'c' }, yes: { type: 'boolean', short: 'y' }, json: { type: 'boolean' }, quiet: { type: 'boolean' } }, 'migrate');
   if (values.help) return help('migrate');
   if (!values.config) throw new UsageError('migrate needs a configuration file: -c sensei.yaml', { hint: 'see sensei migrate --help' });
+  const { loadConfig } = await import('../tools/ingest/load-config.js');
   const loaded = await loadConfig(values.config);
   const result = await withRuntime(Boolean(values.quiet), (rt) => rt.start(loaded.config, loaded.baseDir, { preApproved: Boolean(values.yes) }));
   return printResult(result, Boolean(values.json));
@@ -265,6 +282,7 @@ async function cmdPlan(argv: string[]): Promise<number> {
   const { values } = args(argv, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } }, 'plan');
   if (values.help) return help('plan');
   if (!values.config) throw new UsageError('plan needs a configuration file: -c sensei.yaml', { hint: 'see sensei plan --help' });
+  const { loadConfig } = await import('../tools/ingest/load-config.js');
   const loaded = await loadConfig(values.config);
   return runPlan(loaded.config, loaded.baseDir, Boolean(values.json), { home: home(), ...(process.env.SENSEI_STORE_URL ? { url: process.env.SENSEI_STORE_URL } : {}) });
 }
@@ -292,9 +310,9 @@ async function cmdStatus(argv: string[]): Promise<number> {
   if (values.help) return help('status');
   const runId = positionals[0];
   if (!runId) throw new UsageError('status takes a RUN_ID', { hint: 'see sensei status --help' });
-  return withRuntime(true, async (rt) => {
-    const run = await rt.store.getRun(runId);
-    if (!run) throw new ConfigError(`no run ${runId} in the store at ${rt.store.location}`, { hint: 'check the run id and SENSEI_HOME / SENSEI_STORE_URL' });
+  return withStore(async (store) => {
+    const run = await store.getRun(runId);
+    if (!run) throw new ConfigError(`no run ${runId} in the store at ${store.location}`, { hint: 'check the run id and SENSEI_HOME / SENSEI_STORE_URL' });
     const summary = (run.summary ?? {}) as { tables?: RunResult['tables'] };
     const r = { run_id: run.id, status: run.status, stage: run.stage, certificate: run.certificatePath, error: run.error, tables: summary.tables ?? [] };
     if (values.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
@@ -319,8 +337,10 @@ async function cmdCertificate(argv: string[]): Promise<number> {
   } catch {
     throw new UsageError(`cannot read certificate file ${file}`);
   }
+  const { verifyCertificateText } = await import('../tools/certification/certificate-verifier.js');
   const res = verifyCertificateText(text, values.fingerprint ? { trustedFingerprint: values.fingerprint } : undefined);
   if (values.target !== undefined && res.valid) {
+    const { checkCertificateTarget } = await import('./commands/certificate-target.js');
     const { check, problems } = await checkCertificateTarget(file, res.certificate, values.target);
     const rowHashes = check.rowHashes && { format: check.rowHashes.format, bits_per_row: check.rowHashes.bitsPerRow };
     if (values.json) process.stdout.write(`${JSON.stringify({ valid: true, target_matches: check.matches && problems.length === 0, tables: check.tables, findings: check.findings, problems, row_hashes: rowHashes }, null, 2)}\n`);
@@ -352,6 +372,7 @@ function help(topic: string): number {
 const kit: CommandKit = {
   args: (argv, options, command) => args(argv, options, command) as ReturnType<CommandKit['args']>,
   withRuntime,
+  withStore,
   printResult,
   help,
   usageError: (message, command) => new UsageError(message, { hint: `see sensei ${command} --help` }),
@@ -388,19 +409,19 @@ export async function main(argv: string[]): Promise<number> {
       case 'certificate':
         return await cmdCertificate(rest);
       case 'serve':
-        return rest.includes('--help') || rest.includes('-h') ? help('serve') : await cmdServe(rest);
+        return rest.includes('--help') || rest.includes('-h') ? help('serve') : await (await import('./commands/serve.js')).cmdServe(rest);
       case 'token':
-        return rest.includes('--help') || rest.includes('-h') ? help('token') : await cmdToken(rest);
+        return rest.includes('--help') || rest.includes('-h') ? help('token') : await (await import('./commands/token.js')).cmdToken(rest);
       case 'analyze': {
         const { values } = args(rest, { source: { type: 'string' }, config: { type: 'string', short: 'c' }, sample: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' } }, 'analyze');
         return values.help ? help('analyze') : await runAnalyze(values);
       }
       case 'verify':
-        return await cmdVerify(rest, { home: home(), withRuntime, help });
+        return await cmdVerify(rest, { home: home(), withRuntime, withStore, help });
       case 'retention':
-        return await cmdRetention(rest, { home: home(), withRuntime, help });
+        return await cmdRetention(rest, { home: home(), withRuntime, withStore, help });
       case 'waiver':
-        return await cmdWaiver(rest, { home: home(), withRuntime, help });
+        return await cmdWaiver(rest, { home: home(), withRuntime, withStore, help });
       default:
         process.stderr.write(`sensei: unknown command '${command}'\n\n${HELP.main}\n`);
         return EXIT.usage;

@@ -1,12 +1,7 @@
 // `sensei analyze`: profile a source (types, semantic and PII classes, relationships) and print it, or JSON for machines.
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
-import { resolveEndpoint } from '../../connectors/endpoint.js';
-import { openSource } from '../../connectors/open-source.js';
-import { analysisJson, analyzeSource, type AnalysisReport } from '../../tools/analysis/analyze-source.js';
-import { columnDescriberFromEnv } from '../../tools/analysis/describe-columns.js';
-import { loadConfig } from '../../tools/ingest/load-config.js';
-import { describeLlm, llmSettingsFromEnv } from '../../tools/llm/chat-model.js';
+import type { AnalysisReport } from '../../tools/analysis/analyze-source.js';
 
 export const ANALYZE_HELP = `Usage: sensei analyze (--source URL | -c sensei.yaml) [--sample N] [--json] [--quiet]
 
@@ -45,6 +40,15 @@ export async function runAnalyze(a: AnalyzeArgs, out: NodeJS.WritableStream = pr
       throw new ConfigError(`--sample must be a positive whole number of rows (got "${a.sample}")`, { hint: 'e.g. --sample 50000' });
     }
   }
+  // Imported here, not at the top: cli/main.ts reads ANALYZE_HELP from this module and must stay light (see there).
+  const [{ resolveEndpoint }, { openSource }, { analysisJson, analyzeSource }, { columnDescriberFromEnv }, { loadConfig }, { describeLlm, llmSettingsFromEnv }] = await Promise.all([
+    import('../../connectors/endpoint.js'),
+    import('../../connectors/open-source.js'),
+    import('../../tools/analysis/analyze-source.js'),
+    import('../../tools/analysis/describe-columns.js'),
+    import('../../tools/ingest/load-config.js'),
+    import('../../tools/llm/chat-model.js'),
+  ]);
   let url: string;
   if (a.config !== undefined) {
     const loaded = await loadConfig(a.config);

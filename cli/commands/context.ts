@@ -2,10 +2,13 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '../../core/errors.js';
 import type { SenseiRuntime } from '../../graph/runtime.js';
+import type { SenseiStore } from '../../tools/store/sensei-store.js';
 
 export interface CommandContext {
   home: string;
   withRuntime<T>(quiet: boolean, fn: (rt: SenseiRuntime) => Promise<T>): Promise<T>;
+  /** The store alone (opened and closed as the runtime does it), for commands that need no graph: lighter to start. */
+  withStore<T>(fn: (store: SenseiStore) => Promise<T>): Promise<T>;
   /** Print the command's help; returns exit code 0. */
   help(topic: string): number;
 }

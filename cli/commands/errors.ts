@@ -27,8 +27,8 @@ export async function cmdErrors(argv: string[], kit: CommandKit): Promise<number
   const json = Boolean(values.json);
   const out = (text: string): void => void process.stdout.write(text);
   if (sub === 'list' && runId) {
-    return kit.withRuntime(true, async (rt) => {
-      const entries = (await rt.store.listErrors(runId, { includeResolved: Boolean(values.all) })).filter((e) => !values.table || e.table === values.table);
+    return kit.withStore(async (store) => {
+      const entries = (await store.listErrors(runId, { includeResolved: Boolean(values.all) })).filter((e) => !values.table || e.table === values.table);
       if (json) out(`${JSON.stringify({ run_id: runId, errors: entries }, null, 2)}\n`);
       else {
         out(`${entries.length} queued row(s) for run ${runId}\n`);
@@ -38,8 +38,8 @@ export async function cmdErrors(argv: string[], kit: CommandKit): Promise<number
     });
   }
   if (sub === 'show' && runId && entryId) {
-    return kit.withRuntime(true, async (rt) => {
-      const entry = (await rt.store.listErrors(runId, { includeResolved: true })).find((e) => String(e.id) === entryId);
+    return kit.withStore(async (store) => {
+      const entry = (await store.listErrors(runId, { includeResolved: true })).find((e) => String(e.id) === entryId);
       if (!entry) throw kit.usageError(`run ${runId} has no queued entry #${entryId}`, 'errors');
       if (json) out(`${JSON.stringify({ run_id: runId, error: entry }, null, 2)}\n`);
       else {

@@ -1,10 +1,6 @@
 // `sensei plan -c sensei.yaml [--json]`: analyze the source and print the mapping plan, without touching the target.
 import type { SenseiConfig } from '../../core/config.js';
 import { allMappings, type Plan } from '../../core/plan.js';
-import { planOnly } from '../../graph/single-agent.js';
-import { describeLlm, llmSettingsFromEnv } from '../../tools/llm/chat-model.js';
-import { createPatternLibrary } from '../../tools/patterns/pattern-library.js';
-import { openStore } from '../../tools/store/sensei-store.js';
 
 export const PLAN_HELP = `Usage: sensei plan -c sensei.yaml [--json]
 
@@ -63,6 +59,13 @@ function human(plan: Plan, llm: string): string {
 
 /** Plans the migration a config describes, as a run would (pattern library first). The target is only read. */
 export async function runPlan(config: SenseiConfig, baseDir: string, json: boolean, storeAt: { home: string; url?: string }): Promise<number> {
+  // Imported here, not at the top: cli/main.ts reads PLAN_HELP from this module and must stay light (see there).
+  const [{ planOnly }, { describeLlm, llmSettingsFromEnv }, { createPatternLibrary }, { openStore }] = await Promise.all([
+    import('../../graph/single-agent.js'),
+    import('../../tools/llm/chat-model.js'),
+    import('../../tools/patterns/pattern-library.js'),
+    import('../../tools/store/sensei-store.js'),
+  ]);
   const llm = describeLlm(llmSettingsFromEnv());
   const store = await openStore({ home: storeAt.home, ...(storeAt.url ? { url: storeAt.url } : {}) });
   try {

@@ -1,7 +1,5 @@
 // `sensei retention purge`: remove validation results and source captures older than the retention period.
 import { ConfigError } from '../../core/errors.js';
-import { loadSecretBox } from '../../tools/store/secret-box.js';
-import { createCaptureStore } from '../../tools/verification/capture-store.js';
 import { parseCommandArgs, type CommandContext } from './context.js';
 
 export const RETENTION_HELP = `Usage: sensei retention purge [--years N] [--json]
@@ -20,7 +18,9 @@ export async function cmdRetention(argv: string[], ctx: CommandContext): Promise
   const years = values.years === undefined ? 7 : Number(values.years);
   if (!Number.isFinite(years) || years < 0) throw new ConfigError(`--years must be a non-negative number, got ${values.years}`, { hint: 'e.g. --years 7' });
   const before = new Date(Date.now() - years * 365.25 * 86_400_000);
-  const removed = await ctx.withRuntime(true, (rt) => createCaptureStore(rt.store.pool, loadSecretBox(ctx.home), ctx.home).purge(before));
+  // Imported here, not at the top: cli/main.ts reads RETENTION_HELP from this module and must stay light (see there).
+  const [{ loadSecretBox }, { createCaptureStore }] = await Promise.all([import('../../tools/store/secret-box.js'), import('../../tools/verification/capture-store.js')]);
+  const removed = await ctx.withStore((store) => createCaptureStore(store.pool, loadSecretBox(ctx.home), ctx.home).purge(before));
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ before: before.toISOString(), validation_results: removed.validationResults, captured_tables: removed.capturedTables, capture_buckets: removed.captureBuckets, capture_files: removed.captureFiles }, null, 2)}\n`);
   } else {

@@ -1,7 +1,6 @@
 // `sensei verify RUN_ID`: run verification of a finished run again, against the source as it was captured.
 import { ConfigError } from '../../core/errors.js';
 import type { VerificationReport } from '../../core/findings.js';
-import { reverifyRun } from '../../graph/reverify.js';
 import { parseCommandArgs, type CommandContext } from './context.js';
 
 export const VERIFY_HELP = `Usage: sensei verify RUN_ID [--certify] [--json]
@@ -22,6 +21,8 @@ export async function cmdVerify(argv: string[], ctx: CommandContext): Promise<nu
   if (values.help) return ctx.help('verify');
   const runId = positionals[0];
   if (!runId || positionals.length > 1) throw new ConfigError('verify takes exactly one RUN_ID', { hint: 'see sensei verify --help' });
+  // Imported here, not at the top: cli/main.ts reads VERIFY_HELP from this module and must stay light (see there).
+  const { reverifyRun } = await import('../../graph/reverify.js');
   const { certificatePath, ...report } = await ctx.withRuntime(true, (rt) => reverifyRun(rt, ctx.home, runId, { certify: values.certify ?? false }));
   if (values.json) process.stdout.write(`${JSON.stringify({ run_id: runId, ...report, ...(certificatePath ? { certificate: certificatePath } : {}) }, null, 2)}\n`);
   else process.stdout.write(`${renderReport(runId, report)}${certificatePath ? `Certificate: ${certificatePath}\n` : ''}`);
