@@ -22,6 +22,7 @@ import {
   normaliseSession,
   readColumnStats,
   rowDigestLinesSql,
+  sketchBounds,
   tableRoot,
   type BucketDigest,
   type ColumnStats,
@@ -140,6 +141,12 @@ interface TableContext {
   from: (lo: number, hi: number) => string;
   /** The table's direct path, with the DDL of its typed table; or why it has none. */
   direct: { plan: DirectCopy; columnsDdl: string } | { refused: string };
+  /**
+   * Per column, the largest hash of the table's distinct-count sketch merged so far, once it is full (else null): a
+   * hash above it can never enter the table's sketch, so batches captured from now on sketch only the hashes up to it
+   * (`sketchBounds`), and the merged sketch is the same.
+   */
+  sketchBounds: Array<string | null>;
 }
 
 /** The digests and statistics of one batch. */
@@ -164,6 +171,7 @@ async function captureTable(deps: CaptureDeps, mapping: TableMapping, table: Tab
     buckets: bucketCountFor(rowsTotal),
     from: (lo, hi) => `(SELECT ${select} FROM ${STAGE} AS src WHERE "_sensei_ord" >= ${lo} AND "_sensei_ord" < ${hi}${rules.length > 0 ? ` AND ${rules.join(' AND ')}` : ''}) AS t`,
     direct: deps.directCopy === false ? { refused: 'strategy.direct_copy is false' } : await typedPath(deps.target, mapping),
+    sketchBounds: shape.columns.map(() => null),
   };
 
   const detail = new CaptureDetail({ table: mapping.source, dir: deps.spillDir });
@@ -186,6 +194,7 @@ async function captureInto(deps: CaptureDeps, ctx: TableContext, table: TableDef
     let rows = 0;
     for (const text of evaluated.lines) rows += detail.addLines(text);
     for (const part of evaluated.stats) stats = stats ? mergeColumnStats(stats, part) : part;
+    if (stats) ctx.sketchBounds = sketchBounds(shape.columns, stats);
     progress.rowsRead += evaluated.rowCount;
     progress.rowsWritten += rows;
     progress.rowsErrored = progress.rowsRead - progress.rowsWritten;
@@ -287,7 +296,7 @@ async function captureBatch(deps: CaptureDeps, ctx: TableContext, batch: Batch):
     await normaliseSession(s);
     await s.query(`CREATE TEMP TABLE "_sensei_capture" ("_sensei_ord" integer, ${names.map((n) => `${quoteIdent(n)} text`).join(', ')}) ON COMMIT DROP`);
     if (enc.kept.length > 0) await s.copyFrom(STAGE, ['_sensei_ord', ...names], `${enc.kept.map((r) => `${r}\t${enc.lines[r]}`).join('\n')}\n`);
-    return { rowCount: batch.rowCount, ...(await evaluateIsolating(s, ctx.shape, ctx.buckets, ctx.from, batch.rowCount)) };
+    return { rowCount: batch.rowCount, ...(await evaluateIsolating(s, ctx.shape, ctx.buckets, ctx.from, batch.rowCount, ctx.sketchBounds)) };
   });
 }
 
@@ -317,7 +326,7 @@ async function captureTyped(deps: CaptureDeps, ctx: TableContext, direct: { plan
           throw new TypedCopyRefused(`SQLSTATE ${String((e as { code?: unknown }).code ?? 'unknown')}`);
         }
       }
-      const digested = await digestRows(s, ctx.shape, ctx.buckets, `${TYPED_TABLE} AS t`);
+      const digested = await digestRows(s, ctx.shape, ctx.buckets, `${TYPED_TABLE} AS t`, ctx.sketchBounds);
       return { rowCount, lines: [digested.lines], stats: [digested.stats] };
     });
   } catch (e) {
@@ -339,9 +348,9 @@ async function castableTypes(target: TargetConnector, mapping: TableMapping): Pr
 }
 
 /** The row digests (`rowDigestLinesSql`) and the column statistics of the rows of `from` (alias `t`, typed as the target columns). */
-async function digestRows(s: TargetSession, shape: DigestShape, buckets: number, from: string): Promise<{ lines: string | null; stats: ColumnStats[] }> {
+async function digestRows(s: TargetSession, shape: DigestShape, buckets: number, from: string, bounds: ReadonlyArray<string | null>): Promise<{ lines: string | null; stats: ColumnStats[] }> {
   const digests = await s.query<{ lines: string | null }>(rowDigestLinesSql(shape, buckets, from));
-  const agg = await s.query<Record<string, unknown>>(columnStatsSql(shape.columns, from));
+  const agg = await s.query<Record<string, unknown>>(columnStatsSql(shape.columns, from, '', bounds));
   return { lines: digests.rows[0]?.lines ?? null, stats: readColumnStats(shape.columns, agg.rows[0] ?? { n: 0 }) };
 }
 
@@ -357,6 +366,7 @@ async function evaluateIsolating(
   buckets: number,
   from: (lo: number, hi: number) => string,
   count: number,
+  bounds: ReadonlyArray<string | null>,
 ): Promise<{ lines: Array<string | null>; stats: ColumnStats[][] }> {
   const lines: Array<string | null> = [];
   const stats: ColumnStats[][] = [];
@@ -365,7 +375,7 @@ async function evaluateIsolating(
     const done = await underSavepoint(s, 'sensei_capture', async () => {
       // The transformations run once: their result is kept in a temporary table that digests and statistics read.
       await s.query(`CREATE TEMP TABLE ${EVALUATED_TABLE} ON COMMIT DROP AS SELECT * FROM ${from(lo, hi)}`);
-      const part = await digestRows(s, shape, buckets, EVALUATED);
+      const part = await digestRows(s, shape, buckets, EVALUATED, bounds);
       await s.query(`DROP TABLE ${EVALUATED_TABLE}`);
       return part;
     });
