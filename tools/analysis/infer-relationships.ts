@@ -7,10 +7,26 @@ import { SHARE_CAP, type ColumnStats } from './fingerprint.js';
 import type { TableSample } from './sample-table.js';
 import { valueText } from './value-shapes.js';
 
+/**
+ * What inference needs of one column's statistics, kept once its table is profiled (see `relationshipEvidence`):
+ * counts, the first SHARE_CAP distinct values (the ones measured against keys), and every distinct value only for
+ * a column that can be a key, so that a sample of 100,000 rows does not hold its whole distinct map until the end.
+ */
+export interface ColumnEvidence {
+  rows: number;
+  nulls: number;
+  /** How many distinct non-null values the sample has. */
+  distinctCount: number;
+  /** The first SHARE_CAP distinct values, in the order the sample met them. */
+  firstDistinct: readonly string[];
+  /** Every distinct value, for a column that can be a single-column key; null for the others. */
+  keyValues: { has(text: string): boolean } | null;
+}
+
 export interface RelationshipEvidence {
-  /** Column statistics by table, then column (their distinct-value maps are the measured sets). */
-  stats: Map<string, Map<string, ColumnStats>>;
-  /** Samples by table (for composite keys, whose tuples are measured row by row). */
+  /** What each column's statistics say, by table, then column. */
+  stats: Map<string, Map<string, ColumnEvidence>>;
+  /** Samples by table (for composite keys, whose tuples are measured row by row): only the columns named in a composite key. */
   samples: Map<string, TableSample>;
   /**
    * The source the samples came from. When it can `countMatches`, a column whose candidate key belongs to a sampled
@@ -60,6 +76,52 @@ function kindClass(table: TableDef, column: string): string {
 }
 
 /**
+ * A column unique and never null in a complete sample of a table without declared keys (CSV imports, legacy files):
+ * a candidate key.
+ */
+function isCandidateKey(rows: number, nulls: number, distinct: number, complete: boolean): boolean {
+  return complete && rows > 1 && nulls === 0 && distinct === rows;
+}
+
+/** A column's name as composite keys are matched across tables (case and separators aside). */
+const keyName = (column: string): string => nameTokens(column).join('_');
+
+/**
+ * What inference will need of one profiled table, and nothing more: per column the counts and first SHARE_CAP
+ * distinct values, every distinct value of a column that can be a single-column key (declared alone as primary key or
+ * unique, or a candidate key of a table without declared keys), and the sampled values of the columns whose name is
+ * a column of some composite key of the catalog. Call as soon as the table's statistics are computed, then let its
+ * sample and statistics go.
+ */
+export function relationshipEvidence(
+  catalog: Catalog,
+  table: TableDef,
+  sample: TableSample,
+  stats: ReadonlyMap<string, ColumnStats>,
+): { stats: Map<string, ColumnEvidence>; sample: TableSample } {
+  const singleKeys = new Set([table.primaryKey, ...table.uniques.map((u) => u.columns)].filter((k) => k.length === 1).map((k) => k[0]!));
+  const undeclared = table.primaryKey.length === 0 && table.uniques.length === 0;
+  const out = new Map<string, ColumnEvidence>();
+  for (const [name, s] of stats) {
+    const isKey = singleKeys.has(name) || (undeclared && isCandidateKey(s.rows, s.nulls, s.distinct.size, sample.complete));
+    const firstDistinct: string[] = [];
+    for (const text of s.distinct.keys()) {
+      if (firstDistinct.length >= SHARE_CAP) break;
+      firstDistinct.push(text);
+    }
+    out.set(name, { rows: s.rows, nulls: s.nulls, distinctCount: s.distinct.size, firstDistinct, keyValues: isKey && s.distinct.size > 0 ? s.distinct : null });
+  }
+  const compositeNames = new Set(
+    catalog.tables.flatMap((t) => [t.primaryKey, ...t.uniques.map((u) => u.columns)].filter((k) => k.length > 1).flat().map(keyName)),
+  );
+  const kept = sample.columns.flatMap((c, i) => (compositeNames.has(keyName(c)) ? [i] : []));
+  return {
+    stats: out,
+    sample: { ...sample, columns: kept.map((i) => sample.columns[i]!), values: kept.map((i) => sample.values[i]!) },
+  };
+}
+
+/**
  * Declared foreign keys (confidence 1) and inferred ones. An inferred single-column relationship needs the column's
  * values to be included in a key of another table (measured on the samples) and either name evidence or, without
  * it, an identifier-like column; confidence = inclusion × (0.55 + 0.45 × name evidence). Composite keys are matched
@@ -82,10 +144,11 @@ export async function inferRelationships(catalog: Catalog, evidence: Relationshi
     for (const u of t.uniques) if (u.columns.join(',') !== t.primaryKey.join(',')) keys.push({ table: t, columns: u.columns });
     // Tables without any declared key (CSV imports, legacy files): columns unique and never null in a complete sample
     // act as candidate keys.
-    if (t.primaryKey.length === 0 && t.uniques.length === 0 && evidence.samples.get(t.name)?.complete) {
+    if (t.primaryKey.length === 0 && t.uniques.length === 0) {
+      const complete = evidence.samples.get(t.name)?.complete ?? false;
       for (const c of t.columns) {
         const s = evidence.stats.get(t.name)?.get(c.name);
-        if (s && s.rows > 1 && s.nulls === 0 && s.distinct.size === s.rows) keys.push({ table: t, columns: [c.name] });
+        if (s && isCandidateKey(s.rows, s.nulls, s.distinctCount, complete)) keys.push({ table: t, columns: [c.name] });
       }
     }
   }
@@ -97,7 +160,7 @@ export async function inferRelationships(catalog: Catalog, evidence: Relationshi
     for (const col of a.columns) {
       if (declared.has(`${a.name}\u0000${col.name}`)) continue;
       const s = aStats.get(col.name);
-      if (!s || s.distinct.size === 0) continue;
+      if (!s || s.distinctCount === 0) continue;
       const semantic = col.profile?.semanticType ?? '';
       if (NON_KEY_SEMANTICS.has(semantic)) continue;
       let best: InferredRelationship | undefined;
@@ -108,17 +171,17 @@ export async function inferRelationships(catalog: Catalog, evidence: Relationshi
         if (b.name === a.name && k === col.name) continue;
         if (a.primaryKey.length === 1 && a.primaryKey[0] === col.name && b.name !== a.name && nameEvidence(col.name, b.name, k) < 0.9) continue;
         if (kindClass(a, col.name) !== kindClass(b, k)) continue;
-        const kStats = evidence.stats.get(b.name)?.get(k);
-        if (!kStats || kStats.distinct.size === 0) continue;
+        const kValues = evidence.stats.get(b.name)?.get(k)?.keyValues;
+        if (!kValues) continue;
         const name = nameEvidence(col.name, b.name, k);
         const idLike = ID_WORDS.has(nameTokens(col.name).at(-1) ?? '') || semantic === 'identifier';
-        if (name === 0 && !(idLike && s.distinct.size >= 3)) continue;
+        if (name === 0 && !(idLike && s.distinctCount >= 3)) continue;
         // Measured on at most SHARE_CAP distinct values: an estimate whose cost does not grow with the sample.
         let found = 0;
         let measured = 0;
-        for (const v of s.distinct.keys()) {
+        for (const v of s.firstDistinct) {
           if (measured++ >= SHARE_CAP) break;
-          if (kStats.distinct.has(v)) found++;
+          if (kValues.has(v)) found++;
         }
         const keySample = evidence.samples.get(b.name);
         const keyComplete = keySample?.complete ?? false;
@@ -128,7 +191,7 @@ export async function inferRelationships(catalog: Catalog, evidence: Relationshi
           if (best && best.confidence >= round2(0.55 + 0.45 * name)) continue;
           const probed = await probeInclusion(evidence.source, b, k, s, kindClass(b, k), found, measured, keySample, b.rowCount);
           if (probed) {
-            measure = { inclusion: probed.inclusion, cap: 1, needed: MIN_INCLUSION, where: `${probed.checked} of ${s.distinct.size} distinct values, looked up in ${b.name}.${k} on the source (key table sampled)` };
+            measure = { inclusion: probed.inclusion, cap: 1, needed: MIN_INCLUSION, where: `${probed.checked} of ${s.distinctCount} distinct values, looked up in ${b.name}.${k} on the source (key table sampled)` };
           }
         }
         if (!measure) {
@@ -136,10 +199,10 @@ export async function inferRelationships(catalog: Catalog, evidence: Relationshi
           // inclusion near that share, so measure against it; and trust the estimate less.
           const keyShare = keyComplete || !keySample || !b.rowCount ? 1 : Math.min(1, keySample.rows / b.rowCount);
           measure = {
-            inclusion: Math.min(1, found / Math.min(measured, s.distinct.size) / keyShare),
+            inclusion: Math.min(1, found / Math.min(measured, s.distinctCount) / keyShare),
             cap: keyComplete ? 1 : 0.85,
             needed: keyComplete ? MIN_INCLUSION : 0.8,
-            where: `${s.distinct.size} distinct values in ${b.name}.${k}${keyComplete ? '' : ` (key sampled: ${Math.round(keyShare * 100)}% of its rows; inclusion scaled)`}`,
+            where: `${s.distinctCount} distinct values in ${b.name}.${k}${keyComplete ? '' : ` (key sampled: ${Math.round(keyShare * 100)}% of its rows; inclusion scaled)`}`,
           };
         }
         if (measure.inclusion < measure.needed) continue;
@@ -161,7 +224,7 @@ export async function inferRelationships(catalog: Catalog, evidence: Relationshi
     // Composite keys: every key column has a same-named column here.
     for (const key of keys) {
       if (key.columns.length < 2 || key.table.name === a.name) continue;
-      const cols = key.columns.map((k) => a.columns.find((c) => nameTokens(c.name).join('_') === nameTokens(k).join('_'))?.name);
+      const cols = key.columns.map((k) => a.columns.find((c) => keyName(c.name) === keyName(k))?.name);
       if (cols.some((c) => c === undefined)) continue;
       const aCols = cols as string[];
       if (declared.has(`${a.name}\u0000${aCols.join(',')}`)) continue;
@@ -190,21 +253,21 @@ async function probeInclusion(
   source: Pick<SourceConnector, 'countMatches'>,
   b: TableDef,
   k: string,
-  s: ColumnStats,
+  s: ColumnEvidence,
   keyClass: string,
   sampledFound: number,
   sampledMeasured: number,
   keySample: TableSample,
   keyRows: number | null,
 ): Promise<{ inclusion: number; checked: number } | null> {
-  const measured = Math.min(sampledMeasured, s.distinct.size);
+  const measured = Math.min(sampledMeasured, s.distinctCount);
   const expected = keyRows ? (measured * keySample.rows) / keyRows : 0;
   if (expected >= 20 && sampledFound < expected / 2) return { inclusion: sampledFound / expected, checked: measured };
   const kind = b.columns.find((c) => c.name === k)?.logicalType.kind;
   const declaredInteger = kind === 'int16' || kind === 'int32' || kind === 'int64';
   const values: Array<string | number> = [];
   let checked = 0;
-  for (const text of s.distinct.keys()) {
+  for (const text of s.firstDistinct) {
     if (checked >= MAX_PROBE_VALUES) break;
     checked++;
     // A value that cannot be an integer cannot be in an integer key: counted as not found, not sent.

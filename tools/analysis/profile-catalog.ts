@@ -5,7 +5,7 @@ import type { SourceConnector } from '../../connectors/connector.js';
 import { classifySemantic } from './classify-semantic.js';
 import { createDeterministicDescriber, type ColumnDescriber, type TableSummary } from './describe-columns.js';
 import { computeColumnStats, type ColumnStats } from './fingerprint.js';
-import { inferRelationships } from './infer-relationships.js';
+import { inferRelationships, relationshipEvidence, type ColumnEvidence } from './infer-relationships.js';
 import { inferType } from './infer-type.js';
 import { DEFAULT_SAMPLE_ROWS, sampleTable, type TableSample } from './sample-table.js';
 
@@ -51,7 +51,8 @@ export async function profileCatalog(source: SourceConnector, catalog: Catalog, 
   const limit = options.sampleRows ?? DEFAULT_SAMPLE_ROWS;
   const describer = options.describer ?? createDeterministicDescriber();
   const timings: AnalysisTimings = { sampling: 0, statistical: 0, statisticalCpu: 0, semantic: 0, relationships: 0, descriptions: 0 };
-  const stats = new Map<string, Map<string, ColumnStats>>();
+  // What relationship inference needs of each profiled table: the samples and distinct maps themselves are let go.
+  const stats = new Map<string, Map<string, ColumnEvidence>>();
   const samples = new Map<string, TableSample>();
   const tables: TableDef[] = [];
   const sampled: ProfileResult['samples'] = [];
@@ -60,14 +61,15 @@ export async function profileCatalog(source: SourceConnector, catalog: Catalog, 
   for (const table of catalog.tables) {
     let t0 = performance.now();
     const sample = await sampleTable(source, table, limit, options.rand);
-    samples.set(table.name, sample);
     sampled.push({ table: table.name, rows: sample.rows, method: sample.method });
     timings.sampling += performance.now() - t0;
     t0 = performance.now();
     const cpu0 = process.cpuUsage();
     const tableStats = new Map<string, ColumnStats>();
     sample.columns.forEach((name, i) => tableStats.set(name, computeColumnStats(sample.values[i]!.slice(0, sample.rows))));
-    stats.set(table.name, tableStats);
+    const kept = relationshipEvidence(catalog, table, sample, tableStats);
+    stats.set(table.name, kept.stats);
+    samples.set(table.name, kept.sample);
     timings.statistical += performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     timings.statisticalCpu += (cpu.user + cpu.system) / 1000;
