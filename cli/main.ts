@@ -435,6 +435,12 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 applyProcessFlags();
+// A reader that stops early (`sensei errors list | head`) closes the pipe: the rest of the output is dropped, as other
+// command-line tools drop it, and the command finishes its work and exits with its own code, instead of crashing on
+// EPIPE. Any other output error still ends the process.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+});
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -2,7 +2,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../fixtures/cli.js';
+import { spawn } from 'node:child_process';
+import { runCli, SENSEI_BIN, SENSEI_NODE_OPTIONS } from '../fixtures/cli.js';
 import { createPgDatabase, pgExec, pgQuery, tempDir, type TempDatabase } from '../fixtures/databases.js';
 import { loadLibrarySqlite } from '../fixtures/library-source.js';
 import { homeWithStore } from '../fixtures/store-template.js';
@@ -32,6 +33,27 @@ describe('CLI failure paths', () => {
     const unknown = await runCli(['frobnicate'], { home });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/);
+  });
+
+  it('drops its output quietly when the reader closes the pipe early (| head), keeping its own exit code', async () => {
+    // The read end is closed before the command writes, as `head` closes it after the lines it wanted.
+    const closedReader = async (args: string[]): Promise<{ code: number; stderr: string }> => {
+      const child = spawn(process.execPath, [...SENSEI_NODE_OPTIONS, SENSEI_BIN, ...args], {
+        env: { ...process.env, SENSEI_STORE_URL: '', SENSEI_HOME: home },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+      return { code, stderr };
+    };
+    expect(await closedReader(['--help'])).toEqual({ code: 0, stderr: '' });
+    // A command that fails still says why on stderr and exits with its code; --json writes its error to the closed pipe.
+    const failed = await closedReader(['certificate', 'verify', join(dir.path, 'missing.json'), '--json']);
+    expect(failed.code).not.toBe(0);
+    expect(failed.stderr).toContain('missing.json');
+    expect(failed.stderr).not.toContain('EPIPE');
   });
 
   it('exit code 2 for a missing or invalid configuration, naming the field', async () => {
