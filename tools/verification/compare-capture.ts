@@ -12,14 +12,12 @@ import {
   distinctEstimate,
   normaliseSession,
   readColumnStats,
-  readDigestLines,
   readSketchOf,
   rowDigestsSql,
   sketchBounds,
   sketchOf,
   sameStat,
   sortedBucketDigest,
-  sortedDigestLinesSql,
   SKETCH_SIZE,
   tableRoot,
   type BucketDigest,
@@ -127,36 +125,42 @@ export async function digestTargetRows(
     open!.hashes.add(h);
     chunk.push([b, key, h]);
   };
-  // Whole lines to the digests and the chunk; the chunk goes to onRows `perChunk` rows at a time (`all`: the rest too).
-  const take = async (lines: string, all: boolean): Promise<void> => {
-    readDigestLines(lines, add);
-    let at = 0;
-    for (; chunk.length - at >= perChunk || (all && at < chunk.length); at += perChunk) await onRows(chunk.slice(at, at + perChunk));
-    chunk = chunk.slice(at);
+  const flush = async (): Promise<void> => {
+    if (chunk.length === 0) return;
+    const rows = chunk;
+    chunk = [];
+    await onRows(rows);
   };
-  const sorted = sortedDigestLinesSql(shape, buckets, `${qualified(target.schema, table)} AS t`);
+  const from = `${qualified(target.schema, table)} AS t`;
   await target.transaction(async (s) => {
     await normaliseSession(s);
     if (s.copyTo) {
+      // Sorted as bucketDigest sorts: by bucket, then the hex hashes byte-wise. Lines `b TAB h TAB key`, the key as
+      // JSON (rowDigestLinesSql's): COPY's text format then escapes only backslashes, as JSON holds no raw tab or
+      // newline.
+      const keyJson = shape.key.length > 0 ? `array_to_json(ARRAY[${shape.key.map((_, i) => `x."k${i}"`).join(', ')}])::text` : `'[]'`;
       let rest = '';
-      await s.copyTo(sorted, async (text) => {
+      await s.copyTo(`SELECT x.b, x.h, ${keyJson} FROM (${rowDigestsSql(shape, buckets, from)}) AS x ORDER BY x.b, x.h COLLATE "C"`, async (text) => {
         const all = rest + text;
-        const end = all.lastIndexOf('\n');
-        if (end < 0) {
-          rest = all;
-          return;
+        let at = 0;
+        for (let nl = all.indexOf('\n'); nl >= 0; nl = all.indexOf('\n', at)) {
+          const t1 = all.indexOf('\t', at);
+          const t2 = all.indexOf('\t', t1 + 1);
+          const key = all.slice(t2 + 1, nl);
+          add(Number(all.slice(at, t1)), all.slice(t1 + 1, t2), key.includes('\\') ? key.replaceAll('\\\\', '\\') : key);
+          at = nl + 1;
+          if (chunk.length >= perChunk) await flush();
         }
-        rest = all.slice(end + 1);
-        const lines = all.slice(0, end);
-        await take(lines.includes('\\') ? lines.replaceAll('\\\\', '\\') : lines, false);
+        rest = all.slice(at);
       });
-      await take('', true);
+      await flush();
       return;
     }
-    await s.query(`DECLARE "sensei_target_rows" NO SCROLL CURSOR FOR ${sorted}`);
+    await s.query(`DECLARE "sensei_target_rows" NO SCROLL CURSOR FOR SELECT * FROM (${rowDigestsSql(shape, buckets, from)}) AS x ORDER BY b, h COLLATE "C"`);
     for (;;) {
-      const res = await s.query<{ line: string }>(`FETCH FORWARD ${perChunk} FROM "sensei_target_rows"`);
-      await take(res.rows.map((r) => r.line).join('\n'), true);
+      const res = await s.query<Record<string, string | null>>(`FETCH FORWARD ${perChunk} FROM "sensei_target_rows"`);
+      for (const row of res.rows) add(Number(row.b), String(row.h), JSON.stringify(shape.key.map((_, i) => row[`k${i}`] ?? null)));
+      await flush();
       if (res.rows.length < perChunk) break;
     }
     await s.query('CLOSE "sensei_target_rows"');

@@ -86,24 +86,11 @@ export function rowDigestsSql(shape: DigestShape, buckets: number, from: string,
  * a JSON string holds no raw newline. One value to read instead of a row object per row (`readDigestLines`).
  */
 export function rowDigestLinesSql(shape: DigestShape, buckets: number, from: string): string {
-  return `SELECT string_agg(${digestLine(shape)}, E'\\n') AS lines FROM (${rowDigestsSql(shape, buckets, from)}) AS x`;
-}
-
-/**
- * The same lines, one row (`line`) each, sorted as `bucketDigest` sorts: by bucket, then the hex hashes byte-wise. For
- * a cursor or `COPY … TO` (whose text format escapes only the keys' backslashes: JSON holds no raw tab or newline).
- */
-export function sortedDigestLinesSql(shape: DigestShape, buckets: number, from: string): string {
-  return `SELECT ${digestLine(shape)} AS line FROM (${rowDigestsSql(shape, buckets, from)}) AS x ORDER BY x.b, x.h COLLATE "C"`;
-}
-
-/** One row's line `b h key` over `rowDigestsSql`'s columns (alias `x`). */
-function digestLine(shape: DigestShape): string {
   const key = shape.key.length > 0 ? `array_to_json(ARRAY[${shape.key.map((_, i) => `x."k${i}"`).join(', ')}])::text` : `'[]'`;
-  return `x.b::text || ' ' || x.h || ' ' || ${key}`;
+  return `SELECT string_agg(x.b::text || ' ' || x.h || ' ' || ${key}, E'\\n') AS lines FROM (${rowDigestsSql(shape, buckets, from)}) AS x`;
 }
 
-/** Calls `row` for each line of `rowDigestLinesSql`'s text (or of `sortedDigestLinesSql`'s rows joined by newlines), in order. */
+/** Calls `row` for each line of `rowDigestLinesSql`'s text, in order. */
 export function readDigestLines(lines: string | null, row: (bucket: number, rowHash: string, key: string) => void): void {
   if (lines === null) return;
   let at = 0;
