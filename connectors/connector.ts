@@ -44,9 +44,11 @@ export interface SourceConnector {
    * Optional: at most `parts - 1` primary-key tuples, ascending in key order and chosen by the database, that cut the
    * table into about equal key ranges (range i runs after key i-1 up to key i inclusive; the last one to the end).
    * Empty when the table has no usable primary key or too few rows. Without it, tables are not split. With `align`,
-   * every cut falls after a multiple of `align` rows (so ranges start where an unsplit load's segments start).
+   * every cut falls after a multiple of `align` rows (so ranges start where an unsplit load's segments start). With
+   * `rows`, the table's row count as the caller knows it, the source does not count the table again (a full scan on
+   * InnoDB); a count that is off only makes the ranges less even, never leaves a row out.
    */
-  splitKeys?(table: TableDef, parts: number, align?: number): Promise<IrValue[][]>;
+  splitKeys?(table: TableDef, parts: number, align?: number, rows?: number): Promise<IrValue[][]>;
   /**
    * Optional: a uniform random sample of about `rows` rows, chosen by the database so that the cost follows the
    * sample, not the table. One batch (`lastKey` null, `offset` 0), at most `rows` rows. Without it, analysis reads

@@ -214,10 +214,10 @@ export class MysqlSource implements SourceConnector {
   }
 
   /** Key tuples at even row positions in key order: one short index walk (`LIMIT 1 OFFSET n`) per cut. */
-  async splitKeys(table: TableDef, parts: number, align = 1): Promise<IrValue[][]> {
+  async splitKeys(table: TableDef, parts: number, align = 1, rows?: number): Promise<IrValue[][]> {
     const keyCols = table.primaryKey.map((k) => table.columns.find((c) => c.name === k && !c.isGenerated));
     if (parts < 2 || keyCols.length === 0 || !keyCols.every((c): c is ColumnDef => c !== undefined)) return [];
-    const total = await this.countRows(table);
+    const total = rows ?? (await this.countRows(table));
     const convert = keyCols.map((c) => converterFor(c.logicalType));
     const keys: IrValue[][] = [];
     for (const at of rangeCuts(total, parts, align)) {

@@ -190,10 +190,10 @@ export class PostgresSource implements SourceConnector {
   }
 
   /** Key tuples at even row positions in key order (`LIMIT 1 OFFSET n` over the key's index), one query per cut. */
-  async splitKeys(table: TableDef, parts: number, align = 1): Promise<IrValue[][]> {
+  async splitKeys(table: TableDef, parts: number, align = 1, rows?: number): Promise<IrValue[][]> {
     const key = table.primaryKey;
     if (parts < 2 || key.length === 0) return [];
-    const total = await this.countRows(table);
+    const total = rows ?? (await this.countRows(table));
     const convert = key.map((k) => converterFor(columnOf(table, k).logicalType.kind));
     const keys: IrValue[][] = [];
     for (const at of rangeCuts(total, parts, align)) {

@@ -88,12 +88,12 @@ export class SqliteSource implements SourceConnector {
   }
 
   /** Key tuples at even row positions in key order (`LIMIT 1 OFFSET n`), in canonical form like `lastKey`. */
-  async splitKeys(table: TableDef, parts: number, align = 1): Promise<IrValue[][]> {
+  async splitKeys(table: TableDef, parts: number, align = 1, rows?: number): Promise<IrValue[][]> {
     const db = this.requireDb();
     const cols = table.columns.filter((c) => !c.isGenerated);
     const keyCols = table.primaryKey.map((k) => cols.find((c) => c.name === k));
     if (parts < 2 || keyCols.length === 0 || !keyCols.every((c) => c !== undefined)) return [];
-    const total = await this.countRows(table);
+    const total = rows ?? (await this.countRows(table));
     const convert = keyCols.map((c) => converterFor(c!.logicalType));
     const list = table.primaryKey.map(quoteSqlite).join(', ');
     const stmt = this.guard(`split table ${table.name}`, () =>

@@ -1,6 +1,6 @@
 // Execute an approved plan: prepare the target, load phase by phase (resuming from checkpoints), restore constraints,
 // prove the counts.
-import type { Catalog } from '../../core/catalog.js';
+import type { Catalog, TableDef } from '../../core/catalog.js';
 import type { StrategyConfig } from '../../core/config.js';
 import { AccountingError, ErrorPolicyError, PlanError } from '../../core/errors.js';
 import type { Plan, TableMapping } from '../../core/plan.js';
@@ -10,7 +10,7 @@ import { qualified, quoteIdent } from '../planning/identifiers.js';
 import { ensureCheckpointTables, readCheckpoints, readRunState, writeCheckpoint, writeRunState } from './checkpoints.js';
 import { dropKeysAgain, liftForeignKeys, liftKeys, reinstateForeignKeysUnvalidated, restoreForeignKeys, type LiftedForeignKey, type LiftedKey } from './deferred-constraints.js';
 import { loadTable, resumesInPlace } from './load-table.js';
-import { settleAll, slots } from './slots.js';
+import { settleAll, slots, turns } from './slots.js';
 
 export interface ExecutePlanDeps {
   runId: string;
@@ -55,6 +55,11 @@ export function executionStrategy(strategy: Partial<StrategyConfig>): Pick<Execu
  * checkpoints in the target: finished tables are not touched, unfinished ones continue after their last segment.
  */
 export async function executePlan(deps: ExecutePlanDeps, plan: Plan, sourceCatalog: Catalog): Promise<TableOutcome[]> {
+  const order = loadOrder(plan, sourceCatalog);
+  const missing = order.filter((x) => x.sourceTable === undefined).map((x) => x.mapping.source);
+  if (missing.length > 0) {
+    throw new PlanError(`source table${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} in the plan but no longer in the source catalog; nothing was loaded`, { hint: 're-run the analysis' });
+  }
   await ensureCheckpointTables(deps.target);
   const checkpoints = await readCheckpoints(deps.target, deps.runId);
   const runState = await readRunState(deps.target, deps.runId);
@@ -73,18 +78,20 @@ export async function executePlan(deps: ExecutePlanDeps, plan: Plan, sourceCatal
   const policy = errorPolicyGuard(deps.runId, deps.errorPolicy ?? 'continue', queuedBefore);
   let restored = runState?.constraintsRestored ?? false;
   try {
-    for (const phase of plan.phases) {
-      const mappings = phase.map((name) => plan.tables.find((t) => t.target === name)).filter((m): m is TableMapping => m !== undefined);
-      // Tables and the key ranges of large tables share `concurrency` slots.
-      const slot = slots(concurrency);
-      await settleAll(
-        mappings.map(async (mapping) => {
-          const sourceTable = sourceCatalog.tables.find((t) => t.name === mapping.source);
-          if (!sourceTable) throw new PlanError(`source table ${mapping.source} is in the plan but no longer in the source catalog`, { hint: 're-run the analysis' });
-          outcomes.set(mapping.target, await loadTable({ ...deps, afterSegment: policy, slot, parts: concurrency }, mapping, sourceTable));
-        }),
-      );
-    }
+    // Every foreign key of a loaded table (and pointing at one) is lifted for the load, so the DAG's phases order
+    // nothing here: all tables share one pool of `concurrency` slots, largest first, so the longest table does not
+    // start last and leave the other slots idle at the end (phase order breaks ties). Tables and the key ranges of
+    // large tables share the slots.
+    // Preparations (cutting a table into key ranges) run in their own slots; the turns queue the tables' units in
+    // load order whatever order those end in.
+    const slot = slots(concurrency);
+    const prepareSlot = slots(concurrency);
+    const turn = turns(order.length);
+    await settleAll(
+      order.map(async ({ mapping, sourceTable }, i) => {
+        outcomes.set(mapping.target, await loadTable({ ...deps, afterSegment: policy, slot, prepareSlot, turn: turn[i]!, parts: concurrency }, mapping, sourceTable!));
+      }),
+    );
     if (!restored) await restoreConstraints(deps, plan, lifted);
     restored = true;
     // Indexes of a generated schema: built once over the loaded rows instead of maintained row by row (idempotent on resume).
@@ -104,6 +111,19 @@ export async function executePlan(deps: ExecutePlanDeps, plan: Plan, sourceCatal
   }
   await proveAccounting(deps, result, sourceCatalog);
   return result;
+}
+
+/**
+ * The plan's tables in the order their loads ask for slots: by the source catalog's row count, largest first (a table
+ * whose count the analysis did not record goes first, being of unknown size), then in the DAG's phase order.
+ */
+export function loadOrder(plan: Plan, sourceCatalog: Catalog): Array<{ mapping: TableMapping; sourceTable: TableDef | undefined }> {
+  const inPhaseOrder = plan.phases.flat().map((name) => plan.tables.find((t) => t.target === name)).filter((m): m is TableMapping => m !== undefined);
+  const withSize = inPhaseOrder.map((mapping, i) => {
+    const sourceTable = sourceCatalog.tables.find((t) => t.name === mapping.source);
+    return { mapping, sourceTable, rows: sourceTable?.rowCount ?? Infinity, i };
+  });
+  return withSize.sort((a, b) => (a.rows === b.rows ? a.i - b.i : b.rows - a.rows)).map(({ mapping, sourceTable }) => ({ mapping, sourceTable }));
 }
 
 /** The afterSegment hook enforcing the error policy over every table of the run, counting from `queuedBefore`. */

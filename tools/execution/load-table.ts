@@ -15,7 +15,7 @@ import { batchLines } from './batch-lines.js';
 import { columnTypes, directCopyFor, type DirectCopy } from './direct-copy.js';
 import { backoffMs, classifyFault, targetFault } from './fault-class.js';
 import { underSavepoint } from './savepoint.js';
-import { settleAll, type Slot } from './slots.js';
+import { settleAll, type Slot, type Turn } from './slots.js';
 
 export interface LoadTableDeps {
   runId: string;
@@ -37,6 +37,13 @@ export interface LoadTableDeps {
   onRetry?: (table: string, attempt: number, error: unknown) => void;
   /** Where each unit of work (the table, or one of its key ranges) waits for its turn. Default: at once. */
   slot?: Slot;
+  /** Where the table's preparation (a count when the catalog has none, cutting it into key ranges) waits. Default `slot`. */
+  prepareSlot?: Slot;
+  /**
+   * The table's place among the tables queueing units in `slot`: its units are queued once `turn.ready`, so that with
+   * a FIFO `slot` tables load in the order of their turns, not in the order their preparations end. Default: at once.
+   */
+  turn?: Turn;
   /** Key ranges a large table may be cut into and loaded at once. Default 1 (never cut). */
   parts?: number;
   /**
@@ -67,21 +74,37 @@ class SourceReadFailure extends Error {
  */
 export async function loadTable(deps: LoadTableDeps, mapping: TableMapping, sourceTable: TableDef): Promise<TableOutcome> {
   const slot: Slot = deps.slot ?? ((fn) => fn());
-  const { rowsTotal, parts } = await slot(() =>
-    withRetries(deps, mapping, async () => {
-      const rows = await readSource(() => deps.source.countRows(sourceTable));
-      return { rowsTotal: rows, parts: await splitOnce(deps, mapping, sourceTable, rows) };
-    }),
-  );
-  if (parts === null) return outcomeOf(mapping, await slot(() => loadRange(deps, mapping, sourceTable, mapping.target, rowsTotal, deps.onProgress)));
+  let prepared: { rowsTotal: number; parts: TableCheckpoint[] | null };
+  try {
+    prepared = await (deps.prepareSlot ?? slot)(() =>
+      withRetries(deps, mapping, async () => {
+        // The analysis's exact count when it took one: only the progress total and where to cut depend on it (the
+        // end-of-run accounting counts the source afresh), and counting an InnoDB table is a full scan.
+        const rows = sourceTable.rowCount ?? (await readSource(() => deps.source.countRows(sourceTable)));
+        return { rowsTotal: rows, parts: await splitOnce(deps, mapping, sourceTable, rows) };
+      }),
+    );
+    await deps.turn?.ready;
+  } catch (e) {
+    // Later tables still queue theirs, in turn (the slots then refuse to start them: this table failed).
+    if (deps.turn) void deps.turn.ready.then(deps.turn.pass);
+    throw e;
+  }
+  const { rowsTotal, parts } = prepared;
   const latest = new Map<number, TableProgress>();
   const onPart = (i: number) => (p: TableProgress) => {
     latest.set(i, p);
     const all = [...latest.values()];
     const sum = (f: (x: TableProgress) => number): number => all.reduce((n, x) => n + f(x), 0);
-    deps.onProgress?.({ ...p, rowsRead: sum((x) => x.rowsRead), rowsWritten: sum((x) => x.rowsWritten), rowsErrored: sum((x) => x.rowsErrored), done: all.length === parts.length && all.every((x) => x.done) });
+    deps.onProgress?.({ ...p, rowsRead: sum((x) => x.rowsRead), rowsWritten: sum((x) => x.rowsWritten), rowsErrored: sum((x) => x.rowsErrored), done: all.length === (parts?.length ?? 1) && all.every((x) => x.done) });
   };
-  await settleAll(parts.map((part, i) => slot(() => loadRange(deps, mapping, sourceTable, part.targetTable, rowsTotal, onPart(i)))));
+  // `slot` queues a unit as it is called: all of this table's units are queued before the next turn passes.
+  const units = (parts ?? [null]).map((part, i) =>
+    slot(() => (part === null ? loadRange(deps, mapping, sourceTable, mapping.target, rowsTotal, deps.onProgress) : loadRange(deps, mapping, sourceTable, part.targetTable, rowsTotal, onPart(i)))),
+  );
+  deps.turn?.pass();
+  if (parts === null) return outcomeOf(mapping, await units[0]!);
+  await settleAll(units);
   return outcomeOf(mapping, await withRetries(deps, mapping, () => joinParts(deps, mapping)));
 }
 
@@ -143,7 +166,7 @@ async function splitOnce(deps: LoadTableDeps, mapping: TableMapping, sourceTable
   // Ranges of whole segments: each range's segments hold the rows an unsplit load's would, so the table's source
   // hash (over the segment digests in key order) does not depend on whether or where the table was cut.
   const segmentRows = Math.max(1, Math.ceil(every / (deps.batchSize ?? 10_000))) * (deps.batchSize ?? 10_000);
-  const keys = await readSource(() => deps.source.splitKeys!(sourceTable, parts, segmentRows));
+  const keys = await readSource(() => deps.source.splitKeys!(sourceTable, parts, segmentRows, rowsTotal));
   if (keys.length === 0) return null;
   const ranges = [...keys, null].map((until, i) => ({
     ...freshCheckpoint(mapping),

@@ -1,4 +1,5 @@
-// At most N units of loading work (a table, or one key range of a large table) at once, over a whole phase.
+// At most N units of loading work (a table, or one key range of a large table) at once, over a whole load; and turns,
+// which make the tables queue their units in load order whatever order their preparations finish in.
 
 /** Runs `fn` when one of the slots is free; after a failure, work not yet started is refused (`NotStarted`). */
 export type Slot = <T>(fn: () => Promise<T>) => Promise<T>;
@@ -6,7 +7,7 @@ export type Slot = <T>(fn: () => Promise<T>) => Promise<T>;
 /** Thrown instead of starting work once another unit has failed. */
 export class NotStarted extends Error {
   constructor() {
-    super('not started: another table or key range of this phase failed first');
+    super('not started: another table or key range of this load failed first');
   }
 }
 
@@ -41,4 +42,21 @@ export async function settleAll(tasks: Array<Promise<unknown>>): Promise<void> {
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   const real = failed.find((r) => !(r.reason instanceof NotStarted)) ?? failed[0];
   if (real) throw real.reason;
+}
+
+/** One table's place in the queue: wait for `ready`, queue its units, then `pass` (also when it failed). */
+export interface Turn {
+  ready: Promise<void>;
+  pass: () => void;
+}
+
+/** `count` turns taken in index order: turn i is ready once turns 0…i-1 have passed. */
+export function turns(count: number): Turn[] {
+  const passes: Array<() => void> = [];
+  const ready: Array<Promise<void>> = [Promise.resolve()];
+  for (let i = 0; i < count; i++) ready.push(new Promise<void>((resolve) => passes.push(resolve)));
+  return Array.from({ length: count }, (_, i) => ({
+    ready: ready[i]!.then(() => undefined),
+    pass: passes[i]!,
+  }));
 }

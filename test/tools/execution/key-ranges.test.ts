@@ -100,14 +100,20 @@ describe.each(SOURCES)('large tables in key ranges from $kind', ({ create, exec 
     const source = await openSource(src.url);
     const target = await openTarget(tgt.url);
     const split = vi.spyOn(source, 'splitKeys');
+    const count = vi.spyOn(source, 'countRows');
     const runId = 'ranges-whole';
     await store.createRun({ id: runId, status: 'running', stage: 'execute', config: {} });
     try {
       const { catalog, plan } = await plannedRun(source, target);
+      expect(catalog.tables.find((t) => t.name === 'reading')?.rowCount).toBe(SENSORS * DAYS);
+      count.mockClear();
       const deps: ExecutePlanDeps = { runId, source, target, errors, batchSize: 100, checkpointEvery: 500, concurrency: 3 };
       const outcomes = await executePlan(deps, plan, catalog);
       expect(split).toHaveBeenCalledTimes(1);
       expect(split.mock.calls[0]![1]).toBe(3);
+      // The analysis's count serves the progress total and the cuts; the source is counted once, by the end-of-run proof.
+      expect(split.mock.calls[0]![3]).toBe(SENSORS * DAYS);
+      expect(count).toHaveBeenCalledTimes(1);
       expect((await split.mock.results[0]!.value) as unknown[]).toHaveLength(2);
       uninterrupted = outcomes.find((o) => o.source === 'reading');
       expect(uninterrupted).toMatchObject({ rows_read: SENSORS * DAYS, rows_written: SENSORS * DAYS - BAD.size, rows_errored: BAD.size });
@@ -115,6 +121,31 @@ describe.each(SOURCES)('large tables in key ranges from $kind', ({ create, exec 
       expect(await store.countErrors(runId)).toEqual({ reading: BAD.size });
       // The ranges' checkpoints were folded into the table's own.
       expect((await parts(tgt.url, runId))[0]!.n).toBe('0');
+    } finally {
+      await source.close();
+      await target.close();
+    }
+  });
+
+  it.each([
+    { what: 'a third of', factor: 1 / 3 },
+    { what: 'four times', factor: 4 },
+  ])('loads every row once when the catalog holds $what the real row count (the source changed after the analysis)', async ({ factor }) => {
+    const tgt = await freshTarget();
+    const source = await openSource(src.url);
+    const target = await openTarget(tgt.url);
+    const split = vi.spyOn(source, 'splitKeys');
+    const runId = `ranges-stale-${factor}`;
+    await store.createRun({ id: runId, status: 'running', stage: 'execute', config: {} });
+    try {
+      const { catalog, plan } = await plannedRun(source, target);
+      const stale = { ...catalog, tables: catalog.tables.map((t) => (t.name === 'reading' ? { ...t, rowCount: Math.round(SENSORS * DAYS * factor) } : t)) };
+      const outcomes = await executePlan({ runId, source, target, errors, batchSize: 100, checkpointEvery: 500, concurrency: 3 }, plan, stale);
+      expect(split).toHaveBeenCalledTimes(1);
+      expect(outcomes.find((o) => o.source === 'reading')).toMatchObject({ rows_read: SENSORS * DAYS, rows_written: SENSORS * DAYS - BAD.size, rows_errored: BAD.size });
+      await expectExactCopy(tgt.url);
+      // Same rows in the same segments whatever the cuts: the source hash of the uncut load.
+      expect(outcomes.find((o) => o.source === 'reading')?.source_hash).toBe(uninterrupted?.source_hash);
     } finally {
       await source.close();
       await target.close();

@@ -1,0 +1,140 @@
+// The load's table order: foreign keys are lifted for the load, so the DAG's phases do not order it; every table shares
+// one pool of slots, largest first. A child table larger than its parent is loaded before it, and the foreign key is
+// still checked when it is put back (an orphan goes to the error queue).
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createMapper } from '../../../agents/mapper.js';
+import type { Catalog } from '../../../core/catalog.js';
+import type { Plan } from '../../../core/plan.js';
+import type { ErrorQueueEntry } from '../../../core/run.js';
+import { openSource } from '../../../connectors/open-source.js';
+import { openTarget } from '../../../connectors/open-target.js';
+import { executePlan, loadOrder } from '../../../tools/execution/execute-plan.js';
+import { NotStarted, slots, turns } from '../../../tools/execution/slots.js';
+import { isPlanError } from '../../../core/errors.js';
+import { createPgDatabase, pgQuery, tempDir, type TempDatabase } from '../../fixtures/databases.js';
+
+describe('load order', () => {
+  const dir = tempDir('sensei-order-');
+  const targets: TempDatabase[] = [];
+
+  afterAll(async () => {
+    for (const t of targets) await t.drop();
+    dir.remove();
+  });
+
+  it('puts the largest tables first, a table of unknown size before all, and keeps phase order between equals', () => {
+    const table = (name: string, rowCount: number | null) => ({ name, columns: [], primaryKey: [], foreignKeys: [], uniques: [], rowCount });
+    const mapping = (name: string) => ({ source: name, target: `t_${name}`, columns: [] });
+    const catalog = { dialect: 'sqlite', tables: [table('a', 10), table('b', 500), table('c', null), table('d', 10), table('e', 500)] } as unknown as Catalog;
+    const plan = { tables: ['a', 'b', 'c', 'd', 'e', 'gone'].map(mapping), phases: [['t_a', 't_d'], ['t_e', 't_b', 't_gone'], ['t_c']] } as unknown as Plan;
+    expect(loadOrder(plan, catalog).map((x) => [x.mapping.source, x.sourceTable?.name ?? null])).toEqual([
+      // 'gone' is in the plan but not in the catalog: unknown size, first, and refused by the load with a clear error.
+      ['gone', null],
+      ['c', 'c'],
+      ['e', 'e'],
+      ['b', 'b'],
+      ['a', 'a'],
+      ['d', 'd'],
+    ]);
+  });
+
+  it('queues the units of each table in turn order, whatever order the preparations end in', async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const slot = slots(1);
+    const turn = turns(3);
+    const started: string[] = [];
+    // Table 0's preparation ends last, table 2's first.
+    const prepared = [40, 15, 0];
+    await Promise.all(
+      [0, 1, 2].map(async (i) => {
+        await sleep(prepared[i]!);
+        await turn[i]!.ready;
+        const units = ['a', 'b'].map((part) => slot(async () => void started.push(`${i}${part}`)));
+        turn[i]!.pass();
+        await Promise.all(units);
+      }),
+    );
+    expect(started).toEqual(['0a', '0b', '1a', '1b', '2a', '2b']);
+  });
+
+  it('refuses a plan whose table the catalog no longer has before loading anything, naming the table', async () => {
+    const file = join(dir.path, 'gone.db');
+    const db = new Database(file);
+    db.exec('CREATE TABLE kept (id INTEGER PRIMARY KEY, v TEXT); CREATE TABLE dropped (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO kept VALUES (1, \'x\'); INSERT INTO dropped VALUES (1, \'y\');');
+    db.close();
+    const tgt = await createPgDatabase('sensei_order');
+    targets.push(tgt);
+    const source = await openSource(`sqlite://${file}`);
+    const target = await openTarget(tgt.url);
+    const loaded: string[] = [];
+    try {
+      const catalog = await source.catalog({ withCounts: true });
+      const { plan } = await createMapper().plan({ source: catalog, target, thresholds: { autoApproveAbove: 0.95, reviewAbove: 0.8 } });
+      const without = { ...catalog, tables: catalog.tables.filter((t) => t.name !== 'dropped') };
+      const error = await executePlan(
+        { runId: 'run_gone', source, target, errors: { add: async () => undefined, count: async () => ({}) }, concurrency: 2, onProgress: (p) => void loaded.push(p.table) },
+        plan,
+        without,
+      ).catch((e: unknown) => e);
+      expect(isPlanError(error)).toBe(true);
+      expect((error as Error).message).toContain('source table dropped is in the plan but no longer in the source catalog; nothing was loaded');
+      // Refused before the target was touched: no checkpoint table, no loaded row.
+      expect(await pgQuery<{ t: string | null }>(tgt.url, "SELECT to_regclass('_sensei.checkpoints')::text AS t")).toEqual([{ t: null }]);
+      expect(error).not.toBeInstanceOf(NotStarted);
+      expect(loaded).toEqual([]);
+    } finally {
+      await Promise.allSettled([source.close(), target.close()]);
+    }
+  });
+
+  it('loads a child table larger than its parent first, and still queues its orphan when the foreign key is put back', async () => {
+    const file = join(dir.path, 'shop.db');
+    const db = new Database(file);
+    db.exec(`CREATE TABLE customer (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+             CREATE TABLE region (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+             CREATE TABLE purchase (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customer (id), amount INTEGER NOT NULL);`);
+    for (let i = 1; i <= 5; i++) db.prepare('INSERT INTO customer VALUES (?, ?)').run(i, `c${i}`);
+    for (let i = 1; i <= 12; i++) db.prepare('INSERT INTO region VALUES (?, ?)').run(i, `r${i}`);
+    db.pragma('foreign_keys = OFF');
+    // Purchase 40 names customer 99, who does not exist.
+    for (let i = 1; i <= 40; i++) db.prepare('INSERT INTO purchase VALUES (?, ?, ?)').run(i, i === 40 ? 99 : (i % 5) + 1, i * 10);
+    db.close();
+
+    const tgt = await createPgDatabase('sensei_order');
+    targets.push(tgt);
+    const source = await openSource(`sqlite://${file}`);
+    const target = await openTarget(tgt.url);
+    const firstSeen: string[] = [];
+    const queued: ErrorQueueEntry[] = [];
+    try {
+      const catalog = await source.catalog({ withCounts: true });
+      const { plan } = await createMapper().plan({ source: catalog, target, thresholds: { autoApproveAbove: 0.95, reviewAbove: 0.8 } });
+      // The DAG puts customer before purchase.
+      const phaseOf = (t: string) => plan.phases.findIndex((p) => p.includes(t));
+      expect(phaseOf('customer')).toBeLessThan(phaseOf('purchase'));
+      const outcomes = await executePlan(
+        {
+          runId: 'run_order',
+          source,
+          target,
+          errors: { add: async (_run, entries) => void queued.push(...entries), count: async () => ({ purchase: queued.length }) },
+          batchSize: 10,
+          checkpointEvery: 10,
+          concurrency: 1,
+          onProgress: (p) => void (firstSeen.includes(p.table) || firstSeen.push(p.table)),
+        },
+        plan,
+        catalog,
+      );
+      expect(firstSeen).toEqual(['purchase', 'region', 'customer']);
+      expect(outcomes.find((o) => o.source === 'purchase')).toMatchObject({ rows_read: 40, rows_written: 39, rows_errored: 1 });
+      expect(queued.map((e) => [e.table, e.key])).toEqual([['purchase', { id: '40' }]]);
+      const fks = await pgQuery<{ n: string }>(tgt.url, "SELECT count(*) AS n FROM pg_constraint WHERE contype = 'f' AND conrelid = 'purchase'::regclass AND convalidated");
+      expect(fks[0]!.n).toBe('1');
+    } finally {
+      await Promise.allSettled([source.close(), target.close()]);
+    }
+  });
+});
