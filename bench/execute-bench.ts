@@ -1,7 +1,9 @@
 // `npm run bench -- --scale N`: the MySQL employees sample ×N in MariaDB, migrated into a fresh PostgreSQL database by
 // Sensei (full pipeline: validation, checkpoints, hashing, verification, certificate) and, when installed, by pgloader.
-// Sensei runs as the `sensei migrate` command (the compiled code; the script builds first) in a child process, whose
-// peak resident memory per stage is the kernel's high-water mark, reset at each stage; `--profile` runs it in this
+// Sensei runs as the `sensei migrate` command (the compiled code; the script builds first) in a child process, started
+// as a user starts it, through the bin/sensei launcher with its malloc tunables (`--node-direct`: node
+// dist/cli/main.js, without them, to compare), whose peak resident memory per stage is the kernel's high-water mark,
+// reset at each stage; `--profile` runs it in this
 // process instead (with the command's V8 settings, cli/process-flags.ts) to write a CPU profile of one stage. Its embedded store is created beforehand in a separate process, as the first `sensei` command in a home does
 // (`--fresh-store`: inside the timed run instead); that process's figures are printed on their own line, and the run
 // opens the existing store as every later run does.
@@ -20,7 +22,7 @@ import { BENCH_TABLES as TABLES, employeesDatabase, MYSQL, withDb } from './empl
 import { peakRssMb, resetPeakRss } from './peak-rss.js';
 
 const { values } = parseArgs({
-  options: { scale: { type: 'string', default: '30' }, 'batch-size': { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '2' }, 'skip-pgloader': { type: 'boolean' }, profile: { type: 'boolean' }, 'profile-stage': { type: 'string' }, 'fresh-store': { type: 'boolean' } },
+  options: { scale: { type: 'string', default: '30' }, 'batch-size': { type: 'string', default: '10000' }, concurrency: { type: 'string', default: '2' }, 'skip-pgloader': { type: 'boolean' }, profile: { type: 'boolean' }, 'profile-stage': { type: 'string' }, 'fresh-store': { type: 'boolean' }, 'node-direct': { type: 'boolean' } },
 });
 const scale = Number(values.scale);
 const batchSize = Number(values['batch-size']);
@@ -167,16 +169,31 @@ function takePeak(pid: number): number {
 }
 
 /**
+ * How the command is started: bin/sensei, the launcher npm installs as `sensei`, which sets glibc's malloc tunables
+ * (unless GLIBC_TUNABLES is set here) and execs this process's node, so the child's pid is node's and its /proc figures
+ * are Sensei's; `--node-direct`: node dist/cli/main.js, as before the launcher, for an A/B of the tunables.
+ */
+function senseiCommand(args: string[]): { argv: string[]; env: NodeJS.ProcessEnv; label: string } {
+  const tunables = process.env.GLIBC_TUNABLES;
+  if (values['node-direct']) {
+    const main = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+    return { argv: [process.execPath, main, ...args], env: {}, label: `node dist/cli/main.js directly (--node-direct; GLIBC_TUNABLES ${tunables === undefined ? 'unset' : `'${tunables}'`})` };
+  }
+  const launcher = fileURLToPath(new URL('../bin/sensei', import.meta.url));
+  return { argv: [launcher, ...args], env: { SENSEI_NODE: process.execPath }, label: `through bin/sensei (GLIBC_TUNABLES ${tunables === undefined ? "the launcher's" : `'${tunables}' as set`})` };
+}
+
+/**
  * The `sensei migrate --yes --json` command, as a user runs it (the compiled code: `npm run bench` builds first), in a
- * child process. The process's peak RSS is the kernel's high-water mark; each stage's peak too (reset at every stage
+ * child process (senseiCommand). The process's peak RSS is the kernel's high-water mark; each stage's peak too (reset at every stage
  * line the command prints), with the CPU seconds at each stage's start.
  */
 async function runCommand(home: string, config: Record<string, unknown>): Promise<Omit<SenseiFigures, 'store'>> {
   const file = join(home, 'bench.yaml');
   writeFileSync(file, JSON.stringify(config)); // JSON is YAML
-  const main = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+  const command = senseiCommand(['migrate', '-c', file, '--yes', '--json']);
   const t0 = Date.now();
-  const child = spawn(process.execPath, [main, 'migrate', '-c', file, '--yes', '--json'], { env: { ...process.env, SENSEI_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command.argv[0]!, command.argv.slice(1), { env: { ...process.env, ...command.env, SENSEI_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid!;
   const marks: Array<{ stage: string; at: number; cpu: number; servers: ReturnType<typeof serverCpu> }> = [{ stage: 'runtime up', at: t0, cpu: 0, servers: serverCpu() }];
   const peaks: number[] = [];
@@ -236,7 +253,7 @@ async function runCommand(home: string, config: Record<string, unknown>): Promis
     executeServers: cpuDelta(marks.find((m) => m.stage === 'execute')?.servers ?? marks[0]!.servers, marks.find((m) => m.stage === 'verify')?.servers ?? serverCpu()),
     peakMb: overall,
     status: `${r.status ?? 'failed'}; exit ${code}; process CPU ${lastCpu.toFixed(1)} s`,
-    stages: `${perStage} (the sensei command in a child process; seconds from its start, peak RSS, CPU seconds of Sensei/MariaDB/PostgreSQL)`,
+    stages: `${perStage} (the sensei command in a child process, ${command.label}; seconds from its start, peak RSS, CPU seconds of Sensei/MariaDB/PostgreSQL)`,
   };
 }
 
