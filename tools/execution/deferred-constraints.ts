@@ -116,31 +116,7 @@ export async function restoreForeignKeys(
       removed.set(table, bucket);
       return bucket;
     };
-    for (const key of keys) {
-      const added = await underSavepoint(s, 'sensei_key', () => s.query(addKeySql(target.schema, key)));
-      if (added.ok) continue;
-      if ((added.error as { code?: unknown }).code !== '23505') throw added.error;
-      // Rows sharing a key: the first loaded (lowest ctid: the load only appends) stays, the later ones are queued,
-      // as a unique violation at write time would have queued them.
-      const child = qualified(target.schema, key.table);
-      const cols = key.columns.map((c) => `t.${quoteIdent(c)}`);
-      const res = await s.query<{ row: string }>(
-        `DELETE FROM ${child} AS c USING (SELECT ctid AS id FROM (SELECT t.ctid, row_number() OVER (PARTITION BY ${cols.join(', ')} ORDER BY t.ctid) AS n FROM ${child} AS t WHERE ${cols.map((c) => `${c} IS NOT NULL`).join(' AND ')}) AS x WHERE x.n > 1) AS d
-          WHERE c.ctid = d.id RETURNING row_to_json(c)::text AS row`,
-      );
-      for (const r of res.rows) {
-        const row = JSON.parse(r.row) as Record<string, unknown>;
-        removal(key.table).entries.push({
-          column: key.columns.join(','),
-          rule: 'unique',
-          stage: 'constraints',
-          key: Object.fromEntries(key.primaryKey.map((c) => [c, row[c]])),
-          row,
-          reason: `${key.table} already holds a row with this (${key.columns.join(', ')}) (constraint ${key.name}): deduplicate the source rows or fix the key, then retry`,
-        });
-      }
-      await s.query(addKeySql(target.schema, key));
-    }
+    for (const r of await restoreKeys(s, target.schema, keys)) removal(r.table).entries.push(...r.entries);
     // The FKs are first put back as they are: adding one validates every row in one scan, and when no row is an orphan
     // (the common case) that is all. When one is refused, all of them are taken off again (removing an orphan parent
     // must not meet its children's FK), the orphans searched until none are left (removing a parent can orphan its
@@ -179,6 +155,42 @@ export async function restoreForeignKeys(
     await record?.(s, [...removed.values()]);
     return [...removed.values()];
   });
+}
+
+/**
+ * Puts `keys` back in session `s` (one ALTER TABLE each). When one is refused for a duplicate, the rows sharing a key
+ * but the first loaded are deleted and returned (to be queued, in the same transaction), and the key is added again.
+ */
+export async function restoreKeys(s: TargetSession, schema: string, keys: readonly LiftedKey[]): Promise<OrphanRemoval[]> {
+  const removed: OrphanRemoval[] = [];
+  for (const key of keys) {
+    const added = await underSavepoint(s, 'sensei_key', () => s.query(addKeySql(schema, key)));
+    if (added.ok) continue;
+    if ((added.error as { code?: unknown }).code !== '23505') throw added.error;
+    // Rows sharing a key: the first loaded (lowest ctid: the load only appends) stays, the later ones are queued,
+    // as a unique violation at write time would have queued them.
+    const child = qualified(schema, key.table);
+    const cols = key.columns.map((c) => `t.${quoteIdent(c)}`);
+    const res = await s.query<{ row: string }>(
+      `DELETE FROM ${child} AS c USING (SELECT ctid AS id FROM (SELECT t.ctid, row_number() OVER (PARTITION BY ${cols.join(', ')} ORDER BY t.ctid) AS n FROM ${child} AS t WHERE ${cols.map((c) => `${c} IS NOT NULL`).join(' AND ')}) AS x WHERE x.n > 1) AS d
+        WHERE c.ctid = d.id RETURNING row_to_json(c)::text AS row`,
+    );
+    const bucket: OrphanRemoval = { table: key.table, entries: [] };
+    removed.push(bucket);
+    for (const r of res.rows) {
+      const row = JSON.parse(r.row) as Record<string, unknown>;
+      bucket.entries.push({
+        column: key.columns.join(','),
+        rule: 'unique',
+        stage: 'constraints',
+        key: Object.fromEntries(key.primaryKey.map((c) => [c, row[c]])),
+        row,
+        reason: `${key.table} already holds a row with this (${key.columns.join(', ')}) (constraint ${key.name}): deduplicate the source rows or fix the key, then retry`,
+      });
+    }
+    await s.query(addKeySql(schema, key));
+  }
+  return removed;
 }
 
 /**

@@ -5,10 +5,10 @@ import type { StrategyConfig } from '../../core/config.js';
 import { AccountingError, ErrorPolicyError, PlanError } from '../../core/errors.js';
 import type { Plan, TableMapping } from '../../core/plan.js';
 import type { ErrorSink, TableOutcome, TableProgress } from '../../core/run.js';
-import type { SourceConnector, TargetConnector } from '../../connectors/connector.js';
+import type { SourceConnector, TargetConnector, TargetSession } from '../../connectors/connector.js';
 import { qualified, quoteIdent } from '../planning/identifiers.js';
 import { ensureCheckpointTables, readCheckpoints, readRunState, writeCheckpoint, writeRunState } from './checkpoints.js';
-import { dropKeysAgain, liftForeignKeys, liftKeys, reinstateForeignKeysUnvalidated, restoreForeignKeys, type LiftedForeignKey, type LiftedKey } from './deferred-constraints.js';
+import { dropKeysAgain, liftForeignKeys, liftKeys, reinstateForeignKeysUnvalidated, restoreForeignKeys, restoreKeys, type LiftedForeignKey, type LiftedKey, type OrphanRemoval } from './deferred-constraints.js';
 import { loadTable, resumesInPlace } from './load-table.js';
 import { settleAll, slots, turns } from './slots.js';
 
@@ -64,8 +64,10 @@ export async function executePlan(deps: ExecutePlanDeps, plan: Plan, sourceCatal
   const checkpoints = await readCheckpoints(deps.target, deps.runId);
   const runState = await readRunState(deps.target, deps.runId);
   await prepareTarget(deps.target, plan, new Set(checkpoints.keys()), runState !== null);
-  const lifted = await liftOnce(deps, plan, runState?.liftedFks ?? null);
+  const lifted = await liftOnce(deps, plan, runState?.liftedFks ?? null, runState?.constraintsRestored ?? false);
   const outcomes = new Map<string, TableOutcome>();
+  /** Source row counts taken as each table's load ended (the proof counts the others). */
+  const sourceCounts = new Map<string, number>();
   const concurrency = deps.target.capabilities.supportsConcurrentSessions ? Math.max(1, deps.concurrency ?? 2) : 1;
   // Rows this run queued before a stop count against the policy too: a resume does not start the count afresh
   // (except those of a table that will be reloaded whole: its queued rows are forgotten and queued again).
@@ -87,12 +89,22 @@ export async function executePlan(deps: ExecutePlanDeps, plan: Plan, sourceCatal
     const slot = slots(concurrency);
     const prepareSlot = slots(concurrency);
     const turn = turns(order.length);
+    const sourceSlot = slots(Math.max(1, deps.concurrency ?? 2));
+    const keysBack = new Set<LiftedKey>();
     await settleAll(
       order.map(async ({ mapping, sourceTable }, i) => {
-        outcomes.set(mapping.target, await loadTable({ ...deps, afterSegment: policy, slot, prepareSlot, turn: turn[i]!, parts: concurrency }, mapping, sourceTable!));
+        const outcome = await loadTable({ ...deps, afterSegment: policy, slot, prepareSlot, turn: turn[i]!, parts: concurrency }, mapping, sourceTable!);
+        outcomes.set(mapping.target, outcome);
+        // While other tables load: the table's own keys go back (a key build overlaps their loads instead of waiting
+        // for the last of them), and the source is counted for the end-of-run proof.
+        const keys = lifted.keys.filter((k) => k.table === mapping.target);
+        await Promise.all([
+          !restored && keys.length > 0 ? restoreTableKeys(deps, plan, keys).then(() => keys.forEach((k) => keysBack.add(k))) : null,
+          sourceSlot(() => deps.source.countRows(sourceTable!)).then((n) => sourceCounts.set(mapping.source, n)),
+        ]);
       }),
     );
-    if (!restored) await restoreConstraints(deps, plan, lifted);
+    if (!restored) await restoreConstraints(deps, plan, lifted, lifted.keys.filter((k) => !keysBack.has(k)));
     restored = true;
     // Indexes of a generated schema: built once over the loaded rows instead of maintained row by row (idempotent on resume).
     for (const stmt of plan.postLoadDdl ?? []) await deps.target.query(stmt);
@@ -109,7 +121,7 @@ export async function executePlan(deps: ExecutePlanDeps, plan: Plan, sourceCatal
     if (!o || !cp) continue;
     result.push({ ...o, rows_read: cp.rowsRead, rows_written: cp.rowsWritten, rows_errored: cp.rowsErrored });
   }
-  await proveAccounting(deps, result, sourceCatalog);
+  await proveAccounting(deps, result, sourceCatalog, sourceCounts);
   return result;
 }
 
@@ -150,11 +162,13 @@ interface Lifted {
  * Lifts the FKs and keys once per run and remembers them in the target, so a resumed run can still put them back.
  * (A run state saved before keys were lifted holds the FK list alone.)
  */
-async function liftOnce(deps: ExecutePlanDeps, plan: Plan, saved: string | null): Promise<Lifted> {
+async function liftOnce(deps: ExecutePlanDeps, plan: Plan, saved: string | null, restored: boolean): Promise<Lifted> {
   if (saved !== null) {
     const parsed = JSON.parse(saved) as LiftedForeignKey[] | Lifted;
     const lifted: Lifted = Array.isArray(parsed) ? { fks: parsed, keys: [] } : parsed;
-    // A failed attempt put them back (FKs NOT VALID): lift them again.
+    // Put back for good by an attempt that stopped after that (nothing is left to load): they stay.
+    if (restored) return lifted;
+    // A failed attempt put them back (FKs NOT VALID), or some keys: lift them again.
     await deps.target.transaction(async (s) => {
       for (const { table, fk } of lifted.fks) await s.query(`ALTER TABLE ${qualified(deps.target.schema, table)} DROP CONSTRAINT IF EXISTS ${quoteIdent(fk.name)}`);
       await dropKeysAgain(s, deps.target.schema, lifted.keys);
@@ -176,41 +190,55 @@ async function liftOnce(deps: ExecutePlanDeps, plan: Plan, saved: string | null)
  * transaction that also updates the checkpoints and marks the constraints restored; the queue is written before the
  * commit (it ignores entries it holds), so a crash at any point loses no row and counts none twice.
  */
-async function restoreConstraints(deps: ExecutePlanDeps, plan: Plan, lifted: Lifted): Promise<void> {
+async function restoreConstraints(deps: ExecutePlanDeps, plan: Plan, lifted: Lifted, keys: readonly LiftedKey[]): Promise<void> {
   await restoreForeignKeys(
     deps.target,
     lifted.fks,
     async (s, removals) => {
-    const checkpoints = await readCheckpoints(s, deps.runId);
-    for (const removal of removals) {
-      const mapping = plan.tables.find((t) => t.target === removal.table);
-      const cp = checkpoints.get(removal.table);
-      if (!mapping || !cp) continue;
-      await deps.errors.add(
-        deps.runId,
-        removal.entries.map((e) => ({
-          ...e,
-          table: mapping.source,
-          column: e.column?.split(',').map((c) => sourceName(mapping, c)).join(',') ?? null,
-          key: inSourceTerms(mapping, e.key),
-          row: inSourceTerms(mapping, e.row),
-        })),
-      );
-      const n = removal.entries.length;
-      await writeCheckpoint(s, deps.runId, { ...cp, rowsWritten: cp.rowsWritten - n, rowsErrored: cp.rowsErrored + n });
-      deps.onProgress?.({ table: mapping.source, rowsRead: cp.rowsRead, rowsTotal: cp.rowsRead, rowsWritten: cp.rowsWritten - n, rowsErrored: cp.rowsErrored + n, done: true });
-    }
-    await writeRunState(s, deps.runId, JSON.stringify(lifted), true);
+      await recordRemovals(deps, plan, s, removals);
+      await writeRunState(s, deps.runId, JSON.stringify(lifted), true);
     },
-    lifted.keys,
+    keys,
   );
 }
 
 /**
- * The end-of-run proof against real counts, per table: source rows = read, target rows = written, queued rows in the
- * store = errored, and read = written + errored.
+ * One table's lifted keys put back as soon as its load ended, in one target transaction with the queueing of its
+ * later duplicates and their checkpoint (as `restoreConstraints` does for all of them). A resume lifts them again.
  */
-async function proveAccounting(deps: ExecutePlanDeps, outcomes: TableOutcome[], sourceCatalog: Catalog): Promise<void> {
+async function restoreTableKeys(deps: ExecutePlanDeps, plan: Plan, keys: readonly LiftedKey[]): Promise<void> {
+  await deps.target.transaction(async (s) => recordRemovals(deps, plan, s, await restoreKeys(s, deps.target.schema, keys)));
+}
+
+/** Queue the rows a restored key or FK removed (before the commit: the queue ignores entries it holds) and move them from written to errored. */
+async function recordRemovals(deps: ExecutePlanDeps, plan: Plan, s: TargetSession, removals: OrphanRemoval[]): Promise<void> {
+  const checkpoints = await readCheckpoints(s, deps.runId);
+  for (const removal of removals) {
+    const mapping = plan.tables.find((t) => t.target === removal.table);
+    const cp = checkpoints.get(removal.table);
+    if (!mapping || !cp || removal.entries.length === 0) continue;
+    await deps.errors.add(
+      deps.runId,
+      removal.entries.map((e) => ({
+        ...e,
+        table: mapping.source,
+        column: e.column?.split(',').map((c) => sourceName(mapping, c)).join(',') ?? null,
+        key: inSourceTerms(mapping, e.key),
+        row: inSourceTerms(mapping, e.row),
+      })),
+    );
+    const n = removal.entries.length;
+    await writeCheckpoint(s, deps.runId, { ...cp, rowsWritten: cp.rowsWritten - n, rowsErrored: cp.rowsErrored + n });
+    deps.onProgress?.({ table: mapping.source, rowsRead: cp.rowsRead, rowsTotal: cp.rowsRead, rowsWritten: cp.rowsWritten - n, rowsErrored: cp.rowsErrored + n, done: true });
+  }
+}
+
+/**
+ * The end-of-run proof against real counts, per table: source rows = read, target rows = written, queued rows in the
+ * store = errored, and read = written + errored. The source's count is the one taken as the table's load ended
+ * (`sourceCounts`, a row added or removed behind the reading shows there), else taken now.
+ */
+async function proveAccounting(deps: ExecutePlanDeps, outcomes: TableOutcome[], sourceCatalog: Catalog, sourceCounts: ReadonlyMap<string, number>): Promise<void> {
   const queued = (await deps.errors.count?.(deps.runId)) ?? null;
   // The counts of every table at once, as many at a time as the load ran (each one scans its table).
   const concurrency = deps.target.capabilities.supportsConcurrentSessions ? Math.max(1, deps.concurrency ?? 2) : 1;
@@ -220,7 +248,7 @@ async function proveAccounting(deps: ExecutePlanDeps, outcomes: TableOutcome[], 
     outcomes.map(async (o) => {
       const def = sourceCatalog.tables.find((t) => t.name === o.source);
       const [inSource, inTarget] = await Promise.all([
-        def ? sourceSlot(() => deps.source.countRows(def)) : Promise.resolve(null),
+        sourceCounts.has(o.source) ? sourceCounts.get(o.source)! : def ? sourceSlot(() => deps.source.countRows(def)) : null,
         targetSlot(async () => {
           const res = await deps.target.query<{ n: string }>(`SELECT count(*) AS n FROM ${qualified(deps.target.schema, o.target)}`);
           return Number(res.rows[0]?.n ?? 0);

@@ -7,6 +7,7 @@ import { createMapper } from '../../../agents/mapper.js';
 import type { Catalog } from '../../../core/catalog.js';
 import type { Plan } from '../../../core/plan.js';
 import type { ErrorQueueEntry } from '../../../core/run.js';
+import type { SourceConnector } from '../../../connectors/connector.js';
 import { openSource } from '../../../connectors/open-source.js';
 import { openTarget } from '../../../connectors/open-target.js';
 import { executePlan } from '../../../tools/execution/execute-plan.js';
@@ -71,8 +72,9 @@ describe('keys lifted for the load', () => {
     }
   }
 
-  async function run(url: string, plan: Plan, catalog: Catalog, errors: ErrorQueueEntry[], policy: 'continue' | 'stop_on_first' = 'continue') {
+  async function run(url: string, plan: Plan, catalog: Catalog, errors: ErrorQueueEntry[], policy: 'continue' | 'stop_on_first' = 'continue', hook?: (source: SourceConnector) => void) {
     const source = await openSource(`sqlite://${sqlite}`);
+    hook?.(source);
     const target = await openTarget(url);
     try {
       return await executePlan(
@@ -146,6 +148,46 @@ describe('keys lifted for the load', () => {
     const person = outcomes.find((o) => o.target === 'person')!;
     expect([person.rows_read, person.rows_written, person.rows_errored]).toEqual([30, 26, 4]);
     expect(errors.map((e) => `${e.key.id} ${e.rule}`).sort()).toEqual(['12 unique', '14 not_14', '20 fk_orphan', '25 unique']);
+  });
+
+  it("puts a table's keys back as soon as its load ends, while another table is still loading", async () => {
+    const { url, plan, catalog } = await setUp();
+    const errors: ErrorQueueEntry[] = [];
+    // person (30 rows) loads first, team (2 rows) after it: team's reading waits until person's keys are back, which
+    // happens only if they go back before the whole load ends (up to 10 s, then it reads on and the test fails).
+    let seenWhileTeamWaited: string[] = [];
+    const outcomes = await run(url, plan, catalog, errors, 'continue', (source) => {
+      const read = source.readBatches.bind(source);
+      source.readBatches = (table, options) => {
+        if (table.name !== 'team') return read(table, options);
+        return (async function* () {
+          for (let waited = 0; waited < 10_000; waited += 50) {
+            seenWhileTeamWaited = await constraints(url);
+            if (seenWhileTeamWaited.some((c) => c.startsWith('person person_email_uq'))) break;
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          yield* read(table, options);
+        })();
+      };
+    });
+    expect(seenWhileTeamWaited).toEqual(['person person_email_uq u true UNIQUE (email)', 'person person_pk p true PRIMARY KEY (id)']);
+    expect(await constraints(url)).toEqual(KEPT);
+    expect(errors.map((e) => `${e.key.id} ${e.rule}`)).toEqual(expect.arrayContaining(['12 unique', '25 unique', '20 fk_orphan']));
+    const person = outcomes.find((o) => o.target === 'person')!;
+    expect([person.rows_read, person.rows_written, person.rows_errored]).toEqual([30, 27, 3]);
+  });
+
+  it('leaves the constraints in place when a run that already put them back runs the load again', async () => {
+    const { url, plan, catalog } = await setUp();
+    const errors: ErrorQueueEntry[] = [];
+    await run(url, plan, catalog, errors);
+    expect(await constraints(url)).toEqual(KEPT);
+    // The same run again (a resume after a stop that came after the constraints were back): nothing left to load.
+    const again = await run(url, plan, catalog, errors);
+    expect(await constraints(url)).toEqual(KEPT);
+    const person = again.find((o) => o.target === 'person')!;
+    expect([person.rows_read, person.rows_written, person.rows_errored]).toEqual([30, 27, 3]);
+    expect(errors).toHaveLength(3);
   });
 
   it('leaves in place a key that a foreign key of another schema depends on, and loads with it', async () => {
