@@ -1,8 +1,8 @@
-// One batch as COPY text, the way execution and capture both see it: every row's line (the source hash's text), the
-// rows that cannot reach the target and why, and the direct path's lines when every kept row passes its checks.
+// One batch as COPY text, the way execution and capture both see it: every row's line (the source hash's bytes), the
+// rows that cannot reach the target and why, and the direct path's text when every kept row passes its checks.
 import type { Batch, IrValue } from '../../core/batch.js';
-import { copyField, hasNulByte } from './copy-text.js';
-import { directLine, type DirectCopy } from './direct-copy.js';
+import { CopyTextWriter } from './copy-text.js';
+import { checkDirect, writeDirectRow, type DirectCopy } from './direct-copy.js';
 
 /** A row that never reaches the target: the source could not read a value of it, or it holds a NUL byte. */
 export interface RowRefusal {
@@ -14,15 +14,15 @@ export interface RowRefusal {
 }
 
 export interface BatchLines {
-  /** Every row read, in read order, as its COPY line. */
-  lines: string[];
+  /** Every row read, in read order, as its COPY line (row r of the writer): the source hash covers these bytes. */
+  text: CopyTextWriter;
   /** The rows that can reach the target (positions in the batch), in read order. */
   kept: number[];
   /** The others, in read order. */
   refused: RowRefusal[];
-  /** The direct path's COPY lines of the kept rows; null when the batch cannot go direct (`why`). */
-  direct: string[] | null;
-  /** The direct lines are every row's source line: `lines` is the direct COPY's text too. */
+  /** The direct path's COPY text of the kept rows; null when the batch cannot go direct (`why`). */
+  direct: Buffer | null;
+  /** The direct text is every row's source line: `text` (`direct` is its bytes). */
   directIsSource: boolean;
   why: string | null;
 }
@@ -30,7 +30,7 @@ export interface BatchLines {
 /**
  * Encode `batch`. `direct` is the table's direct path, or null with `noDirect` saying why there is none. Rows the
  * source refused (`batch.rejects`, several values of one row named together) and rows holding a NUL byte, which
- * PostgreSQL text cannot store, are refused; the others are kept and, with a direct path, checked (`directLine`).
+ * PostgreSQL text cannot store, are refused; the others are kept and, with a direct path, checked (`checkDirect`).
  */
 export function batchLines(batch: Batch, direct: DirectCopy | null, noDirect: string): BatchLines {
   const names = batch.columns.map((c) => c.name);
@@ -40,27 +40,31 @@ export function batchLines(batch: Batch, direct: DirectCopy | null, noDirect: st
     readRejects.set(x.row, seen ? { ...seen, reason: `${seen.reason}; ${x.reason}`, rule: seen.rule === x.rule ? seen.rule : `${seen.rule},${x.rule}` } : x);
   }
   const from = direct ? direct.columns.map((c) => names.indexOf(c.sourceColumn)) : [];
-  let lines: string[] | null = direct && from.every((i) => i >= 0) ? [] : null;
-  let why: string | null = lines ? null : direct ? 'a source column of the direct path is not in the batch' : noDirect;
+  let goDirect = direct !== null && from.every((i) => i >= 0);
+  let why: string | null = goDirect ? null : direct ? 'a source column of the direct path is not in the batch' : noDirect;
   const sameOrder = from.length === names.length && from.every((i, k) => i === k);
-  let sameText = true;
-  const out: BatchLines = { lines: new Array<string>(batch.rowCount), kept: [], refused: [], direct: null, directIsSource: false, why: null };
+  /** Kept rows whose direct line is not their source line (a value trimmed, or the columns in another order). */
+  const rewritten: number[] = [];
+  const text = new CopyTextWriter(batch.rowCount * 48);
+  const out: BatchLines = { text, kept: [], refused: [], direct: null, directIsSource: false, why: null };
   const ncol = names.length;
+  const columns = batch.values;
   const values = new Array<IrValue>(ncol);
-  const fields = new Array<string>(ncol);
   for (let r = 0; r < batch.rowCount; r++) {
+    let nulCol = -1;
     for (let c = 0; c < ncol; c++) {
-      values[c] = batch.values[c]![r] ?? null;
-      fields[c] = copyField(values[c]!);
+      const v = columns[c]![r] ?? null;
+      values[c] = v;
+      if (text.field(v) && nulCol < 0) nulCol = c;
     }
-    const line = fields.join('\t');
-    out.lines[r] = line;
-    const bad = readRejects.get(r);
-    if (bad) {
-      out.refused.push({ row: r, column: bad.column, rule: bad.rule, stage: 'read', reason: bad.reason });
-      continue;
+    text.endRow();
+    if (readRejects.size > 0) {
+      const bad = readRejects.get(r);
+      if (bad) {
+        out.refused.push({ row: r, column: bad.column, rule: bad.rule, stage: 'read', reason: bad.reason });
+        continue;
+      }
     }
-    const nulCol = hasNulByte(line) ? values.findIndex(hasNulByte) : -1;
     if (nulCol >= 0) {
       out.refused.push({
         row: r,
@@ -72,19 +76,43 @@ export function batchLines(batch: Batch, direct: DirectCopy | null, noDirect: st
       continue;
     }
     out.kept.push(r);
-    if (lines) {
-      const typed = directLine(direct!, from, values, fields, line, sameOrder);
-      if (typed === null) {
-        lines = null;
+    if (goDirect) {
+      const checked = checkDirect(direct!, from, values);
+      if (checked === 'fails') {
+        goDirect = false;
         why = `a value of row ${batch.offset + r + 1} (in read order) needs its rule checked in SQL`;
-      } else {
-        lines.push(typed);
-        sameText &&= typed === line;
-      }
+      } else if (checked === 'trimmed' || !sameOrder) rewritten.push(r);
     }
   }
-  out.direct = lines;
-  out.directIsSource = lines !== null && sameText && out.kept.length === batch.rowCount;
+  if (goDirect) {
+    out.directIsSource = rewritten.length === 0 && out.kept.length === batch.rowCount;
+    out.direct = out.directIsSource ? text.bytes() : directText(batch, direct!, from, out.kept, rewritten, text);
+  }
   out.why = why;
   return out;
+}
+
+/** The direct COPY text of the kept rows: a row's source line where it is its direct line, else written anew. */
+function directText(batch: Batch, direct: DirectCopy, from: readonly number[], kept: readonly number[], rewritten: readonly number[], text: CopyTextWriter): Buffer {
+  const lines = new CopyTextWriter(text.bytes().length);
+  const values = new Array<IrValue>(batch.columns.length);
+  let next = 0;
+  for (const r of kept) {
+    if (rewritten[next] === r) {
+      next++;
+      for (let c = 0; c < values.length; c++) values[c] = batch.values[c]![r] ?? null;
+      writeDirectRow(direct, from, values, lines);
+    } else lines.copyRow(text, r);
+  }
+  return lines.bytes();
+}
+
+/** The kept rows as the staged path COPYs them: each row's position in the batch, a tab, then its line. */
+export function stagedRows(enc: BatchLines): Buffer {
+  const out = new CopyTextWriter(enc.text.bytes().length + 8 * enc.kept.length);
+  for (const r of enc.kept) {
+    out.ascii(`${r}\t`);
+    out.copyRow(enc.text, r);
+  }
+  return out.bytes();
 }

@@ -4,7 +4,7 @@ import type { IrValue } from '../../core/batch.js';
 import type { TableMapping } from '../../core/plan.js';
 import { quoteIdent } from '../planning/identifiers.js';
 import { recogniseRule, type KnownRule } from '../planning/transformations.js';
-import { copyField, stagedText } from './copy-text.js';
+import { stagedText, type CopyTextWriter } from './copy-text.js';
 
 /**
  * Target types whose text input function is what `CAST(text AS type)` runs, with no difference between an explicit
@@ -157,25 +157,26 @@ function checkFor(rule: KnownRule): Check | null {
 }
 
 /**
- * The COPY line of one source row for the direct path, or null when a check fails (the batch then takes the staged
- * path). `from[i]` is the batch column of target column i; `fields` are the row's COPY fields and `sourceLine` their
- * line, built for the source hash: returned as it is when the target columns are the source's in the same order
- * (`sameOrder`) and trimming changes nothing, so most rows cost no new string.
+ * One kept row on the direct path: `fails` when a check fails (the batch then takes the staged path), `trimmed` when
+ * trimming changes one of its values (its direct line is not its source line), else `same`. `from[i]` is the batch
+ * column of target column i.
  */
-export function directLine(plan: DirectCopy, from: readonly number[], values: readonly IrValue[], fields: readonly string[], sourceLine: string, sameOrder: boolean): string | null {
-  let changed = !sameOrder;
+export function checkDirect(plan: DirectCopy, from: readonly number[], values: readonly IrValue[]): 'fails' | 'trimmed' | 'same' {
+  let trimmed = false;
   for (let i = 0; i < plan.columns.length; i++) {
     const col = plan.columns[i]!;
     const v = values[from[i]!] ?? null;
-    for (const check of col.checks) if (!check(v)) return null;
-    if (col.trim && typeof v === 'string' && v.charCodeAt(v.length - 1) === 0x20) changed = true;
+    for (const check of col.checks) if (!check(v)) return 'fails';
+    if (col.trim && typeof v === 'string' && v.charCodeAt(v.length - 1) === 0x20) trimmed = true;
   }
-  if (!changed) return sourceLine;
-  let line = '';
+  return trimmed ? 'trimmed' : 'same';
+}
+
+/** Writes the row's direct line: the target columns' values in their order, trailing blanks trimmed where the cast trims them. */
+export function writeDirectRow(plan: DirectCopy, from: readonly number[], values: readonly IrValue[], out: CopyTextWriter): void {
   for (let i = 0; i < plan.columns.length; i++) {
     const v = values[from[i]!] ?? null;
-    const field = plan.columns[i]!.trim && typeof v === 'string' ? copyField(rtrimBlanks(v)) : fields[from[i]!]!;
-    line = i === 0 ? field : `${line}\t${field}`;
+    out.field(plan.columns[i]!.trim && typeof v === 'string' ? rtrimBlanks(v) : v);
   }
-  return line;
+  out.endRow();
 }

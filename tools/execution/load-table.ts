@@ -11,7 +11,7 @@ import { uniqueKeyColumns } from '../planning/constraint-rules.js';
 import { qualified, quoteIdent } from '../planning/identifiers.js';
 import { deleteCheckpoint, deleteParts, partName, readCheckpoint, readParts, writeCheckpoint, type TableCheckpoint } from './checkpoints.js';
 import { stagedText } from './copy-text.js';
-import { batchLines } from './batch-lines.js';
+import { batchLines, stagedRows } from './batch-lines.js';
 import { columnTypes, directCopyFor, type DirectCopy } from './direct-copy.js';
 import { backoffMs, classifyFault, targetFault } from './fault-class.js';
 import { underSavepoint } from './savepoint.js';
@@ -419,15 +419,14 @@ export async function loadBatch(s: TargetSession, ctx: TableContext, batch: Batc
   // target; the others go direct when they can (`batchLines`).
   const enc = batchLines(batch, ctx.direct ?? null, ctx.noDirect ?? 'no direct path for this table');
   for (const x of enc.refused) rejected.push(entry(x.row, { column: x.column, rule: x.rule, stage: x.stage, reason: x.reason }));
-  // The source hash covers every row read, in read order, as its COPY line; encoded to UTF-8 once, for the hash and,
-  // when it is the direct COPY's text too, for the COPY.
-  const text = Buffer.from(batch.rowCount > 0 ? `${enc.lines.join('\n')}\n` : '', 'utf8');
-  hash.update(text);
+  // The source hash covers every row read, in read order, as its COPY line: the bytes written once, for the hash and,
+  // when they are the direct COPY's text too, for the COPY.
+  hash.update(enc.text.bytes());
   const kept = enc.kept;
   if (kept.length === 0) return 0;
   let why = enc.why;
   if (enc.direct) {
-    const written = await copyDirect(s, ctx, enc.directIsSource ? text : `${enc.direct.join('\n')}\n`);
+    const written = await copyDirect(s, ctx, enc.direct);
     if (typeof written === 'number') {
       ctx.onPath?.(ctx.mapping.source, 'direct', null);
       return written;
@@ -440,7 +439,7 @@ export async function loadBatch(s: TargetSession, ctx: TableContext, batch: Batc
     await s.query(`CREATE TEMP TABLE "_sensei_stage" ("_sensei_ord" integer, ${names.map((n) => `${quoteIdent(n)} text`).join(', ')}) ON COMMIT DROP`);
     stage.created = true;
   } else await s.query(`TRUNCATE ${STAGE}`);
-  await s.copyFrom(STAGE, ['_sensei_ord', ...names], `${kept.map((r) => `${r}\t${enc.lines[r]}`).join('\n')}\n`);
+  await s.copyFrom(STAGE, ['_sensei_ord', ...names], stagedRows(enc));
   return insertValid(s, ctx, kept.length, batch.rowCount, rejected, entry);
 }
 

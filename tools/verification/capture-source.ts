@@ -7,7 +7,7 @@ import { PlanError } from '../../core/errors.js';
 import type { Plan, TableMapping } from '../../core/plan.js';
 import type { TableProgress } from '../../core/run.js';
 import type { SourceConnector, TargetConnector, TargetSession } from '../../connectors/connector.js';
-import { batchLines } from '../execution/batch-lines.js';
+import { batchLines, stagedRows } from '../execution/batch-lines.js';
 import { columnTypes, directCopyFor, type DirectCopy } from '../execution/direct-copy.js';
 import { classifyFault, targetFault } from '../execution/fault-class.js';
 import { readAhead } from '../execution/load-table.js';
@@ -295,7 +295,7 @@ async function captureBatch(deps: CaptureDeps, ctx: TableContext, batch: Batch):
   return deps.target.transaction(async (s) => {
     await normaliseSession(s);
     await s.query(`CREATE TEMP TABLE "_sensei_capture" ("_sensei_ord" integer, ${names.map((n) => `${quoteIdent(n)} text`).join(', ')}) ON COMMIT DROP`);
-    if (enc.kept.length > 0) await s.copyFrom(STAGE, ['_sensei_ord', ...names], `${enc.kept.map((r) => `${r}\t${enc.lines[r]}`).join('\n')}\n`);
+    if (enc.kept.length > 0) await s.copyFrom(STAGE, ['_sensei_ord', ...names], stagedRows(enc));
     return { rowCount: batch.rowCount, ...(await evaluateIsolating(s, ctx.shape, ctx.buckets, ctx.from, batch.rowCount, ctx.sketchBounds)) };
   });
 }
@@ -312,14 +312,14 @@ class TypedCopyRefused extends Error {
  * target refuses the COPY (a value the type's input function rejects) the transaction is rolled back and the refusal
  * returned. No savepoint: the common case pays for none, a refused batch for one more transaction.
  */
-async function captureTyped(deps: CaptureDeps, ctx: TableContext, direct: { plan: DirectCopy; columnsDdl: string }, rowCount: number, lines: string[]): Promise<BatchCapture | { refused: string }> {
+async function captureTyped(deps: CaptureDeps, ctx: TableContext, direct: { plan: DirectCopy; columnsDdl: string }, rowCount: number, lines: Buffer): Promise<BatchCapture | { refused: string }> {
   try {
     return await deps.target.transaction(async (s) => {
       await normaliseSession(s);
       await s.query(`CREATE TEMP TABLE "_sensei_typed" (${direct.columnsDdl}) ON COMMIT DROP`);
       if (lines.length > 0) {
         try {
-          await s.copyFrom(TYPED_TABLE, direct.plan.targetColumns, `${lines.join('\n')}\n`);
+          await s.copyFrom(TYPED_TABLE, direct.plan.targetColumns, lines);
         } catch (e) {
           if (classifyFault(e) !== 'permanent') throw e;
           // The SQLSTATE only: a driver message may quote a value.
