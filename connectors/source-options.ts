@@ -71,18 +71,21 @@ export function invalidDateReason(text: string): string | null {
 export function applyDatePolicy(
   text: string,
   policy: ZeroDatePolicy,
-  at: { table: string; column: string; row: number },
+  // Where, as plain arguments: this runs on every date value read, and an object per call would be garbage per value.
+  table: string,
+  column: string,
+  row: number,
   rejects: BatchReject[],
 ): string | null {
   const bad = invalidDateReason(text);
   if (bad === null) return text;
   if (policy === 'null') return null;
   rejects.push({
-    row: at.row,
-    column: at.column,
+    row,
+    column,
     // Zero dates are MySQL's deliberate "no date"; an impossible day is broken data: the rule tells them apart.
     rule: bad.startsWith('an impossible') ? 'invalid_date' : 'zero_date',
-    reason: `${at.table}.${at.column} holds ${bad}, which PostgreSQL cannot store; fix the source value, or set zero_dates: null in the configuration to load it as NULL`,
+    reason: `${table}.${column} holds ${bad}, which PostgreSQL cannot store; fix the source value, or set zero_dates: null in the configuration to load it as NULL`,
   });
   return text;
 }

@@ -165,18 +165,16 @@ export class MysqlSource implements SourceConnector {
       if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
       sql += `${order} LIMIT ${batchSize}`;
       if (skip > 0) sql += ` OFFSET ${skip}`;
-      const rows = await this.arrays(sql, params, `read table ${table.name}`);
-      if (rows.length === 0) return;
-
-      const values: IrValue[][] = cols.map(() => new Array<IrValue>(rows.length));
+      const values: IrValue[][] = cols.map(() => new Array<IrValue>(batchSize));
       const rejects: BatchReject[] = [];
       const repairs: BatchReject[] = [];
-      for (let r = 0; r < rows.length; r++) {
-        const row = rows[r]!;
+      // Each row goes into the batch's columns as the driver parses it: no array of the batch's row arrays is kept
+      // while the rest arrive (they would outlive the young generation and be copied, for nothing).
+      const count = await this.eachRow(sql, params, `read table ${table.name}`, (row, r) => {
         for (let c = 0; c < cols.length; c++) {
           const v = row[c];
           if (dateLike[c] && typeof v === 'string') {
-            const kept = applyDatePolicy(v, this.zeroDates, { table: table.name, column: cols[c]!.name, row: r }, rejects);
+            const kept = applyDatePolicy(v, this.zeroDates, table.name, cols[c]!.name, r, rejects);
             if (kept !== v) {
               values[c]![r] = kept;
               continue;
@@ -188,22 +186,24 @@ export class MysqlSource implements SourceConnector {
           }
           values[c]![r] = convert[c]!(v);
         }
-      }
-      const last = rows.length - 1;
+      });
+      if (count === 0) return;
+      if (count < batchSize) for (const v of values) v.length = count;
+      const last = count - 1;
       const lastKey = keyed ? keyIdx.map((i) => values[i]![last]!) : null;
       yield {
         table: table.name,
         columns,
         values,
-        rowCount: rows.length,
+        rowCount: count,
         lastKey,
         offset,
         ...(rejects.length > 0 ? { rejects } : {}),
         ...(repairs.length > 0 ? { repairs } : {}),
       };
 
-      offset += rows.length;
-      if (rows.length < batchSize) return;
+      offset += count;
+      if (count < batchSize) return;
       if (keyed) {
         after = lastKey;
         skip = 0;
@@ -300,6 +300,51 @@ export class MysqlSource implements SourceConnector {
     }
   }
 
+  /**
+   * Runs `sql` and hands each row (as an array) to `onRow` as it is parsed, without collecting them; resolves with
+   * the number of rows once the result ends. A failure of the query, of its connection or of `onRow` rejects,
+   * described like `arrays`' (a failure of `onRow` after the rest of the result is read, so the connection goes back
+   * to the pool clean).
+   */
+  private eachRow(sql: string, params: unknown[], what: string, onRow: (row: unknown[], index: number) => void): Promise<number> {
+    // The core (callback) pool and connection: a query given no callback emits each row instead of collecting them.
+    const core = this.requirePool().pool as unknown as CorePool;
+    return new Promise((resolve, reject) => {
+      core.getConnection((err, conn) => {
+        if (err) return reject(this.queryError(err, what));
+        let n = 0;
+        let failed: unknown = null;
+        let settled = false;
+        // A query without a callback is not told when its connection dies (mysql2 tells the connection): listen there.
+        const lost = (e: unknown): void => {
+          if (settled) return;
+          settled = true;
+          reject(this.queryError(e, what));
+        };
+        conn.once('error', lost);
+        const query = conn.query({ sql, values: params, rowsAsArray: true });
+        query.on('result', (row: unknown[]) => {
+          if (failed !== null) return;
+          try {
+            onRow(row, n++);
+          } catch (e) {
+            failed = e;
+          }
+        });
+        // A server error comes with 'end'.
+        query.once('error', (e: unknown) => void (failed ??= this.queryError(e, what)));
+        query.once('end', () => {
+          conn.removeListener('error', lost);
+          if (settled) return;
+          settled = true;
+          conn.release();
+          if (failed === null) resolve(n);
+          else reject(failed);
+        });
+      });
+    });
+  }
+
   private async arrays(sql: string, params: unknown[], what: string): Promise<unknown[][]> {
     try {
       const [rows] = await this.requirePool().query({ sql, values: params, rowsAsArray: true });
@@ -319,6 +364,17 @@ export class MysqlSource implements SourceConnector {
       cause: e,
     });
   }
+}
+
+/** The parts of mysql2's callback pool and connection that `eachRow` uses (its promise wrapper's typings hide them). */
+interface CoreConnection {
+  query(options: { sql: string; values: unknown[]; rowsAsArray: boolean }): NodeJS.EventEmitter;
+  once(event: 'error', listener: (e: unknown) => void): void;
+  removeListener(event: 'error', listener: (e: unknown) => void): void;
+  release(): void;
+}
+interface CorePool {
+  getConnection(cb: (err: unknown, conn: CoreConnection) => void): void;
 }
 
 function parseMysqlUrl(url: string): MysqlTarget {

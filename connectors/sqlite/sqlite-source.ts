@@ -185,7 +185,7 @@ export class SqliteSource implements SourceConnector {
           if (typeof v === 'string') {
             // SQLite never checks encodings and the driver turns invalid UTF-8 into U+FFFD: look at the stored bytes.
             if (v.includes('\uFFFD')) v = this.checkBytes(db, { from, orderCols, row, extra, keyIdx, keyed, col: cols[c]!.name, r, table: table.name }, v, rejects);
-            else if (dateLike[c]) v = applyDatePolicy(v, this.zeroDates, { table: table.name, column: cols[c]!.name, row: r }, rejects);
+            else if (dateLike[c]) v = applyDatePolicy(v, this.zeroDates, table.name, cols[c]!.name, r, rejects);
           }
           values[c]![r] = v;
         }

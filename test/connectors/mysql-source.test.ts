@@ -10,6 +10,7 @@ import { resolveEndpoint } from '../../connectors/endpoint.js';
 import { openSource } from '../../connectors/open-source.js';
 import { MYSQL_ADMIN_URL, createMysqlDatabase, mysqlExec, type TempDatabase } from '../fixtures/databases.js';
 import { SOURCE_FIXTURE, batchRows, collectBatches, runSourceContract } from './source-contract.js';
+import { classifyFault } from '../../tools/execution/fault-class.js';
 
 const FIXTURE_DDL = [
   `CREATE TABLE customers (
@@ -318,6 +319,49 @@ describe('MysqlSource specifics', () => {
     expect(batchRows(await collectBatches(src, t, { batchSize: 10, offset: 2 }))).toEqual(rows.slice(2));
     await expect(collectBatches(src, t, { afterKey: [1] })).rejects.toSatisfy(isConfigError);
   });
+
+  it('fails a read the server refuses part-way (table gone between batches), naming the table, and reads on after', async () => {
+    await withConnection(db.url, async (c) => {
+      await c.query('CREATE TABLE doomed (id INT PRIMARY KEY, v VARCHAR(5))');
+      await c.query("INSERT INTO doomed VALUES (1, 'a'), (2, 'b'), (3, 'c')");
+    });
+    const t = await table('doomed');
+    const it = src.readBatches(t, { batchSize: 2 })[Symbol.asyncIterator]();
+    expect((await it.next()).value?.rowCount).toBe(2);
+    await withConnection(db.url, async (c) => void (await c.query('DROP TABLE doomed')));
+    const failure = await it.next().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(String((failure as Error)?.message)).toMatch(/read table doomed/);
+    // The pool is still usable: the failed query gave its connection back.
+    expect(batchRows(await collectBatches(src, await table('heap'), { batchSize: 10 }))).toHaveLength(4);
+  });
+
+  it('fails, and does not hang, when its connection is killed while a batch streams in', async () => {
+    await withConnection(db.url, async (c) => void (await c.query("CREATE TABLE wide (id INT PRIMARY KEY, pad VARCHAR(200)) SELECT seq AS id, REPEAT('x', 200) AS pad FROM seq_1_to_300000")));
+    const t = await table('wide');
+    let killed = false;
+    const reading = collectBatches(src, t, { batchSize: 300_000 });
+    await withConnection(db.url, async (c) => {
+      for (let i = 0; i < 400 && !killed; i++) {
+        const [rows] = (await c.query("SELECT id FROM information_schema.processlist WHERE info LIKE 'SELECT `id`, `pad` FROM%'")) as unknown as [Array<{ id: number }>];
+        if (rows[0]) {
+          await c.query(`KILL CONNECTION ${rows[0].id}`);
+          killed = true;
+        } else await new Promise((r) => setTimeout(r, 5));
+      }
+    });
+    expect(killed).toBe(true);
+    const failure = await reading.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(failure).toBeInstanceOf(Error);
+    expect(String((failure as Error).message)).toMatch(/MySQL could not read table wide at .*: PROTOCOL_CONNECTION_LOST/);
+    expect(classifyFault(failure)).toBe('transient');
+    await withConnection(db.url, async (c) => void (await c.query('DROP TABLE wide')));
+  }, 60_000);
 
   it('rejects a mismatched afterKey and a bad batch size', async () => {
     await expect(collectBatches(src, await table('tskeys'), { afterKey: ['x'] })).rejects.toBeInstanceOf(ConfigError);
