@@ -270,6 +270,10 @@ async function loadFrom(deps: LoadTableDeps, mapping: TableMapping, sourceTable:
       const before = cp;
       const segmentStarted = Date.now();
       cp = await target.transaction(async (s) => {
+        // The segment's commit does not wait for its WAL to reach disk: a crash of the target server may lose the
+        // last segments, but each with its checkpoint (one transaction), so the resume reads them again; and the
+        // load's later synchronous commits (the keys, the foreign keys) flush every earlier one before the run goes on.
+        await s.query('SET LOCAL synchronous_commit = off');
         const seg = { read: 0, written: 0, rejected: [] as ErrorQueueEntry[], hash: createHash('sha256'), lastKey: before.lastKey };
         const stage: StageState = { created: false };
         let exhausted = false;

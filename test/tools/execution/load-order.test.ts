@@ -89,6 +89,44 @@ describe('load order', () => {
     }
   });
 
+  it("commits the load's segments without waiting for the WAL flush, and ends with a synchronous commit that flushes them", async () => {
+    const file = join(dir.path, 'async.db');
+    const db = new Database(file);
+    db.exec('CREATE TABLE item (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+    for (let i = 1; i <= 45; i++) db.prepare('INSERT INTO item VALUES (?, ?)').run(i, `v${i}`);
+    db.close();
+    const tgt = await createPgDatabase('sensei_order');
+    targets.push(tgt);
+    const source = await openSource(`sqlite://${file}`);
+    const target = await openTarget(tgt.url);
+    // Each transaction's setting, read inside it just before it commits.
+    const commits: string[] = [];
+    const transaction = target.transaction.bind(target);
+    target.transaction = (fn) =>
+      transaction(async (s) => {
+        const result = await fn(s);
+        commits.push(String((await s.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]!.synchronous_commit));
+        return result;
+      });
+    try {
+      const catalog = await source.catalog({ withCounts: true });
+      const { plan } = await createMapper().plan({ source: catalog, target, thresholds: { autoApproveAbove: 0.95, reviewAbove: 0.8 } });
+      const outcomes = await executePlan(
+        { runId: 'run_async', source, target, errors: { add: async () => undefined, count: async () => ({}) }, batchSize: 10, checkpointEvery: 10, concurrency: 1 },
+        plan,
+        catalog,
+      );
+      expect(outcomes[0]).toMatchObject({ rows_read: 45, rows_written: 45 });
+      // Five segments of 10 rows (the last one 5) and the empty one that finds the end: asynchronous commits.
+      expect(commits.filter((c) => c === 'off')).toHaveLength(6);
+      // After the last of them, the constraints' transaction commits synchronously, which flushes all earlier WAL.
+      expect(commits.at(-1)).toBe('on');
+      expect(commits.lastIndexOf('off')).toBeLessThan(commits.length - 1);
+    } finally {
+      await Promise.allSettled([source.close(), target.close()]);
+    }
+  });
+
   it('loads a child table larger than its parent first, and still queues its orphan when the foreign key is put back', async () => {
     const file = join(dir.path, 'shop.db');
     const db = new Database(file);
