@@ -110,6 +110,8 @@ export async function restoreForeignKeys(
 ): Promise<OrphanRemoval[]> {
   if (lifted.length === 0 && keys.length === 0 && !record) return [];
   return target.transaction(async (s) => {
+    // Those a parallel validation (`validateForeignKeys`) left NOT VALID come off again first.
+    for (const { table, fk } of lifted) await s.query(`ALTER TABLE ${qualified(target.schema, table)} DROP CONSTRAINT IF EXISTS ${quoteIdent(fk.name)}`);
     const removed = new Map<string, OrphanRemoval>();
     const removal = (table: string): OrphanRemoval => {
       const bucket = removed.get(table) ?? { table, entries: [] };
@@ -155,6 +157,35 @@ export async function restoreForeignKeys(
     await record?.(s, [...removed.values()]);
     return [...removed.values()];
   });
+}
+
+/**
+ * The foreign keys put back with their validations side by side: added NOT VALID in one transaction (no scan), then
+ * each validated in a transaction of its own (`VALIDATE CONSTRAINT` scans its child table; those of other children,
+ * even of one parent, run at once), `concurrency` at a time. True when every one validated; false when one found an
+ * orphan: they stay NOT VALID, and `restoreForeignKeys` takes them off, removes the orphans and adds them again.
+ */
+export async function validateForeignKeys(target: TargetConnector, lifted: readonly LiftedForeignKey[], concurrency: number): Promise<boolean> {
+  await target.transaction(async (s) => {
+    for (const l of lifted) await s.query(`ALTER TABLE ${qualified(target.schema, l.table)} DROP CONSTRAINT IF EXISTS ${quoteIdent(l.fk.name)}`);
+    for (const l of lifted) await s.query(addConstraintSql(target.schema, l, true));
+  });
+  let orphans = false;
+  const queue = [...lifted];
+  const worker = async (): Promise<void> => {
+    for (let l = queue.shift(); l; l = queue.shift()) {
+      try {
+        await target.query(`ALTER TABLE ${qualified(target.schema, l.table)} VALIDATE CONSTRAINT ${quoteIdent(l.fk.name)}`);
+      } catch (e) {
+        if ((e as { code?: unknown }).code !== '23503') throw e;
+        orphans = true;
+      }
+    }
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(concurrency, lifted.length)) }, worker));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return !orphans;
 }
 
 /**

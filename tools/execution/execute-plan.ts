@@ -8,7 +8,7 @@ import type { ErrorSink, TableOutcome, TableProgress } from '../../core/run.js';
 import type { SourceConnector, TargetConnector, TargetSession } from '../../connectors/connector.js';
 import { qualified, quoteIdent } from '../planning/identifiers.js';
 import { ensureCheckpointTables, readCheckpoints, readRunState, writeCheckpoint, writeRunState } from './checkpoints.js';
-import { dropKeysAgain, liftForeignKeys, liftKeys, reinstateForeignKeysUnvalidated, restoreForeignKeys, restoreKeys, type LiftedForeignKey, type LiftedKey, type OrphanRemoval } from './deferred-constraints.js';
+import { dropKeysAgain, liftForeignKeys, liftKeys, reinstateForeignKeysUnvalidated, restoreForeignKeys, restoreKeys, validateForeignKeys, type LiftedForeignKey, type LiftedKey, type OrphanRemoval } from './deferred-constraints.js';
 import { loadTable, resumesInPlace } from './load-table.js';
 import { settleAll, slots, turns } from './slots.js';
 
@@ -188,9 +188,18 @@ async function liftOnce(deps: ExecutePlanDeps, plan: Plan, saved: string | null,
 /**
  * Moves later duplicates of a key and orphans to the error queue and re-creates the keys and the FKs in one target
  * transaction that also updates the checkpoints and marks the constraints restored; the queue is written before the
- * commit (it ignores entries it holds), so a crash at any point loses no row and counts none twice.
+ * commit (it ignores entries it holds), so a crash at any point loses no row and counts none twice. Without orphans
+ * (the common case) the FKs are validated in parallel instead, then marked restored; a crash in between leaves them
+ * NOT VALID and not marked, and the resume lifts them again.
  */
 async function restoreConstraints(deps: ExecutePlanDeps, plan: Plan, lifted: Lifted, keys: readonly LiftedKey[]): Promise<void> {
+  // Every key back already (each table's, as its load ended): the foreign keys are validated side by side, and only
+  // when one finds an orphan does the single transaction below remove them.
+  const concurrency = deps.target.capabilities.supportsConcurrentSessions ? Math.max(1, deps.concurrency ?? 2) : 1;
+  if (keys.length === 0 && lifted.fks.length > 1 && concurrency > 1 && (await validateForeignKeys(deps.target, lifted.fks, concurrency))) {
+    await deps.target.transaction((s) => writeRunState(s, deps.runId, JSON.stringify(lifted), true));
+    return;
+  }
   await restoreForeignKeys(
     deps.target,
     lifted.fks,

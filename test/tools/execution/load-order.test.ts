@@ -127,6 +127,57 @@ describe('load order', () => {
     }
   });
 
+  it.each([
+    { orphan: false, what: 'validates every foreign key side by side when no row is an orphan' },
+    { orphan: true, what: 'falls back to removing the orphan, queued, when a parallel validation finds one' },
+  ])('$what', async ({ orphan }) => {
+    const file = join(dir.path, `fks-${orphan}.db`);
+    const db = new Database(file);
+    db.exec(`CREATE TABLE customer (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+             CREATE TABLE region (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+             CREATE TABLE purchase (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customer (id), region_id INTEGER REFERENCES region (id));
+             CREATE TABLE visit (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customer (id));`);
+    for (let i = 1; i <= 6; i++) db.prepare('INSERT INTO customer VALUES (?, ?)').run(i, `c${i}`);
+    for (let i = 1; i <= 3; i++) db.prepare('INSERT INTO region VALUES (?, ?)').run(i, `r${i}`);
+    db.pragma('foreign_keys = OFF');
+    for (let i = 1; i <= 50; i++) db.prepare('INSERT INTO purchase VALUES (?, ?, ?)').run(i, (i % 6) + 1, orphan && i === 33 ? 7 : (i % 3) + 1);
+    for (let i = 1; i <= 30; i++) db.prepare('INSERT INTO visit VALUES (?, ?)').run(i, (i % 6) + 1);
+    db.close();
+    const tgt = await createPgDatabase('sensei_order');
+    targets.push(tgt);
+    const source = await openSource(`sqlite://${file}`);
+    const target = await openTarget(tgt.url);
+    const queued: ErrorQueueEntry[] = [];
+    const validated: string[] = [];
+    const query = target.query.bind(target);
+    target.query = ((sql: string, params?: unknown[]) => {
+      if (sql.includes('VALIDATE CONSTRAINT')) validated.push(sql);
+      return query(sql, params);
+    }) as typeof target.query;
+    try {
+      const catalog = await source.catalog({ withCounts: true });
+      const { plan } = await createMapper().plan({ source: catalog, target, thresholds: { autoApproveAbove: 0.95, reviewAbove: 0.8 } });
+      const outcomes = await executePlan(
+        { runId: 'run_fks', source, target, errors: { add: async (_run, entries) => void queued.push(...entries), count: async () => ({ purchase: queued.length }) }, batchSize: 10, checkpointEvery: 10, concurrency: 2 },
+        plan,
+        catalog,
+      );
+      const fks = await pgQuery<{ c: string }>(tgt.url, "SELECT conrelid::regclass::text || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated::text AS c FROM pg_constraint WHERE contype = 'f' ORDER BY 1");
+      expect(fks.map((r) => r.c)).toEqual([
+        'purchase FOREIGN KEY (customer_id) REFERENCES customer(id) true',
+        'purchase FOREIGN KEY (region_id) REFERENCES region(id) true',
+        'visit FOREIGN KEY (customer_id) REFERENCES customer(id) true',
+      ]);
+      expect(await pgQuery(tgt.url, "SELECT constraints_restored FROM _sensei.run_state WHERE run_id = 'run_fks'")).toEqual([{ constraints_restored: true }]);
+      expect(outcomes.find((o) => o.source === 'purchase')).toMatchObject({ rows_read: 50, rows_written: orphan ? 49 : 50, rows_errored: orphan ? 1 : 0 });
+      expect(queued.map((e) => `${e.table} ${e.key.id} ${e.rule} ${e.column}`)).toEqual(orphan ? ['purchase 33 fk_orphan region_id'] : []);
+      // Each foreign key was validated on its own (the orphan's refusal then sent them through the single transaction).
+      expect(validated).toHaveLength(3);
+    } finally {
+      await Promise.allSettled([source.close(), target.close()]);
+    }
+  });
+
   it('loads a child table larger than its parent first, and still queues its orphan when the foreign key is put back', async () => {
     const file = join(dir.path, 'shop.db');
     const db = new Database(file);
