@@ -162,18 +162,25 @@ export async function restoreForeignKeys(
 /**
  * The foreign keys put back with their validations side by side: added NOT VALID in one transaction (no scan), then
  * each validated in a transaction of its own (`VALIDATE CONSTRAINT` scans its child table; those of other children,
- * even of one parent, run at once), `concurrency` at a time. True when every one validated; false when one found an
- * orphan: they stay NOT VALID, and `restoreForeignKeys` takes them off, removes the orphans and adds them again.
+ * even of one parent, run at once), `concurrency` at a time, with the statements `alongside` in the same pool. True
+ * when every one validated; false when one found an orphan: they stay NOT VALID, and `restoreForeignKeys` takes them
+ * off, removes the orphans and adds them again.
  */
-export async function validateForeignKeys(target: TargetConnector, lifted: readonly LiftedForeignKey[], concurrency: number): Promise<boolean> {
+export async function validateForeignKeys(target: TargetConnector, lifted: readonly LiftedForeignKey[], concurrency: number, alongside: readonly string[] = []): Promise<boolean> {
   await target.transaction(async (s) => {
     for (const l of lifted) await s.query(`ALTER TABLE ${qualified(target.schema, l.table)} DROP CONSTRAINT IF EXISTS ${quoteIdent(l.fk.name)}`);
     for (const l of lifted) await s.query(addConstraintSql(target.schema, l, true));
   });
   let orphans = false;
-  const queue = [...lifted];
+  // The validations, then `alongside` (statements of Sensei's own, each alone and taking one table: index builds), in
+  // one queue: a statement that needs a table another one holds waits for it, none holds one table and waits for another.
+  const queue: Array<LiftedForeignKey | string> = [...lifted, ...alongside];
   const worker = async (): Promise<void> => {
     for (let l = queue.shift(); l; l = queue.shift()) {
+      if (typeof l === 'string') {
+        await target.query(l);
+        continue;
+      }
       try {
         await target.query(`ALTER TABLE ${qualified(target.schema, l.table)} VALIDATE CONSTRAINT ${quoteIdent(l.fk.name)}`);
       } catch (e) {
@@ -182,7 +189,7 @@ export async function validateForeignKeys(target: TargetConnector, lifted: reado
       }
     }
   };
-  const results = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(concurrency, lifted.length)) }, worker));
+  const results = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(concurrency, queue.length)) }, worker));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   return !orphans;

@@ -104,10 +104,12 @@ export async function executePlan(deps: ExecutePlanDeps, plan: Plan, sourceCatal
         ]);
       }),
     );
-    if (!restored) await restoreConstraints(deps, plan, lifted, lifted.keys.filter((k) => !keysBack.has(k)));
+    // Indexes of a generated schema: built once over the loaded rows instead of maintained row by row (idempotent on
+    // resume), alongside the foreign keys' validations when those run side by side, else after them.
+    const postLoad = plan.postLoadDdl ?? [];
+    const built = !restored && (await restoreConstraints(deps, plan, lifted, lifted.keys.filter((k) => !keysBack.has(k)), postLoad));
     restored = true;
-    // Indexes of a generated schema: built once over the loaded rows instead of maintained row by row (idempotent on resume).
-    for (const stmt of plan.postLoadDdl ?? []) await deps.target.query(stmt);
+    if (!built) for (const stmt of postLoad) await deps.target.query(stmt);
   } finally {
     // A failed load must not leave the target without its foreign keys when they can be put back.
     if (!restored) await reinstateForeignKeysUnvalidated(deps.target, lifted.fks, lifted.keys).catch(() => undefined);
@@ -190,15 +192,17 @@ async function liftOnce(deps: ExecutePlanDeps, plan: Plan, saved: string | null,
  * transaction that also updates the checkpoints and marks the constraints restored; the queue is written before the
  * commit (it ignores entries it holds), so a crash at any point loses no row and counts none twice. Without orphans
  * (the common case) the FKs are validated in parallel instead, then marked restored; a crash in between leaves them
- * NOT VALID and not marked, and the resume lifts them again.
+ * NOT VALID and not marked, and the resume lifts them again. The statements `alongside` (index builds) run with the
+ * parallel validations; returns whether they ran.
  */
-async function restoreConstraints(deps: ExecutePlanDeps, plan: Plan, lifted: Lifted, keys: readonly LiftedKey[]): Promise<void> {
+async function restoreConstraints(deps: ExecutePlanDeps, plan: Plan, lifted: Lifted, keys: readonly LiftedKey[], alongside: readonly string[]): Promise<boolean> {
   // Every key back already (each table's, as its load ended): the foreign keys are validated side by side, and only
   // when one finds an orphan does the single transaction below remove them.
   const concurrency = deps.target.capabilities.supportsConcurrentSessions ? Math.max(1, deps.concurrency ?? 2) : 1;
-  if (keys.length === 0 && lifted.fks.length > 1 && concurrency > 1 && (await validateForeignKeys(deps.target, lifted.fks, concurrency))) {
+  const sideBySide = keys.length === 0 && lifted.fks.length > 1 && concurrency > 1;
+  if (sideBySide && (await validateForeignKeys(deps.target, lifted.fks, concurrency, alongside))) {
     await deps.target.transaction((s) => writeRunState(s, deps.runId, JSON.stringify(lifted), true));
-    return;
+    return true;
   }
   await restoreForeignKeys(
     deps.target,
@@ -209,6 +213,8 @@ async function restoreConstraints(deps: ExecutePlanDeps, plan: Plan, lifted: Lif
     },
     keys,
   );
+  // The statements alongside ran with the validations that found the orphans.
+  return sideBySide;
 }
 
 /**

@@ -149,14 +149,18 @@ describe('load order', () => {
     const target = await openTarget(tgt.url);
     const queued: ErrorQueueEntry[] = [];
     const validated: string[] = [];
+    const indexed: string[] = [];
     const query = target.query.bind(target);
     target.query = ((sql: string, params?: unknown[]) => {
       if (sql.includes('VALIDATE CONSTRAINT')) validated.push(sql);
+      if (sql.startsWith('CREATE INDEX')) indexed.push(sql);
       return query(sql, params);
     }) as typeof target.query;
     try {
       const catalog = await source.catalog({ withCounts: true });
-      const { plan } = await createMapper().plan({ source: catalog, target, thresholds: { autoApproveAbove: 0.95, reviewAbove: 0.8 } });
+      const planned = (await createMapper().plan({ source: catalog, target, thresholds: { autoApproveAbove: 0.95, reviewAbove: 0.8 } })).plan;
+      // An index built after the load, as a generated schema's are: alongside the validations.
+      const plan = { ...planned, postLoadDdl: ['CREATE INDEX IF NOT EXISTS "ix_visit_customer" ON "public"."visit" ("customer_id")'] };
       const outcomes = await executePlan(
         { runId: 'run_fks', source, target, errors: { add: async (_run, entries) => void queued.push(...entries), count: async () => ({ purchase: queued.length }) }, batchSize: 10, checkpointEvery: 10, concurrency: 2 },
         plan,
@@ -171,8 +175,11 @@ describe('load order', () => {
       expect(await pgQuery(tgt.url, "SELECT constraints_restored FROM _sensei.run_state WHERE run_id = 'run_fks'")).toEqual([{ constraints_restored: true }]);
       expect(outcomes.find((o) => o.source === 'purchase')).toMatchObject({ rows_read: 50, rows_written: orphan ? 49 : 50, rows_errored: orphan ? 1 : 0 });
       expect(queued.map((e) => `${e.table} ${e.key.id} ${e.rule} ${e.column}`)).toEqual(orphan ? ['purchase 33 fk_orphan region_id'] : []);
-      // Each foreign key was validated on its own (the orphan's refusal then sent them through the single transaction).
+      // Each foreign key was validated on its own (the orphan's refusal then sent them through the single transaction),
+      // and the index was built once, with them.
       expect(validated).toHaveLength(3);
+      expect(indexed).toHaveLength(1);
+      expect(await pgQuery(tgt.url, "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_visit_customer'")).toEqual([{ indexdef: 'CREATE INDEX ix_visit_customer ON public.visit USING btree (customer_id)' }]);
     } finally {
       await Promise.allSettled([source.close(), target.close()]);
     }
