@@ -85,7 +85,7 @@ export class CopyTextWriter {
       this.#integer(v);
       return false;
     }
-    // Everything else as its text (already escaped), all ASCII but for none: bytes are hex, the rest numbers and words.
+    // Everything else as its escaped text (bytes as hex, the rest numbers and words).
     this.#raw(copyField(v));
     return false;
   }
@@ -125,10 +125,10 @@ export class CopyTextWriter {
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
       if (c >= 0x80) {
-        // Not ASCII: the string is written again by Node's UTF-8 encoder (lone surrogates become U+FFFD, as
-        // Buffer.from does), escaped first when it holds a special character.
+        // Not ASCII: the string is written again, escaped as `copyField` does, by Node's UTF-8 encoder (lone
+        // surrogates become U+FFFD, as Buffer.from does).
         this.#pos = start;
-        this.#raw(SPECIAL.test(s) ? s.replace(/[\\\t\n\r]/g, escapeSpecial) : s);
+        this.#raw(copyField(s));
         return nul || s.includes('\u0000', i);
       }
       const letter = ESCAPE_LETTER[c]!;

@@ -7,6 +7,7 @@ import type { ErrorQueueEntry } from '../../core/run.js';
 import type { TargetConnector, TargetSession } from '../../connectors/connector.js';
 import { qualified, quoteIdent } from '../planning/identifiers.js';
 import { underSavepoint } from './savepoint.js';
+import { settleAll, slots } from './slots.js';
 
 export interface LiftedForeignKey {
   table: string;
@@ -87,7 +88,30 @@ export async function liftKeys(s: TargetSession, schema: string, tables: readonl
 
 /** Drops lifted keys that an earlier, failed attempt put back, so a resumed load runs without them again. */
 export async function dropKeysAgain(s: TargetSession, schema: string, keys: readonly LiftedKey[]): Promise<void> {
-  for (const k of keys) await s.query(`ALTER TABLE ${qualified(schema, k.table)} DROP CONSTRAINT IF EXISTS ${quoteIdent(k.name)}`);
+  await dropConstraints(s, schema, keys);
+}
+
+/** Drops lifted FKs that were put back (NOT VALID, by a failed attempt or a parallel validation), if they are there. */
+export async function dropForeignKeysAgain(s: TargetSession, schema: string, fks: readonly LiftedForeignKey[]): Promise<void> {
+  await dropConstraints(s, schema, fks.map(({ table, fk }) => ({ table, name: fk.name })));
+}
+
+async function dropConstraints(s: TargetSession, schema: string, constraints: ReadonlyArray<{ table: string; name: string }>): Promise<void> {
+  for (const c of constraints) await s.query(`ALTER TABLE ${qualified(schema, c.table)} DROP CONSTRAINT IF EXISTS ${quoteIdent(c.name)}`);
+}
+
+/**
+ * The rows a `DELETE … RETURNING row_to_json(c)::text AS row` removed, as error queue entries of the `constraints`
+ * stage, each described by `entry` from its row.
+ */
+function removedEntries(
+  rows: ReadonlyArray<{ row: string }>,
+  entry: (row: Record<string, unknown>) => Pick<ErrorQueueEntry, 'column' | 'rule' | 'key' | 'reason'>,
+): OrphanRemoval['entries'] {
+  return rows.map((r) => {
+    const row = JSON.parse(r.row) as Record<string, unknown>;
+    return { ...entry(row), stage: 'constraints', row };
+  });
 }
 
 export interface OrphanRemoval {
@@ -111,7 +135,7 @@ export async function restoreForeignKeys(
   if (lifted.length === 0 && keys.length === 0 && !record) return [];
   return target.transaction(async (s) => {
     // Those a parallel validation (`validateForeignKeys`) left NOT VALID come off again first.
-    for (const { table, fk } of lifted) await s.query(`ALTER TABLE ${qualified(target.schema, table)} DROP CONSTRAINT IF EXISTS ${quoteIdent(fk.name)}`);
+    await dropForeignKeysAgain(s, target.schema, lifted);
     const removed = new Map<string, OrphanRemoval>();
     const removal = (table: string): OrphanRemoval => {
       const bucket = removed.get(table) ?? { table, entries: [] };
@@ -139,18 +163,14 @@ export async function restoreForeignKeys(
         );
         if (res.rowCount === 0) continue;
         changed = true;
-        const bucket = removal(table);
-        for (const r of res.rows) {
-          const row = JSON.parse(r.row) as Record<string, unknown>;
-          bucket.entries.push({
+        removal(table).entries.push(
+          ...removedEntries(res.rows, (row) => ({
             column: fk.columns.join(','),
             rule: 'fk_orphan',
-            stage: 'constraints',
             key: Object.fromEntries((primaryKey.length > 0 ? primaryKey : fk.columns).map((c) => [c, row[c]])),
-            row,
             reason: `${table}.(${fk.columns.join(', ')}) references a row of ${fk.refTable} that does not exist (constraint ${fk.name}): load the parent row or fix the reference, then retry`,
-          });
-        }
+          })),
+        );
       }
     }
     if (!added.ok) for (const l of lifted) await s.query(addConstraintSql(target.schema, l, false));
@@ -168,30 +188,26 @@ export async function restoreForeignKeys(
  */
 export async function validateForeignKeys(target: TargetConnector, lifted: readonly LiftedForeignKey[], concurrency: number, alongside: readonly string[] = []): Promise<boolean> {
   await target.transaction(async (s) => {
-    for (const l of lifted) await s.query(`ALTER TABLE ${qualified(target.schema, l.table)} DROP CONSTRAINT IF EXISTS ${quoteIdent(l.fk.name)}`);
+    await dropForeignKeysAgain(s, target.schema, lifted);
     for (const l of lifted) await s.query(addConstraintSql(target.schema, l, true));
   });
   let orphans = false;
   // The validations, then `alongside` (statements of Sensei's own, each alone and taking one table: index builds), in
-  // one queue: a statement that needs a table another one holds waits for it, none holds one table and waits for another.
-  const queue: Array<LiftedForeignKey | string> = [...lifted, ...alongside];
-  const worker = async (): Promise<void> => {
-    for (let l = queue.shift(); l; l = queue.shift()) {
-      if (typeof l === 'string') {
-        await target.query(l);
-        continue;
-      }
-      try {
-        await target.query(`ALTER TABLE ${qualified(target.schema, l.table)} VALIDATE CONSTRAINT ${quoteIdent(l.fk.name)}`);
-      } catch (e) {
-        if ((e as { code?: unknown }).code !== '23503') throw e;
-        orphans = true;
-      }
-    }
-  };
-  const results = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(concurrency, queue.length)) }, worker));
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  // one pool: a statement that needs a table another one holds waits for it, none holds one table and waits for another.
+  const slot = slots(concurrency);
+  await settleAll([
+    ...lifted.map((l) =>
+      slot(async () => {
+        try {
+          await target.query(`ALTER TABLE ${qualified(target.schema, l.table)} VALIDATE CONSTRAINT ${quoteIdent(l.fk.name)}`);
+        } catch (e) {
+          if ((e as { code?: unknown }).code !== '23503') throw e;
+          orphans = true;
+        }
+      }),
+    ),
+    ...alongside.map((sql) => slot(() => target.query(sql))),
+  ]);
   return !orphans;
 }
 
@@ -213,19 +229,15 @@ export async function restoreKeys(s: TargetSession, schema: string, keys: readon
       `DELETE FROM ${child} AS c USING (SELECT ctid AS id FROM (SELECT t.ctid, row_number() OVER (PARTITION BY ${cols.join(', ')} ORDER BY t.ctid) AS n FROM ${child} AS t WHERE ${cols.map((c) => `${c} IS NOT NULL`).join(' AND ')}) AS x WHERE x.n > 1) AS d
         WHERE c.ctid = d.id RETURNING row_to_json(c)::text AS row`,
     );
-    const bucket: OrphanRemoval = { table: key.table, entries: [] };
-    removed.push(bucket);
-    for (const r of res.rows) {
-      const row = JSON.parse(r.row) as Record<string, unknown>;
-      bucket.entries.push({
+    removed.push({
+      table: key.table,
+      entries: removedEntries(res.rows, (row) => ({
         column: key.columns.join(','),
         rule: 'unique',
-        stage: 'constraints',
         key: Object.fromEntries(key.primaryKey.map((c) => [c, row[c]])),
-        row,
         reason: `${key.table} already holds a row with this (${key.columns.join(', ')}) (constraint ${key.name}): deduplicate the source rows or fix the key, then retry`,
-      });
-    }
+      })),
+    });
     await s.query(addKeySql(schema, key));
   }
   return removed;

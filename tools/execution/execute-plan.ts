@@ -1,14 +1,14 @@
-// Execute an approved plan: prepare the target, load phase by phase (resuming from checkpoints), restore constraints,
-// prove the counts.
+// Execute an approved plan: prepare the target, load every table largest first (resuming from checkpoints), restore
+// constraints, prove the counts.
 import type { Catalog, TableDef } from '../../core/catalog.js';
 import type { StrategyConfig } from '../../core/config.js';
 import { AccountingError, ErrorPolicyError, PlanError } from '../../core/errors.js';
 import type { Plan, TableMapping } from '../../core/plan.js';
 import type { ErrorSink, TableOutcome, TableProgress } from '../../core/run.js';
 import type { SourceConnector, TargetConnector, TargetSession } from '../../connectors/connector.js';
-import { qualified, quoteIdent } from '../planning/identifiers.js';
+import { qualified } from '../planning/identifiers.js';
 import { ensureCheckpointTables, readCheckpoints, readRunState, writeCheckpoint, writeRunState } from './checkpoints.js';
-import { dropKeysAgain, liftForeignKeys, liftKeys, reinstateForeignKeysUnvalidated, restoreForeignKeys, restoreKeys, validateForeignKeys, type LiftedForeignKey, type LiftedKey, type OrphanRemoval } from './deferred-constraints.js';
+import { dropForeignKeysAgain, dropKeysAgain, liftForeignKeys, liftKeys, reinstateForeignKeysUnvalidated, restoreForeignKeys, restoreKeys, validateForeignKeys, type LiftedForeignKey, type LiftedKey, type OrphanRemoval } from './deferred-constraints.js';
 import { loadTable, resumesInPlace } from './load-table.js';
 import { settleAll, slots, turns } from './slots.js';
 
@@ -81,9 +81,8 @@ export async function executePlan(deps: ExecutePlanDeps, plan: Plan, sourceCatal
   let restored = runState?.constraintsRestored ?? false;
   try {
     // Every foreign key of a loaded table (and pointing at one) is lifted for the load, so the DAG's phases order
-    // nothing here: all tables share one pool of `concurrency` slots, largest first, so the longest table does not
-    // start last and leave the other slots idle at the end (phase order breaks ties). Tables and the key ranges of
-    // large tables share the slots.
+    // nothing here: tables and the key ranges of large tables share one pool of `concurrency` slots, largest table
+    // first (`loadOrder`), so the longest does not start last and leave the other slots idle at the end.
     // Preparations (cutting a table into key ranges) run in their own slots; the turns queue the tables' units in
     // load order whatever order those end in.
     const slot = slots(concurrency);
@@ -107,7 +106,7 @@ export async function executePlan(deps: ExecutePlanDeps, plan: Plan, sourceCatal
     // Indexes of a generated schema: built once over the loaded rows instead of maintained row by row (idempotent on
     // resume), alongside the foreign keys' validations when those run side by side, else after them.
     const postLoad = plan.postLoadDdl ?? [];
-    const built = !restored && (await restoreConstraints(deps, plan, lifted, lifted.keys.filter((k) => !keysBack.has(k)), postLoad));
+    const built = !restored && (await restoreConstraints(deps, plan, lifted, lifted.keys.filter((k) => !keysBack.has(k)), postLoad, concurrency));
     restored = true;
     if (!built) for (const stmt of postLoad) await deps.target.query(stmt);
   } finally {
@@ -172,7 +171,7 @@ async function liftOnce(deps: ExecutePlanDeps, plan: Plan, saved: string | null,
     if (restored) return lifted;
     // A failed attempt put them back (FKs NOT VALID), or some keys: lift them again.
     await deps.target.transaction(async (s) => {
-      for (const { table, fk } of lifted.fks) await s.query(`ALTER TABLE ${qualified(deps.target.schema, table)} DROP CONSTRAINT IF EXISTS ${quoteIdent(fk.name)}`);
+      await dropForeignKeysAgain(s, deps.target.schema, lifted.fks);
       await dropKeysAgain(s, deps.target.schema, lifted.keys);
     });
     return lifted;
@@ -195,10 +194,9 @@ async function liftOnce(deps: ExecutePlanDeps, plan: Plan, saved: string | null,
  * NOT VALID and not marked, and the resume lifts them again. The statements `alongside` (index builds) run with the
  * parallel validations; returns whether they ran.
  */
-async function restoreConstraints(deps: ExecutePlanDeps, plan: Plan, lifted: Lifted, keys: readonly LiftedKey[], alongside: readonly string[]): Promise<boolean> {
+async function restoreConstraints(deps: ExecutePlanDeps, plan: Plan, lifted: Lifted, keys: readonly LiftedKey[], alongside: readonly string[], concurrency: number): Promise<boolean> {
   // Every key back already (each table's, as its load ended): the foreign keys are validated side by side, and only
   // when one finds an orphan does the single transaction below remove them.
-  const concurrency = deps.target.capabilities.supportsConcurrentSessions ? Math.max(1, deps.concurrency ?? 2) : 1;
   const sideBySide = keys.length === 0 && lifted.fks.length > 1 && concurrency > 1;
   if (sideBySide && (await validateForeignKeys(deps.target, lifted.fks, concurrency, alongside))) {
     await deps.target.transaction((s) => writeRunState(s, deps.runId, JSON.stringify(lifted), true));

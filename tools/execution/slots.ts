@@ -55,8 +55,5 @@ export function turns(count: number): Turn[] {
   const passes: Array<() => void> = [];
   const ready: Array<Promise<void>> = [Promise.resolve()];
   for (let i = 0; i < count; i++) ready.push(new Promise<void>((resolve) => passes.push(resolve)));
-  return Array.from({ length: count }, (_, i) => ({
-    ready: ready[i]!.then(() => undefined),
-    pass: passes[i]!,
-  }));
+  return Array.from({ length: count }, (_, i) => ({ ready: ready[i]!, pass: passes[i]! }));
 }

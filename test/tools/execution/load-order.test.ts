@@ -24,6 +24,23 @@ describe('load order', () => {
     dir.remove();
   });
 
+  /** A SQLite source `name` filled by `fill`, a fresh PostgreSQL target, and the source's catalog and plan. */
+  async function sqliteRun(name: string, fill: (db: Database.Database) => void) {
+    const db = new Database(join(dir.path, name));
+    try {
+      fill(db);
+    } finally {
+      db.close();
+    }
+    const tgt = await createPgDatabase('sensei_order');
+    targets.push(tgt);
+    const source = await openSource(`sqlite://${join(dir.path, name)}`);
+    const target = await openTarget(tgt.url);
+    const catalog = await source.catalog({ withCounts: true });
+    const { plan } = await createMapper().plan({ source: catalog, target, thresholds: { autoApproveAbove: 0.95, reviewAbove: 0.8 } });
+    return { url: tgt.url, source, target, catalog, plan, close: () => Promise.allSettled([source.close(), target.close()]) };
+  }
+
   it('puts the largest tables first, a table of unknown size before all, and keeps phase order between equals', () => {
     const table = (name: string, rowCount: number | null) => ({ name, columns: [], primaryKey: [], foreignKeys: [], uniques: [], rowCount });
     const mapping = (name: string) => ({ source: name, target: `t_${name}`, columns: [] });
@@ -60,18 +77,11 @@ describe('load order', () => {
   });
 
   it('refuses a plan whose table the catalog no longer has before loading anything, naming the table', async () => {
-    const file = join(dir.path, 'gone.db');
-    const db = new Database(file);
-    db.exec('CREATE TABLE kept (id INTEGER PRIMARY KEY, v TEXT); CREATE TABLE dropped (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO kept VALUES (1, \'x\'); INSERT INTO dropped VALUES (1, \'y\');');
-    db.close();
-    const tgt = await createPgDatabase('sensei_order');
-    targets.push(tgt);
-    const source = await openSource(`sqlite://${file}`);
-    const target = await openTarget(tgt.url);
+    const { url, source, target, catalog, plan, close } = await sqliteRun('gone.db', (db) =>
+      db.exec("CREATE TABLE kept (id INTEGER PRIMARY KEY, v TEXT); CREATE TABLE dropped (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO kept VALUES (1, 'x'); INSERT INTO dropped VALUES (1, 'y');"),
+    );
     const loaded: string[] = [];
     try {
-      const catalog = await source.catalog({ withCounts: true });
-      const { plan } = await createMapper().plan({ source: catalog, target, thresholds: { autoApproveAbove: 0.95, reviewAbove: 0.8 } });
       const without = { ...catalog, tables: catalog.tables.filter((t) => t.name !== 'dropped') };
       const error = await executePlan(
         { runId: 'run_gone', source, target, errors: { add: async () => undefined, count: async () => ({}) }, concurrency: 2, onProgress: (p) => void loaded.push(p.table) },
@@ -81,24 +91,19 @@ describe('load order', () => {
       expect(isPlanError(error)).toBe(true);
       expect((error as Error).message).toContain('source table dropped is in the plan but no longer in the source catalog; nothing was loaded');
       // Refused before the target was touched: no checkpoint table, no loaded row.
-      expect(await pgQuery<{ t: string | null }>(tgt.url, "SELECT to_regclass('_sensei.checkpoints')::text AS t")).toEqual([{ t: null }]);
+      expect(await pgQuery<{ t: string | null }>(url, "SELECT to_regclass('_sensei.checkpoints')::text AS t")).toEqual([{ t: null }]);
       expect(error).not.toBeInstanceOf(NotStarted);
       expect(loaded).toEqual([]);
     } finally {
-      await Promise.allSettled([source.close(), target.close()]);
+      await close();
     }
   });
 
   it("commits the load's segments without waiting for the WAL flush, and ends with a synchronous commit that flushes them", async () => {
-    const file = join(dir.path, 'async.db');
-    const db = new Database(file);
-    db.exec('CREATE TABLE item (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
-    for (let i = 1; i <= 45; i++) db.prepare('INSERT INTO item VALUES (?, ?)').run(i, `v${i}`);
-    db.close();
-    const tgt = await createPgDatabase('sensei_order');
-    targets.push(tgt);
-    const source = await openSource(`sqlite://${file}`);
-    const target = await openTarget(tgt.url);
+    const { source, target, catalog, plan, close } = await sqliteRun('async.db', (db) => {
+      db.exec('CREATE TABLE item (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+      for (let i = 1; i <= 45; i++) db.prepare('INSERT INTO item VALUES (?, ?)').run(i, `v${i}`);
+    });
     // Each transaction's setting, read inside it just before it commits.
     const commits: string[] = [];
     const transaction = target.transaction.bind(target);
@@ -109,8 +114,6 @@ describe('load order', () => {
         return result;
       });
     try {
-      const catalog = await source.catalog({ withCounts: true });
-      const { plan } = await createMapper().plan({ source: catalog, target, thresholds: { autoApproveAbove: 0.95, reviewAbove: 0.8 } });
       const outcomes = await executePlan(
         { runId: 'run_async', source, target, errors: { add: async () => undefined, count: async () => ({}) }, batchSize: 10, checkpointEvery: 10, concurrency: 1 },
         plan,
@@ -123,7 +126,7 @@ describe('load order', () => {
       expect(commits.at(-1)).toBe('on');
       expect(commits.lastIndexOf('off')).toBeLessThan(commits.length - 1);
     } finally {
-      await Promise.allSettled([source.close(), target.close()]);
+      await close();
     }
   });
 
@@ -131,22 +134,17 @@ describe('load order', () => {
     { orphan: false, what: 'validates every foreign key side by side when no row is an orphan' },
     { orphan: true, what: 'falls back to removing the orphan, queued, when a parallel validation finds one' },
   ])('$what', async ({ orphan }) => {
-    const file = join(dir.path, `fks-${orphan}.db`);
-    const db = new Database(file);
-    db.exec(`CREATE TABLE customer (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
-             CREATE TABLE region (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
-             CREATE TABLE purchase (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customer (id), region_id INTEGER REFERENCES region (id));
-             CREATE TABLE visit (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customer (id));`);
-    for (let i = 1; i <= 6; i++) db.prepare('INSERT INTO customer VALUES (?, ?)').run(i, `c${i}`);
-    for (let i = 1; i <= 3; i++) db.prepare('INSERT INTO region VALUES (?, ?)').run(i, `r${i}`);
-    db.pragma('foreign_keys = OFF');
-    for (let i = 1; i <= 50; i++) db.prepare('INSERT INTO purchase VALUES (?, ?, ?)').run(i, (i % 6) + 1, orphan && i === 33 ? 7 : (i % 3) + 1);
-    for (let i = 1; i <= 30; i++) db.prepare('INSERT INTO visit VALUES (?, ?)').run(i, (i % 6) + 1);
-    db.close();
-    const tgt = await createPgDatabase('sensei_order');
-    targets.push(tgt);
-    const source = await openSource(`sqlite://${file}`);
-    const target = await openTarget(tgt.url);
+    const { url, source, target, catalog, plan: planned, close } = await sqliteRun(`fks-${orphan}.db`, (db) => {
+      db.exec(`CREATE TABLE customer (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+               CREATE TABLE region (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+               CREATE TABLE purchase (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customer (id), region_id INTEGER REFERENCES region (id));
+               CREATE TABLE visit (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customer (id));`);
+      for (let i = 1; i <= 6; i++) db.prepare('INSERT INTO customer VALUES (?, ?)').run(i, `c${i}`);
+      for (let i = 1; i <= 3; i++) db.prepare('INSERT INTO region VALUES (?, ?)').run(i, `r${i}`);
+      db.pragma('foreign_keys = OFF');
+      for (let i = 1; i <= 50; i++) db.prepare('INSERT INTO purchase VALUES (?, ?, ?)').run(i, (i % 6) + 1, orphan && i === 33 ? 7 : (i % 3) + 1);
+      for (let i = 1; i <= 30; i++) db.prepare('INSERT INTO visit VALUES (?, ?)').run(i, (i % 6) + 1);
+    });
     const queued: ErrorQueueEntry[] = [];
     const validated: string[] = [];
     const indexed: string[] = [];
@@ -157,8 +155,6 @@ describe('load order', () => {
       return query(sql, params);
     }) as typeof target.query;
     try {
-      const catalog = await source.catalog({ withCounts: true });
-      const planned = (await createMapper().plan({ source: catalog, target, thresholds: { autoApproveAbove: 0.95, reviewAbove: 0.8 } })).plan;
       // An index built after the load, as a generated schema's are: alongside the validations.
       const plan = { ...planned, postLoadDdl: ['CREATE INDEX IF NOT EXISTS "ix_visit_customer" ON "public"."visit" ("customer_id")'] };
       const outcomes = await executePlan(
@@ -166,47 +162,39 @@ describe('load order', () => {
         plan,
         catalog,
       );
-      const fks = await pgQuery<{ c: string }>(tgt.url, "SELECT conrelid::regclass::text || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated::text AS c FROM pg_constraint WHERE contype = 'f' ORDER BY 1");
+      const fks = await pgQuery<{ c: string }>(url, "SELECT conrelid::regclass::text || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated::text AS c FROM pg_constraint WHERE contype = 'f' ORDER BY 1");
       expect(fks.map((r) => r.c)).toEqual([
         'purchase FOREIGN KEY (customer_id) REFERENCES customer(id) true',
         'purchase FOREIGN KEY (region_id) REFERENCES region(id) true',
         'visit FOREIGN KEY (customer_id) REFERENCES customer(id) true',
       ]);
-      expect(await pgQuery(tgt.url, "SELECT constraints_restored FROM _sensei.run_state WHERE run_id = 'run_fks'")).toEqual([{ constraints_restored: true }]);
+      expect(await pgQuery(url, "SELECT constraints_restored FROM _sensei.run_state WHERE run_id = 'run_fks'")).toEqual([{ constraints_restored: true }]);
       expect(outcomes.find((o) => o.source === 'purchase')).toMatchObject({ rows_read: 50, rows_written: orphan ? 49 : 50, rows_errored: orphan ? 1 : 0 });
       expect(queued.map((e) => `${e.table} ${e.key.id} ${e.rule} ${e.column}`)).toEqual(orphan ? ['purchase 33 fk_orphan region_id'] : []);
       // Each foreign key was validated on its own (the orphan's refusal then sent them through the single transaction),
       // and the index was built once, with them.
       expect(validated).toHaveLength(3);
       expect(indexed).toHaveLength(1);
-      expect(await pgQuery(tgt.url, "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_visit_customer'")).toEqual([{ indexdef: 'CREATE INDEX ix_visit_customer ON public.visit USING btree (customer_id)' }]);
+      expect(await pgQuery(url, "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_visit_customer'")).toEqual([{ indexdef: 'CREATE INDEX ix_visit_customer ON public.visit USING btree (customer_id)' }]);
     } finally {
-      await Promise.allSettled([source.close(), target.close()]);
+      await close();
     }
   });
 
   it('loads a child table larger than its parent first, and still queues its orphan when the foreign key is put back', async () => {
-    const file = join(dir.path, 'shop.db');
-    const db = new Database(file);
-    db.exec(`CREATE TABLE customer (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
-             CREATE TABLE region (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
-             CREATE TABLE purchase (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customer (id), amount INTEGER NOT NULL);`);
-    for (let i = 1; i <= 5; i++) db.prepare('INSERT INTO customer VALUES (?, ?)').run(i, `c${i}`);
-    for (let i = 1; i <= 12; i++) db.prepare('INSERT INTO region VALUES (?, ?)').run(i, `r${i}`);
-    db.pragma('foreign_keys = OFF');
-    // Purchase 40 names customer 99, who does not exist.
-    for (let i = 1; i <= 40; i++) db.prepare('INSERT INTO purchase VALUES (?, ?, ?)').run(i, i === 40 ? 99 : (i % 5) + 1, i * 10);
-    db.close();
-
-    const tgt = await createPgDatabase('sensei_order');
-    targets.push(tgt);
-    const source = await openSource(`sqlite://${file}`);
-    const target = await openTarget(tgt.url);
+    const { url, source, target, catalog, plan, close } = await sqliteRun('shop.db', (db) => {
+      db.exec(`CREATE TABLE customer (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+               CREATE TABLE region (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+               CREATE TABLE purchase (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customer (id), amount INTEGER NOT NULL);`);
+      for (let i = 1; i <= 5; i++) db.prepare('INSERT INTO customer VALUES (?, ?)').run(i, `c${i}`);
+      for (let i = 1; i <= 12; i++) db.prepare('INSERT INTO region VALUES (?, ?)').run(i, `r${i}`);
+      db.pragma('foreign_keys = OFF');
+      // Purchase 40 names customer 99, who does not exist.
+      for (let i = 1; i <= 40; i++) db.prepare('INSERT INTO purchase VALUES (?, ?, ?)').run(i, i === 40 ? 99 : (i % 5) + 1, i * 10);
+    });
     const firstSeen: string[] = [];
     const queued: ErrorQueueEntry[] = [];
     try {
-      const catalog = await source.catalog({ withCounts: true });
-      const { plan } = await createMapper().plan({ source: catalog, target, thresholds: { autoApproveAbove: 0.95, reviewAbove: 0.8 } });
       // The DAG puts customer before purchase.
       const phaseOf = (t: string) => plan.phases.findIndex((p) => p.includes(t));
       expect(phaseOf('customer')).toBeLessThan(phaseOf('purchase'));
@@ -227,10 +215,10 @@ describe('load order', () => {
       expect(firstSeen).toEqual(['purchase', 'region', 'customer']);
       expect(outcomes.find((o) => o.source === 'purchase')).toMatchObject({ rows_read: 40, rows_written: 39, rows_errored: 1 });
       expect(queued.map((e) => [e.table, e.key])).toEqual([['purchase', { id: '40' }]]);
-      const fks = await pgQuery<{ n: string }>(tgt.url, "SELECT count(*) AS n FROM pg_constraint WHERE contype = 'f' AND conrelid = 'purchase'::regclass AND convalidated");
+      const fks = await pgQuery<{ n: string }>(url, "SELECT count(*) AS n FROM pg_constraint WHERE contype = 'f' AND conrelid = 'purchase'::regclass AND convalidated");
       expect(fks[0]!.n).toBe('1');
     } finally {
-      await Promise.allSettled([source.close(), target.close()]);
+      await close();
     }
   });
 });
