@@ -9,7 +9,7 @@ import type { SourceConnector, TargetConnector, TargetSession } from '../../conn
 import { qualified } from '../planning/identifiers.js';
 import { ensureCheckpointTables, readCheckpoints, readRunState, writeCheckpoint, writeRunState } from './checkpoints.js';
 import { dropForeignKeysAgain, dropKeysAgain, liftForeignKeys, liftKeys, reinstateForeignKeysUnvalidated, restoreForeignKeys, restoreKeys, validateForeignKeys, type LiftedForeignKey, type LiftedKey, type OrphanRemoval } from './deferred-constraints.js';
-import { loadTable, resumesInPlace } from './load-table.js';
+import { loadTable, readSource, resumesInPlace, withRetries } from './load-table.js';
 import { settleAll, slots, turns } from './slots.js';
 
 export interface ExecutePlanDeps {
@@ -95,11 +95,12 @@ export async function executePlan(deps: ExecutePlanDeps, plan: Plan, sourceCatal
         const outcome = await loadTable({ ...deps, afterSegment: policy, slot, prepareSlot, turn: turn[i]!, parts: concurrency }, mapping, sourceTable!);
         outcomes.set(mapping.target, outcome);
         // While other tables load: the table's own keys go back (a key build overlaps their loads instead of waiting
-        // for the last of them), and the source is counted for the end-of-run proof.
+        // for the last of them), and the source is counted for the end-of-run proof; both retried after a lost
+        // connection, as the load's segments are.
         const keys = lifted.keys.filter((k) => k.table === mapping.target);
         await Promise.all([
-          !restored && keys.length > 0 ? restoreTableKeys(deps, plan, keys).then(() => keys.forEach((k) => keysBack.add(k))) : null,
-          sourceSlot(() => deps.source.countRows(sourceTable!)).then((n) => sourceCounts.set(mapping.source, n)),
+          !restored && keys.length > 0 ? withRetries(deps, mapping, () => restoreTableKeys(deps, plan, keys)).then(() => keys.forEach((k) => keysBack.add(k))) : null,
+          sourceSlot(() => withRetries(deps, mapping, () => readSource(() => deps.source.countRows(sourceTable!)))).then((n) => sourceCounts.set(mapping.source, n)),
         ]);
       }),
     );

@@ -121,7 +121,7 @@ async function loadRange(deps: LoadTableDeps, mapping: TableMapping, sourceTable
 }
 
 /** Runs `fn`, again after a transient failure (with backoff, at most `maxRetries` times); other failures are described. */
-async function withRetries<T>(deps: LoadTableDeps, mapping: TableMapping, fn: () => Promise<T>): Promise<T> {
+export async function withRetries<T>(deps: LoadTableDeps, mapping: TableMapping, fn: () => Promise<T>): Promise<T> {
   const maxRetries = deps.maxRetries ?? 5;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -224,7 +224,7 @@ function describeFault(runId: string, mapping: TableMapping, e: unknown, fault: 
   return targetFault(fault, e, { doing: `loading ${mapping.target}`, resume, retried: true }) ?? e;
 }
 
-async function readSource<T>(fn: () => Promise<T>): Promise<T> {
+export async function readSource<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {

@@ -7,7 +7,7 @@ import { createMapper } from '../../../agents/mapper.js';
 import type { Catalog } from '../../../core/catalog.js';
 import type { Plan } from '../../../core/plan.js';
 import type { ErrorQueueEntry } from '../../../core/run.js';
-import type { SourceConnector } from '../../../connectors/connector.js';
+import type { SourceConnector, TargetConnector } from '../../../connectors/connector.js';
 import { openSource } from '../../../connectors/open-source.js';
 import { openTarget } from '../../../connectors/open-target.js';
 import { executePlan } from '../../../tools/execution/execute-plan.js';
@@ -72,10 +72,19 @@ describe('keys lifted for the load', () => {
     }
   }
 
-  async function run(url: string, plan: Plan, catalog: Catalog, errors: ErrorQueueEntry[], policy: 'continue' | 'stop_on_first' = 'continue', hook?: (source: SourceConnector) => void) {
+  async function run(
+    url: string,
+    plan: Plan,
+    catalog: Catalog,
+    errors: ErrorQueueEntry[],
+    policy: 'continue' | 'stop_on_first' = 'continue',
+    hook?: (source: SourceConnector) => void,
+    targetHook?: (target: TargetConnector) => void,
+  ) {
     const source = await openSource(`sqlite://${sqlite}`);
     hook?.(source);
     const target = await openTarget(url);
+    targetHook?.(target);
     try {
       return await executePlan(
         {
@@ -173,6 +182,34 @@ describe('keys lifted for the load', () => {
     expect(seenWhileTeamWaited).toEqual(['person person_email_uq u true UNIQUE (email)', 'person person_pk p true PRIMARY KEY (id)']);
     expect(await constraints(url)).toEqual(KEPT);
     expect(errors.map((e) => `${e.key.id} ${e.rule}`)).toEqual(expect.arrayContaining(['12 unique', '25 unique', '20 fk_orphan']));
+    const person = outcomes.find((o) => o.target === 'person')!;
+    expect([person.rows_read, person.rows_written, person.rows_errored]).toEqual([30, 27, 3]);
+  });
+
+  it("retries a table's key restore when its connection is lost, and ends as an uninterrupted run", async () => {
+    const { url, plan, catalog } = await setUp();
+    const errors: ErrorQueueEntry[] = [];
+    let killed = 0;
+    const outcomes = await run(url, plan, catalog, errors, 'continue', undefined, (target) => {
+      const transaction = target.transaction.bind(target);
+      target.transaction = (fn) =>
+        transaction((s) =>
+          fn({
+            ...s,
+            query: async (sql, params) => {
+              // The first key put back loses its connection (as pg_terminate_backend from outside would do).
+              if (killed === 0 && /^ALTER TABLE .* ADD CONSTRAINT "person_pk"/.test(sql)) {
+                killed++;
+                await s.query('SELECT pg_terminate_backend(pg_backend_pid())');
+              }
+              return s.query(sql, params);
+            },
+          }),
+        );
+    });
+    expect(killed).toBe(1);
+    expect(await constraints(url)).toEqual(KEPT);
+    expect(errors.map((e) => `${e.key.id} ${e.rule}`).sort()).toEqual(['12 unique', '20 fk_orphan', '25 unique']);
     const person = outcomes.find((o) => o.target === 'person')!;
     expect([person.rows_read, person.rows_written, person.rows_errored]).toEqual([30, 27, 3]);
   });
