@@ -106,10 +106,12 @@ export async function executePlan(deps: ExecutePlanDeps, plan: Plan, sourceCatal
     );
     // Indexes of a generated schema: built once over the loaded rows instead of maintained row by row (idempotent on
     // resume), alongside the foreign keys' validations when those run side by side, else after them.
+    // Both retried after a lost connection, as the segments are: the restore is one transaction, or validations that
+    // start over by taking the foreign keys off again; the index builds are idempotent.
     const postLoad = plan.postLoadDdl ?? [];
-    const built = !restored && (await restoreConstraints(deps, plan, lifted, lifted.keys.filter((k) => !keysBack.has(k)), postLoad, concurrency));
+    const built = !restored && (await withRetries(deps, CONSTRAINTS, () => restoreConstraints(deps, plan, lifted, lifted.keys.filter((k) => !keysBack.has(k)), postLoad, concurrency)));
     restored = true;
-    if (!built) for (const stmt of postLoad) await deps.target.query(stmt);
+    if (!built && postLoad.length > 0) await withRetries(deps, INDEXES, async () => { for (const stmt of postLoad) await deps.target.query(stmt); });
   } finally {
     // A failed load must not leave the target without its foreign keys when they can be put back.
     if (!restored) await reinstateForeignKeysUnvalidated(deps.target, lifted.fks, lifted.keys).catch(() => undefined);
@@ -126,6 +128,10 @@ export async function executePlan(deps: ExecutePlanDeps, plan: Plan, sourceCatal
   await proveAccounting(deps, result, sourceCatalog, sourceCounts);
   return result;
 }
+
+/** The end of the load, for retries and their messages (`onRetry` is told this as the table). */
+const CONSTRAINTS = { source: '(constraints)', target: '(constraints)', doing: 'putting the keys and foreign keys back after the load' };
+const INDEXES = { source: '(indexes)', target: '(indexes)', doing: "building the generated schema's indexes after the load" };
 
 /**
  * The plan's tables in the order their loads ask for slots: by the source catalog's row count, largest first (a table

@@ -120,8 +120,18 @@ async function loadRange(deps: LoadTableDeps, mapping: TableMapping, sourceTable
   });
 }
 
+/**
+ * What a retried piece of work is about: the table (its source name is told to `onRetry` and named when the source
+ * fails) and, when it is not loading the target table, what it does (for the error message).
+ */
+export interface RetrySubject {
+  source: string;
+  target: string;
+  doing?: string;
+}
+
 /** Runs `fn`, again after a transient failure (with backoff, at most `maxRetries` times); other failures are described. */
-export async function withRetries<T>(deps: LoadTableDeps, mapping: TableMapping, fn: () => Promise<T>): Promise<T> {
+export async function withRetries<T>(deps: LoadTableDeps, mapping: RetrySubject, fn: () => Promise<T>): Promise<T> {
   const maxRetries = deps.maxRetries ?? 5;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -213,7 +223,7 @@ export function resumesInPlace(source: SourceConnector, table: TableDef): boolea
   return table.primaryKey.length > 0 || source.capabilities.hasStableRowOrder;
 }
 
-function describeFault(runId: string, mapping: TableMapping, e: unknown, fault: ReturnType<typeof classifyFault>): unknown {
+function describeFault(runId: string, mapping: RetrySubject, e: unknown, fault: ReturnType<typeof classifyFault>): unknown {
   const resume = `then run: sensei resume ${runId} (the load continues from the last checkpoint; nothing is written twice)`;
   if (e instanceof SourceReadFailure) {
     return new SourceUnavailableError(`the source stopped answering while ${mapping.source} was read: ${e.message}`, {
@@ -221,7 +231,7 @@ function describeFault(runId: string, mapping: TableMapping, e: unknown, fault: 
       cause: e.original,
     });
   }
-  return targetFault(fault, e, { doing: `loading ${mapping.target}`, resume, retried: true }) ?? e;
+  return targetFault(fault, e, { doing: mapping.doing ?? `loading ${mapping.target}`, resume, retried: true }) ?? e;
 }
 
 export async function readSource<T>(fn: () => Promise<T>): Promise<T> {

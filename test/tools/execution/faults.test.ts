@@ -33,12 +33,47 @@ async function committedRows(url: string, runId: string): Promise<number> {
   }
 }
 
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 4000; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/**
+ * Holds the source's reads once `at[i]` rows have been read (all tables together) until the test releases stop i: the
+ * loads then wait inside their open segment transactions, so a fault the test causes meanwhile lands mid-load whatever
+ * the machine's speed. The source and its server stay real; only the reader waits.
+ */
+function gateReads(source: SourceConnector, at: number[]) {
+  const reached = at.map(() => deferred());
+  const released = at.map(() => deferred());
+  const passed = at.map(() => false);
+  let read = 0;
+  const readBatches = source.readBatches.bind(source);
+  source.readBatches = (table, options) =>
+    (async function* () {
+      for await (const batch of readBatches(table, options)) {
+        read += batch.rowCount;
+        for (let i = 0; i < at.length; i++) {
+          if (passed[i] || read < at[i]!) continue;
+          reached[i]!.resolve();
+          await released[i]!.promise;
+        }
+        yield batch;
+      }
+    })();
+  return {
+    reached: (i: number) => reached[i]!.promise,
+    release: (i: number) => {
+      passed[i] = true;
+      released[i]!.resolve();
+    },
+  };
+}
+
+/** `step`, failing the test if the run ends first (then the fault could not land mid-load). */
+function beforeEnd<T>(running: Promise<unknown>, step: Promise<T>): Promise<T> {
+  return Promise.race([step, running.then(() => Promise.reject(new Error('the run ended before the reads were held: the fault did not land mid-load')))]);
 }
 
 describe('execution faults', () => {
@@ -94,14 +129,18 @@ describe('execution faults', () => {
     await store.createRun({ id: runId, status: 'running', stage: 'execute', config: {} });
     const retries: number[] = [];
     const deps: ExecutePlanDeps = { runId, source, target, errors, batchSize: 50, checkpointEvery: 100, retryBackoffMs: 20, onRetry: (_t, n) => retries.push(n) };
+    // Twice: once early, once more than half-way through.
+    const gate = gateReads(source, [500, 1800]);
     try {
       const running = executePlan(deps, plan, catalog);
-      await until(async () => (await committedRows(tgt.url, runId)) >= 500, 'the first checkpoints');
-      await terminate(tgt.name);
-      await until(async () => (await committedRows(tgt.url, runId)) >= 1500, 'more checkpoints');
-      await terminate(tgt.name);
+      for (const stop of [0, 1]) {
+        await beforeEnd(running, gate.reached(stop));
+        await terminate(tgt.name);
+        gate.release(stop);
+      }
       const outcomes = await running;
-      expect(retries.length).toBeGreaterThanOrEqual(1);
+      // Every load held its segment transaction open on a killed connection: each failed and was retried.
+      expect(retries.length).toBeGreaterThanOrEqual(2);
       expect(outcomes.find((o) => o.source === 'item')).toMatchObject({ rows_read: ROWS, rows_written: ROWS, rows_errored: 0 });
       await expectExactCopy();
     } finally {
@@ -117,11 +156,13 @@ describe('execution faults', () => {
     await store.createRun({ id: runId, status: 'running', stage: 'execute', config: {} });
     const deps: ExecutePlanDeps = { runId, source, target, errors, batchSize: 50, checkpointEvery: 100, maxRetries: 1, retryBackoffMs: 10 };
     let stoppedAt = 0;
+    const gate = gateReads(source, [600]);
     try {
       const running = executePlan(deps, plan, catalog);
-      await until(async () => (await committedRows(tgt.url, runId)) >= 300, 'the first checkpoints');
+      await beforeEnd(running, gate.reached(0));
       await pgExec(PG_ADMIN_URL, `ALTER DATABASE "${src.name}" WITH ALLOW_CONNECTIONS false`);
       await terminate(src.name);
+      gate.release(0);
       const failure = await running.then(
         () => null,
         (e: unknown) => e,
@@ -130,7 +171,9 @@ describe('execution faults', () => {
       expect((failure as Error).message).toMatch(/source stopped answering while (item|note) was read/);
       expect((failure as { hint: string }).hint).toContain(`sensei resume ${runId}`);
       stoppedAt = await committedRows(tgt.url, runId);
-      expect(stoppedAt).toBeGreaterThanOrEqual(300);
+      // Stopped part-way, at a checkpoint (no row was read after the 600th): the resume below has rows left to load.
+      expect(stoppedAt).toBeGreaterThan(0);
+      expect(stoppedAt).toBeLessThanOrEqual(600);
     } finally {
       await pgExec(PG_ADMIN_URL, `ALTER DATABASE "${src.name}" WITH ALLOW_CONNECTIONS true`);
       await source.close();

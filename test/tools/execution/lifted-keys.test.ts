@@ -186,7 +186,10 @@ describe('keys lifted for the load', () => {
     expect([person.rows_read, person.rows_written, person.rows_errored]).toEqual([30, 27, 3]);
   });
 
-  it("retries a table's key restore when its connection is lost, and ends as an uninterrupted run", async () => {
+  it.each([
+    { constraint: 'person_pk', what: "a table's key restore" },
+    { constraint: 'person_team_fk', what: "the foreign keys' restore at the end of the load" },
+  ])('retries $what when its connection is lost, and ends as an uninterrupted run', async ({ constraint }) => {
     const { url, plan, catalog } = await setUp();
     const errors: ErrorQueueEntry[] = [];
     let killed = 0;
@@ -197,8 +200,9 @@ describe('keys lifted for the load', () => {
           fn({
             ...s,
             query: async (sql, params) => {
-              // The first key put back loses its connection (as pg_terminate_backend from outside would do).
-              if (killed === 0 && /^ALTER TABLE .* ADD CONSTRAINT "person_pk"/.test(sql)) {
+              // The first time the constraint is put back, its connection is lost (as pg_terminate_backend from
+              // outside would do).
+              if (killed === 0 && sql.startsWith('ALTER TABLE') && sql.includes(`ADD CONSTRAINT "${constraint}"`)) {
                 killed++;
                 await s.query('SELECT pg_terminate_backend(pg_backend_pid())');
               }

@@ -131,10 +131,11 @@ describe('load order', () => {
   });
 
   it.each([
-    { orphan: false, what: 'validates every foreign key side by side when no row is an orphan' },
-    { orphan: true, what: 'falls back to removing the orphan, queued, when a parallel validation finds one' },
-  ])('$what', async ({ orphan }) => {
-    const { url, source, target, catalog, plan: planned, close } = await sqliteRun(`fks-${orphan}.db`, (db) => {
+    { orphan: false, kill: false, what: 'validates every foreign key side by side when no row is an orphan' },
+    { orphan: true, kill: false, what: 'falls back to removing the orphan, queued, when a parallel validation finds one' },
+    { orphan: false, kill: true, what: 'validates them all again when a validation loses its connection' },
+  ])('$what', async ({ orphan, kill }) => {
+    const { url, source, target, catalog, plan: planned, close } = await sqliteRun(`fks-${orphan}-${kill}.db`, (db) => {
       db.exec(`CREATE TABLE customer (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
                CREATE TABLE region (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
                CREATE TABLE purchase (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customer (id), region_id INTEGER REFERENCES region (id));
@@ -148,9 +149,14 @@ describe('load order', () => {
     const queued: ErrorQueueEntry[] = [];
     const validated: string[] = [];
     const indexed: string[] = [];
+    const retried: string[] = [];
     const query = target.query.bind(target);
-    target.query = ((sql: string, params?: unknown[]) => {
-      if (sql.includes('VALIDATE CONSTRAINT')) validated.push(sql);
+    target.query = (async (sql: string, params?: unknown[]) => {
+      if (sql.includes('VALIDATE CONSTRAINT')) {
+        validated.push(sql);
+        // The first validation's connection is lost (the server ends it, as pg_terminate_backend from outside would).
+        if (kill && validated.length === 1) await query('SELECT pg_terminate_backend(pg_backend_pid())');
+      }
       if (sql.startsWith('CREATE INDEX')) indexed.push(sql);
       return query(sql, params);
     }) as typeof target.query;
@@ -158,7 +164,17 @@ describe('load order', () => {
       // An index built after the load, as a generated schema's are: alongside the validations.
       const plan = { ...planned, postLoadDdl: ['CREATE INDEX IF NOT EXISTS "ix_visit_customer" ON "public"."visit" ("customer_id")'] };
       const outcomes = await executePlan(
-        { runId: 'run_fks', source, target, errors: { add: async (_run, entries) => void queued.push(...entries), count: async () => ({ purchase: queued.length }) }, batchSize: 10, checkpointEvery: 10, concurrency: 2 },
+        {
+          runId: 'run_fks',
+          source,
+          target,
+          errors: { add: async (_run, entries) => void queued.push(...entries), count: async () => ({ purchase: queued.length }) },
+          batchSize: 10,
+          checkpointEvery: 10,
+          concurrency: 2,
+          retryBackoffMs: 10,
+          onRetry: (table) => retried.push(table),
+        },
         plan,
         catalog,
       );
@@ -173,8 +189,17 @@ describe('load order', () => {
       expect(queued.map((e) => `${e.table} ${e.key.id} ${e.rule} ${e.column}`)).toEqual(orphan ? ['purchase 33 fk_orphan region_id'] : []);
       // Each foreign key was validated on its own (the orphan's refusal then sent them through the single transaction),
       // and the index was built once, with them.
-      expect(validated).toHaveLength(3);
-      expect(indexed).toHaveLength(1);
+      if (kill) {
+        // Retried once; the validations that had started before the failure ran again with the rest.
+        expect(retried).toEqual(['(constraints)']);
+        expect(validated.length).toBeGreaterThanOrEqual(4);
+        expect(new Set(validated).size).toBe(3);
+        expect(indexed.length).toBeGreaterThanOrEqual(1);
+      } else {
+        expect(retried).toEqual([]);
+        expect(validated).toHaveLength(3);
+        expect(indexed).toHaveLength(1);
+      }
       expect(await pgQuery(url, "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_visit_customer'")).toEqual([{ indexdef: 'CREATE INDEX ix_visit_customer ON public.visit USING btree (customer_id)' }]);
     } finally {
       await close();
