@@ -10,7 +10,7 @@ import type { ErrorQueueEntry } from '../../../core/run.js';
 import type { SourceConnector, TargetConnector } from '../../../connectors/connector.js';
 import { openSource } from '../../../connectors/open-source.js';
 import { openTarget } from '../../../connectors/open-target.js';
-import { executePlan } from '../../../tools/execution/execute-plan.js';
+import { executePlan, type ExecutePlanDeps } from '../../../tools/execution/execute-plan.js';
 import { createPgDatabase, pgExec, pgQuery, tempDir, type TempDatabase } from '../../fixtures/databases.js';
 
 const TARGET_DDL = `
@@ -80,6 +80,7 @@ describe('keys lifted for the load', () => {
     policy: 'continue' | 'stop_on_first' = 'continue',
     hook?: (source: SourceConnector) => void,
     targetHook?: (target: TargetConnector) => void,
+    extra: Partial<ExecutePlanDeps> = {},
   ) {
     const source = await openSource(`sqlite://${sqlite}`);
     hook?.(source);
@@ -97,6 +98,7 @@ describe('keys lifted for the load', () => {
           // One unit at a time: which of the rows sharing a key loads first (and stays) does not depend on timing.
           concurrency: 1,
           errorPolicy: policy,
+          ...extra,
         },
         plan,
         catalog,
@@ -159,6 +161,28 @@ describe('keys lifted for the load', () => {
     expect(errors.map((e) => `${e.key.id} ${e.rule}`).sort()).toEqual(['12 unique', '14 not_14', '20 fk_orphan', '25 unique']);
   });
 
+  /** A target hook: the first `times` statements putting `constraint` back lose their connection (the server ends it). */
+  function killOn(constraint: string, times: number) {
+    let killed = 0;
+    const hook = (target: TargetConnector): void => {
+      const transaction = target.transaction.bind(target);
+      target.transaction = (fn) =>
+        transaction((s) =>
+          fn({
+            ...s,
+            query: async (sql, params) => {
+              if (killed < times && sql.startsWith('ALTER TABLE') && sql.includes(`ADD CONSTRAINT "${constraint}"`)) {
+                killed++;
+                await s.query('SELECT pg_terminate_backend(pg_backend_pid())');
+              }
+              return s.query(sql, params);
+            },
+          }),
+        );
+    };
+    return { hook, killed: () => killed };
+  }
+
   it("puts a table's keys back as soon as its load ends, while another table is still loading", async () => {
     const { url, plan, catalog } = await setUp();
     const errors: ErrorQueueEntry[] = [];
@@ -192,30 +216,45 @@ describe('keys lifted for the load', () => {
   ])('retries $what when its connection is lost, and ends as an uninterrupted run', async ({ constraint }) => {
     const { url, plan, catalog } = await setUp();
     const errors: ErrorQueueEntry[] = [];
-    let killed = 0;
-    const outcomes = await run(url, plan, catalog, errors, 'continue', undefined, (target) => {
-      const transaction = target.transaction.bind(target);
-      target.transaction = (fn) =>
-        transaction((s) =>
-          fn({
-            ...s,
-            query: async (sql, params) => {
-              // The first time the constraint is put back, its connection is lost (as pg_terminate_backend from
-              // outside would do).
-              if (killed === 0 && sql.startsWith('ALTER TABLE') && sql.includes(`ADD CONSTRAINT "${constraint}"`)) {
-                killed++;
-                await s.query('SELECT pg_terminate_backend(pg_backend_pid())');
-              }
-              return s.query(sql, params);
-            },
-          }),
-        );
-    });
-    expect(killed).toBe(1);
+    // The first time the constraint is put back, its connection is lost (as pg_terminate_backend from outside would do).
+    const kill = killOn(constraint, 1);
+    const outcomes = await run(url, plan, catalog, errors, 'continue', undefined, kill.hook);
+    expect(kill.killed()).toBe(1);
     expect(await constraints(url)).toEqual(KEPT);
     expect(errors.map((e) => `${e.key.id} ${e.rule}`).sort()).toEqual(['12 unique', '20 fk_orphan', '25 unique']);
     const person = outcomes.find((o) => o.target === 'person')!;
     expect([person.rows_read, person.rows_written, person.rows_errored]).toEqual([30, 27, 3]);
+  });
+
+  it("stops resumably, naming the step, when the foreign keys' restore keeps losing its connection", async () => {
+    const { url, plan, catalog } = await setUp();
+    const errors: ErrorQueueEntry[] = [];
+    // Every attempt to put the foreign key back loses its connection.
+    const kill = killOn('person_team_fk', Infinity);
+    const failure = await run(
+      url,
+      plan,
+      catalog,
+      errors,
+      'continue',
+      undefined,
+      kill.hook,
+      { maxRetries: 1, retryBackoffMs: 10 },
+    ).then(
+      () => null,
+      (e: unknown) => e as { code?: string; message: string; hint?: string },
+    );
+    // The first attempt, one retry, and the failed run's putting them back NOT VALID (whose loss is ignored: the resume
+    // lifts them anyway); the run stops, saying what it was doing and how to go on.
+    expect(kill.killed()).toBe(3);
+    expect(failure?.message).toMatch(/lost the target connection while putting the keys and foreign keys back after the load and retries did not help/);
+    expect(failure?.hint).toContain('sensei resume run_keys');
+    // The resume (nothing left to load) puts them back and ends as an uninterrupted run.
+    const outcomes = await run(url, plan, catalog, errors);
+    expect(await constraints(url)).toEqual(KEPT);
+    const person = outcomes.find((o) => o.target === 'person')!;
+    expect([person.rows_read, person.rows_written, person.rows_errored]).toEqual([30, 27, 3]);
+    expect(errors.map((e) => `${e.key.id} ${e.rule}`).sort()).toEqual(['12 unique', '20 fk_orphan', '25 unique']);
   });
 
   it('leaves the constraints in place when a run that already put them back runs the load again', async () => {
