@@ -111,7 +111,11 @@ export async function executePlan(deps: ExecutePlanDeps, plan: Plan, sourceCatal
     const postLoad = plan.postLoadDdl ?? [];
     const built = !restored && (await withRetries(deps, CONSTRAINTS, () => restoreConstraints(deps, plan, lifted, lifted.keys.filter((k) => !keysBack.has(k)), postLoad, concurrency)));
     restored = true;
-    if (!built && postLoad.length > 0) await withRetries(deps, INDEXES, async () => { for (const stmt of postLoad) await deps.target.query(stmt); });
+    if (!built && postLoad.length > 0) {
+      await withRetries(deps, INDEXES, async () => {
+        for (const stmt of postLoad) await deps.target.query(stmt);
+      });
+    }
   } finally {
     // A failed load must not leave the target without its foreign keys when they can be put back.
     if (!restored) await reinstateForeignKeysUnvalidated(deps.target, lifted.fks, lifted.keys).catch(() => undefined);
