@@ -5,6 +5,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, SENSEI_BIN } from '../../fixtures/cli.js';
 import { createPgDatabase, pgQuery, tempDir, type TempDatabase } from '../../fixtures/databases.js';
@@ -59,10 +60,11 @@ function sensei(args: string[], home: string): Child {
   return { proc, stderr: () => err, exited };
 }
 
-async function rowsRead(targetUrl: string, runId: string): Promise<number> {
+/** The rows the committed checkpoints cover, read on one held connection (a poll costs no connect). */
+async function rowsRead(client: pg.Client, runId: string): Promise<number> {
   try {
-    const r = await pgQuery<{ n: string | null }>(targetUrl, 'SELECT sum(rows_read)::text AS n FROM "_sensei"."checkpoints" WHERE run_id = $1', [runId]);
-    return Number(r[0]?.n ?? 0);
+    const r = await client.query<{ n: string | null }>('SELECT sum(rows_read)::text AS n FROM "_sensei"."checkpoints" WHERE run_id = $1', [runId]);
+    return Number(r.rows[0]?.n ?? 0);
   } catch {
     return 0; // not created yet
   }
@@ -72,18 +74,24 @@ async function rowsRead(targetUrl: string, runId: string): Promise<number> {
 async function killWhen(child: Child, targetUrl: string, runId: () => string | null, atLeast: number): Promise<number> {
   let exitedEarly = false;
   void child.exited.then(() => (exitedEarly = true));
-  for (;;) {
-    if (exitedEarly) throw new Error(`the child finished before ${atLeast} rows were committed:\n${child.stderr()}`);
-    const id = runId();
-    if (id) {
-      const n = await rowsRead(targetUrl, id);
-      if (n >= atLeast) {
-        child.proc.kill('SIGKILL');
-        expect(await child.exited).toBeNull();
-        return n;
+  const client = new pg.Client({ connectionString: targetUrl });
+  await client.connect();
+  try {
+    for (;;) {
+      if (exitedEarly) throw new Error(`the child finished before ${atLeast} rows were committed:\n${child.stderr()}`);
+      const id = runId();
+      if (id) {
+        const n = await rowsRead(client, id);
+        if (n >= atLeast) {
+          child.proc.kill('SIGKILL');
+          expect(await child.exited).toBeNull();
+          return n;
+        }
       }
+      await new Promise((r) => setTimeout(r, 10));
     }
-    await new Promise((r) => setTimeout(r, 25));
+  } finally {
+    await client.end();
   }
 }
 
