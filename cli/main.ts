@@ -155,6 +155,7 @@ async function withRuntime<T>(quiet: boolean, fn: (rt: SenseiRuntime) => Promise
     ...(process.env.SENSEI_STORE_URL ? { storeUrl: process.env.SENSEI_STORE_URL } : {}),
     onProgress: (_id, p) => progress.update(p),
     onStage: (id, s) => progress.stage(id, s),
+    onRetry: (_id, n) => progress.retry(n),
   });
   try {
     return await fn(rt);

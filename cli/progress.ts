@@ -1,9 +1,11 @@
-// Progress on stderr: a live bar per table with rate and ETA on a terminal, a plain line every few seconds otherwise.
-import type { TableProgress } from '../core/run.js';
+// Progress on stderr: a live bar per table with rate and ETA on a terminal, a plain line every few seconds otherwise;
+// a line for each retry after a lost connection.
+import type { RetryNotice, TableProgress } from '../core/run.js';
 
 export interface ProgressRenderer {
   update(p: TableProgress): void;
   stage(runId: string, stage: string): void;
+  retry(n: RetryNotice): void;
 }
 
 export function createProgressRenderer(stream: NodeJS.WriteStream = process.stderr, options: { quiet?: boolean } = {}): ProgressRenderer {
@@ -39,6 +41,11 @@ export function createProgressRenderer(stream: NodeJS.WriteStream = process.stde
     },
     stage(runId, stage) {
       if (!options.quiet) stream.write(`[${runId}] ${stage}\n`);
+    },
+    retry(n) {
+      if (options.quiet) return;
+      // On a terminal the table's bar is cleared first; its next update draws it again below.
+      stream.write(`${isTty ? '\r\x1b[2K' : ''}${n.table}: ${n.reason}; retry ${n.attempt} of ${n.of} in ${(n.inMs / 1000).toFixed(1)} s\n`);
     },
   };
 }

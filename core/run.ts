@@ -60,6 +60,22 @@ export interface ErrorSink {
   count?(runId: string): Promise<Record<string, number>>;
 }
 
+/**
+ * Work retried after a transient failure (a lost connection), for the user's eyes: what failed, in words with the
+ * driver's code, never the driver's message (it can quote values).
+ */
+export interface RetryNotice {
+  /** The table (its source name), or `(constraints)` / `(indexes)` for the work after the load. */
+  table: string;
+  /** This retry's number, from 1, and the most there will be. */
+  attempt: number;
+  of: number;
+  /** The pause before it, in milliseconds. */
+  inMs: number;
+  /** E.g. `lost the target connection (57P01)`, `the source stopped answering (PROTOCOL_CONNECTION_LOST)`. */
+  reason: string;
+}
+
 /** Progress of one table during execution. */
 export interface TableProgress {
   table: string;

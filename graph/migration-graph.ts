@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { END, interrupt, START, StateGraph, type BaseCheckpointSaver } from '@langchain/langgraph';
 import { PlanError } from '../core/errors.js';
-import type { ErrorSink, TableProgress } from '../core/run.js';
+import type { ErrorSink, RetryNotice, TableProgress } from '../core/run.js';
 import type { Amani } from '../agents/amani.js';
 import { applyAction, type AuditEntry } from '../agents/amani-apply.js';
 import { learnMappings } from '../agents/amani-learn.js';
@@ -42,6 +42,8 @@ export interface MigrationGraphDeps {
   home: string;
   onStage?: (runId: string, stage: MigrationStateT['stage']) => Promise<void> | void;
   onProgress?: (runId: string, p: TableProgress) => void;
+  /** Told before execution retries work after a lost connection. */
+  onRetry?: (runId: string, notice: RetryNotice) => void;
   /** Appends to the approvals audit log: every automatic decision and every stakeholder action. */
   audit?: (runId: string, entry: AuditEntry) => Promise<void> | void;
   /** Learns every approved or corrected mapping (provenance: run, stakeholder, time). Default: nothing is learned. */
@@ -178,6 +180,7 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
         errors: deps.errors,
         ...executionStrategy(state.config.strategy),
         onProgress: (p) => deps.onProgress?.(state.runId, p),
+        onRetry: (n) => deps.onRetry?.(state.runId, n),
       },
       need(state.mappingPlan, 'plan'),
       need(state.sourceCatalog, 'source catalog'),

@@ -4,7 +4,7 @@ import type { SenseiConfig } from '../core/config.js';
 import { RunStateError, SenseiError } from '../core/errors.js';
 import type { VerificationReport } from '../core/findings.js';
 import type { Plan } from '../core/plan.js';
-import type { RunStatus, Stage, TableOutcome, TableProgress } from '../core/run.js';
+import type { RetryNotice, RunStatus, Stage, TableOutcome, TableProgress } from '../core/run.js';
 import { createAmani, type ApprovalRequest } from '../agents/amani.js';
 import type { PatternLibrary } from '../core/profile.js';
 import { createMapper } from '../agents/mapper.js';
@@ -34,6 +34,8 @@ export interface SenseiRuntimeOptions {
   storeUrl?: string;
   onProgress?: (runId: string, p: TableProgress) => void;
   onStage?: (runId: string, stage: Stage) => void;
+  /** Told before execution retries work after a lost connection (what failed, which retry, in how long). */
+  onRetry?: (runId: string, notice: RetryNotice) => void;
   /**
    * The pattern library the mapper asks first and that learns approved and corrected mappings. Default: the pgvector
    * library on the store; `null` for none (nothing is asked or learned).
@@ -130,6 +132,7 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
       await store.updateRun(runId, { stage });
     },
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
     audit: async (runId, entry) => {
       await store.recordApproval({ runId, decision: entry.decision, by: entry.by, ...(entry.reason ? { reason: entry.reason } : {}), detail: entry.detail });
     },

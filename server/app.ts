@@ -76,6 +76,7 @@ export async function createSenseiServer(options: SenseiServerOptions): Promise<
         rows_total: p.rowsTotal,
         done: p.done,
       }),
+    onRetry: (runId, n) => hub.broadcast(runId, { type: 'retry', run_id: runId, table: n.table, attempt: n.attempt, of: n.of, in_ms: n.inMs, reason: n.reason }),
     onStage: (runId, stage) => {
       stageOf.set(runId, stage);
       hub.broadcast(runId, { type: 'status', run_id: runId, stage, status: 'running' });

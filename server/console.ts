@@ -187,6 +187,7 @@ $('open').onclick = () => {
       // On connecting and whenever the run moves on: a verification may have run since.
       send({ type: 'findings' });
     } else if (msg.type === 'progress') renderProgress(msg);
+    else if (msg.type === 'retry') log('error', null, msg.table + ': ' + msg.reason + '; retry ' + msg.attempt + ' of ' + msg.of + ' in ' + (msg.in_ms / 1000).toFixed(1) + ' s');
     else if (msg.type === 'message') log('message', msg.from, msg.text);
     else if (msg.type === 'reply') log('reply', 'AMANI', msg.text);
     else if (msg.type === 'findings') { findings = msg; renderFindings(); }

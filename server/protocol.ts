@@ -29,6 +29,8 @@ export type ServerMessage =
    */
   | { type: 'progress'; run_id: string; stage: Stage; table: string; rows_read: number; rows_written: number; rows_errored: number; rows_total: number; done: boolean }
   | { type: 'status'; run_id: string; stage: string; status: string; certificate?: string | null }
+  /** Execution retries work after a lost connection (`RetryNotice`; `in_ms`: the pause before it). */
+  | { type: 'retry'; run_id: string; table: string; attempt: number; of: number; in_ms: number; reason: string }
   /**
    * The run's latest verification findings (answer to a `findings` message). `may_waive`: the ids of the findings the
    * recipient's role and tables allow them to waive, or whose waiver they may revoke (empty for a viewer).

@@ -4,7 +4,7 @@ import type { Catalog, TableDef } from '../../core/catalog.js';
 import type { StrategyConfig } from '../../core/config.js';
 import { AccountingError, ErrorPolicyError, PlanError } from '../../core/errors.js';
 import type { Plan, TableMapping } from '../../core/plan.js';
-import type { ErrorSink, TableOutcome, TableProgress } from '../../core/run.js';
+import type { ErrorSink, RetryNotice, TableOutcome, TableProgress } from '../../core/run.js';
 import type { SourceConnector, TargetConnector, TargetSession } from '../../connectors/connector.js';
 import { qualified } from '../planning/identifiers.js';
 import { ensureCheckpointTables, readCheckpoints, readRunState, writeCheckpoint, writeRunState } from './checkpoints.js';
@@ -34,7 +34,8 @@ export interface ExecutePlanDeps {
   /** Told which path each batch took (direct COPY or staged) and why. */
   onPath?: (table: string, path: 'direct' | 'staged', why: string | null) => void;
   onProgress?: (p: TableProgress) => void;
-  onRetry?: (table: string, attempt: number, error: unknown) => void;
+  /** Told before each retry after a transient failure (`RetryNotice`). */
+  onRetry?: (notice: RetryNotice, error: unknown) => void;
 }
 
 /** The execution options of a run's strategy (runs stored before a key existed get its default). */
@@ -133,7 +134,7 @@ export async function executePlan(deps: ExecutePlanDeps, plan: Plan, sourceCatal
   return result;
 }
 
-/** The end of the load, for retries and their messages (`onRetry` is told this as the table). */
+/** The work after the load, for retries and their messages (`onRetry` is told these as the table). */
 const CONSTRAINTS = { source: '(constraints)', target: '(constraints)', doing: 'putting the keys and foreign keys back after the load' };
 const INDEXES = { source: '(indexes)', target: '(indexes)', doing: "building the generated schema's indexes after the load" };
 

@@ -5,7 +5,7 @@ import type { Batch } from '../../core/batch.js';
 import type { TableDef } from '../../core/catalog.js';
 import { AccountingError, SourceUnavailableError } from '../../core/errors.js';
 import type { TableMapping } from '../../core/plan.js';
-import type { ErrorQueueEntry, ErrorSink, TableOutcome, TableProgress } from '../../core/run.js';
+import type { ErrorQueueEntry, ErrorSink, RetryNotice, TableOutcome, TableProgress } from '../../core/run.js';
 import type { SourceConnector, TargetConnector, TargetSession } from '../../connectors/connector.js';
 import { uniqueKeyColumns } from '../planning/constraint-rules.js';
 import { qualified, quoteIdent } from '../planning/identifiers.js';
@@ -13,7 +13,7 @@ import { deleteCheckpoint, deleteParts, partName, readCheckpoint, readParts, wri
 import { stagedText } from './copy-text.js';
 import { batchLines, stagedRows } from './batch-lines.js';
 import { columnTypes, directCopyFor, type DirectCopy } from './direct-copy.js';
-import { backoffMs, classifyFault, targetFault } from './fault-class.js';
+import { backoffMs, classifyFault, faultCode, targetFault } from './fault-class.js';
 import { underSavepoint } from './savepoint.js';
 import { settleAll, type Slot, type Turn } from './slots.js';
 
@@ -33,8 +33,8 @@ export interface LoadTableDeps {
   /** Called after each committed segment with the rows it queued; throwing stops the load at that checkpoint. */
   afterSegment?: (queued: number) => void;
   onProgress?: (p: TableProgress) => void;
-  /** Told when a segment is retried (for logs). */
-  onRetry?: (table: string, attempt: number, error: unknown) => void;
+  /** Told before a retry (after a transient failure) what failed, which retry it is and when it starts. */
+  onRetry?: (notice: RetryNotice, error: unknown) => void;
   /** Where each unit of work (the table, or one of its key ranges) waits for its turn. Default: at once. */
   slot?: Slot;
   /** Where the table's preparation (a count when the catalog has none, cutting it into key ranges) waits. Default `slot`. */
@@ -139,8 +139,11 @@ export async function withRetries<T>(deps: LoadTableDeps, mapping: RetrySubject,
     } catch (e) {
       const fault = e instanceof SourceReadFailure ? classifyFault(e.original) : classifyFault(e);
       if (fault === 'transient' && attempt < maxRetries) {
-        deps.onRetry?.(mapping.source, attempt + 1, e);
-        await new Promise((r) => setTimeout(r, backoffMs(attempt + 1, deps.retryBackoffMs ?? 500)));
+        const inMs = backoffMs(attempt + 1, deps.retryBackoffMs ?? 500);
+        const what = e instanceof SourceReadFailure ? 'the source stopped answering' : 'lost the target connection';
+        const code = faultCode(e instanceof SourceReadFailure ? e.original : e);
+        deps.onRetry?.({ table: mapping.source, attempt: attempt + 1, of: maxRetries, inMs, reason: `${what} (${code ?? 'no error code'})` }, e);
+        await new Promise((r) => setTimeout(r, inMs));
         continue;
       }
       throw describeFault(deps.runId, mapping, e, fault);

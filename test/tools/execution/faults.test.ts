@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMapper } from '../../../agents/mapper.js';
 import { createSchemaAnalyst } from '../../../agents/schema-analyst.js';
 import { isErrorPolicyError, isSourceUnavailableError } from '../../../core/errors.js';
-import type { ErrorSink } from '../../../core/run.js';
+import type { ErrorSink, RetryNotice } from '../../../core/run.js';
 import type { SourceConnector, TargetConnector } from '../../../connectors/connector.js';
 import { openSource } from '../../../connectors/open-source.js';
 import { openTarget } from '../../../connectors/open-target.js';
@@ -127,8 +127,8 @@ describe('execution faults', () => {
     const { catalog, plan } = await plannedRun(source, target);
     const runId = 'faults-target';
     await store.createRun({ id: runId, status: 'running', stage: 'execute', config: {} });
-    const retries: number[] = [];
-    const deps: ExecutePlanDeps = { runId, source, target, errors, batchSize: 50, checkpointEvery: 100, retryBackoffMs: 20, onRetry: (_t, n) => retries.push(n) };
+    const retries: RetryNotice[] = [];
+    const deps: ExecutePlanDeps = { runId, source, target, errors, batchSize: 50, checkpointEvery: 100, retryBackoffMs: 20, onRetry: (n) => retries.push(n) };
     // Twice: once early, once more than half-way through.
     const gate = gateReads(source, [500, 1800]);
     try {
@@ -141,6 +141,15 @@ describe('execution faults', () => {
       const outcomes = await running;
       // Every load held its segment transaction open on a killed connection: each failed and was retried.
       expect(retries.length).toBeGreaterThanOrEqual(2);
+      // Each retry is told what failed (the driver's code, never its message), which retry of how many, and when.
+      for (const n of retries) {
+        expect(['item', 'note']).toContain(n.table);
+        expect(n.reason).toMatch(/^lost the target connection \(([0-9A-Z_]+|no error code)\)$/);
+        expect(n.of).toBe(5);
+        expect(n.attempt).toBeGreaterThanOrEqual(1);
+        expect(n.inMs).toBeGreaterThanOrEqual(10 * 2 ** (n.attempt - 1));
+        expect(n.inMs).toBeLessThanOrEqual(20 * 2 ** (n.attempt - 1));
+      }
       expect(outcomes.find((o) => o.source === 'item')).toMatchObject({ rows_read: ROWS, rows_written: ROWS, rows_errored: 0 });
       await expectExactCopy();
     } finally {

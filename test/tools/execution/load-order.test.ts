@@ -173,7 +173,7 @@ describe('load order', () => {
           checkpointEvery: 10,
           concurrency: 2,
           retryBackoffMs: 10,
-          onRetry: (table) => retried.push(table),
+          onRetry: (n) => retried.push(n.table),
         },
         plan,
         catalog,
