@@ -10,7 +10,7 @@ import { qualified } from '../planning/identifiers.js';
 import { ensureCheckpointTables, readCheckpoints, readRunState, writeCheckpoint, writeRunState } from './checkpoints.js';
 import { dropForeignKeysAgain, dropKeysAgain, liftForeignKeys, liftKeys, reinstateForeignKeysUnvalidated, restoreForeignKeys, restoreKeys, validateForeignKeys, type LiftedForeignKey, type LiftedKey, type OrphanRemoval } from './deferred-constraints.js';
 import { loadTable, readSource, resumesInPlace, withRetries } from './load-table.js';
-import { settleAll, slots, turns } from './slots.js';
+import { settleAll, slots, turns, type Slot } from './slots.js';
 
 export interface ExecutePlanDeps {
   runId: string;
@@ -70,6 +70,8 @@ export async function executePlan(deps: ExecutePlanDeps, plan: Plan, sourceCatal
   /** Source row counts taken as each table's load ended (the proof counts the others). */
   const sourceCounts = new Map<string, number>();
   const concurrency = deps.target.capabilities.supportsConcurrentSessions ? Math.max(1, deps.concurrency ?? 2) : 1;
+  /** Where the source is counted (for the proof): as many at a time as the load reads, whatever the target allows. */
+  const sourceSlot = slots(Math.max(1, deps.concurrency ?? 2));
   // Rows this run queued before a stop count against the policy too: a resume does not start the count afresh
   // (except those of a table that will be reloaded whole: its queued rows are forgotten and queued again).
   const queuedBefore = [...checkpoints.values()]
@@ -89,7 +91,6 @@ export async function executePlan(deps: ExecutePlanDeps, plan: Plan, sourceCatal
     const slot = slots(concurrency);
     const prepareSlot = slots(concurrency);
     const turn = turns(order.length);
-    const sourceSlot = slots(Math.max(1, deps.concurrency ?? 2));
     const keysBack = new Set<LiftedKey>();
     await settleAll(
       order.map(async ({ mapping, sourceTable }, i) => {
@@ -130,7 +131,7 @@ export async function executePlan(deps: ExecutePlanDeps, plan: Plan, sourceCatal
     if (!o || !cp) continue;
     result.push({ ...o, rows_read: cp.rowsRead, rows_written: cp.rowsWritten, rows_errored: cp.rowsErrored });
   }
-  await proveAccounting(deps, result, sourceCatalog, sourceCounts);
+  await proveAccounting(deps, result, sourceCatalog, sourceCounts, sourceSlot, concurrency);
   return result;
 }
 
@@ -263,11 +264,16 @@ async function recordRemovals(deps: ExecutePlanDeps, plan: Plan, s: TargetSessio
  * store = errored, and read = written + errored. The source's count is the one taken as the table's load ended
  * (`sourceCounts`, a row added or removed behind the reading shows there), else taken now.
  */
-async function proveAccounting(deps: ExecutePlanDeps, outcomes: TableOutcome[], sourceCatalog: Catalog, sourceCounts: ReadonlyMap<string, number>): Promise<void> {
+async function proveAccounting(
+  deps: ExecutePlanDeps,
+  outcomes: TableOutcome[],
+  sourceCatalog: Catalog,
+  sourceCounts: ReadonlyMap<string, number>,
+  sourceSlot: Slot,
+  concurrency: number,
+): Promise<void> {
   const queued = (await deps.errors.count?.(deps.runId)) ?? null;
   // The counts of every table at once, as many at a time as the load ran (each one scans its table).
-  const concurrency = deps.target.capabilities.supportsConcurrentSessions ? Math.max(1, deps.concurrency ?? 2) : 1;
-  const sourceSlot = slots(Math.max(1, deps.concurrency ?? 2));
   const targetSlot = slots(concurrency);
   const counted = await Promise.all(
     outcomes.map(async (o) => {

@@ -7,19 +7,23 @@ const TRANSIENT_SQLSTATE = new Set(['57P01', '57P02', '57P03', '40001', '40P01',
 const TRANSIENT_NODE = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'PROTOCOL_CONNECTION_LOST']);
 const TRANSIENT_MESSAGE = /connection terminated|terminating connection|connection error|server closed the connection|not queryable|connection is closed|read ECONNRESET|socket hang up/i;
 
-/** The first SQLSTATE or Node error code along `cause`, for messages (the driver's message can quote values). */
-export function faultCode(e: unknown): string | null {
+/** `e` and its `cause`s (at most 6 deep), each with its SQLSTATE or Node error code ('' when it has none). */
+function* causeChain(e: unknown): Generator<{ cur: unknown; code: string }> {
   for (let cur: unknown = e, depth = 0; cur && depth < 6; cur = (cur as { cause?: unknown }).cause, depth++) {
     const code = typeof cur === 'object' && cur !== null && 'code' in cur ? (cur as { code: unknown }).code : undefined;
-    if (typeof code === 'string' && code !== '') return code;
+    yield { cur, code: code === undefined || code === null ? '' : String(code) };
   }
+}
+
+/** The first SQLSTATE or Node error code along `cause`, for messages (the driver's message can quote values). */
+export function faultCode(e: unknown): string | null {
+  for (const { code } of causeChain(e)) if (code !== '') return code;
   return null;
 }
 
 /** Classifies an error by its SQLSTATE / Node code / message, looking through `cause` chains. */
 export function classifyFault(e: unknown): FaultKind {
-  for (let cur: unknown = e, depth = 0; cur && depth < 6; cur = (cur as { cause?: unknown }).cause, depth++) {
-    const code = typeof cur === 'object' && cur !== null && 'code' in cur ? String((cur as { code: unknown }).code) : '';
+  for (const { cur, code } of causeChain(e)) {
     if (code === '53100') return 'disk_full';
     if (code === '57014' || code === '55P03') return 'timeout';
     if (TRANSIENT_SQLSTATE.has(code) || code.startsWith('08') || TRANSIENT_NODE.has(code)) return 'transient';

@@ -137,12 +137,13 @@ export async function withRetries<T>(deps: LoadTableDeps, mapping: RetrySubject,
     try {
       return await fn();
     } catch (e) {
-      const fault = e instanceof SourceReadFailure ? classifyFault(e.original) : classifyFault(e);
+      const fromSource = e instanceof SourceReadFailure;
+      const cause = fromSource ? e.original : e;
+      const fault = classifyFault(cause);
       if (fault === 'transient' && attempt < maxRetries) {
         const inMs = backoffMs(attempt + 1, deps.retryBackoffMs ?? 500);
-        const what = e instanceof SourceReadFailure ? 'the source stopped answering' : 'lost the target connection';
-        const code = faultCode(e instanceof SourceReadFailure ? e.original : e);
-        deps.onRetry?.({ table: mapping.source, attempt: attempt + 1, of: maxRetries, inMs, reason: `${what} (${code ?? 'no error code'})` }, e);
+        const what = fromSource ? 'the source stopped answering' : 'lost the target connection';
+        deps.onRetry?.({ table: mapping.source, attempt: attempt + 1, of: maxRetries, inMs, reason: `${what} (${faultCode(cause) ?? 'no error code'})` }, e);
         await new Promise((r) => setTimeout(r, inMs));
         continue;
       }
