@@ -12,7 +12,7 @@ import { openTarget } from '../connectors/open-target.js';
 import { issueCertificate } from '../tools/certification/issue-certificate.js';
 import { executePlan } from '../tools/execution/execute-plan.js';
 import { captureSource } from '../tools/verification/capture-source.js';
-import { inMemoryDetail } from '../tools/verification/compare-capture.js';
+import { inMemoryDetail, inMemoryPartitions } from '../tools/verification/compare-capture.js';
 import { verifyMigration } from '../tools/verification/verify-migration.js';
 import { createPgDatabase, pgExec } from '../test/fixtures/databases.js';
 import { employeesDatabase } from './employees-db.js';
@@ -70,7 +70,7 @@ try {
           outcomes,
           approval: { decision: 'approve', by: 'bench', at: new Date().toISOString() },
           verification: report,
-          capture,
+          capture: { capturedAt: capture.capturedAt, tables: capture.tables, readPartition: inMemoryPartitions(capture.tables) },
         }),
       );
       const total = employees ? employees.rows : rows + customers;

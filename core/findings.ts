@@ -56,5 +56,11 @@ export const VerificationReport = z.object({
   waived: z
     .array(z.object({ finding: Finding, waiver: z.object({ id: z.number(), reason: z.string(), approved_by: z.string(), approved_at: z.string() }) }))
     .optional(),
+  /**
+   * Tables whose target rows verification found equal to the source as captured in every bucket (`compareWithCapture`):
+   * the bucket count, the root the target and the capture share, the rows. The certificate takes such a table's row
+   * hashes from the capture instead of hashing the target again (`issueCertificate`).
+   */
+  matched: z.array(z.object({ table: z.string(), buckets: z.number(), root: z.string(), rows: z.number() })).optional(),
 });
 export type VerificationReport = z.infer<typeof VerificationReport>;

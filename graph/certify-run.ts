@@ -8,7 +8,7 @@ import type { ApprovalDecision, TableOutcome } from '../core/run.js';
 import type { TargetConnector } from '../connectors/connector.js';
 import { issueCertificate } from '../tools/certification/issue-certificate.js';
 import type { SenseiStore } from '../tools/store/sensei-store.js';
-import type { CaptureStore } from '../tools/verification/capture-store.js';
+import { loadCapture, type CaptureStore } from '../tools/verification/capture-store.js';
 
 /** Where a run's certificate is written in a Sensei home. */
 export const certificatePathFor = (home: string, runId: string): string => join(home, 'certificates', `${runId}.json`);
@@ -38,7 +38,7 @@ export async function certifyRun(input: CertifyRunInput): Promise<string> {
     target: input.target,
     plan: input.plan,
     outcomes: input.outcomes,
-    capture: input.captures ? await input.captures.load(input.runId) : null,
+    capture: input.captures ? await loadCapture(input.captures, input.runId) : null,
     rules: input.config.rules?.length ?? 0,
     queries: input.config.queries?.length ?? 0,
     approval: input.approval,

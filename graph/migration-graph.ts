@@ -15,7 +15,7 @@ import { deleteRunCheckpoints } from '../tools/execution/checkpoints.js';
 import { executePlan, executionStrategy } from '../tools/execution/execute-plan.js';
 import { captureSource } from '../tools/verification/capture-source.js';
 import { captureQueries } from '../tools/verification/query-replay.js';
-import type { CaptureStore } from '../tools/verification/capture-store.js';
+import { loadCapture, type CaptureStore } from '../tools/verification/capture-store.js';
 import type { WaiverStore } from '../tools/verification/waivers.js';
 import type { Connections } from '../tools/ingest/connections.js';
 import { NODE } from './node-names.js';
@@ -205,7 +205,7 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
   const certify = async (state: MigrationStateT): Promise<MigrationUpdate> => {
     await stage(state, 'certify');
     const { source, target } = await deps.connections(state);
-    const captured = deps.captures ? await deps.captures.load(state.runId) : null;
+    const captured = deps.captures ? await loadCapture(deps.captures, state.runId) : null;
     const issued = await issueCertificate({
       runId: state.runId,
       home: deps.home,

@@ -8,7 +8,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CertificateError } from '../../core/errors.js';
 import { canonicalJson } from '../../tools/certification/canonical-json.js';
-import { openRowHashFile, type RowHashFile } from '../../tools/certification/row-hash-file.js';
+import { openRowHashFile, rowsJson, type RowHashFile } from '../../tools/certification/row-hash-file.js';
 import { openRowHashReader, type RowHashBucket } from '../../tools/certification/row-hash-reader.js';
 import type { TargetRowHash } from '../../tools/verification/compare-capture.js';
 import { asFormat1 } from '../fixtures/row-hash-v1.js';
@@ -58,6 +58,18 @@ describe('row-hash file writer', () => {
         { target: 'tags', buckets: 1, digests: [[0, 1, digest(0, 1).digest]], rows: [[0, '[]', hf]] },
       ],
     });
+  });
+
+  it('writes each row as JSON.stringify does, for keys with quotes, backslashes, control characters, non-ASCII and lone surrogates', () => {
+    const keys = ['["1"]', '["a\\"b"]', '["back\\\\slash"]', '["tab\\t"]', '["\u0001\u007f"]', '["é☃"]', '["😀"]', '["\ud800x"]', '[]', '', '["a","b c"]'];
+    const rows: TargetRowHash[] = keys.map((k, i) => [i * 977, k, i % 2 === 0 ? h0 : hf]);
+    const expected = rows.map((r) => JSON.stringify(r)).join(',');
+    expect(rowsJson(rows, false).toString('utf8')).toBe(expected);
+    expect(rowsJson(rows, true).toString('utf8')).toBe(`,${expected}`);
+    expect(rowsJson([], true).length).toBe(0);
+    // One long key among short ones: the buffer grows without losing what was written.
+    const long: TargetRowHash[] = [[1, '["x"]', h1], [2, `["${'é'.repeat(5000)}"]`, h2], [3, '["y"]', h0]];
+    expect(rowsJson(long, false).toString('utf8')).toBe(long.map((r) => JSON.stringify(r)).join(','));
   });
 
   it('lists tables filled at the same time in the order they were added, whichever finishes first', async () => {

@@ -9,7 +9,7 @@ import type { ApprovalDecision, TableOutcome } from '../../core/run.js';
 import type { TargetConnector } from '../../connectors/connector.js';
 import { settleAll, slots } from '../execution/slots.js';
 import { shapeOf } from '../verification/capture-source.js';
-import { digestTargetBuckets, digestTargetRows, type CapturedTable } from '../verification/compare-capture.js';
+import { capturedRows, digestTargetBuckets, digestTargetRows, type CapturedTable, type DetailPartitionReader } from '../verification/compare-capture.js';
 import { bucketCountFor } from '../verification/row-digest.js';
 import { renderCertificateHtml } from './certificate-html.js';
 import { signCertificate, serializeCertificate } from './certificate-signer.js';
@@ -28,8 +28,12 @@ export interface IssueCertificateInput {
   outcomes: TableOutcome[];
   approval: ApprovalDecision;
   verification: VerificationReport;
-  /** The source capture verification compared with; null when there was none. */
-  capture: { capturedAt: string; tables: CapturedTable[] } | null;
+  /**
+   * The source capture verification compared with; null when there was none. With `readPartition`, a table
+   * verification found equal to the capture in every bucket (`verification.matched`) is not hashed again: its target
+   * root is the one verification found and its row hashes come from the capture's detail (`capturedRows`).
+   */
+  capture: { capturedAt: string; tables: CapturedTable[]; readPartition?: DetailPartitionReader } | null;
   /** Rules and queries checked, for coverage. Default 0. */
   rules?: number;
   queries?: number;
@@ -43,6 +47,12 @@ export interface IssuedCertificate {
   path: string;
   htmlPath: string;
   rowHashesPath: string | null;
+  /**
+   * Per table, where its target root and row hashes came from: the target, hashed now; the capture, which verification
+   * found equal to the target; or the capture up to bucket `fromBucket` and the target from there (a detail that no
+   * longer reproduced its digests).
+   */
+  hashedFrom: Array<{ table: string; from: 'target' | 'capture' | 'capture, then target'; fromBucket?: number }>;
 }
 
 /** The file names next to a certificate `x.json`: `x.html` and `x.rows.json.gz`. */
@@ -52,8 +62,9 @@ export function companionPaths(path: string): { html: string; rows: string } {
 }
 
 /**
- * Every table is re-hashed in the target database with the capture's shape and bucket count; the chain links the
- * captured source, the plan, the execution accounting and the target roots (see `chainInputsOf`).
+ * Every table is hashed in the target database with the capture's shape and bucket count, except a table verification
+ * has just found equal to the capture in every bucket, whose rows and root are the capture's (see `capture`); the
+ * chain links the captured source, the plan, the execution accounting and the target roots (see `chainInputsOf`).
  */
 export async function issueCertificate(input: IssueCertificateInput): Promise<IssuedCertificate> {
   const tables: CertificatePayload['tables'] = [];
@@ -61,6 +72,7 @@ export async function issueCertificate(input: IssueCertificateInput): Promise<Is
   await mkdir(dirname(input.path), { recursive: true });
   const rowFile = (input.rowHashes ?? true) ? await openRowHashFile(paths.rows, input.runId) : null;
   let rowHashes: CertificatePayload['row_hashes'] = null;
+  const hashedFrom: IssuedCertificate['hashedFrom'] = [];
   try {
     // The target's tables are hashed two at a time where it takes concurrent sessions (each its own cursor and its own
     // part of the row-hash file, which lists them in outcome order).
@@ -71,15 +83,26 @@ export async function issueCertificate(input: IssueCertificateInput): Promise<Is
       const captured = input.capture?.tables.find((t) => t.target === o.target) ?? null;
       const shape = captured?.shape ?? shapeOf(mapping);
       const buckets = captured?.buckets ?? bucketCountFor(o.rows_written);
-      return { o, captured, shape, buckets };
+      const readPartition = input.capture?.readPartition;
+      const matched = captured && readPartition ? input.verification.matched?.some((m) => m.table === o.target && m.buckets === captured.buckets && m.root === captured.root) : false;
+      return { o, captured, shape, buckets, fromCapture: matched ? { captured: captured!, readPartition: readPartition! } : null };
     });
-    const digests = work.map(({ o, shape, buckets }) =>
-      slot(() =>
+    hashedFrom.push(...work.map(({ o, fromCapture }) => ({ table: o.target, from: fromCapture ? ('capture' as const) : ('target' as const) })));
+    const digests = work.map(({ o, shape, buckets, fromCapture }, i) =>
+      slot(async (): Promise<{ root: string }> => {
+        if (fromCapture && rowFile) {
+          const { captured, readPartition } = fromCapture;
+          const got = await rowFile.addTable(o.target, buckets, (onRows) => capturedRows(input.target, captured, readPartition, onRows));
+          if (got.fromTarget !== null) hashedFrom[i] = got.fromCapture > 0 ? { table: o.target, from: 'capture, then target', fromBucket: got.fromTarget } : { table: o.target, from: 'target' };
+          return got;
+        }
+        // Verified equal to the capture, bucket for bucket: the root both share.
+        if (fromCapture) return { root: fromCapture.captured.root };
         // With the row-hash file, one pass yields both the rows and the digests.
-        rowFile
+        return rowFile
           ? rowFile.addTable(o.target, buckets, (onRows) => digestTargetRows(input.target, o.target, shape, buckets, onRows))
-          : digestTargetBuckets(input.target, o.target, shape, buckets),
-      ),
+          : digestTargetBuckets(input.target, o.target, shape, buckets);
+      }),
     );
     await settleAll(digests);
     for (const [i, { o, captured, shape, buckets }] of work.entries()) {
@@ -151,5 +174,5 @@ export async function issueCertificate(input: IssueCertificateInput): Promise<Is
   const text = serializeCertificate(certificate);
   await writeFile(input.path, text, { mode: 0o644 });
   await writeFile(paths.html, renderCertificateHtml(certificate), { mode: 0o644 });
-  return { certificate, text, path: input.path, htmlPath: paths.html, rowHashesPath: rowFile ? paths.rows : null };
+  return { certificate, text, path: input.path, htmlPath: paths.html, rowHashesPath: rowFile ? paths.rows : null, hashedFrom };
 }

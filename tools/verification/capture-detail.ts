@@ -20,7 +20,8 @@ export interface CaptureDetailOptions {
 }
 
 /** Buckets per partition: a partition (read back whole) is a range of 16 buckets. */
-const PARTITION_SHIFT = 4;
+export const DETAIL_PARTITION_SHIFT = 4;
+const PARTITION_SHIFT = DETAIL_PARTITION_SHIFT;
 /**
  * 64 KiB per chunk: a table has up to 4096 buckets, so up to 256 partitions each filling a chunk at once (16 MiB at
  * most); 1 MiB chunks would allow 256 MiB.
@@ -202,6 +203,11 @@ export class CaptureDetail {
     return selectRows(buckets, (only) => this.read(only));
   }
 
+  /** The decrypted chunks of partition `p` (buckets `16p`–`16p + 15`), rows as stored (`sortedBuckets` reads them). */
+  async partition(p: number): Promise<Buffer[]> {
+    return onePartition(p, (only) => this.read(only));
+  }
+
   /**
    * Seals what is pending and moves the spill file to `file` (mode 0600; its directory is made 0700), replacing a file
    * there, and releases the detail. Returns what reads the file back (`readKeptDetail`), key included. A table
@@ -324,13 +330,88 @@ export class CaptureDetail {
  * the file and the chunk.
  */
 export async function readKeptDetail(kept: KeptDetail, file: string, table: string, buckets: number[]): Promise<Map<number, Array<[string, string]>>> {
-  const unreadable = (what: string, cause?: unknown): CaptureSpillError =>
+  return selectRows(buckets, (only) => (kept.bytes === 0 ? empty() : readSealed(file, kept.key, kept.partitions, only, keptUnreadable(table), kept.bytes)));
+}
+
+const keptUnreadable =
+  (table: string) =>
+  (what: string, cause?: unknown): CaptureSpillError =>
     new CaptureSpillError(`the stored captured rows of ${table} cannot be read: ${what}`, {
       hint: 'the capture detail files under the Sensei home (captures/) must stay as written: restore the file, or migrate again to capture the source anew',
       cause,
     });
-  return selectRows(buckets, (only) => (kept.bytes === 0 ? empty() : readSealed(file, kept.key, kept.partitions, only, unreadable, kept.bytes)));
+
+/** Partition `p` of a detail kept as `file`, as `CaptureDetail.partition` reads it of one in memory. */
+export async function readKeptPartition(kept: KeptDetail, file: string, table: string, p: number): Promise<Buffer[]> {
+  return onePartition(p, (only) => (kept.bytes === 0 ? empty() : readSealed(file, kept.key, kept.partitions, only, keptUnreadable(table), kept.bytes)));
 }
+
+async function onePartition(p: number, read: (only: Set<number>) => AsyncGenerator<Buffer[]>): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for await (const plains of read(new Set([p]))) out.push(...plains);
+  return out;
+}
+
+/** One bucket of a partition read back: its row count, its rows' offsets in the partition's bytes sorted by row hash. */
+export interface SortedBucket {
+  bucket: number;
+  /** Where each row starts in `bytes`, in ascending order of the row's md5 (byte-wise: the order of its hex text). */
+  rows: number[];
+}
+
+/**
+ * The rows of a partition's decrypted chunks per bucket, buckets in ascending order, each bucket's rows sorted by
+ * their md5 bytes, which is the order of the hex digests as text; rows with the same md5 keep their stored order. The
+ * row layout is read with `detailRowHash` and `detailRowKey`.
+ */
+export function sortedBuckets(plains: Buffer[]): { bytes: Buffer; buckets: SortedBucket[] } {
+  const bytes = plains.length === 1 ? plains[0]! : Buffer.concat(plains);
+  const byBucket = new Map<number, number[]>();
+  for (let at = 0; at < bytes.length; ) {
+    const b = bytes.readUInt16LE(at);
+    let rows = byBucket.get(b);
+    if (!rows) byBucket.set(b, (rows = []));
+    rows.push(at);
+    at += HEAD + bytes.readUInt32LE(at + 18);
+  }
+  const buckets = [...byBucket.keys()].sort((x, y) => x - y).map((bucket) => ({ bucket, rows: sortByHash(bytes, byBucket.get(bucket)!) }));
+  return { bytes, buckets };
+}
+
+/** Rows of one bucket told apart by their first 5 md5 bytes and their position, packed in a double (below 2^53). */
+const POSITION_BITS = 13;
+
+/** Row offsets sorted by the rows' md5 bytes, stably. */
+function sortByHash(bytes: Buffer, rows: number[]): number[] {
+  const n = rows.length;
+  const hashOf = (at: number): Buffer => bytes.subarray(at + 2, at + 18);
+  if (n >= 1 << POSITION_BITS) {
+    return rows.map((at, i) => ({ at, i })).sort((x, y) => hashOf(x.at).compare(hashOf(y.at)) || x.i - y.i).map((x) => x.at);
+  }
+  // A native numeric sort of (first 40 bits of the md5, position): the hash order, then the stored order.
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const at = rows[i]! + 2;
+    keys[i] = (bytes[at]! * 2 ** 32 + bytes.readUInt32BE(at + 1)) * (1 << POSITION_BITS) + i;
+  }
+  keys.sort();
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = rows[keys[i]! % (1 << POSITION_BITS)]!;
+  // Rows whose first 40 bits agree are ordered by their whole md5 (insertion sort: such runs are rare and short).
+  for (let i = 1; i < n; i++) {
+    if (Math.floor(keys[i]! / (1 << POSITION_BITS)) !== Math.floor(keys[i - 1]! / (1 << POSITION_BITS))) continue;
+    for (let j = i; j > 0 && Math.floor(keys[j]! / (1 << POSITION_BITS)) === Math.floor(keys[i]! / (1 << POSITION_BITS)); j--) {
+      if (hashOf(out[j - 1]!).compare(hashOf(out[j]!)) <= 0) break;
+      [out[j - 1], out[j]] = [out[j]!, out[j - 1]!];
+    }
+  }
+  return out;
+}
+
+/** The md5 bytes of the row at `at` (a view). */
+export const detailRowHash = (bytes: Buffer, at: number): Buffer => bytes.subarray(at + 2, at + 18);
+/** The key of the row at `at`: where its UTF-8 JSON text starts and ends in `bytes`. */
+export const detailRowKey = (bytes: Buffer, at: number): [number, number] => [at + HEAD, at + HEAD + bytes.readUInt32LE(at + 18)];
 
 async function* empty(): AsyncGenerator<Buffer[]> {}
 

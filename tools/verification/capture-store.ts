@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { VerificationReport } from '../../core/findings.js';
 import type { SecretBox } from '../store/secret-box.js';
-import { readKeptDetail, type KeptDetail } from './capture-detail.js';
+import { readKeptDetail, readKeptPartition, type KeptDetail } from './capture-detail.js';
 import type { TableCapture } from './capture-source.js';
-import type { CaptureDetailLoader, CapturedTable, VerifyCapture } from './compare-capture.js';
+import type { CaptureDetailLoader, CapturedTable, DetailPartitionReader, VerifyCapture } from './compare-capture.js';
 import type { QueryResultDigest } from './query-replay.js';
 
 /** The subset of `pg.Pool` the capture store uses. */
@@ -45,6 +45,8 @@ export interface CaptureStore {
   load(runId: string): Promise<StoredCapture | null>;
   /** Loads a captured table's detail for the given buckets. */
   detail(runId: string): CaptureDetailLoader;
+  /** Reads a captured table's detail a partition at a time (null for a capture stored before detail files). */
+  detailPartitions(runId: string): DetailPartitionReader;
   saveValidation(runId: string, report: VerificationReport): Promise<void>;
   /** Replayed query results of the capture (hashes only). */
   saveQueries(runId: string, results: QueryResultDigest[]): Promise<void>;
@@ -85,6 +87,20 @@ export function createCaptureStore(db: Queryable, box: SecretBox, home: string):
     }));
   };
 
+  /** What reads each table's kept file of a run, from its summary (null: stored before detail files), opened once. */
+  const keptFiles = (runId: string): ((table: string) => Promise<KeptDetail | null>) => {
+    const kept = new Map<string, Promise<KeptDetail | null>>();
+    const keptOf = async (table: string): Promise<KeptDetail | null> => {
+      const res = await db.query<{ summary: Buffer }>('SELECT summary FROM sensei_captures WHERE run_id = $1 AND table_name = $2', [runId, table]);
+      const row = res.rows[0];
+      return row ? ((box.open(row.summary, ctx('summary', runId, table)) as StoredSummary).detailFile ?? null) : null;
+    };
+    return (table) => {
+      if (!kept.has(table)) kept.set(table, keptOf(table));
+      return kept.get(table)!;
+    };
+  };
+
   return {
     dir,
 
@@ -123,16 +139,9 @@ export function createCaptureStore(db: Queryable, box: SecretBox, home: string):
     },
 
     detail(runId) {
-      // What reads each table's kept file, from its summary (null: stored before detail files), opened once.
-      const kept = new Map<string, Promise<KeptDetail | null>>();
-      const keptOf = async (table: string): Promise<KeptDetail | null> => {
-        const res = await db.query<{ summary: Buffer }>('SELECT summary FROM sensei_captures WHERE run_id = $1 AND table_name = $2', [runId, table]);
-        const row = res.rows[0];
-        return row ? ((box.open(row.summary, ctx('summary', runId, table)) as StoredSummary).detailFile ?? null) : null;
-      };
+      const keptOf = keptFiles(runId);
       return async (table, which) => {
-        if (!kept.has(table.target)) kept.set(table.target, keptOf(table.target));
-        const file = await kept.get(table.target)!;
+        const file = await keptOf(table.target);
         if (file) return readKeptDetail(file, detailPath(dir, runId, table.target), table.source, which);
         const out = new Map<number, Array<[string, string]>>(which.map((b) => [b, []]));
         const res = await db.query<{ bucket: number; detail: Buffer }>(
@@ -144,6 +153,14 @@ export function createCaptureStore(db: Queryable, box: SecretBox, home: string):
           out.set(r.bucket, JSON.parse(gunzipSync(sealed).toString('utf8')) as Array<[string, string]>);
         }
         return out;
+      };
+    },
+
+    detailPartitions(runId) {
+      const keptOf = keptFiles(runId);
+      return async (table, p) => {
+        const file = await keptOf(table.target);
+        return file ? readKeptPartition(file, detailPath(dir, runId, table.target), table.source, p) : null;
       };
     },
 
@@ -213,8 +230,8 @@ export function createCaptureStore(db: Queryable, box: SecretBox, home: string):
   };
 }
 
-/** The run's capture ready for verification, or null when the run was never captured. */
-export async function loadCapture(store: CaptureStore, runId: string): Promise<VerifyCapture | null> {
+/** The run's capture ready for verification and certification, or null when the run was never captured. */
+export async function loadCapture(store: CaptureStore, runId: string): Promise<(VerifyCapture & { capturedAt: string; readPartition: DetailPartitionReader }) | null> {
   const c = await store.load(runId);
-  return c ? { tables: c.tables, loadDetail: store.detail(runId) } : null;
+  return c ? { capturedAt: c.capturedAt, tables: c.tables, loadDetail: store.detail(runId), readPartition: store.detailPartitions(runId) } : null;
 }

@@ -1,11 +1,13 @@
 // Compare the target with the captured source: bucket digests first, then, only inside differing buckets, row by
 // row to name the key of every missing, extra or changed row (never a value), and column statistics.
-import type { CheckResult, Finding } from '../../core/findings.js';
+import type { CheckResult, Finding, VerificationReport } from '../../core/findings.js';
 import type { Plan } from '../../core/plan.js';
 import type { TargetConnector } from '../../connectors/connector.js';
 import { qualified } from '../planning/identifiers.js';
 import { slots, type Slot } from '../execution/slots.js';
 import type { TableCapture } from './capture-source.js';
+import { DETAIL_PARTITION_SHIFT, sortedBuckets } from './capture-detail.js';
+import { detailRowsJson, type RowSink } from '../certification/row-hash-file.js';
 import {
   bucketDigestsSql,
   columnStatsSql,
@@ -24,6 +26,12 @@ import {
   type ColumnStats,
   type DigestShape,
 } from './row-digest.js';
+
+/**
+ * A table whose target rows verification found equal to the capture in every bucket (same rows, same digests): the
+ * root both share, the bucket count and the rows (`VerificationReport.matched`).
+ */
+export type MatchedTable = NonNullable<VerificationReport['matched']>[number];
 
 /** A captured table as verification needs it: the detail (keys and row hashes) is loaded only for differing buckets. */
 export type CapturedTable = Omit<TableCapture, 'detail'>;
@@ -107,8 +115,11 @@ export async function digestTargetRows(
   buckets: number,
   onRows: (rows: TargetRowHash[]) => Promise<void> | void,
   rowsPerFetch = 10_000,
+  fromBucket = 0,
 ): Promise<{ digests: BucketDigest[]; root: string }> {
   const perChunk = Math.max(1, Math.floor(rowsPerFetch));
+  // Only the buckets from `fromBucket` on (`capturedRows` takes the others from the capture).
+  const where = fromBucket > 0 ? ` WHERE x.b >= ${Math.floor(fromBucket)}` : '';
   const digests: BucketDigest[] = [];
   let open: { bucket: number; rows: number; hashes: ReturnType<typeof sortedBucketDigest> } | null = null;
   const closeBucket = (): void => {
@@ -140,7 +151,7 @@ export async function digestTargetRows(
       // newline.
       const keyJson = shape.key.length > 0 ? `array_to_json(ARRAY[${shape.key.map((_, i) => `x."k${i}"`).join(', ')}])::text` : `'[]'`;
       let rest = '';
-      await s.copyTo(`SELECT x.b, x.h, ${keyJson} FROM (${rowDigestsSql(shape, buckets, from)}) AS x ORDER BY x.b, x.h COLLATE "C"`, async (text) => {
+      await s.copyTo(`SELECT x.b, x.h, ${keyJson} FROM (${rowDigestsSql(shape, buckets, from)}) AS x${where} ORDER BY x.b, x.h COLLATE "C"`, async (text) => {
         const all = rest + text;
         let at = 0;
         for (let nl = all.indexOf('\n'); nl >= 0; nl = all.indexOf('\n', at)) {
@@ -156,7 +167,7 @@ export async function digestTargetRows(
       await flush();
       return;
     }
-    await s.query(`DECLARE "sensei_target_rows" NO SCROLL CURSOR FOR SELECT * FROM (${rowDigestsSql(shape, buckets, from)}) AS x ORDER BY b, h COLLATE "C"`);
+    await s.query(`DECLARE "sensei_target_rows" NO SCROLL CURSOR FOR SELECT * FROM (${rowDigestsSql(shape, buckets, from)}) AS x${where} ORDER BY b, h COLLATE "C"`);
     for (;;) {
       const res = await s.query<Record<string, string | null>>(`FETCH FORWARD ${perChunk} FROM "sensei_target_rows"`);
       for (const row of res.rows) add(Number(row.b), String(row.h), JSON.stringify(shape.key.map((_, i) => row[`k${i}`] ?? null)));
@@ -167,6 +178,79 @@ export async function digestTargetRows(
   });
   closeBucket();
   return { digests, root: tableRoot(buckets, digests) };
+}
+
+/**
+ * Reads partition `p` (buckets `16p`–`16p + 15`) of a captured table's detail, decrypted (`CaptureDetail.partition`);
+ * null when the capture keeps no detail in that form (stored before detail files).
+ */
+export type DetailPartitionReader = (table: CapturedTable, p: number) => Promise<Buffer[] | null>;
+
+/**
+ * The rows of a table whose every bucket verification found equal to the capture (`MatchedTable`), from the capture's
+ * detail instead of the target, as the row-hash file's JSON (`detailRowsJson`): the same rows, order and digests
+ * `digestTargetRows` streams from the target. The detail is read a partition (16 buckets) at a time; a bucket's rows
+ * go to `onRows` only once they give the bucket's captured digest and row count. From the first bucket that does not
+ * (a detail changed or lost since verification), or when the detail cannot be read this way, the rest of the table is
+ * streamed from the target (`digestTargetRows` from that bucket on): `fromTarget` says from which bucket, `fromCapture`
+ * how many buckets came from the capture.
+ */
+export async function capturedRows(
+  target: TargetConnector,
+  captured: CapturedTable,
+  readPartition: DetailPartitionReader,
+  onRows: RowSink,
+  rowsPerWrite = 10_000,
+): Promise<{ digests: BucketDigest[]; root: string; fromTarget: number | null; fromCapture: number }> {
+  const expected = [...captured.digests].sort((a, b) => a.bucket - b.bucket);
+  const digests: BucketDigest[] = [];
+  let pending: Buffer[] = [];
+  let pendingRows = 0;
+  const flush = async (): Promise<void> => {
+    if (pendingRows === 0) return;
+    const json = Buffer.concat(pending.flatMap((b, i) => (i > 0 ? [COMMA, b] : [b])));
+    const rows = pendingRows;
+    [pending, pendingRows] = [[], 0];
+    await onRows({ json, rows });
+  };
+  let fromTarget: number | null = null;
+  reading: for (let i = 0; i < expected.length; ) {
+    const partition = expected[i]!.bucket >> DETAIL_PARTITION_SHIFT;
+    const group: BucketDigest[] = [];
+    for (; i < expected.length && expected[i]!.bucket >> DETAIL_PARTITION_SHIFT === partition; i++) group.push(expected[i]!);
+    const plains = await readPartition(captured, partition);
+    const found = plains ? sortedBuckets(plains) : null;
+    // The partition's buckets must be exactly the captured ones: the first that differs is where the target takes over.
+    const stored = new Map(found?.buckets.map((b) => [b.bucket, b]) ?? []);
+    const all = [...new Set([...group.map((d) => d.bucket), ...stored.keys()])].sort((x, y) => x - y);
+    for (const bucket of all) {
+      const want = group.find((d) => d.bucket === bucket);
+      const got = stored.get(bucket);
+      const rows = want && got && got.rows.length === want.rows ? detailRowsJson(found!.bytes, bucket, got.rows) : null;
+      if (!want || !rows || rows.digest !== want.digest) {
+        fromTarget = bucket;
+        break reading;
+      }
+      digests.push(want);
+      pending.push(rows.json);
+      pendingRows += want.rows;
+      if (pendingRows >= rowsPerWrite) await flush();
+    }
+  }
+  await flush();
+  const fromCapture = digests.length;
+  if (fromTarget !== null) digests.push(...(await digestTargetRows(target, captured.target, captured.shape, captured.buckets, onRows, rowsPerWrite, fromTarget)).digests);
+  return { digests, root: tableRoot(captured.buckets, digests), fromTarget, fromCapture };
+}
+
+const COMMA = Buffer.from(',');
+
+/** Reads the partitions of captures held in memory (tests, and certification in the same process as the capture). */
+export function inMemoryPartitions(tables: TableCapture[]): DetailPartitionReader {
+  return async (table, p) => {
+    const t = tables.find((x) => x.target === table.target);
+    return t ? t.detail.partition(p) : [];
+  };
 }
 
 /** `[key, rowHash]` of the target rows in the buckets `which`, like the capture's detail. */
@@ -326,7 +410,8 @@ export async function compareWithCapture(
   loadDetail: CaptureDetailLoader,
   queued: Map<string, Set<string>> = new Map(),
   retried: Map<string, Set<string>> = new Map(),
-): Promise<CheckResult[]> {
+): Promise<{ checks: CheckResult[]; matched: MatchedTable[] }> {
+  const matched: MatchedTable[] = [];
   const skippedStats: string[] = [];
   let exempted = 0;
   const content: Finding[] = [];
@@ -352,6 +437,7 @@ export async function compareWithCapture(
     const actual = await digests.get(captured.target)!;
     rowsChecked += captured.rowsExpected;
     const which = differingBuckets(captured.digests, actual.digests);
+    if (which.length === 0 && actual.root === captured.root) matched.push({ table: captured.target, buckets: captured.buckets, root: actual.root, rows: actual.rows });
     if (which.length > 0) {
       const [exp, act] = [await loadDetail(captured, which), await targetRowsIn(target, captured.target, captured.shape, captured.buckets, which)];
       for (const [b, list] of exp) exp.set(b, list.filter(([k]) => !(queued.get(captured.target)?.has(k) && !act.get(b)?.some(([x]) => x === k))));
@@ -373,7 +459,7 @@ export async function compareWithCapture(
     statistics.push(...statFindings(captured.target, captured.stats, actual.stats));
     statsChecked += captured.stats.length;
   }
-  return [
+  const checks: CheckResult[] = [
     {
       perspective: 'statistical',
       check: `rows equal the source as captured (bucket hashes, bisected to keys)${exempted > 0 ? ` (${exempted} row(s) written by errors retry under a corrected transformation not compared)` : ''}`,
@@ -383,6 +469,7 @@ export async function compareWithCapture(
       check: `column statistics equal the source as captured${skippedStats.length > 0 ? ` (not compared for ${skippedStats.join(', ')}: rows queued during execution or written by errors retry)` : ''}`,
       passed: statistics.length === 0, checked: statsChecked, findings: statistics },
   ];
+  return { checks, matched };
 }
 
 const sameSketch = (a: string[], b: string[]): boolean => a.length === b.length && a.every((h, i) => h === b[i]);

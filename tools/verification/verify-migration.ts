@@ -52,8 +52,12 @@ export async function verifyMigration(target: TargetConnector, input: VerifyInpu
   const actual = await target.catalog({ withCounts: true });
   const checks: CheckResult[] = [structural(input.plan, actual), accounting(input.outcomes), counts(input.outcomes, actual)];
   checks.push(await referential(target, input, actual));
-  if (input.capture) checks.push(...(await compareWithCapture(target, input.capture.tables, input.capture.loadDetail, queuedKeysByTarget(input.plan, input.queued ?? []), queuedKeysByTarget(input.plan, input.retried ?? []))));
-  else if (input.capture === null) {
+  let matched: VerificationReport['matched'] = [];
+  if (input.capture) {
+    const compared = await compareWithCapture(target, input.capture.tables, input.capture.loadDetail, queuedKeysByTarget(input.plan, input.queued ?? []), queuedKeysByTarget(input.plan, input.retried ?? []));
+    checks.push(...compared.checks);
+    matched = compared.matched;
+  } else if (input.capture === null) {
     checks.push(result('statistical', 'rows equal the source as captured (bucket hashes, bisected to keys)', 0, [
       { code: 'capture_missing', path: [], message: 'no capture of the source exists for this run, so its content cannot be compared; run the migration again to capture it' },
     ]));
@@ -62,7 +66,7 @@ export async function verifyMigration(target: TargetConnector, input: VerifyInpu
   const inferred = inferRules(input.plan, input.sourceCatalog);
   if (inferred.length > 0) checks.push(await checkBusinessRules(target, inferred, 'business rules inferred from the analysis'));
   if (input.queries && input.queries.queries.length > 0) checks.push(await compareQueries(target, input.queries.queries, input.queries.captured, input.plan, input.queries.sourceDialect, input.sourceCatalog));
-  return applyWaivers({ passed: checks.every((c) => c.passed), checks }, input.waivers ?? []);
+  return applyWaivers({ passed: checks.every((c) => c.passed), checks, ...(matched.length > 0 ? { matched } : {}) }, input.waivers ?? []);
 }
 
 function result(perspective: CheckResult['perspective'], check: string, checked: number, findings: Finding[]): CheckResult {

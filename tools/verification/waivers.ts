@@ -139,5 +139,5 @@ export function applyWaivers(report: VerificationReport, waivers: readonly Waive
     });
     return { ...c, findings, passed: c.passed || (findings.length === 0 && c.findings.length > 0) };
   });
-  return { passed: checks.every((c) => c.passed), checks, ...(waived.length > 0 ? { waived } : {}) };
+  return { ...report, passed: checks.every((c) => c.passed), checks, ...(waived.length > 0 ? { waived } : {}) };
 }

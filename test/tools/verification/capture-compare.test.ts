@@ -58,7 +58,8 @@ describe('capture → execute → compare with the capture', () => {
     await tgt?.drop();
   });
 
-  const compare = () => compareWithCapture(target, capture.tables, inMemoryDetail(capture.tables));
+  const compared = () => compareWithCapture(target, capture.tables, inMemoryDetail(capture.tables));
+  const compare = async () => (await compared()).checks;
 
   it('captures every table with the expected rows, buckets and statistics, and leaves the target untouched by it', () => {
     expect(queued).toEqual([]);
@@ -84,11 +85,13 @@ describe('capture → execute → compare with the capture', () => {
   });
 
   it('passes right after execution: enum, timestamptz, float and decimal values hash equal on both sides', async () => {
-    const checks = await compare();
+    const { checks, matched } = await compared();
     expect(checks.map((c) => [c.check, c.passed, c.findings])).toEqual([
       ['rows equal the source as captured (bucket hashes, bisected to keys)', true, []],
       ['column statistics equal the source as captured', true, []],
     ]);
+    // Every table equal in every bucket: what the certificate may take from the capture.
+    expect(matched).toEqual(capture.tables.map((t) => ({ table: t.target, buckets: t.buckets, root: t.root, rows: t.rowsExpected })));
   });
 
   it('buckets rows by hashtextextended of the key, and still compares a capture stored with md5 buckets by md5', async () => {
@@ -112,11 +115,12 @@ describe('capture → execute → compare with the capture', () => {
     const legacy = await digestTargetRows(target, 'customers', md5Shape, customers.buckets, () => undefined);
     expect(legacy.root).not.toBe(customers.root);
     const stored = { ...customers, shape: md5Shape, digests: legacy.digests, root: legacy.root };
-    const [rows] = await compareWithCapture(target, [stored], inMemoryDetail([]));
+    const [rows] = (await compareWithCapture(target, [stored], inMemoryDetail([]))).checks;
     expect([rows!.passed, rows!.findings]).toEqual([true, []]);
     // The same digests read as hashtextextended buckets differ: the stored shape's bucket hash is what is used.
-    const [misread] = await compareWithCapture(target, [{ ...stored, shape: customers.shape }], inMemoryDetail([]));
-    expect(misread!.passed).toBe(false);
+    const misread = await compareWithCapture(target, [{ ...stored, shape: customers.shape }], inMemoryDetail([]));
+    expect(misread.checks[0]!.passed).toBe(false);
+    expect(misread.matched).toEqual([]);
   });
 
   it('streams every target row in bucket and hash order, a fetch at a time, with the digests and root of the capture', async () => {
@@ -165,7 +169,9 @@ describe('capture → execute → compare with the capture', () => {
        INSERT INTO orders (id, customer_id, total, note) VALUES (9001, 1, 1.00, 'extra');`,
     );
     try {
-      const [content, stats] = await compare();
+      const { checks: [content, stats], matched } = await compared();
+      // Only the untouched table is equal to the capture in every bucket.
+      expect(matched.map((m) => m.table)).toEqual(['tags']);
       expect(content!.passed).toBe(false);
       expect(content!.findings).toEqual([
         { code: 'row_changed', path: ['customers', 'id=42'], table: 'customers', key: { id: '42' }, message: 'customers (id=42): row differs from the captured source' },
@@ -205,7 +211,9 @@ describe('capture → execute → compare with the capture', () => {
     await pgExec(tgt.url, 'DELETE FROM orders WHERE id IN (100, 101)');
     try {
       const queued = queuedKeysByTarget(plan, [{ table: 'orders', key: { id: '100' } }]);
-      const [content, stats] = await compareWithCapture(target, capture.tables, inMemoryDetail(capture.tables), queued);
+      const { checks: [content, stats], matched } = await compareWithCapture(target, capture.tables, inMemoryDetail(capture.tables), queued);
+      // A queued row's absence is accounted for, but the table is not the capture bucket for bucket.
+      expect(matched.map((m) => m.table)).toEqual(['customers', 'tags']);
       expect(content!.findings.map((f) => f.path)).toEqual([['orders', 'id=101'], ['orders']]);
       expect(stats!.check).toBe('column statistics equal the source as captured (not compared for orders: rows queued during execution or written by errors retry)');
       expect(stats!.passed).toBe(true);
@@ -225,7 +233,7 @@ describe('capture → execute → compare with the capture', () => {
       ]);
       // A capture stored before the sketch existed holds none: its distinct count is not compared.
       const older = capture.tables.map((t) => ({ ...t, stats: t.stats.map(({ sketch: _, ...rest }) => rest) }));
-      const [, oldStats] = await compareWithCapture(target, older, inMemoryDetail(capture.tables));
+      const [, oldStats] = (await compareWithCapture(target, older, inMemoryDetail(capture.tables))).checks;
       expect(oldStats!.passed).toBe(true);
     } finally {
       await pgExec(tgt.url, `UPDATE tags SET label = 'b' WHERE weight = 2`);

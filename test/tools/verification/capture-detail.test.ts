@@ -12,7 +12,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CaptureSpillError } from '../../../core/errors.js';
 import { loadSecretBox } from '../../../tools/store/secret-box.js';
 import { openStore } from '../../../tools/store/sensei-store.js';
-import { CaptureDetail, readKeptDetail, type CaptureDetailOptions } from '../../../tools/verification/capture-detail.js';
+import { CaptureDetail, readKeptDetail, sortedBuckets, type CaptureDetailOptions } from '../../../tools/verification/capture-detail.js';
+import { detailRowsJson, rowsJson } from '../../../tools/certification/row-hash-file.js';
 import { createCaptureStore } from '../../../tools/verification/capture-store.js';
 import { bucketDigest, tableRoot } from '../../../tools/verification/row-digest.js';
 import { detailEntries } from '../../fixtures/capture-detail.js';
@@ -98,6 +99,13 @@ describe('capture detail spilled to disk', () => {
       const stored = await captures.detail('run-1')(table, all);
       const byBucket = new Map(entries);
       expect(stored).toEqual(new Map(all.map((b) => [b, byBucket.get(b) ?? []])));
+      // A partition at a time, from the kept file: the same rows per bucket.
+      const partitions = await Promise.all(Array.from({ length: 32 }, (_, p) => captures.detailPartitions('run-1')(table, p)));
+      const read = partitions.flatMap((plains) => {
+        const { bytes, buckets } = sortedBuckets(plains!);
+        return buckets.map((b) => [b.bucket, b.rows.length]);
+      });
+      expect(read).toEqual(entries.map(([b, list]) => [b, list.length]));
       expect(await captures.load('run-1')).toEqual({ capturedAt: expect.any(String), tables: [table] });
       // A table captured again replaces its file; an empty one leaves none.
       await captures.saveTable('run-1', new Date().toISOString(), { ...table, digests: [], detail: spilled([], { dir: captures.dir }) });
@@ -105,6 +113,38 @@ describe('capture detail spilled to disk', () => {
       expect(await captures.detail('run-1')(table, [0, 1])).toEqual(new Map([[0, []], [1, []]]));
     } finally {
       await store.close();
+    }
+  });
+
+  it('reads a detail a partition at a time, sorted per bucket by row hash, as the row-hash file writes it (ties in the first bytes, a large bucket, keys with control characters)', async () => {
+    // Hashes sharing their first 5 bytes (and equal ones) must still come out in full md5 order; bucket 20 holds more
+    // rows than the packed sort takes (8,192) and is sorted the other way.
+    const tie = (tail: string): string => `0123456789${tail.padStart(22, '0')}`;
+    const rows: Array<[number, string, string]> = [
+      [1, tie('f'), '["z"]'], [1, tie('a'), '["\u0001\t\u001f x"]'], [1, md5('q'), '["é😀"]'], [1, tie('a'), '["dup"]'], [1, tie('00b'), '["a\\"b"]'],
+      [0, md5('zero'), '[]'], [17, md5('seventeen'), '["17"]'],
+      ...Array.from({ length: 9_000 }, (_, i): [number, string, string] => [20, md5(`big ${i % 8_500}`), `["${i % 8_500}"]`]),
+    ];
+    const detail = spilled(rows, { chunkBytes: 300 });
+    try {
+      const expected = (bucket: number): Array<[number, string, string]> =>
+        rows.filter(([b]) => b === bucket).map(([b, h, k]): [number, string, string] => [b, k, h]).sort((x, y) => (x[2] < y[2] ? -1 : x[2] > y[2] ? 1 : 0));
+      const first = sortedBuckets(await detail.partition(0));
+      expect(first.buckets.map((b) => [b.bucket, b.rows.length])).toEqual([[0, 1], [1, 5]]);
+      const second = sortedBuckets(await detail.partition(1));
+      expect(second.buckets.map((b) => [b.bucket, b.rows.length])).toEqual([[17, 1], [20, 9_000]]);
+      for (const [{ bytes, buckets }, list] of [[first, [0, 1]], [second, [17, 20]]] as const) {
+        for (const bucket of list) {
+          const got = detailRowsJson(bytes, bucket, buckets.find((b) => b.bucket === bucket)!.rows);
+          const want = expected(bucket);
+          // Rows with equal hashes are equal rows in a capture; here two differ, so the order of those two is the stored one.
+          expect(got.json.toString('utf8')).toBe(rowsJson(want, false).toString('utf8'));
+          expect(got.digest).toBe(bucketDigest(want.map(([, , h]) => h)));
+        }
+      }
+      expect(await detail.partition(5)).toEqual([]);
+    } finally {
+      detail.release();
     }
   });
 
@@ -120,6 +160,8 @@ describe('capture detail spilled to disk', () => {
       await store.pool.query('INSERT INTO sensei_captures (run_id, table_name, captured_at, summary) VALUES ($1, $2, now(), $3)', ['run-old', 'orders', box.seal(table, ctx('summary'))]);
       await store.pool.query('INSERT INTO sensei_capture_detail (run_id, table_name, bucket, detail) VALUES ($1, $2, 1, $3)', ['run-old', 'orders', box.seal(gzipSync(JSON.stringify(rows)), ctx('bucket:1'))]);
       expect(await captures.detail('run-old')(table, [0, 1])).toEqual(new Map([[0, []], [1, rows]]));
+      // Not in the form a certificate reads a partition at a time: it hashes such a table in the target instead.
+      expect(await captures.detailPartitions('run-old')(table, 0)).toBeNull();
       expect(await captures.purge(new Date(Date.now() + 60_000))).toEqual({ validationResults: 0, capturedTables: 1, captureBuckets: 1, captureFiles: 0 });
     } finally {
       await store.close();
