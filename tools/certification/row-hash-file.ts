@@ -6,7 +6,7 @@ import { rename, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { gzip, gzipSync } from 'node:zlib';
-import { detailRowHash, detailRowKey } from '../verification/capture-detail.js';
+import { detailRowKey, sortedHashesHex } from '../verification/capture-detail.js';
 import type { BucketDigest } from '../verification/row-digest.js';
 import type { TargetRowHash } from '../verification/compare-capture.js';
 
@@ -164,7 +164,6 @@ async function end(stream: WriteStream): Promise<void> {
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = Buffer.from(',');
-const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
 /** JSON.stringify's escape of each control character (below U+0020), as bytes. */
 const CONTROL_ESCAPES = Array.from({ length: 0x20 }, (_, c) => Buffer.from(JSON.stringify(String.fromCharCode(c)).slice(1, -1), 'latin1'));
 
@@ -179,7 +178,7 @@ export function detailRowsJson(bytes: Buffer, bucket: number, rows: readonly num
   let most = 0;
   for (const at of rows) most += 48 + 6 * (detailRowKey(bytes, at)[1] - detailRowKey(bytes, at)[0]);
   const buf = Buffer.allocUnsafe(most);
-  const hex = Buffer.allocUnsafe(32 * rows.length);
+  const hex = sortedHashesHex(bytes, rows);
   const head = Buffer.from(`[${JSON.stringify(bucket)},"`, 'latin1');
   let at = 0;
   for (let r = 0; r < rows.length; r++) {
@@ -198,14 +197,7 @@ export function detailRowsJson(bytes: Buffer, bucket: number, rows: readonly num
     buf[at++] = QUOTE;
     buf[at++] = 0x2c;
     buf[at++] = QUOTE;
-    const md5 = detailRowHash(bytes, row);
-    for (let k = 0; k < 16; k++) {
-      const h = 32 * r + 2 * k;
-      hex[h] = HEX_DIGITS[md5[k]! >> 4]!;
-      hex[h + 1] = HEX_DIGITS[md5[k]! & 15]!;
-      buf[at++] = hex[h]!;
-      buf[at++] = hex[h + 1]!;
-    }
+    for (let h = 32 * r; h < 32 * r + 32; h++) buf[at++] = hex[h]!;
     buf[at++] = QUOTE;
     buf[at++] = 0x5d;
   }

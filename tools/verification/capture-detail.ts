@@ -1,13 +1,13 @@
 // A captured table's rows as the verifier needs them (per bucket: each row's key and hash), spilled to local disk as
 // they come, sealed, so the capture's memory stays flat however large the table: only the chunks being filled and,
 // when read back, one partition (16 buckets) at a time are in memory.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CaptureSpillError } from '../../core/errors.js';
-import { bucketDigest, type BucketDigest } from './row-digest.js';
+import type { BucketDigest } from './row-digest.js';
 
 /** Options of a `CaptureDetail`. */
 export interface CaptureDetailOptions {
@@ -179,13 +179,8 @@ export class CaptureDetail {
   async digests(): Promise<BucketDigest[]> {
     const out: BucketDigest[] = [];
     for await (const plains of this.read(null)) {
-      const hashes = new Map<number, string[]>();
-      eachRow(plains, (b, plain, at) => {
-        let list = hashes.get(b);
-        if (!list) hashes.set(b, (list = []));
-        list.push(plain.toString('hex', at + 2, at + 18));
-      });
-      for (const b of [...hashes.keys()].sort((x, y) => x - y)) out.push({ bucket: b, rows: hashes.get(b)!.length, digest: bucketDigest(hashes.get(b)!) });
+      const { bytes, buckets } = sortedBuckets(plains);
+      for (const b of buckets) out.push({ bucket: b.bucket, rows: b.rows.length, digest: createHash('md5').update(sortedHashesHex(bytes, b.rows)).digest('hex') });
     }
     return out;
   }
@@ -362,7 +357,7 @@ export interface SortedBucket {
 /**
  * The rows of a partition's decrypted chunks per bucket, buckets in ascending order, each bucket's rows sorted by
  * their md5 bytes, which is the order of the hex digests as text; rows with the same md5 keep their stored order. The
- * row layout is read with `detailRowHash` and `detailRowKey`.
+ * rows are read with `sortedHashesHex` and `detailRowKey`.
  */
 export function sortedBuckets(plains: Buffer[]): { bytes: Buffer; buckets: SortedBucket[] } {
   const bytes = plains.length === 1 ? plains[0]! : Buffer.concat(plains);
@@ -408,8 +403,24 @@ function sortByHash(bytes: Buffer, rows: number[]): number[] {
   return out;
 }
 
-/** The md5 bytes of the row at `at` (a view). */
-export const detailRowHash = (bytes: Buffer, at: number): Buffer => bytes.subarray(at + 2, at + 18);
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+
+/**
+ * The md5s of the rows at `rows` (offsets in `bytes`, as `sortedBuckets` gives them) as hex text, one after the other:
+ * what `bucketDigest` hashes when they are in hash order.
+ */
+export function sortedHashesHex(bytes: Buffer, rows: readonly number[]): Buffer {
+  const hex = Buffer.allocUnsafe(32 * rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const at = rows[r]! + 2;
+    for (let k = 0; k < 16; k++) {
+      hex[32 * r + 2 * k] = HEX_DIGITS[bytes[at + k]! >> 4]!;
+      hex[32 * r + 2 * k + 1] = HEX_DIGITS[bytes[at + k]! & 15]!;
+    }
+  }
+  return hex;
+}
+
 /** The key of the row at `at`: where its UTF-8 JSON text starts and ends in `bytes`. */
 export const detailRowKey = (bytes: Buffer, at: number): [number, number] => [at + HEAD, at + HEAD + bytes.readUInt32LE(at + 18)];
 

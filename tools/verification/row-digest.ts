@@ -183,12 +183,41 @@ function sketchSql(v: string, from: string, where: string, below?: string | null
   return `ARRAY(SELECT x FROM (SELECT hashtextextended(${v}::text, 0) AS x FROM ${from}${cond} GROUP BY 1) AS q ORDER BY x LIMIT ${SKETCH_SIZE})::text[]`;
 }
 
-/** Merge two sketches: the union of their hashes, the `SKETCH_SIZE` smallest kept (equal to the union's sketch). */
+/**
+ * Merge two sketches: the union of their hashes, the `SKETCH_SIZE` smallest kept (equal to the union's sketch). Both
+ * are ascending (as the database and this function make them): one pass, comparing the decimal texts as numbers.
+ */
 export function mergeSketches(a: string[], b: string[]): string[] {
-  const all = [...new Set([...a, ...b])].map((h) => BigInt(h));
-  all.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
-  return all.slice(0, SKETCH_SIZE).map(String);
+  if (!ascending(a) || !ascending(b)) return mergeSketches(sortedSketch(a), sortedSketch(b));
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (out.length < SKETCH_SIZE && (i < a.length || j < b.length)) {
+    const c = i >= a.length ? 1 : j >= b.length ? -1 : compareDecimal(a[i]!, b[j]!);
+    const next = c <= 0 ? a[i++]! : b[j++]!;
+    if (c === 0) j++;
+    if (out.length === 0 || out[out.length - 1] !== next) out.push(next);
+  }
+  return out;
 }
+
+/** Two integers' decimal texts (no leading zeros, `-` for negatives: int8out's) compared as numbers. */
+function compareDecimal(x: string, y: string): number {
+  const nx = x.charCodeAt(0) === 0x2d;
+  const ny = y.charCodeAt(0) === 0x2d;
+  if (nx !== ny) return nx ? -1 : 1;
+  const magnitude = x.length !== y.length ? x.length - y.length : x < y ? -1 : x > y ? 1 : 0;
+  return nx ? -magnitude : magnitude;
+}
+
+const ascending = (s: string[]): boolean => s.every((h, i) => i === 0 || compareDecimal(s[i - 1]!, h) < 0);
+
+/** A sketch's hashes in ascending order, each once. */
+const sortedSketch = (s: string[]): string[] =>
+  [...new Set(s)]
+    .map((h) => BigInt(h))
+    .sort((x, y) => (x < y ? -1 : x > y ? 1 : 0))
+    .map(String);
 
 /**
  * Distinct-count estimate from a sketch: exact when it holds fewer than `SKETCH_SIZE` hashes, else (k−1)/u with u

@@ -80,6 +80,23 @@ describe('distinct-count sketch (real PostgreSQL)', () => {
     expect(distinctEstimate(merged)).toBeGreaterThan(SKETCH_SIZE);
     expect(distinctEstimate(merged.slice(1).concat(big[SKETCH_SIZE]!))).not.toBe(distinctEstimate(merged));
   });
+
+  it('merges ascending sketches in one pass to what sorting their union as numbers gives (signs, lengths, shared hashes)', () => {
+    const byNumber = (x: string[]): string[] => [...new Set(x)].map(BigInt).sort((p, q) => (p < q ? -1 : p > q ? 1 : 0)).map(String).slice(0, SKETCH_SIZE);
+    let seed = 7;
+    const random = (): bigint => {
+      seed = (seed * 48271) % 2147483647;
+      const digits = 1 + (seed % 19);
+      const n = BigInt(String(seed).repeat(3).slice(0, digits));
+      return seed % 2 === 0 ? -n : n;
+    };
+    for (let round = 0; round < 40; round++) {
+      const pool = Array.from({ length: 1500 }, random);
+      const a = byNumber(pool.slice(0, 100 + round * 30).map(String));
+      const b = byNumber(pool.slice(50 + round * 20).map(String));
+      expect(mergeSketches(a, b)).toEqual(byNumber([...a, ...b]));
+    }
+  });
 });
 
 describe('distinct-count sketch (embedded PGlite)', () => {
