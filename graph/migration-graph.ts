@@ -222,7 +222,7 @@ export function createMigrationGraph(deps: MigrationGraphDeps) {
     });
     // Checkpoints have served their purpose once the result is certified.
     await deleteRunCheckpoints(target, state.runId);
-    return { certificatePath: issued.path, stage: 'done', status: 'completed' };
+    return { certificatePath: issued.path, certifiedFrom: issued.hashedFrom, stage: 'done', status: 'completed' };
   };
 
   return new StateGraph(MigrationState)

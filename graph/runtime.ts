@@ -51,6 +51,8 @@ export interface RunResult {
   tables: TableOutcome[];
   plan: Plan | null;
   certificatePath: string | null;
+  /** Per table, where the certificate's row hashes came from: the capture verification found equal, or the target. */
+  certifiedFrom: MigrationStateT['certifiedFrom'];
   approvalRequest: ApprovalRequest | null;
   verification: VerificationReport | null;
   /** AMANI's answer to the last stakeholder action, when there was one. */
@@ -164,6 +166,7 @@ export async function createRuntime(options: SenseiRuntimeOptions): Promise<Sens
       tables: state.outcomes ?? [],
       plan: state.mappingPlan ?? null,
       certificatePath: state.certificatePath ?? null,
+      certifiedFrom: state.certifiedFrom ?? null,
       approvalRequest: error ? null : request,
       verification: state.verification ?? null,
       reply: state.amaniReply ?? null,

@@ -7,6 +7,7 @@ import type { Plan } from '../core/plan.js';
 import type { ApprovalDecision, RunStatus, Stage, TableOutcome } from '../core/run.js';
 import type { StakeholderAction } from '../agents/amani.js';
 import type { MapperFeedback } from '../agents/mapper.js';
+import type { IssuedCertificate } from '../tools/certification/issue-certificate.js';
 
 export const MigrationState = Annotation.Root({
   runId: Annotation<string>(),
@@ -27,6 +28,8 @@ export const MigrationState = Annotation.Root({
   outcomes: Annotation<TableOutcome[]>(),
   verification: Annotation<VerificationReport | null>(),
   certificatePath: Annotation<string | null>(),
+  /** Per table, where the certificate's row hashes came from (`IssuedCertificate.hashedFrom`). */
+  certifiedFrom: Annotation<IssuedCertificate['hashedFrom'] | null>({ reducer: (_old, next) => next, default: () => null }),
   /** Keys (`mappingKey`) of the mappings a stakeholder approved or corrected. */
   approvedKeys: Annotation<string[]>({ reducer: (_old, next) => next, default: () => [] }),
   /** The stakeholder's action recorded by `approve`, acted on by `apply_decision`. */

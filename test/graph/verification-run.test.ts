@@ -77,6 +77,10 @@ describe('a verified and certified run', () => {
         ['semantic', 'business rules from the configuration', true],
       ]),
     );
+    // Both tables equal to the capture in every bucket: the certificate took their row hashes from the kept capture
+    // detail files, not from hashing the target again.
+    expect(result.verification!.matched!.map((m) => m.table).sort()).toEqual(['customers', 'orders']);
+    expect(result.certifiedFrom).toEqual(result.tables.map((t) => ({ table: t.target, from: 'capture' })));
   });
 
   it('writes a format 3 certificate that verifies, with its HTML page and a row-hash file', () => {
