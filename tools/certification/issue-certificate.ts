@@ -87,26 +87,29 @@ export async function issueCertificate(input: IssueCertificateInput): Promise<Is
       const matched = captured && readPartition ? input.verification.matched?.some((m) => m.table === o.target && m.buckets === captured.buckets && m.root === captured.root) : false;
       return { o, captured, shape, buckets, fromCapture: matched ? { captured: captured!, readPartition: readPartition! } : null };
     });
-    hashedFrom.push(...work.map(({ o, fromCapture }) => ({ table: o.target, from: fromCapture ? ('capture' as const) : ('target' as const) })));
-    const digests = work.map(({ o, shape, buckets, fromCapture }, i) =>
-      slot(async (): Promise<{ root: string }> => {
+    type Hashed = { root: string; from: IssuedCertificate['hashedFrom'][number] };
+    const digests = work.map(({ o, shape, buckets, fromCapture }) =>
+      slot(async (): Promise<Hashed> => {
+        const table = o.target;
         if (fromCapture && rowFile) {
-          const { captured, readPartition } = fromCapture;
-          const got = await rowFile.addTable(o.target, buckets, (onRows) => capturedRows(input.target, captured, readPartition, onRows));
-          if (got.fromTarget !== null) hashedFrom[i] = got.fromCapture > 0 ? { table: o.target, from: 'capture, then target', fromBucket: got.fromTarget } : { table: o.target, from: 'target' };
-          return got;
+          const got = await rowFile.addTable(table, buckets, (onRows) => capturedRows(input.target, fromCapture.captured, fromCapture.readPartition, onRows));
+          const from: Hashed['from'] =
+            got.fromTarget === null ? { table, from: 'capture' } : got.fromCapture > 0 ? { table, from: 'capture, then target', fromBucket: got.fromTarget } : { table, from: 'target' };
+          return { root: got.root, from };
         }
         // Verified equal to the capture, bucket for bucket: the root both share.
-        if (fromCapture) return { root: fromCapture.captured.root };
+        if (fromCapture) return { root: fromCapture.captured.root, from: { table, from: 'capture' } };
         // With the row-hash file, one pass yields both the rows and the digests.
-        return rowFile
-          ? rowFile.addTable(o.target, buckets, (onRows) => digestTargetRows(input.target, o.target, shape, buckets, onRows))
-          : digestTargetBuckets(input.target, o.target, shape, buckets);
+        const got = await (rowFile
+          ? rowFile.addTable(table, buckets, (onRows) => digestTargetRows(input.target, table, shape, buckets, onRows))
+          : digestTargetBuckets(input.target, table, shape, buckets));
+        return { root: got.root, from: { table, from: 'target' } };
       }),
     );
     await settleAll(digests);
     for (const [i, { o, captured, shape, buckets }] of work.entries()) {
       const digest = await digests[i]!;
+      hashedFrom.push(digest.from);
       tables.push({
         source: o.source,
         target: o.target,

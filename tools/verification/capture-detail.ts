@@ -392,13 +392,10 @@ function sortByHash(bytes: Buffer, rows: number[]): number[] {
   keys.sort();
   const out = new Array<number>(n);
   for (let i = 0; i < n; i++) out[i] = rows[keys[i]! % (1 << POSITION_BITS)]!;
-  // Rows whose first 40 bits agree are ordered by their whole md5 (insertion sort: such runs are rare and short).
+  // Rows whose first 40 bits agree are ordered by their whole md5 (insertion sort, stable: such runs are rare and short).
   for (let i = 1; i < n; i++) {
     if (Math.floor(keys[i]! / (1 << POSITION_BITS)) !== Math.floor(keys[i - 1]! / (1 << POSITION_BITS))) continue;
-    for (let j = i; j > 0 && Math.floor(keys[j]! / (1 << POSITION_BITS)) === Math.floor(keys[i]! / (1 << POSITION_BITS)); j--) {
-      if (hashOf(out[j - 1]!).compare(hashOf(out[j]!)) <= 0) break;
-      [out[j - 1], out[j]] = [out[j]!, out[j - 1]!];
-    }
+    for (let j = i; j > 0 && hashOf(out[j - 1]!).compare(hashOf(out[j]!)) > 0; j--) [out[j - 1], out[j]] = [out[j]!, out[j - 1]!];
   }
   return out;
 }

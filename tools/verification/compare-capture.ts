@@ -200,19 +200,10 @@ export async function capturedRows(
   captured: CapturedTable,
   readPartition: DetailPartitionReader,
   onRows: RowSink,
-  rowsPerWrite = 10_000,
+  rowsPerFetch = 10_000,
 ): Promise<{ digests: BucketDigest[]; root: string; fromTarget: number | null; fromCapture: number }> {
   const expected = [...captured.digests].sort((a, b) => a.bucket - b.bucket);
   const digests: BucketDigest[] = [];
-  let pending: Buffer[] = [];
-  let pendingRows = 0;
-  const flush = async (): Promise<void> => {
-    if (pendingRows === 0) return;
-    const json = Buffer.concat(pending.flatMap((b, i) => (i > 0 ? [COMMA, b] : [b])));
-    const rows = pendingRows;
-    [pending, pendingRows] = [[], 0];
-    await onRows({ json, rows });
-  };
   let fromTarget: number | null = null;
   reading: for (let i = 0; i < expected.length; ) {
     const partition = expected[i]!.bucket >> DETAIL_PARTITION_SHIFT;
@@ -232,18 +223,13 @@ export async function capturedRows(
         break reading;
       }
       digests.push(want);
-      pending.push(rows.json);
-      pendingRows += want.rows;
-      if (pendingRows >= rowsPerWrite) await flush();
+      await onRows({ json: rows.json, rows: want.rows });
     }
   }
-  await flush();
   const fromCapture = digests.length;
-  if (fromTarget !== null) digests.push(...(await digestTargetRows(target, captured.target, captured.shape, captured.buckets, onRows, rowsPerWrite, fromTarget)).digests);
+  if (fromTarget !== null) digests.push(...(await digestTargetRows(target, captured.target, captured.shape, captured.buckets, onRows, rowsPerFetch, fromTarget)).digests);
   return { digests, root: tableRoot(captured.buckets, digests), fromTarget, fromCapture };
 }
-
-const COMMA = Buffer.from(',');
 
 /** Reads the partitions of captures held in memory (tests, and certification in the same process as the capture). */
 export function inMemoryPartitions(tables: TableCapture[]): DetailPartitionReader {
